@@ -1,0 +1,251 @@
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { stringify } from 'yaml';
+import { COMPUTE_CLASS_LABEL } from '../constructs/compute-classes';
+import { CHARTS } from './charts';
+import type { Cluster } from './cluster';
+import type { SecretsSync } from './secrets-sync';
+
+export type ArgoServerAuthMode = 'client' | 'sso';
+
+export interface ArgoSsoArgs {
+  /** OIDC issuer URL. */
+  readonly issuer: string;
+  readonly clientId: pulumi.Input<string>;
+  /** Kept as a Pulumi secret and written to the `argo-server-sso` Secret. */
+  readonly clientSecret: pulumi.Input<string>;
+  /** `https://<argo host>/oauth2/callback`. */
+  readonly redirectUrl: string;
+}
+
+export interface ArgoArgs {
+  readonly cluster: Cluster;
+  /** Namespace of workflows, sensors and the event bus. Default `swoop`. */
+  readonly workflowNamespace?: string;
+  /** Service account workflow pods run as (bound to the bucket role). Default `swoop-workflow`. */
+  readonly workflowServiceAccount?: string;
+  readonly bucketName: pulumi.Input<string>;
+  readonly bucketKeyArn: pulumi.Input<string>;
+  /** Prefix of artifacts and archived logs in the bucket. Default `artifacts`. */
+  readonly artifactPrefix?: string;
+  /** State database holding the workflow archive (database `argo` on that instance). */
+  readonly database: { readonly host: pulumi.Input<string>; readonly port: pulumi.Input<number>; readonly secretArn: pulumi.Input<string> };
+  readonly secrets: SecretsSync;
+  /** Argo server auth modes; `server` (no auth) is refused. Default `['client']`. */
+  readonly serverAuthModes?: ArgoServerAuthMode[];
+  readonly sso?: ArgoSsoArgs;
+  /** JetStream event bus replicas (odd, at least 3 for quorum). Default 3. */
+  readonly eventBusReplicas?: number;
+  /** Image used once to create the archive database. Default `postgres:17-alpine`. */
+  readonly psqlImage?: string;
+}
+
+export const ARGO_NAMESPACE = 'argo';
+export const ARGO_EVENTS_NAMESPACE = 'argo-events';
+/** JetStream version known to the pinned argo-events chart (`configs.jetstream.versions`). */
+export const JETSTREAM_VERSION = '2.10.10';
+
+const SYSTEM_POOL = {
+  nodeSelector: { [COMPUTE_CLASS_LABEL]: 'system' },
+  tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists', effect: 'NoSchedule' }],
+};
+
+/** The `default` entry of the artifact-repositories ConfigMap (an Argo ArtifactRepository). */
+export function artifactRepository(bucket: string, region: string, keyArn: string, prefix = 'artifacts'): Record<string, unknown> {
+  return {
+    archiveLogs: true,
+    s3: {
+      bucket,
+      endpoint: 's3.amazonaws.com',
+      region,
+      insecure: false,
+      useSDKCreds: true,
+      keyFormat: `${prefix}/{{workflow.namespace}}/{{workflow.name}}/{{pod.name}}`,
+      encryptionOptions: { enableEncryption: true, kmsKeyId: keyArn },
+    },
+  };
+}
+
+/**
+ * Argo Workflows and Argo Events from pinned Helm charts, plus what the workflow namespace
+ * needs from them: the workflow service account and its RBAC, the `artifact-repositories`
+ * ConfigMap (S3 through Pod Identity, SSE-KMS), the workflow archive in PostgreSQL, and a
+ * three-replica NATS JetStream EventBus. The Argo server never runs in `server` auth mode.
+ */
+export class Argo extends pulumi.ComponentResource {
+  public readonly workflowNamespace: pulumi.Output<string>;
+  /** In-cluster URL of the Argo server (reach it with `kubectl -n argo port-forward`). */
+  public readonly serverUrl: pulumi.Output<string>;
+  public readonly workflowsRelease: k8s.helm.v3.Release;
+  public readonly eventsRelease: k8s.helm.v3.Release;
+  public readonly eventBus: k8s.apiextensions.CustomResource;
+
+  constructor(name: string, args: ArgoArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('swoop:infra:Argo', name, {}, opts);
+    const authModes = args.serverAuthModes ?? ['client'];
+    for (const mode of authModes as string[]) {
+      if (mode !== 'client' && mode !== 'sso') {
+        throw new Error(`Argo serverAuthModes: "${mode}" is not allowed; use "client" and/or "sso" (the "server" mode serves the API without authentication)`);
+      }
+    }
+    if (authModes.length === 0) throw new Error('Argo serverAuthModes must list at least one of "client", "sso"');
+    if (authModes.includes('sso') !== Boolean(args.sso)) {
+      throw new Error('Argo: the "sso" auth mode and the sso settings (issuer, clientId, clientSecret, redirectUrl) go together');
+    }
+    const replicas = args.eventBusReplicas ?? 3;
+    if (!Number.isInteger(replicas) || replicas < 3 || replicas % 2 === 0) {
+      throw new Error(`Argo eventBusReplicas must be an odd number >= 3 for a JetStream quorum (got ${replicas})`);
+    }
+    const k8sOpts = { parent: this, provider: args.cluster.provider };
+    const wfNs = args.workflowNamespace ?? 'swoop';
+    const wfSa = args.workflowServiceAccount ?? 'swoop-workflow';
+    const region = args.cluster.arn.apply((arn) => arn.split(':')[3]);
+
+    const namespaces = [wfNs, ARGO_NAMESPACE, ARGO_EVENTS_NAMESPACE].map(
+      (ns) => new k8s.core.v1.Namespace(`${name}-ns-${ns}`, { metadata: { name: ns } }, k8sOpts),
+    );
+    this.workflowNamespace = namespaces[0].metadata.name;
+
+    // Archive credentials: the RDS master secret rendered in the controller's namespace.
+    const dbSecret = args.secrets.syncSecret(`${name}-archive-db`, {
+      namespace: ARGO_NAMESPACE,
+      name: 'argo-postgres-config',
+      remoteSecretArn: args.database.secretArn,
+      template: { username: '{{ .username }}', password: '{{ .password }}' },
+    }, { dependsOn: [namespaces[1]] });
+    const createDb = new k8s.batch.v1.Job(`${name}-archive-db`, {
+      metadata: { name: 'argo-archive-database', namespace: ARGO_NAMESPACE },
+      spec: {
+        backoffLimit: 10,
+        ttlSecondsAfterFinished: 3600,
+        template: {
+          spec: {
+            restartPolicy: 'OnFailure',
+            ...SYSTEM_POOL,
+            securityContext: { runAsNonRoot: true, runAsUser: 70, seccompProfile: { type: 'RuntimeDefault' } },
+            containers: [{
+              name: 'create-database',
+              image: args.psqlImage ?? 'postgres:17-alpine',
+              command: ['sh', '-c', `psql -tAc "SELECT 1 FROM pg_database WHERE datname = 'argo'" | grep -q 1 || psql -c 'CREATE DATABASE argo'`],
+              env: [
+                { name: 'PGHOST', value: args.database.host },
+                { name: 'PGPORT', value: pulumi.output(args.database.port).apply(String) },
+                { name: 'PGDATABASE', value: 'postgres' },
+                { name: 'PGSSLMODE', value: 'require' },
+                { name: 'PGUSER', valueFrom: { secretKeyRef: { name: 'argo-postgres-config', key: 'username' } } },
+                { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'argo-postgres-config', key: 'password' } } },
+              ],
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            }],
+          },
+        },
+      },
+    }, { ...k8sOpts, dependsOn: [dbSecret] });
+
+    const ssoSecret = args.sso
+      ? new k8s.core.v1.Secret(`${name}-sso`, {
+        metadata: { name: 'argo-server-sso', namespace: ARGO_NAMESPACE },
+        stringData: { 'client-id': args.sso.clientId, 'client-secret': args.sso.clientSecret },
+      }, { ...k8sOpts, dependsOn: [namespaces[1]] })
+      : undefined;
+
+    this.workflowsRelease = new k8s.helm.v3.Release(`${name}-workflows`, {
+      name: 'argo-workflows',
+      chart: CHARTS.argoWorkflows.chart,
+      version: CHARTS.argoWorkflows.version,
+      repositoryOpts: { repo: CHARTS.argoWorkflows.repo },
+      namespace: ARGO_NAMESPACE,
+      values: {
+        workflow: {
+          serviceAccount: { create: true, name: wfSa },
+          rbac: { create: true, agentPermissions: true, artifactGC: true },
+        },
+        controller: {
+          workflowNamespaces: [wfNs],
+          ...SYSTEM_POOL,
+          persistence: {
+            archive: true,
+            nodeStatusOffLoad: true,
+            postgresql: {
+              host: args.database.host,
+              port: args.database.port,
+              database: 'argo',
+              tableName: 'argo_workflows',
+              userNameSecret: { name: 'argo-postgres-config', key: 'username' },
+              passwordSecret: { name: 'argo-postgres-config', key: 'password' },
+              ssl: true,
+              sslMode: 'require',
+            },
+          },
+          workflowDefaults: {
+            spec: {
+              serviceAccountName: wfSa,
+              artifactRepositoryRef: { configMap: 'artifact-repositories', key: 'default' },
+              // The archive keeps history; finished Workflow objects need not stay in etcd.
+              ttlStrategy: { secondsAfterCompletion: 86_400 },
+              podGC: { strategy: 'OnPodSuccess' },
+            },
+          },
+        },
+        server: {
+          authModes,
+          secure: true,
+          ...SYSTEM_POOL,
+          serviceAccount: { create: true, name: 'argo-workflows-server' },
+          ...(args.sso ? { sso: { enabled: true, issuer: args.sso.issuer, redirectUrl: args.sso.redirectUrl, rbac: { enabled: true } } } : {}),
+        },
+        useStaticCredentials: false,
+      },
+    }, { ...k8sOpts, dependsOn: [...namespaces, createDb, ...(ssoSecret ? [ssoSecret] : [])] });
+
+    new k8s.core.v1.ConfigMap(`${name}-artifact-repositories`, {
+      metadata: {
+        name: 'artifact-repositories',
+        namespace: this.workflowNamespace,
+        annotations: { 'workflows.argoproj.io/default-artifact-repository': 'default' },
+      },
+      data: {
+        default: pulumi.all([args.bucketName, region, args.bucketKeyArn]).apply(([bucket, r, key]) =>
+          stringify(artifactRepository(bucket, r, key, args.artifactPrefix))),
+      },
+    }, k8sOpts);
+
+    this.eventsRelease = new k8s.helm.v3.Release(`${name}-events`, {
+      name: 'argo-events',
+      chart: CHARTS.argoEvents.chart,
+      version: CHARTS.argoEvents.version,
+      repositoryOpts: { repo: CHARTS.argoEvents.repo },
+      namespace: ARGO_EVENTS_NAMESPACE,
+      values: {
+        crds: { install: true, keep: true },
+        controller: { replicas: 1, ...SYSTEM_POOL },
+        configs: { jetstream: { streamConfig: { replicas: Math.min(replicas, 3), maxAge: '72h' } } },
+      },
+    }, { ...k8sOpts, dependsOn: namespaces });
+
+    this.eventBus = new k8s.apiextensions.CustomResource(`${name}-eventbus`, {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'EventBus',
+      metadata: { name: 'default', namespace: this.workflowNamespace },
+      spec: {
+        jetstream: {
+          version: JETSTREAM_VERSION,
+          replicas,
+          persistence: { storageClassName: 'gp3-encrypted', accessMode: 'ReadWriteOnce', volumeSize: '20Gi' },
+          ...SYSTEM_POOL,
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [{
+                weight: 100,
+                podAffinityTerm: { topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: { 'eventbus-name': 'default' } } },
+              }],
+            },
+          },
+        },
+      },
+    }, { ...k8sOpts, dependsOn: [this.eventsRelease] });
+
+    this.serverUrl = pulumi.output(`https://argo-workflows-server.${ARGO_NAMESPACE}.svc.cluster.local:2746`);
+    this.registerOutputs({ workflowNamespace: this.workflowNamespace, serverUrl: this.serverUrl });
+  }
+}

@@ -1,0 +1,42 @@
+import * as pulumi from '@pulumi/pulumi';
+
+/** One IAM policy statement; `Resource` is required so nothing is granted on "*" by omission. */
+export interface Statement {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string | string[];
+  readonly Resource: pulumi.Input<string> | pulumi.Input<string>[];
+  readonly Principal?: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** Serializes statements (which may hold outputs such as ARNs) into a policy JSON string. */
+export function policyDocument(statements: Statement[]): pulumi.Output<string> {
+  return pulumi.jsonStringify({ Version: '2012-10-17', Statement: statements });
+}
+
+/**
+ * Trust policy for an EKS Pod Identity role: only the Pod Identity agent may assume it, and
+ * only on behalf of the one cluster named (sts:TagSession carries the pod's session tags).
+ */
+export function podIdentityTrustPolicy(clusterArn?: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.jsonStringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'pods.eks.amazonaws.com' },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        ...(clusterArn ? { Condition: { ArnEquals: { 'aws:SourceArn': clusterArn } } } : {}),
+      },
+    ],
+  });
+}
+
+/** Trust policy letting an AWS service (eks.amazonaws.com, ec2.amazonaws.com) assume a role. */
+export function serviceTrustPolicy(service: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+  });
+}

@@ -1,0 +1,214 @@
+import * as aws from '@pulumi/aws';
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { COMPUTE_CLASS_LABEL, COMPUTE_CLASSES, GPU_RESOURCE, type ComputeClassName, type ComputeClassSpec } from '../constructs/compute-classes';
+import { CHARTS } from './charts';
+import { podIdentityTrustPolicy, policyDocument, serviceTrustPolicy } from './iam';
+import type { Cluster } from './cluster';
+
+export interface NodePoolsArgs {
+  readonly cluster: Cluster;
+  /** Private subnets nodes launch in. */
+  readonly subnetIds: pulumi.Input<string>[];
+  /** Compute classes to create pools for. Default: every class in COMPUTE_CLASSES. */
+  readonly classes?: readonly ComputeClassName[];
+  /** Root volume size per class in GiB. Default 50, GPU classes 100 (CUDA images are large). */
+  readonly rootVolumeGiB?: Partial<Record<ComputeClassName, number>>;
+  readonly tags?: Record<string, string>;
+}
+
+const EFFECTS = { NoSchedule: 'NO_SCHEDULE', NoExecute: 'NO_EXECUTE', PreferNoSchedule: 'PREFER_NO_SCHEDULE' } as const;
+
+/** The EKS-optimized AMI type for a class: the NVIDIA variant (drivers + container toolkit) for GPU pools. */
+export function amiTypeFor(spec: ComputeClassSpec): string {
+  return spec.gpusPerNode > 0 ? 'AL2023_x86_64_NVIDIA' : 'AL2023_x86_64_STANDARD';
+}
+
+/** `m6i.2xlarge` -> `m6i-2xlarge`, for resource names. */
+const slug = (instanceType: string) => instanceType.replace(/\./g, '-');
+
+/**
+ * One managed node group per (compute class, instance type), created from COMPUTE_CLASSES so
+ * the pools the construct library schedules onto are exactly the pools that exist. A node
+ * group per instance type because Cluster Autoscaler models a group by one instance shape:
+ * a group mixing m6i.xlarge and m6i.4xlarge would never scale up for a 12-CPU pod. Every
+ * group uses a launch template requiring IMDSv2 (hop limit 1: pods cannot borrow the node
+ * role, they use Pod Identity) with an encrypted gp3 root volume. Also installs what needs
+ * nodes to run: CoreDNS, the EBS CSI driver with an encrypted default StorageClass, the
+ * Cluster Autoscaler (scale from zero) and the NVIDIA device plugin on GPU nodes.
+ */
+export class NodePools extends pulumi.ComponentResource {
+  public readonly nodeRoleArn: pulumi.Output<string>;
+  /** Node groups keyed `<class>/<instance type>`. */
+  public readonly nodeGroups: Record<string, aws.eks.NodeGroup> = {};
+
+  constructor(name: string, args: NodePoolsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('swoop:infra:NodePools', name, {}, opts);
+    const parent = { parent: this };
+    const { cluster } = args;
+    const classes = args.classes ?? (Object.keys(COMPUTE_CLASSES) as ComputeClassName[]);
+    if (!classes.includes('system')) {
+      throw new Error('NodePools classes must include "system": controllers, CoreDNS and the state service run there');
+    }
+
+    const role = new aws.iam.Role(`${name}-node`, { assumeRolePolicy: serviceTrustPolicy('ec2.amazonaws.com'), tags: args.tags }, parent);
+    const attachments = [
+      'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy',
+      'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly',
+      'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy',
+    ].map((policyArn) => new aws.iam.RolePolicyAttachment(`${name}-node-${policyArn.split('/').pop()}`, { role: role.name, policyArn }, parent));
+    this.nodeRoleArn = role.arn;
+
+    const clusterName = cluster.name;
+    for (const className of classes) {
+      const spec: ComputeClassSpec = COMPUTE_CLASSES[className];
+      const volumeGiB = args.rootVolumeGiB?.[className] ?? (spec.gpusPerNode > 0 ? 100 : 50);
+      const template = new aws.ec2.LaunchTemplate(`${name}-${className}`, {
+        metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'disabled' },
+        blockDeviceMappings: [{
+          deviceName: '/dev/xvda',
+          ebs: { volumeSize: volumeGiB, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' },
+        }],
+        tagSpecifications: [{ resourceType: 'instance', tags: { ...args.tags, [COMPUTE_CLASS_LABEL]: className } }],
+        updateDefaultVersion: true,
+        tags: args.tags,
+      }, parent);
+
+      spec.instanceTypes.forEach((instanceType, i) => {
+        const labels = { [COMPUTE_CLASS_LABEL]: className };
+        const group = new aws.eks.NodeGroup(`${name}-${className}-${slug(instanceType)}`, {
+          clusterName,
+          nodeRoleArn: role.arn,
+          subnetIds: args.subnetIds,
+          amiType: amiTypeFor(spec),
+          capacityType: spec.spot ? 'SPOT' : 'ON_DEMAND',
+          instanceTypes: [instanceType],
+          // The pool minimum is held by its smallest type; larger types only exist on demand.
+          scalingConfig: { minSize: i === 0 ? spec.scaling.min : 0, desiredSize: i === 0 ? spec.scaling.min : 0, maxSize: spec.scaling.max },
+          launchTemplate: { id: template.id, version: pulumi.interpolate`${template.latestVersion}` },
+          labels,
+          taints: spec.taints.map((t) => ({ key: t.key, value: t.value, effect: EFFECTS[t.effect] })),
+          updateConfig: { maxUnavailablePercentage: 33 },
+          tags: args.tags,
+        }, { parent: this, dependsOn: attachments, ignoreChanges: ['scalingConfig.desiredSize'] });
+        this.nodeGroups[`${className}/${instanceType}`] = group;
+        // Node group tags do not reach the Auto Scaling group Cluster Autoscaler reads.
+        const asgName = group.resources.apply((r) => r?.[0]?.autoscalingGroups?.[0]?.name ?? '');
+        for (const [key, value] of Object.entries(autoscalerTemplateTags(className, spec))) {
+          new aws.autoscaling.Tag(`${name}-${className}-${slug(instanceType)}-${key.split('/').slice(3).join('-')}`, {
+            autoscalingGroupName: asgName,
+            tag: { key, value, propagateAtLaunch: false },
+          }, parent);
+        }
+      });
+    }
+    const systemGroups = Object.entries(this.nodeGroups).filter(([k]) => k.startsWith('system/')).map(([, g]) => g);
+
+    // CoreDNS tolerates CriticalAddonsOnly, so it lands on the system pool once that exists.
+    new aws.eks.Addon(`${name}-coredns`, {
+      clusterName,
+      addonName: 'coredns',
+      resolveConflictsOnCreate: 'OVERWRITE',
+      resolveConflictsOnUpdate: 'PRESERVE',
+      tags: args.tags,
+    }, { parent: this, dependsOn: systemGroups });
+
+    // Persistent volumes (the JetStream event bus) need the EBS CSI driver; its role is Pod Identity.
+    const ebsRole = new aws.iam.Role(`${name}-ebs-csi`, { assumeRolePolicy: podIdentityTrustPolicy(cluster.arn), tags: args.tags }, parent);
+    new aws.iam.RolePolicyAttachment(`${name}-ebs-csi`, { role: ebsRole.name, policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy' }, parent);
+    new aws.eks.Addon(`${name}-aws-ebs-csi-driver`, {
+      clusterName,
+      addonName: 'aws-ebs-csi-driver',
+      podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: 'ebs-csi-controller-sa' }],
+      resolveConflictsOnCreate: 'OVERWRITE',
+      resolveConflictsOnUpdate: 'PRESERVE',
+      tags: args.tags,
+    }, { parent: this, dependsOn: systemGroups });
+
+    const k8sOpts = { parent: this, provider: cluster.provider, dependsOn: systemGroups };
+    new k8s.storage.v1.StorageClass(`${name}-gp3-encrypted`, {
+      metadata: { name: 'gp3-encrypted', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+      provisioner: 'ebs.csi.aws.com',
+      parameters: { type: 'gp3', encrypted: 'true' },
+      volumeBindingMode: 'WaitForFirstConsumer',
+      allowVolumeExpansion: true,
+      reclaimPolicy: 'Delete',
+    }, k8sOpts);
+    this.installAutoscaler(name, cluster, args.tags, k8sOpts);
+    if (classes.some((c) => COMPUTE_CLASSES[c].gpusPerNode > 0)) {
+      const gpuClasses = classes.filter((c) => COMPUTE_CLASSES[c].gpusPerNode > 0);
+      new k8s.helm.v3.Release(`${name}-nvidia-device-plugin`, {
+        name: 'nvidia-device-plugin',
+        chart: CHARTS.nvidiaDevicePlugin.chart,
+        version: CHARTS.nvidiaDevicePlugin.version,
+        repositoryOpts: { repo: CHARTS.nvidiaDevicePlugin.repo },
+        namespace: 'kube-system',
+        values: {
+          // Replaces the chart's default affinity, which waits for NFD labels we do not deploy.
+          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [
+            { matchExpressions: [{ key: COMPUTE_CLASS_LABEL, operator: 'In', values: gpuClasses }] },
+          ] } } },
+          tolerations: [{ key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' }],
+        },
+      }, k8sOpts);
+    }
+    this.registerOutputs({ nodeRoleArn: this.nodeRoleArn });
+  }
+
+  private installAutoscaler(name: string, cluster: Cluster, tags: Record<string, string> | undefined, k8sOpts: pulumi.CustomResourceOptions): void {
+    const parent = { parent: this };
+    const role = new aws.iam.Role(`${name}-autoscaler`, { assumeRolePolicy: podIdentityTrustPolicy(cluster.arn), tags }, parent);
+    new aws.iam.RolePolicy(`${name}-autoscaler`, {
+      role: role.id,
+      policy: policyDocument([
+        // Discovery calls have no resource-level permissions in IAM.
+        {
+          Sid: 'Describe',
+          Effect: 'Allow',
+          Action: [
+            'autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeLaunchConfigurations',
+            'autoscaling:DescribeScalingActivities', 'autoscaling:DescribeTags', 'ec2:DescribeImages', 'ec2:DescribeInstanceTypes',
+            'ec2:DescribeLaunchTemplateVersions', 'ec2:GetInstanceTypesFromInstanceRequirements', 'eks:DescribeNodegroup',
+          ],
+          Resource: '*',
+        },
+        // Scaling only groups tagged as this cluster's.
+        {
+          Sid: 'ScaleOwnGroups',
+          Effect: 'Allow',
+          Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+          Resource: '*',
+          Condition: { StringEquals: { 'aws:ResourceTag/k8s.io/cluster-autoscaler/enabled': 'true', 'aws:ResourceTag/eks:cluster-name': cluster.name } },
+        },
+      ]),
+    }, parent);
+    cluster.bindServiceAccount(`${name}-autoscaler`, 'kube-system', 'cluster-autoscaler', role.arn, this);
+    new k8s.helm.v3.Release(`${name}-cluster-autoscaler`, {
+      name: 'cluster-autoscaler',
+      chart: CHARTS.clusterAutoscaler.chart,
+      version: CHARTS.clusterAutoscaler.version,
+      repositoryOpts: { repo: CHARTS.clusterAutoscaler.repo },
+      namespace: 'kube-system',
+      values: {
+        cloudProvider: 'aws',
+        awsRegion: cluster.arn.apply((arn) => arn.split(':')[3]),
+        autoDiscovery: { clusterName: cluster.name },
+        rbac: { serviceAccount: { create: true, name: 'cluster-autoscaler' } },
+        nodeSelector: { [COMPUTE_CLASS_LABEL]: 'system' },
+        tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists', effect: 'NoSchedule' }],
+        extraArgs: { expander: 'least-waste', 'balance-similar-node-groups': true, 'skip-nodes-with-system-pods': false },
+      },
+    }, k8sOpts);
+  }
+}
+
+/**
+ * Node-template tags Cluster Autoscaler reads when a group has zero nodes and there is no
+ * node to look at: the compute-class label and the taints it must assume. (GPU counts come
+ * from its built-in instance type table.)
+ */
+export function autoscalerTemplateTags(className: string, spec: ComputeClassSpec): Record<string, string> {
+  const tags: Record<string, string> = { [`k8s.io/cluster-autoscaler/node-template/label/${COMPUTE_CLASS_LABEL}`]: className };
+  for (const t of spec.taints) tags[`k8s.io/cluster-autoscaler/node-template/taint/${t.key}`] = `${t.value ?? ''}:${t.effect}`;
+  return tags;
+}
