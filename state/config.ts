@@ -1,0 +1,56 @@
+/**
+ * Service configuration from the environment, checked up front so a misconfigured pod
+ * fails at start with the variable's name instead of at its first request.
+ */
+import { randomBytes } from 'node:crypto';
+
+export interface StateServiceConfig {
+  /** DATABASE_URL; undefined means embedded PGlite. */
+  readonly databaseUrl?: string;
+  /** PGLITE_DIR: where PGlite keeps data; undefined means in memory. */
+  readonly pgliteDir?: string;
+  /** DATABASE_SCHEMA. Default: public. */
+  readonly schema?: string;
+  readonly host: string;
+  readonly port: number;
+  readonly writerToken: string;
+  readonly readerToken: string;
+  /** True when tokens were generated because none were configured (PGlite only). */
+  readonly generatedTokens: boolean;
+  /** LIFECYCLE_URL; undefined disables forwarding. */
+  readonly lifecycleUrl?: string;
+  readonly lifecycleToken?: string;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServiceConfig {
+  const databaseUrl = env.DATABASE_URL || undefined;
+  const port = Number(env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be an integer from 0 to 65535 (got "${env.PORT}")`);
+  }
+  let writerToken = env.STATE_WRITE_TOKEN ?? '';
+  let readerToken = env.STATE_READ_TOKEN ?? '';
+  const generatedTokens = !writerToken || !readerToken;
+  if (generatedTokens) {
+    if (databaseUrl) {
+      throw new Error('STATE_WRITE_TOKEN and STATE_READ_TOKEN are required with DATABASE_URL (Secret swoop-state-tokens, keys writer and reader)');
+    }
+    writerToken ||= randomBytes(18).toString('base64url');
+    readerToken ||= randomBytes(18).toString('base64url');
+  }
+  if (env.LIFECYCLE_URL && !/^https?:\/\//.test(env.LIFECYCLE_URL)) {
+    throw new Error(`LIFECYCLE_URL must be an http(s) URL (got "${env.LIFECYCLE_URL}")`);
+  }
+  return {
+    databaseUrl,
+    pgliteDir: env.PGLITE_DIR || undefined,
+    schema: env.DATABASE_SCHEMA || undefined,
+    host: env.HOST ?? (databaseUrl ? '0.0.0.0' : '127.0.0.1'),
+    port,
+    writerToken,
+    readerToken,
+    generatedTokens,
+    lifecycleUrl: env.LIFECYCLE_URL || undefined,
+    lifecycleToken: env.LIFECYCLE_TOKEN || undefined,
+  };
+}

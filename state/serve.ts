@@ -1,0 +1,28 @@
+/** `npm run state:serve`: the state service from the environment (see docs/state.md). */
+import { configFromEnv } from './config';
+import { startStateService } from './service';
+
+async function main(): Promise<void> {
+  const config = configFromEnv();
+  const service = await startStateService(config, { logger: true });
+  const lines = [
+    `swoop state service listening on ${service.url}`,
+    `  database: ${service.db.location}`,
+    `  lifecycle forwarding: ${config.lifecycleUrl ?? 'off (LIFECYCLE_URL unset)'}`,
+  ];
+  if (config.generatedTokens) {
+    lines.push(`  writer token: ${config.writerToken}`, `  reader token: ${config.readerToken}`,
+      '  (generated for this run; set STATE_WRITE_TOKEN / STATE_READ_TOKEN to choose them)');
+  }
+  console.log(lines.join('\n'));
+  const shutdown = () => {
+    service.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((err: Error) => {
+  console.error(`state:serve: ${err.message}`);
+  process.exit(1);
+});

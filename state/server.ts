@@ -1,0 +1,196 @@
+/**
+ * The state service's HTTP API (fastify). Writers (workflow hooks, ingress) POST
+ * lifecycle events and claims; readers query payloads, runs, counts and OGC API -
+ * Processes jobs. Every request is authenticated before its body is read; every input is
+ * checked before anything is written; a database outage answers 503 so callers retry.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { DbUnavailableError } from './db';
+import type { OutboxForwarder } from './outbox';
+import { OGC_STATUS, type OgcStatus, RUN_STATES, type RunState, isFinal } from './states';
+import type { RunView, StateStore } from './store';
+import { InputError, parseClaim, parseEvent, parsePage, parseRunFilter } from './validate';
+
+export interface StateServerProps {
+  readonly store: StateStore;
+  /** Bearer token for POST /events and POST /claim (Secret swoop-state-tokens/writer). */
+  readonly writerToken: string;
+  /** Bearer token for reads (Secret swoop-state-tokens/reader); the writer token reads too. */
+  readonly readerToken: string;
+  /** Largest request body in bytes. Default: 1 MiB. */
+  readonly bodyLimit?: number;
+  /** Woken after a run finishes so its notification leaves at once. Default: none. */
+  readonly forwarder?: OutboxForwarder;
+  /** Log as JSON lines to stdout. Default: false. */
+  readonly logger?: boolean;
+}
+
+const RUN_FILTERS = ['workflow', 'collection', 'payloadId', 'state', 'since', 'until', 'limit', 'cursor'];
+const COUNT_FILTERS = ['workflow', 'collection', 'payloadId', 'since', 'until'];
+const JOB_FILTERS = ['processID', 'status', 'limit', 'cursor'];
+const OGC_STATUSES: readonly OgcStatus[] = ['accepted', 'running', 'successful', 'failed', 'dismissed'];
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Compares against every allowed token in constant time (hashing equalizes lengths). */
+function bearerMatches(header: string | undefined, allowed: readonly Buffer[]): boolean {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  const given = digest(match?.[1] ?? '');
+  let ok = false;
+  for (const token of allowed) ok = timingSafeEqual(given, token) || ok;
+  return match !== null && ok;
+}
+
+function sendError(reply: FastifyReply, status: number, field: string | undefined, message: string): FastifyReply {
+  const error = status === 401 ? 'unauthorized' : status === 404 ? 'not_found' : status === 413 ? 'too_large'
+    : status === 503 ? 'unavailable' : status >= 500 ? 'internal' : 'invalid_request';
+  return reply.code(status).send(field === undefined ? { error, message } : { error, field, message });
+}
+
+export function buildStateServer(props: StateServerProps): FastifyInstance {
+  if (!props.writerToken || !props.readerToken) {
+    throw new Error('StateServerProps: writerToken and readerToken must be non-empty (Secret swoop-state-tokens keys writer, reader)');
+  }
+  const { store } = props;
+  const bodyLimit = props.bodyLimit ?? 1024 * 1024;
+  const app = Fastify({ bodyLimit, logger: props.logger ?? false });
+  const writers = [digest(props.writerToken)];
+  const readers = [digest(props.readerToken), digest(props.writerToken)];
+
+  const requireToken = (allowed: readonly Buffer[], what: string) =>
+    async (req: FastifyRequest, reply: FastifyReply) => {
+      if (!bearerMatches(req.headers.authorization, allowed)) {
+        reply.header('www-authenticate', 'Bearer');
+        return sendError(reply, 401, 'authorization', `send "Authorization: Bearer <${what} token>"`);
+      }
+      return undefined;
+    };
+  const writer = requireToken(writers, 'writer');
+  const reader = requireToken(readers, 'reader');
+
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    if (err instanceof InputError) return sendError(reply, err.status, err.field, err.message);
+    if (err instanceof DbUnavailableError) {
+      req.log.warn({ err: err.message }, 'database unavailable');
+      reply.header('retry-after', '1');
+      return sendError(reply, 503, undefined, 'the state database is unavailable; retry later');
+    }
+    switch (err.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return sendError(reply, 413, 'body', `the body is larger than ${bodyLimit} bytes`);
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return sendError(reply, 415, 'content-type', 'send the body as Content-Type: application/json');
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return sendError(reply, 400, 'body', 'the body is empty; send a JSON object');
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        return sendError(reply, 400, 'body', `the body is not valid JSON: ${err.message}`);
+    }
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return sendError(reply, err.statusCode, 'body', err.message);
+    }
+    req.log.error({ err }, 'request failed');
+    return sendError(reply, 500, undefined, 'internal error');
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'path', `no route ${req.method} ${req.url.split('?')[0]}`));
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      await store.ping();
+      return { status: 'ready' };
+    } catch {
+      return sendError(reply, 503, undefined, 'the state database is unreachable');
+    }
+  });
+
+  app.post('/events', { onRequest: writer }, async (req) => {
+    const result = await store.recordEvent(parseEvent(req.body));
+    if (result.applied && isFinal(result.state)) props.forwarder?.nudge();
+    return result;
+  });
+
+  app.post('/claim', { onRequest: writer }, async (req) => store.claim(parseClaim(req.body)));
+
+  app.get('/payloads/*', { onRequest: reader }, async (req) => {
+    const id = (req.params as { '*': string })['*'];
+    const payload = id ? await store.payload(id) : undefined;
+    if (!payload) throw new InputError(404, 'payloadId', `no payload "${id}" (give a cirrus payload id or its hash)`);
+    return payload;
+  });
+
+  app.get('/runs', { onRequest: reader }, async (req) => {
+    const q = req.query as Record<string, unknown>;
+    return store.runs(parseRunFilter(q, RUN_FILTERS), parsePage(q));
+  });
+
+  app.get('/runs/:run', { onRequest: reader }, async (req) => {
+    const { run } = req.params as { run: string };
+    const found = await store.run(run);
+    if (!found) throw new InputError(404, 'run', `no run "${run}"`);
+    return found;
+  });
+
+  app.get('/counts', { onRequest: reader }, async (req) => ({
+    counts: await store.counts(parseRunFilter(req.query as Record<string, unknown>, COUNT_FILTERS)),
+  }));
+
+  // OGC API - Processes, Part 1: job list and status, as SWOOP's API offered them.
+  app.get('/jobs', { onRequest: reader }, async (req) => {
+    const q = req.query as Record<string, unknown>;
+    for (const key of Object.keys(q)) {
+      if (!JOB_FILTERS.includes(key)) {
+        throw new InputError(400, key, `unknown query parameter "${key}"; expected ${JOB_FILTERS.join(', ')}`);
+      }
+    }
+    const states = statesOfOgc(q.status);
+    const page = await store.runs(
+      { workflow: typeof q.processID === 'string' ? q.processID : undefined, states },
+      parsePage(q),
+    );
+    const base = `${req.protocol}://${req.host}`;
+    const links = [{ href: `${base}${req.url}`, rel: 'self', type: 'application/json' }];
+    if (page.next) {
+      const next = new URLSearchParams(q as Record<string, string>);
+      next.set('cursor', page.next);
+      links.push({ href: `${base}/jobs?${next.toString()}`, rel: 'next', type: 'application/json' });
+    }
+    return { jobs: page.runs.map((r) => statusInfo(r, base)), links };
+  });
+
+  app.get('/jobs/:jobId', { onRequest: reader }, async (req) => {
+    const { jobId } = req.params as { jobId: string };
+    const found = await store.run(jobId);
+    if (!found) throw new InputError(404, 'jobId', `no job "${jobId}"`);
+    return statusInfo(found, `${req.protocol}://${req.host}`);
+  });
+
+  return app;
+}
+
+function statesOfOgc(status: unknown): RunState[] | undefined {
+  if (status === undefined) return undefined;
+  const wanted = (Array.isArray(status) ? status : [status]).flatMap((s) => String(s).split(','));
+  for (const s of wanted) {
+    if (!(OGC_STATUSES as readonly string[]).includes(s)) {
+      throw new InputError(400, 'status', `status must be among ${OGC_STATUSES.join(', ')} (got "${s}")`);
+    }
+  }
+  return RUN_STATES.filter((s) => wanted.includes(OGC_STATUS[s]));
+}
+
+/** OGC API - Processes statusInfo of a run. */
+function statusInfo(r: RunView, base: string) {
+  return {
+    jobID: r.run,
+    processID: r.workflow,
+    type: 'process',
+    status: OGC_STATUS[r.state],
+    message: r.error ?? r.claimReason ?? r.state,
+    created: r.createdAt,
+    started: r.startedAt ?? undefined,
+    finished: r.finishedAt ?? undefined,
+    updated: r.updatedAt,
+    links: [{ href: `${base}/jobs/${encodeURIComponent(r.run)}`, rel: 'self', type: 'application/json' }],
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Assembles the running service: database, migrations (PGlite only: on PostgreSQL the
+ * migration Job owns the schema), partition upkeep, the outbox forwarder and HTTP.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { StateServiceConfig } from './config';
+import { type Db, openDb } from './db';
+import { migrate } from './migrate';
+import { OutboxForwarder } from './outbox';
+import { buildStateServer } from './server';
+import { StateStore } from './store';
+
+export interface RunningStateService {
+  readonly db: Db;
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly forwarder?: OutboxForwarder;
+  close(): Promise<void>;
+}
+
+const HOUR_MS = 3_600_000;
+
+export async function startStateService(config: StateServiceConfig, options: { logger?: boolean } = {}): Promise<RunningStateService> {
+  const db = await openDb({ url: config.databaseUrl, dataDir: config.pgliteDir, schema: config.schema });
+  if (db.kind === 'pglite') await migrate(db);
+  const store = new StateStore(db);
+  const log = (msg: string, fields?: Record<string, unknown>) => console.error(JSON.stringify({ msg, ...fields }));
+  // Month partitions are made ahead; failures only matter once the default partition is
+  // all that is left, so they are logged, not fatal.
+  const upkeep = () => store.ensurePartitions().catch((err: Error) => log('partition upkeep failed', { error: err.message }));
+  await upkeep();
+  const timer = setInterval(upkeep, HOUR_MS);
+  timer.unref();
+  const forwarder = config.lifecycleUrl
+    ? new OutboxForwarder({ db, url: config.lifecycleUrl, token: config.lifecycleToken, log })
+    : undefined;
+  const app = buildStateServer({
+    store,
+    writerToken: config.writerToken,
+    readerToken: config.readerToken,
+    forwarder,
+    logger: options.logger,
+  });
+  const url = await app.listen({ host: config.host, port: config.port });
+  forwarder?.start();
+  return {
+    db,
+    app,
+    url,
+    forwarder,
+    close: async () => {
+      clearInterval(timer);
+      await forwarder?.stop();
+      await app.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,255 @@
+/**
+ * The state store: the service's only access to the database. Writes are single calls
+ * to the SQL functions of the migrations (which hold every correctness rule); reads are
+ * parameterized SELECTs shaped for the API.
+ */
+import { createHash } from 'node:crypto';
+import type { Db } from './db';
+import { type RunState, RUN_STATES, stateOfPhase } from './states';
+import { type ClaimRequest, type InvalidEvent, type LifecycleEvent, type Page, type RunFilter, encodeCursor } from './validate';
+
+export interface RecordResult {
+  /** the run's state after this event */
+  readonly state: RunState;
+  /** false when this report was a duplicate: no history row was added */
+  readonly recorded: boolean;
+  /** false when the report did not change the state (late or superseded) */
+  readonly applied: boolean;
+  readonly run: string;
+}
+
+export interface ClaimResult {
+  readonly claimed: boolean;
+  readonly reason: string;
+  /** the run that owns the payload (this run when claimed) */
+  readonly run: string;
+}
+
+export interface RunView {
+  readonly run: string;
+  readonly uid: string | null;
+  readonly workflow: string;
+  readonly payloadId: string | null;
+  readonly attempt: number;
+  readonly parentRun: string | null;
+  readonly state: RunState;
+  readonly claim: 'claimed' | 'refused' | null;
+  readonly claimReason: string | null;
+  readonly input: string | null;
+  readonly output: string | null;
+  readonly error: string | null;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly updatedAt: string;
+}
+
+export interface HistoryEntry {
+  readonly run: string;
+  readonly state: RunState;
+  readonly applied: boolean;
+  readonly source: string;
+  readonly occurredAt: string | null;
+  readonly recordedAt: string;
+  readonly message: string | null;
+}
+
+export interface PayloadView {
+  readonly payloadId: string;
+  readonly hash: string;
+  readonly workflow: string;
+  readonly collections: string[];
+  readonly itemIds: string[];
+  readonly input: string | null;
+  readonly createdAt: string;
+  /** state of the latest claimed run; null when no run claimed it yet */
+  readonly state: RunState | null;
+  readonly runs: RunView[];
+  readonly history: HistoryEntry[];
+}
+
+export interface RunPage {
+  readonly runs: RunView[];
+  /** cursor for the next page; null on the last page */
+  readonly next: string | null;
+}
+
+const MAX_ERROR_TEXT = 8 * 1024;
+
+// timestamps leave SQL as RFC 3339 text with microseconds: exact, and driver-independent
+const TS = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+const RUN_COLUMNS = `r.run, r.uid, r.workflow, r.payload_id AS "payloadId", r.attempt,
+  r.parent_run AS "parentRun", r.state::text AS state, r.claim, r.claim_reason AS "claimReason",
+  r.input, r.output, r.error, ${TS('r.created_at')} AS "createdAt", ${TS('r.started_at')} AS "startedAt",
+  ${TS('r.finished_at')} AS "finishedAt", ${TS('r.updated_at')} AS "updatedAt"`;
+
+const HISTORY_COLUMNS = `e.run, e.state::text AS state, e.applied, e.source,
+  ${TS('e.occurred_at')} AS "occurredAt", ${TS('e.recorded_at')} AS "recordedAt", e.message`;
+
+/** What a failed workflow's error says: its message, else its failed steps. */
+function errorText(message: string, failures: string): string | null {
+  let text = message;
+  if (text === '' && failures !== '') {
+    try {
+      const list = JSON.parse(failures) as { displayName?: string; message?: string }[];
+      text = Array.isArray(list) ? list.map((f) => `${f.displayName ?? '?'}: ${f.message ?? ''}`).join('; ') : failures;
+    } catch {
+      text = failures;
+    }
+  }
+  return text === '' ? null : text.slice(0, MAX_ERROR_TEXT);
+}
+
+const orNull = (s: string): string | null => (s === '' ? null : s);
+
+/** INVALID reports without a run name get one derived from what identifies them. */
+export function invalidRunName(ev: InvalidEvent): string {
+  const digest = createHash('sha256').update(`${ev.payloadId}\n${ev.workflow}\n${ev.input}`).digest('hex');
+  return `invalid-${digest.slice(0, 24)}`;
+}
+
+export class StateStore {
+  constructor(readonly db: Db) {}
+
+  async recordEvent(ev: LifecycleEvent | InvalidEvent): Promise<RecordResult> {
+    if (ev.type === 'invalid') {
+      const run = ev.run || invalidRunName(ev);
+      const [row] = await this.db.query<Omit<RecordResult, 'run'>>(
+        `SELECT state::text AS state, recorded, applied FROM swoop_record_event(
+           p_run => $1, p_workflow => $2, p_state => 'INVALID', p_source => 'ingress',
+           p_payload_id => $3, p_input => $4, p_error => $5, p_claim => 'claimed',
+           p_claim_reason => 'invalid at ingress', p_claim_owner => $1)`,
+        [run, ev.workflow, orNull(ev.payloadId), ev.input, ev.message === '' ? 'invalid payload' : ev.message.slice(0, MAX_ERROR_TEXT)],
+      );
+      return { ...row!, run };
+    }
+    const state = stateOfPhase(ev.phase, ev.message, ev.failures);
+    const [row] = await this.db.query<Omit<RecordResult, 'run'>>(
+      `SELECT state::text AS state, recorded, applied FROM swoop_record_event(
+         p_run => $1, p_workflow => $2, p_state => $3::run_state, p_source => $4,
+         p_uid => $5, p_payload_id => $6, p_parent_run => $7, p_input => $8,
+         p_output => $9, p_error => $10, p_started_at => $11::timestamptz, p_finished_at => $12::timestamptz)`,
+      [
+        ev.run,
+        ev.workflow,
+        state,
+        ev.type,
+        orNull(ev.uid),
+        orNull(ev.payloadId),
+        orNull(ev.parentRun),
+        orNull(ev.input),
+        orNull(ev.output),
+        state === 'SUCCESSFUL' ? null : errorText(ev.message, ev.failures),
+        orNull(ev.startedAt),
+        orNull(ev.finishedAt),
+      ],
+    );
+    return { ...row!, run: ev.run };
+  }
+
+  async claim(req: ClaimRequest): Promise<ClaimResult> {
+    const [row] = await this.db.query<{ claimed: boolean; reason: string; owner: string }>(
+      'SELECT claimed, reason, owner FROM swoop_claim($1, $2, $3, $4, $5, $6, $7)',
+      [req.payloadId, req.workflow, req.run, orNull(req.input), req.replace, orNull(req.parentRun), orNull(req.uid)],
+    );
+    return { claimed: row!.claimed, reason: row!.reason, run: row!.owner };
+  }
+
+  /** By cirrus payload id, or by its 64-hex-digit hash. */
+  async payload(idOrHash: string): Promise<PayloadView | undefined> {
+    const byHash = /^[0-9a-f]{64}$/.test(idOrHash);
+    const [p] = await this.db.query<Omit<PayloadView, 'state' | 'runs' | 'history'>>(
+      `SELECT payload_id AS "payloadId", hash, workflow, collections, item_ids AS "itemIds", input,
+              ${TS('created_at')} AS "createdAt"
+       FROM payloads WHERE ${byHash ? 'hash' : 'payload_id'} = $1`,
+      [idOrHash],
+    );
+    if (!p) return undefined;
+    const runs = await this.db.query<RunView>(
+      `SELECT ${RUN_COLUMNS} FROM runs r WHERE r.payload_id = $1 ORDER BY r.attempt DESC`,
+      [p.payloadId],
+    );
+    const history = await this.db.query<HistoryEntry>(
+      `SELECT ${HISTORY_COLUMNS} FROM run_events e JOIN runs r USING (run)
+       WHERE r.payload_id = $1 AND e.run_created_at = r.created_at
+       ORDER BY e.recorded_at, e.run, e.state`,
+      [p.payloadId],
+    );
+    const latest = runs.find((r) => r.claim === 'claimed');
+    return { ...p, state: latest?.state ?? null, runs, history };
+  }
+
+  async run(name: string): Promise<(RunView & { history: HistoryEntry[] }) | undefined> {
+    const [run] = await this.db.query<RunView>(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.run = $1`, [name]);
+    if (!run) return undefined;
+    const history = await this.db.query<HistoryEntry>(
+      `SELECT ${HISTORY_COLUMNS} FROM run_events e
+       WHERE e.run = $1 AND e.run_created_at = $2::timestamptz ORDER BY e.recorded_at, e.state`,
+      [name, run.createdAt],
+    );
+    return { ...run, history };
+  }
+
+  async runs(filter: RunFilter, page: Page): Promise<RunPage> {
+    const params: unknown[] = [];
+    const where = this.where(filter, params);
+    if (page.cursor) {
+      params.push(page.cursor.createdAt, page.cursor.run);
+      where.push(`(r.created_at, r.run) < ($${params.length - 1}::timestamptz, $${params.length})`);
+    }
+    params.push(page.limit + 1);
+    const rows = await this.db.query<RunView>(
+      `SELECT ${RUN_COLUMNS} FROM runs r
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY r.created_at DESC, r.run DESC LIMIT $${params.length}`,
+      params,
+    );
+    const more = rows.length > page.limit;
+    const runs = rows.slice(0, page.limit);
+    const last = runs[runs.length - 1];
+    return { runs, next: more && last ? encodeCursor(last.createdAt, last.run) : null };
+  }
+
+  /** Number of runs in every state (zeros included) among those the filter selects. */
+  async counts(filter: RunFilter): Promise<Record<RunState, number>> {
+    const params: unknown[] = [];
+    const where = this.where(filter, params);
+    const rows = await this.db.query<{ state: RunState; n: number }>(
+      `SELECT r.state::text AS state, count(*)::int AS n FROM runs r
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY r.state`,
+      params,
+    );
+    const counts = Object.fromEntries(RUN_STATES.map((s) => [s, 0])) as Record<RunState, number>;
+    for (const row of rows) counts[row.state] = row.n;
+    return counts;
+  }
+
+  /** Month partitions of the history for this month and the next two. */
+  async ensurePartitions(): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>('SELECT swoop_ensure_event_partitions(now(), 3) AS n');
+    return row!.n;
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
+  // Every value is a bind parameter; only fixed SQL fragments are concatenated.
+  private where(f: RunFilter, params: unknown[]): string[] {
+    const where: string[] = [];
+    const add = (sql: (n: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(sql(`$${params.length}`));
+    };
+    if (f.workflow !== undefined) add((n) => `r.workflow = ${n}`, f.workflow);
+    if (f.payloadId !== undefined) add((n) => `r.payload_id = ${n}`, f.payloadId);
+    if (f.states !== undefined) add((n) => `r.state::text = ANY(${n}::text[])`, f.states);
+    if (f.since !== undefined) add((n) => `r.created_at >= ${n}::timestamptz`, f.since);
+    if (f.until !== undefined) add((n) => `r.created_at < ${n}::timestamptz`, f.until);
+    if (f.collection !== undefined) {
+      add((n) => `r.payload_id IN (SELECT p.payload_id FROM payloads p WHERE p.collections @> ARRAY[${n}::text])`, f.collection);
+    }
+    return where;
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * Input checking for the HTTP API. Bodies are flat JSON objects of strings, so a small
+ * explicit checker gives better messages than a schema engine: every error names the
+ * field and says what is expected. Nothing is written unless this passes.
+ */
+import { ARGO_PHASES, type ArgoPhase, RUN_STATES, type RunState, isRunState } from './states';
+
+/** A client error: HTTP status, the offending field, and what to do. */
+export class InputError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 413,
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+export interface LifecycleEvent {
+  readonly type: 'running' | 'completed';
+  readonly workflow: string;
+  readonly run: string;
+  readonly uid: string;
+  readonly payloadId: string;
+  readonly parentRun: string;
+  readonly phase: ArgoPhase;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly message: string;
+  readonly failures: string;
+  readonly input: string;
+  readonly output: string;
+}
+
+export interface InvalidEvent {
+  readonly type: 'invalid';
+  readonly workflow: string;
+  readonly run: string;
+  readonly payloadId: string;
+  readonly input: string;
+  readonly message: string;
+}
+
+export interface ClaimRequest {
+  readonly payloadId: string;
+  readonly workflow: string;
+  readonly run: string;
+  readonly input: string;
+  readonly replace: boolean;
+  readonly parentRun: string;
+  readonly uid: string;
+}
+
+const KIB = 1024;
+// Longest accepted value per field. Kubernetes names are <= 253; payloads inline up to
+// ~120 KB in cirrus; failure lists of wide fan-outs get long.
+const MAX_LENGTH: Record<string, number> = {
+  type: 16,
+  workflow: 253,
+  run: 253,
+  uid: 64,
+  payloadId: 8 * KIB,
+  parentRun: 253,
+  phase: 16,
+  startedAt: 64,
+  finishedAt: 64,
+  message: 64 * KIB,
+  failures: 512 * KIB,
+  input: 512 * KIB,
+  output: 8 * KIB,
+  replace: 8,
+};
+
+const EVENT_FIELDS = ['type', 'workflow', 'run', 'uid', 'payloadId', 'parentRun', 'phase', 'startedAt', 'finishedAt', 'message', 'failures', 'input', 'output'];
+const INVALID_FIELDS = ['type', 'workflow', 'run', 'payloadId', 'input', 'message'];
+const CLAIM_FIELDS = ['payloadId', 'workflow', 'run', 'input', 'replace', 'parentRun', 'uid'];
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+function object(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InputError(400, 'body', 'the body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
+function onlyKnown(o: Record<string, unknown>, known: readonly string[]): void {
+  for (const key of Object.keys(o)) {
+    if (!known.includes(key)) {
+      throw new InputError(400, key, `unknown field "${key}"; expected only ${known.join(', ')}`);
+    }
+  }
+}
+
+function str(o: Record<string, unknown>, field: string, required: boolean): string {
+  const v = o[field];
+  if (v === undefined || v === null) {
+    if (required) throw new InputError(400, field, `${field} is required`);
+    return '';
+  }
+  if (typeof v !== 'string') throw new InputError(400, field, `${field} must be a string, got ${typeof v}`);
+  if (required && v === '') throw new InputError(400, field, `${field} must not be empty`);
+  if (v.length > MAX_LENGTH[field]!) {
+    throw new InputError(400, field, `${field} is longer than ${MAX_LENGTH[field]} characters`);
+  }
+  return v;
+}
+
+function timestamp(o: Record<string, unknown>, field: string): string {
+  const v = str(o, field, false);
+  if (v !== '' && (!RFC3339.test(v) || !Number.isFinite(Date.parse(v)))) {
+    throw new InputError(400, field, `${field} must be an RFC 3339 timestamp such as 2024-05-01T12:00:00Z, or empty`);
+  }
+  return v;
+}
+
+/** A lifecycle event or an ingress INVALID report (contracts.md, POST /events). */
+export function parseEvent(body: unknown): LifecycleEvent | InvalidEvent {
+  const o = object(body);
+  const type = str(o, 'type', true);
+  if (type === 'invalid') {
+    onlyKnown(o, INVALID_FIELDS);
+    return {
+      type,
+      workflow: str(o, 'workflow', false),
+      run: str(o, 'run', false),
+      payloadId: str(o, 'payloadId', false),
+      input: str(o, 'input', true),
+      message: str(o, 'message', false),
+    };
+  }
+  if (type !== 'running' && type !== 'completed') {
+    throw new InputError(400, 'type', `type must be one of running, completed, invalid (got "${type}")`);
+  }
+  onlyKnown(o, EVENT_FIELDS);
+  const phase = str(o, 'phase', true);
+  if (!(ARGO_PHASES as readonly string[]).includes(phase)) {
+    throw new InputError(400, 'phase', `phase must be one of ${ARGO_PHASES.join(', ')} (got "${phase}")`);
+  }
+  const finalPhase = phase === 'Succeeded' || phase === 'Failed' || phase === 'Error';
+  if ((type === 'completed') !== finalPhase) {
+    throw new InputError(400, 'phase', type === 'completed'
+      ? `a completed event needs phase Succeeded, Failed or Error (got "${phase}")`
+      : `a running event needs phase Pending or Running (got "${phase}")`);
+  }
+  const failures = str(o, 'failures', false);
+  if (failures !== '') {
+    try {
+      JSON.parse(failures);
+    } catch {
+      throw new InputError(400, 'failures', 'failures must be the workflow.failures JSON text, or empty');
+    }
+  }
+  return {
+    type,
+    workflow: str(o, 'workflow', true),
+    run: str(o, 'run', true),
+    uid: str(o, 'uid', false),
+    payloadId: str(o, 'payloadId', false),
+    parentRun: str(o, 'parentRun', false),
+    phase: phase as ArgoPhase,
+    startedAt: timestamp(o, 'startedAt'),
+    finishedAt: timestamp(o, 'finishedAt'),
+    message: str(o, 'message', false),
+    failures,
+    input: str(o, 'input', false),
+    output: str(o, 'output', false),
+  };
+}
+
+/** POST /claim. `replace` may be a boolean or the strings "true"/"false" (Argo parameters are strings). */
+export function parseClaim(body: unknown): ClaimRequest {
+  const o = object(body);
+  onlyKnown(o, CLAIM_FIELDS);
+  const r = o.replace;
+  let replace: boolean;
+  if (r === undefined || r === null || r === '' || r === false || r === 'false') replace = false;
+  else if (r === true || r === 'true') replace = true;
+  else throw new InputError(400, 'replace', 'replace must be true, false, "true" or "false"');
+  return {
+    payloadId: str(o, 'payloadId', true),
+    workflow: str(o, 'workflow', true),
+    run: str(o, 'run', true),
+    input: str(o, 'input', false),
+    replace,
+    parentRun: str(o, 'parentRun', false),
+    uid: str(o, 'uid', false),
+  };
+}
+
+export interface RunFilter {
+  readonly workflow?: string;
+  readonly collection?: string;
+  readonly payloadId?: string;
+  /** any of these states */
+  readonly states?: readonly RunState[];
+  /** created at or after (RFC 3339) */
+  readonly since?: string;
+  /** created before (RFC 3339) */
+  readonly until?: string;
+}
+
+export interface Page {
+  readonly limit: number;
+  readonly cursor?: { readonly createdAt: string; readonly run: string };
+}
+
+type Query = Record<string, unknown>;
+
+function queryString(q: Query, field: string): string | undefined {
+  const v = q[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new InputError(400, field, `${field} may be given once`);
+  if (v.length > 1024) throw new InputError(400, field, `${field} is longer than 1024 characters`);
+  return v;
+}
+
+function queryTime(q: Query, field: string): string | undefined {
+  const v = queryString(q, field);
+  if (v !== undefined && (!RFC3339.test(v) || !Number.isFinite(Date.parse(v)))) {
+    throw new InputError(400, field, `${field} must be an RFC 3339 timestamp such as 2024-05-01T00:00:00Z`);
+  }
+  return v;
+}
+
+export function parseRunFilter(q: Query, known: readonly string[]): RunFilter {
+  for (const key of Object.keys(q)) {
+    if (!known.includes(key)) {
+      throw new InputError(400, key, `unknown query parameter "${key}"; expected ${known.join(', ')}`);
+    }
+  }
+  const states = queryString(q, 'state')?.split(',');
+  for (const s of states ?? []) {
+    if (!isRunState(s)) {
+      throw new InputError(400, 'state', `state must be one or more (comma-separated) of ${RUN_STATES.join(', ')} (got "${s}")`);
+    }
+  }
+  return {
+    workflow: queryString(q, 'workflow'),
+    collection: queryString(q, 'collection'),
+    payloadId: queryString(q, 'payloadId'),
+    states: states as RunState[] | undefined,
+    since: queryTime(q, 'since'),
+    until: queryTime(q, 'until'),
+  };
+}
+
+export function parsePage(q: Query, cursorField = 'cursor'): Page {
+  const raw = queryString(q, 'limit');
+  const limit = raw === undefined ? 100 : Number(raw);
+  if (!/^\d+$/.test(raw ?? '100') || limit < 1 || limit > 1000) {
+    throw new InputError(400, 'limit', 'limit must be an integer from 1 to 1000');
+  }
+  const c = queryString(q, cursorField);
+  if (c === undefined) return { limit };
+  return { limit, cursor: decodeCursor(c, cursorField) };
+}
+
+/** createdAt is the microsecond text form SQL returns (a JS Date would lose precision). */
+export function encodeCursor(createdAt: string, run: string): string {
+  return Buffer.from(JSON.stringify([createdAt, run])).toString('base64url');
+}
+
+function decodeCursor(c: string, field: string): { createdAt: string; run: string } {
+  try {
+    const [createdAt, run] = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt === 'string' && typeof run === 'string' && Number.isFinite(Date.parse(createdAt))) {
+      return { createdAt, run };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new InputError(400, field, `${field} is not a cursor this service returned; pass the "next" value unchanged`);
+}
