@@ -1,0 +1,57 @@
+/**
+ * `npm run lint [-- [--disable rule,...] [--no-schema] <dir-or-file>...]`: an offline
+ * `argo lint` plus cross-reference checks over a set of Argo manifests (default: dist/).
+ * Prints one `file: Kind/name: path: problem [rule]` line per problem; exits 1 when there
+ * is any, 2 when the input is unusable.
+ */
+import { existsSync } from 'node:fs';
+import { formatProblem, isRule, lint, loadFiles, RULES, yamlFiles, type Rule } from './lint/index';
+import { loadSchemaValidation } from './lint/schema';
+
+const USAGE = `usage: npm run lint -- [--disable rule,...] [--no-schema] [dir-or-file...]   (default: dist)
+rules: ${RULES.join(', ')}`;
+
+function main(argv: string[]): number {
+  const paths: string[] = [];
+  const disable: Rule[] = [];
+  let schema = true;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      return 0;
+    } else if (arg === '--no-schema') {
+      schema = false;
+    } else if (arg === '--disable') {
+      for (const rule of (argv[++i] ?? '').split(',').filter(Boolean)) {
+        if (!isRule(rule)) return usageError(`unknown rule "${rule}"`);
+        disable.push(rule);
+      }
+    } else if (arg.startsWith('-')) {
+      return usageError(`unknown option ${arg}`);
+    } else {
+      paths.push(arg);
+    }
+  }
+  if (paths.length === 0) paths.push('dist');
+  const missing = paths.filter((p) => !existsSync(p));
+  if (missing.length > 0) return usageError(`no such file or directory: ${missing.join(', ')}${missing.includes('dist') ? ' (run `npm run synth` first)' : ''}`);
+
+  const files = yamlFiles(paths);
+  const { documents, problems: parseProblems } = loadFiles(files);
+  if (documents.length === 0 && parseProblems.length === 0) return usageError(`no YAML documents found in ${paths.join(', ')}`);
+
+  const validation = schema ? loadSchemaValidation() : { skipped: 'disabled by --no-schema' };
+  const problems = [...parseProblems, ...lint(documents, { disable, validate: 'validate' in validation ? validation.validate : undefined })];
+  for (const problem of problems) console.log(formatProblem(problem));
+  const schemaNote = 'skipped' in validation ? `strict schema validation skipped: ${validation.skipped}` : 'strict schema validation on';
+  console.error(`${problems.length} problem(s) in ${documents.length} document(s) from ${files.length} file(s); ${schemaNote}`);
+  return problems.length > 0 ? 1 : 0;
+}
+
+function usageError(message: string): number {
+  console.error(`lint: ${message}\n${USAGE}`);
+  return 2;
+}
+
+process.exitCode = main(process.argv.slice(2));
