@@ -1,0 +1,216 @@
+import { COMPUTE_CLASSES, type ComputeClassName } from '../constructs/compute-classes';
+import { SUPPORTED_KUBERNETES_VERSIONS, type KubernetesVersion } from '../infra/cluster';
+import { SUPPORTED_POSTGRES_VERSIONS, type PostgresVersion } from '../infra/state-database';
+import type { ArgoServerAuthMode } from '../infra/argo';
+
+/** Everything a stack may set, typed; produced only by `loadStackConfig`. */
+export interface StackConfig {
+  readonly environment: 'dev' | 'prod';
+  readonly clusterName: string;
+  readonly kubernetesVersion: KubernetesVersion;
+  readonly vpcCidr: string;
+  readonly natGateways: 'single' | 'perAz';
+  /** Empty: private API endpoint only. */
+  readonly apiAccessCidrs: string[];
+  readonly adminPrincipalArns: string[];
+  readonly computeClasses: ComputeClassName[];
+  readonly database: {
+    readonly instanceClass: string;
+    readonly allocatedStorageGiB: number;
+    readonly postgresVersion: PostgresVersion;
+    readonly backupRetentionDays: number;
+    readonly multiAz: boolean;
+    readonly deletionProtection: boolean;
+  };
+  readonly artifacts: { readonly bucketName?: string; readonly intermediateExpiryDays: number; readonly forceDestroy: boolean };
+  readonly argoServerAuthModes: ArgoServerAuthMode[];
+  readonly argoSso?: { readonly issuer: string; readonly clientId: string; readonly clientSecret: string; readonly redirectUrl: string };
+  readonly stateImage: string;
+  readonly manifestDelivery: 'pulumi' | 'gitops';
+  readonly gitops?: { readonly repoUrl: string; readonly revision: string; readonly path: string };
+}
+
+/** Config keys of this project, with what each accepts (shown in errors). */
+export const CONFIG_KEYS = {
+  environment: '"dev" or "prod"',
+  clusterName: 'lowercase letters, digits and dashes, starting with a letter (default swoop-<stack>)',
+  kubernetesVersion: SUPPORTED_KUBERNETES_VERSIONS.map((v) => `"${v}"`).join(', '),
+  vpcCidr: 'an IPv4 /16 such as "10.20.0.0/16"',
+  natGateways: '"single" or "perAz" (default: single in dev, perAz in prod)',
+  apiAccessCidrs: 'a list of IPv4 CIDRs allowed to reach the public API endpoint; [] keeps it private (0.0.0.0/0 refused)',
+  adminPrincipalArns: 'a non-empty list of IAM role/user ARNs given cluster-admin (include the identity running pulumi)',
+  computeClasses: `a list of ${Object.keys(COMPUTE_CLASSES).map((c) => `"${c}"`).join(', ')} including "system" (default all)`,
+  database: 'an object {instanceClass, allocatedStorageGiB, postgresVersion, backupRetentionDays, multiAz, deletionProtection}',
+  artifacts: 'an object {bucketName?, intermediateExpiryDays, forceDestroy}',
+  argoServerAuthModes: 'a non-empty list of "client", "sso" ("server" is refused)',
+  argoSso: 'an object {issuer, clientId, redirectUrl} (required with the "sso" auth mode)',
+  argoSsoClientSecret: 'the OIDC client secret, set with `pulumi config set --secret`',
+  stateImage: 'a pinned image "repo:tag" or "repo@sha256:..." (not :latest)',
+  manifestDelivery: '"pulumi" or "gitops"',
+  gitops: 'an object {repoUrl, revision, path} (required with manifestDelivery gitops)',
+} as const;
+
+type Key = keyof typeof CONFIG_KEYS;
+
+/**
+ * Reads and validates the project's config (the `<project>:<key>` entries of a stack), before
+ * any resource is declared. Every problem is reported at once, each naming the key and what it
+ * accepts. Unknown keys are errors, so a typo cannot silently fall back to a default.
+ */
+export function loadStackConfig(all: Record<string, string>, project: string, stack: string): StackConfig {
+  const errors: string[] = [];
+  const raw = new Map<string, string>();
+  for (const [fullKey, value] of Object.entries(all)) {
+    const [ns, key] = splitKey(fullKey);
+    if (ns !== project) continue;
+    if (!(key in CONFIG_KEYS)) {
+      errors.push(`${project}:${key} is not a known key; known keys: ${Object.keys(CONFIG_KEYS).join(', ')}`);
+    } else raw.set(key, value);
+  }
+  const fail = (key: Key, got: unknown, why?: string) => {
+    errors.push(`${project}:${key} must be ${why ?? CONFIG_KEYS[key]} (got ${JSON.stringify(got)})`);
+  };
+  const json = (key: Key): unknown => {
+    const value = raw.get(key);
+    if (value === undefined) return undefined;
+    try {
+      return JSON.parse(value);
+    } catch {
+      return value; // plain strings are stored unquoted
+    }
+  };
+  const str = (key: Key): string | undefined => raw.get(key);
+  const oneOf = <T extends string>(key: Key, allowed: readonly T[], fallback?: T): T => {
+    const value = str(key) ?? fallback;
+    if (value === undefined || !allowed.includes(value as T)) {
+      fail(key, value ?? null);
+      return allowed[0];
+    }
+    return value as T;
+  };
+  const list = (key: Key, fallback: string[], check: (item: string) => boolean): string[] => {
+    const value = json(key) ?? fallback;
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && check(v))) {
+      fail(key, value);
+      return fallback;
+    }
+    return value as string[];
+  };
+  const object = (key: Key): Record<string, unknown> | undefined => {
+    const value = json(key);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      fail(key, value);
+      return undefined;
+    }
+    return value as Record<string, unknown>;
+  };
+  const field = <T>(key: Key, obj: Record<string, unknown> | undefined, name: string, fallback: T | undefined, ok: (v: unknown) => boolean, what: string): T => {
+    const value = obj?.[name] ?? fallback;
+    if (value === undefined || !ok(value)) {
+      errors.push(`${project}:${key}.${name} must be ${what} (got ${JSON.stringify(value ?? null)})`);
+      return fallback as T;
+    }
+    return value as T;
+  };
+
+  const environment = oneOf('environment', ['dev', 'prod'] as const);
+  const prod = environment === 'prod';
+  const clusterName = str('clusterName') ?? `swoop-${stack}`;
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(clusterName)) fail('clusterName', clusterName);
+  const vpcCidr = str('vpcCidr') ?? '10.20.0.0/16';
+  if (!/^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/.test(vpcCidr)) fail('vpcCidr', vpcCidr);
+  const cidr = (v: string) => /^\d{1,3}(\.\d{1,3}){3}\/(\d|[12]\d|3[0-2])$/.test(v) && v !== '0.0.0.0/0';
+  const iamArn = (v: string) => /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/.test(v);
+  const adminPrincipalArns = list('adminPrincipalArns', [], iamArn);
+  if (adminPrincipalArns.length === 0 && !errors.some((e) => e.includes(':adminPrincipalArns '))) fail('adminPrincipalArns', []);
+  const computeClasses = list('computeClasses', Object.keys(COMPUTE_CLASSES), (c) => c in COMPUTE_CLASSES) as ComputeClassName[];
+  if (!computeClasses.includes('system')) fail('computeClasses', computeClasses);
+
+  const dbObj = object('database');
+  const posInt = (min: number, max: number) => (v: unknown) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+  const bool = (v: unknown) => typeof v === 'boolean';
+  const database = {
+    instanceClass: field<string>('database', dbObj, 'instanceClass', 'db.t4g.medium', (v) => typeof v === 'string' && /^db\.[a-z0-9]+\.[a-z0-9]+$/.test(v), 'an RDS instance class such as "db.t4g.medium"'),
+    allocatedStorageGiB: field<number>('database', dbObj, 'allocatedStorageGiB', 20, posInt(20, 65536), 'a whole number of GiB from 20 to 65536'),
+    postgresVersion: field<PostgresVersion>('database', dbObj, 'postgresVersion', '17', (v) => (SUPPORTED_POSTGRES_VERSIONS as readonly unknown[]).includes(v), `one of ${SUPPORTED_POSTGRES_VERSIONS.map((v) => `"${v}"`).join(', ')}`),
+    backupRetentionDays: field<number>('database', dbObj, 'backupRetentionDays', prod ? 14 : 7, posInt(7, 35), 'a whole number of days from 7 to 35'),
+    multiAz: field<boolean>('database', dbObj, 'multiAz', prod, (v) => bool(v) && (!prod || v === true), prod ? 'true in prod' : 'true or false'),
+    deletionProtection: field<boolean>('database', dbObj, 'deletionProtection', prod, (v) => bool(v) && (!prod || v === true), prod ? 'true in prod' : 'true or false'),
+  };
+  for (const k of Object.keys(dbObj ?? {})) if (!(k in database)) errors.push(`${project}:database.${k} is not a known field; known: ${Object.keys(database).join(', ')}`);
+
+  const artObj = object('artifacts');
+  const bucketName = artObj?.bucketName;
+  if (bucketName !== undefined && !(typeof bucketName === 'string' && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucketName))) {
+    errors.push(`${project}:artifacts.bucketName must be a valid S3 bucket name (got ${JSON.stringify(bucketName)})`);
+  }
+  const artifacts = {
+    ...(typeof bucketName === 'string' ? { bucketName } : {}),
+    intermediateExpiryDays: field<number>('artifacts', artObj, 'intermediateExpiryDays', prod ? 30 : 7, posInt(1, 3650), 'a whole number of days from 1 to 3650'),
+    forceDestroy: field<boolean>('artifacts', artObj, 'forceDestroy', false, (v) => bool(v) && (!prod || v === false), prod ? 'false in prod' : 'true or false'),
+  };
+  for (const k of Object.keys(artObj ?? {})) {
+    if (!['bucketName', 'intermediateExpiryDays', 'forceDestroy'].includes(k)) errors.push(`${project}:artifacts.${k} is not a known field; known: bucketName, intermediateExpiryDays, forceDestroy`);
+  }
+
+  const argoServerAuthModes = list('argoServerAuthModes', ['client'], (m) => m === 'client' || m === 'sso') as ArgoServerAuthMode[];
+  if (argoServerAuthModes.length === 0) fail('argoServerAuthModes', []);
+  const ssoObj = object('argoSso');
+  let argoSso: StackConfig['argoSso'];
+  if (argoServerAuthModes.includes('sso')) {
+    const text = (v: unknown) => typeof v === 'string' && v.length > 0;
+    const https = (v: unknown) => typeof v === 'string' && v.startsWith('https://');
+    argoSso = {
+      issuer: field<string>('argoSso', ssoObj, 'issuer', undefined, https, 'an https:// OIDC issuer URL'),
+      clientId: field<string>('argoSso', ssoObj, 'clientId', undefined, text, 'the OIDC client id'),
+      redirectUrl: field<string>('argoSso', ssoObj, 'redirectUrl', undefined, https, 'https://<argo host>/oauth2/callback'),
+      clientSecret: str('argoSsoClientSecret') ?? '',
+    };
+    if (!argoSso.clientSecret) fail('argoSsoClientSecret', null);
+  } else if (ssoObj) {
+    errors.push(`${project}:argoSso is set but argoServerAuthModes does not include "sso"`);
+  }
+
+  const stateImage = str('stateImage') ?? '';
+  if (!/^[^\s:]+(:[^\s]+|@sha256:[0-9a-f]{64})$/.test(stateImage) || stateImage.endsWith(':latest')) fail('stateImage', stateImage || null);
+
+  const manifestDelivery = oneOf('manifestDelivery', ['pulumi', 'gitops'] as const, 'pulumi');
+  const gitObj = object('gitops');
+  let gitops: StackConfig['gitops'];
+  if (manifestDelivery === 'gitops') {
+    const text = (v: unknown) => typeof v === 'string' && v.length > 0;
+    gitops = {
+      repoUrl: field<string>('gitops', gitObj, 'repoUrl', undefined, (v) => typeof v === 'string' && /^(https:\/\/|git@|ssh:\/\/)/.test(v), 'the Git URL of this repository (https://, ssh:// or git@)'),
+      revision: field<string>('gitops', gitObj, 'revision', 'main', text, 'a branch, tag or commit'),
+      path: field<string>('gitops', gitObj, 'path', 'dist', text, 'the folder of synthesized manifests'),
+    };
+  }
+
+  const config: StackConfig = {
+    environment,
+    clusterName,
+    kubernetesVersion: oneOf('kubernetesVersion', SUPPORTED_KUBERNETES_VERSIONS, '1.34'),
+    vpcCidr,
+    natGateways: oneOf('natGateways', ['single', 'perAz'] as const, prod ? 'perAz' : 'single'),
+    apiAccessCidrs: list('apiAccessCidrs', [], cidr),
+    adminPrincipalArns,
+    computeClasses,
+    database,
+    artifacts,
+    argoServerAuthModes,
+    argoSso,
+    stateImage,
+    manifestDelivery,
+    gitops,
+  };
+  if (errors.length > 0) {
+    throw new Error(`invalid configuration for stack "${stack}":\n  - ${errors.join('\n  - ')}`);
+  }
+  return config;
+}
+
+function splitKey(fullKey: string): [string, string] {
+  const i = fullKey.indexOf(':');
+  return i < 0 ? ['', fullKey] : [fullKey.slice(0, i), fullKey.slice(i + 1)];
+}

@@ -1,0 +1,90 @@
+/**
+ * The Pulumi program: reads the validated stack config and wires the components together.
+ * No decisions live here; they live in stacks/config.ts (what may be set) and infra/ (how).
+ */
+import { resolve } from 'node:path';
+import * as pulumi from '@pulumi/pulumi';
+import { Argo, ArtifactBucket, Cluster, Network, NodePools, Platform, SecretsSync, StateDatabase } from '../infra';
+import { loadStackConfig } from './config';
+
+const stack = pulumi.getStack();
+const cfg = loadStackConfig(pulumi.runtime.allConfig(), pulumi.getProject(), stack);
+const prod = cfg.environment === 'prod';
+const tags = { 'swoop.dev/stack': stack, 'swoop.dev/environment': cfg.environment, 'managed-by': 'pulumi' };
+const keyDeletionWindowDays = prod ? 30 : 7;
+
+const network = new Network('network', { cidrBlock: cfg.vpcCidr, natGateways: cfg.natGateways, clusterName: cfg.clusterName, tags });
+
+const cluster = new Cluster('cluster', {
+  clusterName: cfg.clusterName,
+  version: cfg.kubernetesVersion,
+  vpcId: network.vpcId,
+  subnetIds: network.privateSubnetIds,
+  publicAccessCidrs: cfg.apiAccessCidrs,
+  adminPrincipalArns: cfg.adminPrincipalArns,
+  logRetentionDays: prod ? 365 : 30,
+  keyDeletionWindowDays,
+  tags,
+});
+
+const nodes = new NodePools('nodes', { cluster, subnetIds: network.privateSubnetIds, classes: cfg.computeClasses, tags });
+
+const bucket = new ArtifactBucket('artifacts', {
+  bucketName: cfg.artifacts.bucketName,
+  intermediateExpiryDays: cfg.artifacts.intermediateExpiryDays,
+  forceDestroy: cfg.artifacts.forceDestroy,
+  keyDeletionWindowDays,
+  clusterName: cluster.name,
+  clusterArn: cluster.arn,
+  bindings: [
+    { namespace: 'swoop', serviceAccount: 'swoop-workflow', access: 'read-write' },
+    { namespace: 'argo', serviceAccount: 'argo-workflows-server', access: 'read' },
+  ],
+  tags,
+}, { protect: prod });
+
+const database = new StateDatabase('state', {
+  vpcId: network.vpcId,
+  subnetIds: network.databaseSubnetIds,
+  clientSecurityGroupIds: [cluster.securityGroupId],
+  ...cfg.database,
+  keyDeletionWindowDays,
+  tags,
+}, { protect: prod });
+
+const secrets = new SecretsSync('secrets', {
+  cluster,
+  secretArns: [database.secretArn],
+  keyArns: [database.keyArn],
+  namespaces: ['swoop', 'argo'],
+}, { dependsOn: [nodes] });
+
+const argo = new Argo('argo', {
+  cluster,
+  bucketName: bucket.bucketName,
+  bucketKeyArn: bucket.keyArn,
+  database: { host: database.address, port: database.port, secretArn: database.secretArn },
+  secrets,
+  serverAuthModes: cfg.argoServerAuthModes,
+  sso: cfg.argoSso && { ...cfg.argoSso, clientSecret: pulumi.secret(cfg.argoSso.clientSecret) },
+}, { dependsOn: [nodes] });
+
+new Platform('platform', {
+  cluster,
+  namespace: argo.workflowNamespace,
+  bucketName: bucket.bucketName,
+  database: { host: database.address, port: database.port, databaseName: database.databaseName, secretArn: database.secretArn },
+  secrets,
+  stateImage: cfg.stateImage,
+  delivery: cfg.manifestDelivery === 'gitops' && cfg.gitops
+    ? { mode: 'gitops', ...cfg.gitops }
+    : { mode: 'pulumi', manifestsDir: resolve(__dirname, '..', 'dist') },
+  dependsOn: [argo.workflowsRelease, argo.eventsRelease, argo.eventBus],
+}, { dependsOn: [argo] });
+
+export const clusterName = cluster.name;
+export const kubeconfig = cluster.kubeconfig;
+export const bucketName = bucket.bucketName;
+export const databaseEndpoint = database.address;
+export const databaseSecretArn = database.secretArn;
+export const argoServerUrl = argo.serverUrl;

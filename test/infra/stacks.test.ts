@@ -1,0 +1,100 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runStack, type StackRun } from './support/stack-run';
+import type { Registered } from './support/pulumi-mocks';
+
+let dev: StackRun;
+let prod: StackRun;
+
+const one = (run: StackRun, type: string, name?: string): Registered => {
+  const found = run.resources.filter((r) => r.type === type && (name === undefined || r.name === name));
+  if (found.length !== 1) throw new Error(`expected one ${type} ${name ?? ''}, found ${found.length}`);
+  return found[0];
+};
+const count = (run: StackRun, type: string) => run.resources.filter((r) => r.type === type).length;
+
+describe('stacks (whole program under mocks)', () => {
+  beforeAll(async () => {
+    dev = await runStack('dev');
+    prod = await runStack('prod', { 'swoop-platform:argoSsoClientSecret': 'sso-client-secret' });
+  });
+
+  it('exports cluster name and kubeconfig, bucket, database endpoint and secret ARN, Argo server URL', () => {
+    for (const run of [dev, prod]) {
+      expect(Object.keys(run.outputs).sort()).toEqual(['argoServerUrl', 'bucketName', 'clusterName', 'databaseEndpoint', 'databaseSecretArn', 'kubeconfig']);
+      for (const value of Object.values(run.outputs)) expect(value).toBeTruthy();
+      const kubeconfig = JSON.parse(run.outputs.kubeconfig as string);
+      expect(kubeconfig.users[0].user.exec.command).toBe('aws');
+      expect(run.outputs.databaseSecretArn).toMatch(/^arn:aws:secretsmanager:/);
+    }
+    expect(dev.outputs.clusterName).toBe('swoop-dev');
+    expect(prod.outputs.clusterName).toBe('swoop-prod');
+    expect(prod.outputs.bucketName).toBe('swoop-prod-artifacts-210987654321');
+  });
+
+  it('builds every part of the platform in both stacks', () => {
+    for (const run of [dev, prod]) {
+      for (const type of [
+        'swoop:infra:Network', 'swoop:infra:Cluster', 'swoop:infra:NodePools', 'swoop:infra:ArtifactBucket',
+        'swoop:infra:StateDatabase', 'swoop:infra:SecretsSync', 'swoop:infra:Argo', 'swoop:infra:Platform',
+      ]) expect(count(run, type), type).toBe(1);
+      expect(count(run, 'aws:eks/cluster:Cluster')).toBe(1);
+      expect(count(run, 'aws:rds/instance:Instance')).toBe(1);
+      expect(count(run, 'aws:s3/bucket:Bucket')).toBe(1);
+      expect(run.resources.filter((r) => r.type === 'kubernetes:helm.sh/v3:Release').map((r) => r.inputs.chart)).toEqual(
+        expect.arrayContaining(['argo-workflows', 'argo-events', 'external-secrets', 'cluster-autoscaler', 'nvidia-device-plugin']),
+      );
+    }
+  });
+
+  it('dev is cheaper: one NAT gateway, single-AZ database without deletion protection, disposable bucket', () => {
+    expect(count(dev, 'aws:ec2/natGateway:NatGateway')).toBe(1);
+    expect(count(prod, 'aws:ec2/natGateway:NatGateway')).toBe(3);
+    const devDb = one(dev, 'aws:rds/instance:Instance').inputs;
+    const prodDb = one(prod, 'aws:rds/instance:Instance').inputs;
+    expect([devDb.multiAz, devDb.deletionProtection, devDb.skipFinalSnapshot]).toEqual([false, false, true]);
+    expect([prodDb.multiAz, prodDb.deletionProtection, prodDb.skipFinalSnapshot]).toEqual([true, true, false]);
+    expect(prodDb.finalSnapshotIdentifier).toBeTruthy();
+    expect(devDb.backupRetentionPeriod).toBe(7);
+    expect(prodDb.backupRetentionPeriod).toBe(14);
+    expect(prodDb.instanceClass).toBe('db.r7g.large');
+    expect(one(dev, 'aws:s3/bucket:Bucket').inputs.forceDestroy).toBe(true);
+    expect(one(prod, 'aws:s3/bucket:Bucket').inputs.forceDestroy).toBe(false);
+    const kmsWindows = (run: StackRun) => new Set(run.resources.filter((r) => r.type === 'aws:kms/key:Key').map((k) => k.inputs.deletionWindowInDays));
+    expect(kmsWindows(dev)).toEqual(new Set([7]));
+    expect(kmsWindows(prod)).toEqual(new Set([30]));
+  });
+
+  it('dev exposes the API to its configured CIDR only; prod keeps the endpoint private', () => {
+    const devVpc = one(dev, 'aws:eks/cluster:Cluster').inputs.vpcConfig;
+    const prodVpc = one(prod, 'aws:eks/cluster:Cluster').inputs.vpcConfig;
+    expect(devVpc).toMatchObject({ endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: ['203.0.113.0/24'] });
+    expect(prodVpc).toMatchObject({ endpointPrivateAccess: true, endpointPublicAccess: false });
+    expect(prodVpc.publicAccessCidrs).toBeUndefined();
+  });
+
+  it('prod adds the memory pool; dev leaves it out (compute classes chosen per stack)', () => {
+    const classes = (run: StackRun) => new Set(run.resources.filter((r) => r.type === 'aws:eks/nodeGroup:NodeGroup').map((g) => g.inputs.labels['swoop.dev/compute-class']));
+    expect(classes(dev)).toEqual(new Set(['system', 'general', 'gpu']));
+    expect(classes(prod)).toEqual(new Set(['system', 'general', 'memory', 'gpu']));
+  });
+
+  it('dev applies dist/ with Pulumi; prod syncs it with an Argo CD Application', () => {
+    expect(count(dev, 'kubernetes:yaml:ConfigGroup')).toBe(1);
+    expect(dev.resources.some((r) => r.type === 'kubernetes:argoproj.io/v1alpha1:Application')).toBe(false);
+    expect(count(prod, 'kubernetes:yaml:ConfigGroup')).toBe(0);
+    const app = one(prod, 'kubernetes:argoproj.io/v1alpha1:Application').inputs;
+    expect(app.spec.source).toMatchObject({ repoURL: 'https://github.com/swoop-platform/swoop-platform.git', targetRevision: 'main', path: 'dist' });
+    expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+  });
+
+  it('prod turns on SSO for the Argo server, with the client secret kept out of the values', () => {
+    const values = (run: StackRun) => run.resources.find((r) => r.type === 'kubernetes:helm.sh/v3:Release' && r.inputs.chart === 'argo-workflows')!.inputs.values;
+    expect(values(dev).server.authModes).toEqual(['client']);
+    expect(values(dev).server.sso).toBeUndefined();
+    expect(values(prod).server.authModes).toEqual(['sso', 'client']);
+    expect(values(prod).server.sso).toMatchObject({ enabled: true, issuer: 'https://login.example.com' });
+    expect(JSON.stringify(values(prod))).not.toContain('sso-client-secret');
+    const sso = prod.resources.find((r) => r.type === 'kubernetes:core/v1:Secret' && r.inputs.metadata.name === 'argo-server-sso')!;
+    expect(sso.inputs.metadata.namespace).toBe('argo');
+  });
+});

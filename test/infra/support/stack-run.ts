@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as pulumi from '@pulumi/pulumi';
+import { vi } from 'vitest';
+import { parse } from 'yaml';
+import { ResourceRecorder, valueOf, type Registered } from './pulumi-mocks';
+
+export const STACKS_DIR = join(__dirname, '..', '..', '..', 'stacks');
+
+/** A stack's config as `pulumi up` hands it to the program: `<ns>:<key>` -> string (objects as JSON). */
+export function stackConfig(stack: string): Record<string, string> {
+  const file = parse(readFileSync(join(STACKS_DIR, `Pulumi.${stack}.yaml`), 'utf8')) as { config: Record<string, unknown> };
+  return Object.fromEntries(
+    Object.entries(file.config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+  );
+}
+
+export interface StackRun {
+  readonly resources: Registered[];
+  readonly outputs: Record<string, unknown>;
+  readonly recorder: ResourceRecorder;
+}
+
+/**
+ * Runs stacks/index.ts under mocks with the stack's own config file (plus `extra`, for
+ * secrets a real stack holds encrypted) and returns every resource it declared.
+ */
+export async function runStack(stack: string, extra: Record<string, string> = {}): Promise<StackRun> {
+  const recorder = new ResourceRecorder();
+  await recorder.install(stack);
+  pulumi.runtime.setAllConfig({ ...stackConfig(stack), ...extra });
+  vi.resetModules();
+  const program = (await import('../../../stacks/index')) as Record<string, pulumi.Output<unknown>>;
+  const outputs: Record<string, unknown> = {};
+  for (const name of ['clusterName', 'kubeconfig', 'bucketName', 'databaseEndpoint', 'databaseSecretArn', 'argoServerUrl']) {
+    outputs[name] = await valueOf(program[name]);
+  }
+  await recorder.settle();
+  return { resources: [...recorder.resources], outputs, recorder };
+}
