@@ -1,0 +1,138 @@
+/**
+ * Test databases and services for the state tests. PGlite (in memory) by default; with
+ * DATABASE_URL the real PostgreSQL, in a fresh random schema per suite that is dropped
+ * afterwards, so concurrent test runs on one server never see each other.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { type Db, openDb, quoteIdent } from '../../state/db';
+import { migrate } from '../../state/migrate';
+import type { OutboxForwarder } from '../../state/outbox';
+import { buildStateServer } from '../../state/server';
+import { StateStore } from '../../state/store';
+
+export const DATABASE_URL = process.env.DATABASE_URL || undefined;
+export const HAVE_POSTGRES = DATABASE_URL !== undefined;
+export const BACKEND = HAVE_POSTGRES ? 'postgres' : 'pglite';
+export const POSTGRES_ONLY = 'needs a real PostgreSQL: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test); skipped on PGlite';
+
+export const WRITER = 'writer-token-for-tests';
+export const READER = 'reader-token-for-tests';
+
+export interface TestDb {
+  readonly db: Db;
+  readonly schema: string;
+  /** Another pool on the same schema (PostgreSQL only), e.g. a second replica. */
+  open(options?: { maxConnections?: number; url?: string; connectTimeoutMs?: number }): Promise<Db>;
+  drop(): Promise<void>;
+}
+
+export async function createTestDb(options: { maxConnections?: number; migrate?: boolean } = {}): Promise<TestDb> {
+  const schema = `swoop_test_${randomBytes(6).toString('hex')}`;
+  const extra: Db[] = [];
+  const db = await openDb({ url: DATABASE_URL, schema, maxConnections: options.maxConnections });
+  if (options.migrate !== false) await migrate(db);
+  return {
+    db,
+    schema,
+    async open(o = {}) {
+      if (!DATABASE_URL) throw new Error('a second connection pool needs DATABASE_URL');
+      const another = await openDb({ url: o.url ?? DATABASE_URL, schema, maxConnections: o.maxConnections, connectTimeoutMs: o.connectTimeoutMs });
+      extra.push(another);
+      return another;
+    },
+    async drop() {
+      await Promise.all(extra.map((d) => d.close().catch(() => undefined)));
+      if (db.kind === 'postgres') await db.exec(`DROP SCHEMA ${quoteIdent(schema)} CASCADE`);
+      await db.close();
+    },
+  };
+}
+
+export interface TestService {
+  readonly url: string;
+  readonly store: StateStore;
+  close(): Promise<void>;
+}
+
+/** The real HTTP service on a loopback port. */
+export async function startTestService(db: Db, options: { forwarder?: OutboxForwarder; bodyLimit?: number } = {}): Promise<TestService> {
+  const store = new StateStore(db);
+  const app = buildStateServer({ store, writerToken: WRITER, readerToken: READER, ...options });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, store, close: () => app.close() };
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly body: any;
+}
+
+export async function call(base: string, method: string, path: string, options: { token?: string; body?: unknown; raw?: string; contentType?: string } = {}): Promise<Answer> {
+  const headers: Record<string, string> = {};
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  if (payload !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+  const res = await fetch(`${base}${path}`, { method, headers, body: payload });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text so the assertion shows it
+  }
+  return { status: res.status, body };
+}
+
+/** Deterministic PRNG (mulberry32) so shuffles are reproducible from the seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
+/** A contract lifecycle event body with every field present. */
+export function lifecycle(fields: {
+  type: 'running' | 'completed';
+  run: string;
+  phase: string;
+  payloadId?: string;
+  workflow?: string;
+  message?: string;
+  output?: string;
+  failures?: string;
+}): Record<string, string> {
+  return {
+    type: fields.type,
+    workflow: fields.workflow ?? 'cog-archive',
+    run: fields.run,
+    uid: `uid-${fields.run}`,
+    payloadId: fields.payloadId ?? '',
+    parentRun: '',
+    phase: fields.phase,
+    startedAt: '2024-05-01T12:00:00Z',
+    finishedAt: fields.type === 'completed' ? '2024-05-01T12:30:00Z' : '',
+    message: fields.message ?? '',
+    failures: fields.failures ?? '',
+    input: `s3://bucket/payloads/${fields.run}/input.json`,
+    output: fields.output ?? '',
+  };
+}
+
+export function payloadIdOf(i: number, workflow = 'cog-archive'): string {
+  return `sentinel-2-l2a/workflow-${workflow}/S2B_17HQD_2020110${i % 10}_${i}_L2A`;
+}
