@@ -59,6 +59,14 @@ function classify(err: unknown): unknown {
   return new DbUnavailableError(err);
 }
 
+async function run<R>(q: () => Promise<R>): Promise<R> {
+  try {
+    return await q();
+  } catch (err) {
+    throw classify(err);
+  }
+}
+
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -79,13 +87,6 @@ async function openPostgres(url: string, o: OpenDbOptions): Promise<Db> {
   });
   // An idle client losing its connection must not crash the process; the pool drops it.
   pool.on('error', () => undefined);
-  const run = async <R>(q: () => Promise<R>): Promise<R> => {
-    try {
-      return await q();
-    } catch (err) {
-      throw classify(err);
-    }
-  };
   if (schema !== 'public') {
     await run(() => pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`)).catch(async (e) => {
       // Two processes creating the same schema at once: the loser sees a unique violation.
@@ -133,13 +134,13 @@ async function openPglite(o: OpenDbOptions): Promise<Db> {
   return {
     kind: 'pglite',
     location: o.dataDir ? `pglite ${o.dataDir}` : 'pglite (in memory)',
-    query: async (text, params) => (await pg.query(text, params as unknown[])).rows as never[],
-    exec: async (sql) => void (await pg.exec(sql)),
+    query: (text, params) => run(async () => (await pg.query(text, params as unknown[])).rows as never[]),
+    exec: (sql) => run(async () => void (await pg.exec(sql))),
     transaction: (fn) =>
       pg.transaction(async (tx) =>
         fn({
-          query: async (text, params) => (await tx.query(text, params as unknown[])).rows as never[],
-          exec: async (sql) => void (await tx.exec(sql)),
+          query: (text, params) => run(async () => (await tx.query(text, params as unknown[])).rows as never[]),
+          exec: (sql) => run(async () => void (await tx.exec(sql))),
         }),
       ),
     close: () => pg.close(),

@@ -55,6 +55,8 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
   const { store } = props;
   const bodyLimit = props.bodyLimit ?? 1024 * 1024;
   const app = Fastify({ bodyLimit, logger: props.logger ?? false });
+  // JSON only: a text/plain body would otherwise reach the handlers as a string.
+  app.removeContentTypeParser('text/plain');
   const writers = [digest(props.writerToken)];
   const readers = [digest(props.readerToken), digest(props.writerToken)];
 
