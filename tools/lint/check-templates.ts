@@ -27,11 +27,9 @@ export function checkTemplates(ctx: LintContext): void {
 function entryCalls(ctx: LintContext, unit: WorkflowUnit): Call[] {
   const calls = ctx.workflows.unitCalls(unit);
   if (ref(unit) && !unit.base) return calls;
-  if (unit.spec.entrypoint) return calls;
-  const inherited = ctx.workflows.entrypointOf(unit);
-  if (inherited) {
-    calls.push({ node: { template: inherited }, path: `${unit.specPath}.workflowTemplateRef`, via: 'entrypoint', args: obj(unit.spec.arguments) });
-  } else if (ctx.workflows.isRunnable(unit)) {
+  // An entrypoint inherited through workflowTemplateRef is checked on the WorkflowTemplate,
+  // whose declared parameters the trigger check then holds every submitter to.
+  if (!unit.spec.entrypoint && !ctx.workflows.entrypointOf(unit) && ctx.workflows.isRunnable(unit)) {
     ctx.report(unit.doc, `${unit.specPath}.entrypoint`, 'entrypoint', 'a Workflow needs spec.entrypoint (or a workflowTemplateRef whose template has one)');
   }
   return calls;
@@ -65,7 +63,7 @@ function checkCall(ctx: LintContext, unit: WorkflowUnit, call: Call): void {
   if (call.args) checkArguments(ctx, unit, call, resolved.site, mergedArguments(unit, call));
 }
 
-/** A Workflow's own arguments override its WorkflowTemplate's; both reach the entrypoint. */
+/** A Workflow's own arguments add to its WorkflowTemplate's; both reach the entrypoint. */
 function mergedArguments(unit: WorkflowUnit, call: Call): Json {
   if ((call.via !== 'entrypoint' && call.via !== 'onExit') || !unit.base) return call.args ?? {};
   const base = obj(unit.base.spec.arguments);

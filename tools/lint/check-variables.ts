@@ -123,7 +123,7 @@ function checkWorkflowParameters(ctx: LintContext, found: Found): void {
   const note = (unit: WorkflowUnit, path: string, ref: VariableRef, runner: WorkflowUnit): void => {
     const key = `${unit.doc.file}|${unit.doc.name}|${path}|${ref.text}`;
     const entry = missing.get(key) ?? { unit, path, ref, runners: [] };
-    const name = `${runner.kind}/${runner.doc.name}`;
+    const name = runner.label;
     if (!entry.runners.includes(name)) entry.runners.push(name);
     missing.set(key, entry);
   };
@@ -144,6 +144,9 @@ function checkWorkflowParameters(ctx: LintContext, found: Found): void {
   for (const root of ctx.workflows.units.filter((u) => ctx.workflows.isRunnable(u))) {
     const declared = ctx.workflows.parametersOf(root);
     checkSpec(root, declared);
+    // A run of a runnable WorkflowTemplate's entrypoint is checked on that template: a
+    // submitter can only add parameters the template declares (see the trigger check).
+    if (!root.spec.entrypoint && root.base && ctx.workflows.isRunnable(root.base)) continue;
     for (const site of reachable(ctx, root)) {
       reached.add(site);
       checkSite(site, root, declared);
@@ -155,7 +158,7 @@ function checkWorkflowParameters(ctx: LintContext, found: Found): void {
   }
   for (const { unit, path, ref, runners } of missing.values()) {
     const [first, ...rest] = runners;
-    const by = first === `${unit.kind}/${unit.doc.name}` && rest.length === 0 ? 'this workflow' : `${first}${rest.length ? ` (and ${rest.length} more)` : ''}, which runs it,`;
+    const by = first === unit.label && rest.length === 0 ? 'this workflow' : `${first}${rest.length ? ` (and ${rest.length} more)` : ''}, which runs it,`;
     ctx.report(unit.doc, path, 'workflow-parameters', `{{${ref.text}}}: ${by} declares no parameter "${ref.segments[1]}" in spec.arguments.parameters`);
   }
 }

@@ -15,5 +15,5 @@ export type Check = (ctx: LintContext) => void;
 /** How a message names a template: plain within its own spec, qualified across documents. */
 export function describeTemplate(site: TemplateSite, from?: TemplateSite['unit']): string {
   if (from && site.unit === from) return `template "${site.name}"`;
-  return `template "${site.name}" of ${site.unit.kind}/${site.unit.doc.name}`;
+  return `template "${site.name}" of ${site.unit.label}`;
 }

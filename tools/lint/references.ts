@@ -50,7 +50,21 @@ export function expressionRefs(expression: string): VariableRef[] {
  * `"inputs.parameters.x"` inside a string is not taken for a reference.
  */
 function withoutStringLiterals(expression: string): string {
-  return expression.replace(/(^|[^\[\s]\s*)('[^']*'|"[^"]*")/g, (_m, before: string, literal: string) =>
-    before + literal[0] + ' '.repeat(literal.length - 2) + literal[0],
-  );
+  let out = '';
+  let i = 0;
+  while (i < expression.length) {
+    const quote = expression[i];
+    if (quote !== "'" && quote !== '"') {
+      out += quote;
+      i++;
+      continue;
+    }
+    const end = expression.indexOf(quote, i + 1);
+    const close = end < 0 ? expression.length - 1 : end;
+    const literal = expression.slice(i, close + 1);
+    const closing = end < 0 ? '' : quote;
+    out += out.trimEnd().endsWith('[') ? literal : quote + ' '.repeat(literal.length - 1 - closing.length) + closing;
+    i = close + 1;
+  }
+  return out;
 }

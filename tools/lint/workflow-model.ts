@@ -26,6 +26,8 @@ export interface WorkflowUnit {
   readonly specPath: string;
   readonly kind: string;
   readonly namespace?: string;
+  /** How messages name it, e.g. `WorkflowTemplate/x` or `the Workflow Sensor/y creates`. */
+  readonly label: string;
   /** Templates by name, as `template:` references see them. */
   readonly templates: Map<string, TemplateSite>;
   /** Every template defined in this spec, named and inline, in document order. */
@@ -61,12 +63,13 @@ export class WorkflowModel {
     for (const doc of inventory.documents) {
       if (WORKFLOW_KINDS.includes(doc.kind)) {
         const cron = doc.kind === 'CronWorkflow';
-        const unit = this.addUnit(doc, doc.kind, obj(cron ? obj(doc.body.spec).workflowSpec : doc.body.spec), cron ? 'spec.workflowSpec' : 'spec', doc.namespace);
+        const spec = obj(cron ? obj(doc.body.spec).workflowSpec : doc.body.spec);
+        const unit = this.addUnit(doc, doc.kind, `${doc.kind}/${doc.name}`, spec, cron ? 'spec.workflowSpec' : 'spec', doc.namespace);
         this.byDocument.set(doc, unit);
       } else if (doc.kind === 'Sensor') {
         for (const { resource, path } of sensorWorkflowResources(doc)) {
           const namespace = str(obj(resource.metadata).namespace) ?? doc.namespace;
-          this.addUnit(doc, 'Workflow', obj(resource.spec), `${path}.spec`, namespace);
+          this.addUnit(doc, 'Workflow', `the Workflow ${path} of Sensor/${doc.name} creates`, obj(resource.spec), `${path}.spec`, namespace);
         }
       }
     }
@@ -155,8 +158,8 @@ export class WorkflowModel {
     return { none: true };
   }
 
-  private addUnit(doc: LintDocument, kind: string, spec: Json, specPath: string, namespace: string | undefined): WorkflowUnit {
-    const unit: WorkflowUnit = { doc, spec, specPath, kind, namespace, templates: new Map(), sites: [] };
+  private addUnit(doc: LintDocument, kind: string, label: string, spec: Json, specPath: string, namespace: string | undefined): WorkflowUnit {
+    const unit: WorkflowUnit = { doc, spec, specPath, kind, label, namespace, templates: new Map(), sites: [] };
     list(spec.templates).forEach((template, i) => {
       if (!isObject(template)) return;
       const site: TemplateSite = { template, name: str(template.name) ?? `#${i}`, path: at(`${specPath}.templates`, template, i), unit };
