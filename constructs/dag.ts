@@ -1,0 +1,536 @@
+import { Construct } from 'constructs';
+import { placementProblems, resolveComputeClass, type Demand, demandOf } from './container';
+import type { ContainerTask } from './container-task';
+import { dnsLabelProblem } from './names';
+import { INPUT_PARAM, OUTPUT_PARAM, PAYLOAD_STORE_KEY } from './platform';
+import { ArtifactRef, Condition, ItemRef, Ref, index, render, type Producer, type Value } from './refs';
+import {
+  renderRetry, type InputArtifacts, type InputParameters, type None, type OutputArtifacts, type OutputParameters, type RetryPolicy, type Task,
+} from './task';
+
+type AnyTask = Task<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts>;
+
+type RequiredParameterKeys<IP> = { [K in keyof IP]-?: IP[K] extends { readonly default: string } ? never : K }[keyof IP];
+type RequiredArtifactKeys<IA> = { [K in keyof IA]-?: IA[K] extends { readonly optional: true } ? never : K }[keyof IA];
+
+/** Arguments for a task's input parameters: required ones (no default) must be given. */
+export type ParameterArgs<IP> = { readonly [K in RequiredParameterKeys<IP>]: Value } & {
+  readonly [K in Exclude<keyof IP, RequiredParameterKeys<IP>>]?: Value;
+};
+/** Arguments for a task's input artifacts: other steps' output artifacts. */
+export type ArtifactArgs<IA> = { readonly [K in RequiredArtifactKeys<IA>]: ArtifactRef } & {
+  readonly [K in Exclude<keyof IA, RequiredArtifactKeys<IA>>]?: ArtifactRef;
+};
+
+/** Options every step takes, whatever its task. */
+export interface StepOptions {
+  /** The input payload. @default the workflow's `input` parameter */
+  readonly input?: Value;
+  /** Run only when the condition holds (skipped otherwise). @default always */
+  readonly when?: Condition;
+  /** Fan out: one run per item of a JSON list (`withParam`) or of literal items (`withItems`); read the item with `wf.item`. @default no fan-out */
+  readonly forEach?: Ref | readonly string[];
+  /** Steps to wait for besides those whose outputs this step reads. @default none */
+  readonly dependsOn?: readonly DagNode[];
+  /** Let the workflow continue when this step fails. @default false */
+  readonly continueOnFailure?: boolean;
+  /** Escape hatch: fields merged into the rendered Argo DAG task. @default none */
+  readonly overrides?: Readonly<Record<string, unknown>>;
+}
+
+type ParametersProp<IP> = [RequiredParameterKeys<IP>] extends [never]
+  ? { readonly parameters?: ParameterArgs<IP> }
+  : { readonly parameters: ParameterArgs<IP> };
+type ArtifactsProp<IA> = [RequiredArtifactKeys<IA>] extends [never]
+  ? { readonly artifacts?: ArtifactArgs<IA> }
+  : { readonly artifacts: ArtifactArgs<IA> };
+
+export type StepProps<IP, IA> = StepOptions & ParametersProp<IP> & ArtifactsProp<IA>;
+/** `props` is optional exactly when the task has no required input. */
+export type StepArgs<IP, IA> = [RequiredParameterKeys<IP> | RequiredArtifactKeys<IA>] extends [never]
+  ? [props?: StepProps<IP, IA>]
+  : [props: StepProps<IP, IA>];
+
+/** What a DAG node needs from its workflow. */
+export interface WorkflowContext {
+  readonly node: Construct['node'];
+  readonly namespace: string;
+  readonly declaredParameterNames: readonly string[];
+  /** Reserves a step name (names also name output locations, so they are unique per workflow). */
+  claimStepName(name: string, scope: Construct): void;
+}
+
+export const CLAIM_TASK = 'claim';
+const RESERVED_STEP_NAMES = new Set([CLAIM_TASK, 'main', 'wait', 'init']);
+
+/** `{{workflow.parameters.payload-store}}/{{workflow.name}}/<step>/output.json`, plus an item hash under a fan-out. */
+export function outputUrl(stepName: string, fanOut: boolean): string {
+  const item = fanOut ? '/{{=sprig.sha1sum(toJson(item))}}' : '';
+  return `{{workflow.parameters.${PAYLOAD_STORE_KEY}}}/{{workflow.name}}/${stepName}${item}/output.json`;
+}
+
+function outputUrlExpression(stepName: string): string {
+  return `${index('workflow.parameters', PAYLOAD_STORE_KEY)} + '/' + workflow.name + '/${stepName}/output.json'`;
+}
+
+const TASK_TAG = /\{\{tasks\.([^.}]+)\.outputs\.(parameters|artifacts)\.([^}]+)\}\}/g;
+const WORKFLOW_PARAM_TAG = /\{\{workflow\.parameters\.([^}]+)\}\}/g;
+
+/** A node of a workflow's DAG: a step, or a group of containers sharing one pod. */
+export abstract class DagNode extends Construct implements Producer {
+  public readonly name: string;
+  public readonly path: string;
+  public readonly workflowPath: string;
+  protected readonly context: WorkflowContext;
+  protected readonly options: StepOptions;
+  private readonly extraDependencies: DagNode[] = [];
+
+  protected constructor(scope: Construct, context: WorkflowContext, name: string, options: StepOptions) {
+    super(scope, name);
+    context.claimStepName(name, scope);
+    this.name = name;
+    this.path = this.node.path;
+    this.workflowPath = context.node.path;
+    this.context = context;
+    this.options = options;
+    this.extraDependencies.push(...(options.dependsOn ?? []));
+    this.node.addValidation({ validate: () => this.validateNode() });
+  }
+
+  /** Runs after `nodes` even though it reads none of their outputs. */
+  public addDependency(...nodes: DagNode[]): this {
+    this.extraDependencies.push(...nodes);
+    return this;
+  }
+
+  public get fanOut(): boolean {
+    return this.options.forEach !== undefined;
+  }
+
+  /** Literal fan-out items, when the list is known at synth time. */
+  public get literalItems(): readonly string[] | undefined {
+    const f = this.options.forEach;
+    return Array.isArray(f) ? f : undefined;
+  }
+
+  /** Every value this node reads (arguments, condition, fan-out list). */
+  public abstract get refs(): (Ref | ArtifactRef)[];
+
+  /** Argument strings, scanned for template tags written by hand. */
+  protected abstract get argumentTexts(): string[];
+
+  /** The DAG nodes this node waits for, explicit and implied by data flow. */
+  public get dependencies(): DagNode[] {
+    const found = new Map<string, DagNode>();
+    for (const d of this.extraDependencies) found.set(d.name, d);
+    for (const ref of this.refs) {
+      const producer = ref instanceof Ref ? ref.dependency ?? ref.producer : ref.producer;
+      if (producer instanceof DagNode && producer !== this && producer.workflowPath === this.workflowPath) {
+        found.set(producer.name, producer);
+      }
+    }
+    return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** The Argo DAG task. `gate` is the claim condition every user step carries. @internal */
+  public renderTask(gate: string | undefined): Record<string, unknown> {
+    const deps = this.dependencies.map((d) => d.name);
+    const conditions = [gate, this.options.when?.expression].filter((c): c is string => !!c);
+    const forEach = this.options.forEach;
+    const task: Record<string, unknown> = {
+      name: this.name,
+      ...this.renderCall(),
+      ...(gate !== undefined ? { depends: (deps.length ? deps : [CLAIM_TASK]).join(' && ') } : deps.length ? { depends: deps.join(' && ') } : {}),
+      ...(conditions.length ? { when: `{{=${conditions.length > 1 ? conditions.map((c) => `(${c})`).join(' && ') : conditions[0]}}}` } : {}),
+      ...(forEach === undefined ? {} : Array.isArray(forEach) ? { withItems: [...forEach] } : { withParam: (forEach as Ref).text }),
+      ...(this.options.continueOnFailure ? { continueOn: { failed: true } } : {}),
+    };
+    return { ...task, ...(this.options.overrides ?? {}) };
+  }
+
+  /** `template`/`templateRef` and `arguments` of the DAG task. */
+  protected abstract renderCall(): Record<string, unknown>;
+
+  /** Step-specific problems. */
+  protected abstract validateSpecific(): string[];
+
+  private validateNode(): string[] {
+    const errors: string[] = [];
+    const nameProblem = dnsLabelProblem('step name', this.name);
+    if (nameProblem) errors.push(nameProblem);
+    if (RESERVED_STEP_NAMES.has(this.name) || this.name.startsWith('swoop-') || this.name.startsWith('group-')) {
+      errors.push(`step name "${this.name}" is reserved by the platform (claim, main, wait, init, swoop-*, group-*); rename the step`);
+    }
+    if (Array.isArray(this.options.forEach) && this.options.forEach.length === 0) {
+      errors.push('forEach is an empty list, so the step would never run; give it items or drop forEach');
+    }
+    if (this.options.input instanceof Ref && this.options.input.kind === 'step-payload-list') {
+      errors.push(
+        `input is the fan-out output of step "${this.options.input.producer?.name}" (a JSON list of output URLs); ` +
+          'pass that list as a parameter and give input a single payload',
+      );
+    }
+    for (const ref of this.refs) {
+      const producer = ref instanceof Ref ? ref.dependency ?? ref.producer : ref.producer;
+      if (producer && producer.workflowPath !== this.workflowPath) {
+        errors.push(
+          `reads an output of step "${producer.name}" of another workflow (${producer.workflowPath}); ` +
+            'workflows exchange payloads through then() chains, not step outputs',
+        );
+      }
+      if (ref instanceof ItemRef && !this.fanOut) {
+        errors.push(`uses ${ref.text} but has no forEach; add forEach or remove the item reference`);
+      }
+    }
+    errors.push(...this.validateTags());
+    errors.push(...this.validateSpecific());
+    return errors;
+  }
+
+  /** Hand-written `{{tasks...}}` / `{{workflow.parameters...}}` tags must point at something that exists. */
+  private validateTags(): string[] {
+    const errors: string[] = [];
+    const workflow = this.context.node;
+    const siblings = new Map<string, DagNode>();
+    for (const c of workflow.findAll()) if (c instanceof DagNode) siblings.set(c.name, c);
+    for (const text of this.argumentTexts) {
+      for (const [, stepName, kind, outputName] of text.matchAll(TASK_TAG)) {
+        const producer = siblings.get(stepName);
+        if (!producer || !(producer instanceof Step)) {
+          errors.push(`reads {{tasks.${stepName}.outputs.${kind}.${outputName}}} but the workflow has no step "${stepName}"`);
+        } else if (!producer.declares(kind as 'parameters' | 'artifacts', outputName)) {
+          errors.push(`reads output ${kind === 'parameters' ? 'parameter' : 'artifact'} "${outputName}" of step "${stepName}", which its task "${producer.task.taskName}" does not declare`);
+        }
+      }
+      for (const [, name] of text.matchAll(WORKFLOW_PARAM_TAG)) {
+        if (!this.context.declaredParameterNames.includes(name)) {
+          errors.push(`reads {{workflow.parameters.${name}}} but the workflow declares no parameter "${name}"; declare it in the workflow's parameters`);
+        }
+      }
+    }
+    return errors;
+  }
+}
+
+function checkArguments(task: AnyTask, parameters: Record<string, Value>, artifacts: Record<string, ArtifactRef>): string[] {
+  const errors: string[] = [];
+  const declared = Object.keys(task.inputParameters);
+  for (const name of task.requiredParameters) {
+    if (parameters[name] === undefined) {
+      errors.push(`missing required input parameter "${name}" of task "${task.taskName}"; pass it in parameters`);
+    }
+  }
+  for (const name of Object.keys(parameters)) {
+    if (!declared.includes(name)) {
+      errors.push(`task "${task.taskName}" declares no input parameter "${name}" (declared: ${declared.join(', ') || 'none'})`);
+    }
+  }
+  const declaredArtifacts = Object.entries(task.inputArtifacts);
+  for (const [name, spec] of declaredArtifacts) {
+    if (!spec.optional && artifacts[name] === undefined) {
+      errors.push(`missing required input artifact "${name}" of task "${task.taskName}"; pass another step's output artifact in artifacts`);
+    }
+  }
+  for (const name of Object.keys(artifacts)) {
+    if (!task.inputArtifacts[name]) errors.push(`task "${task.taskName}" declares no input artifact "${name}"`);
+  }
+  return errors;
+}
+
+function refsOf(options: StepOptions, parameters: Record<string, Value>, artifacts: Record<string, ArtifactRef>): (Ref | ArtifactRef)[] {
+  const refs: (Ref | ArtifactRef)[] = [];
+  if (options.input instanceof Ref) refs.push(options.input);
+  for (const v of Object.values(parameters)) if (v instanceof Ref) refs.push(v);
+  refs.push(...Object.values(artifacts));
+  if (options.when) refs.push(...options.when.refs);
+  if (options.forEach instanceof Ref) refs.push(options.forEach);
+  return refs;
+}
+
+/** Typed handles on a step's outputs. */
+export interface StepOutputs<OP, OA> {
+  readonly parameters: { readonly [K in keyof OP]: Ref };
+  readonly artifacts: { readonly [K in keyof OA]: ArtifactRef };
+}
+
+/** A task invocation in a workflow's DAG (`templateRef` to the task library). */
+export class Step<OP extends OutputParameters = None, OA extends OutputArtifacts = None> extends DagNode {
+  public readonly task: AnyTask;
+  /** The output payload URL, for the next step's `input`; under a fan-out, the JSON list of every item's URL. */
+  public readonly output: Ref;
+  public readonly outputs: StepOutputs<OP, OA>;
+  private readonly parameters: Record<string, Value>;
+  private readonly artifacts: Record<string, ArtifactRef>;
+  private readonly defaultInput: Value;
+
+  /** @internal use Workflow.addStep */
+  constructor(scope: Construct, context: WorkflowContext, name: string, task: AnyTask, props: StepProps<InputParameters, InputArtifacts>, defaultInput: Value) {
+    super(scope, context, name, props);
+    this.task = task;
+    this.defaultInput = defaultInput;
+    this.parameters = { ...((props.parameters ?? {}) as Record<string, Value>) };
+    this.artifacts = { ...((props.artifacts ?? {}) as Record<string, ArtifactRef>) };
+    const tasks = `tasks.${name}`;
+    const expr = index('tasks', name);
+    this.output = this.fanOut
+      ? new Ref(`{{${tasks}.outputs.parameters.${OUTPUT_PARAM}}}`, `${expr}.outputs.parameters.${OUTPUT_PARAM}`, 'step-payload-list', this)
+      : new Ref(outputUrl(name, false), outputUrlExpression(name), 'step-payload', this);
+    this.outputs = {
+      parameters: Object.fromEntries(
+        Object.keys(task.outputParameters).map((p) => [p, new Ref(`{{${tasks}.outputs.parameters.${p}}}`, `${index(`${expr}.outputs.parameters`, p)}`, 'step-parameter', this)]),
+      ) as StepOutputs<OP, OA>['parameters'],
+      artifacts: Object.fromEntries(
+        Object.keys(task.outputArtifacts).map((a) => [a, new ArtifactRef(`{{${tasks}.outputs.artifacts.${a}}}`, this, a)]),
+      ) as StepOutputs<OP, OA>['artifacts'],
+    };
+  }
+
+  /** Whether the step's task declares an output of that name. @internal */
+  public declares(kind: 'parameters' | 'artifacts', name: string): boolean {
+    if (kind === 'parameters') return name === OUTPUT_PARAM || name in this.task.outputParameters;
+    return name in this.task.outputArtifacts;
+  }
+
+  public get input(): Value {
+    return this.options.input ?? this.defaultInput;
+  }
+
+  public get refs(): (Ref | ArtifactRef)[] {
+    return refsOf({ ...this.options, input: this.input }, this.parameters, this.artifacts);
+  }
+
+  protected get argumentTexts(): string[] {
+    return [render(this.input), ...Object.values(this.parameters).map(render), ...Object.values(this.artifacts).map((a) => a.text)];
+  }
+
+  protected renderCall(): Record<string, unknown> {
+    const artifacts = Object.entries(this.artifacts).map(([name, ref]) => ({ name, from: ref.text }));
+    return {
+      templateRef: this.task.templateRef,
+      arguments: {
+        parameters: [
+          { name: INPUT_PARAM, value: render(this.input) },
+          { name: OUTPUT_PARAM, value: outputUrl(this.name, this.fanOut) },
+          ...Object.entries(this.parameters).map(([name, value]) => ({ name, value: render(value) })),
+        ],
+        ...(artifacts.length ? { artifacts } : {}),
+      },
+    };
+  }
+
+  protected validateSpecific(): string[] {
+    const errors = checkArguments(this.task, this.parameters, this.artifacts);
+    const library = this.task.node.scope as { namespace?: string } | undefined;
+    if (library?.namespace && library.namespace !== this.context.namespace) {
+      errors.push(
+        `task "${this.task.taskName}" lives in namespace "${library.namespace}" but the workflow runs in "${this.context.namespace}"; ` +
+          'templateRef only resolves within one namespace',
+      );
+    }
+    if (this.fanOut && this.task.kind === 'service') {
+      for (const c of this.context.node.findAll()) {
+        if (c instanceof DagNode && c !== this && c.refs.some((r) => r instanceof Ref && r.producer === this && r.kind === 'step-payload-list')) {
+          errors.push(`step "${c.name}" collects the fan-out output of service task step "${this.name}", which an HTTP step cannot report; use a ContainerTask to fan in`);
+        }
+      }
+    }
+    return errors;
+  }
+}
+
+/** A container inside a ContainerGroup. */
+export class GroupMember extends Construct implements Producer {
+  public readonly name: string;
+  public readonly path: string;
+  public readonly workflowPath: string;
+  public readonly task: ContainerTask<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts>;
+  /** The member's output payload URL (a plain string: readable outside the group too). */
+  public readonly output: Ref;
+  /** @internal */
+  public readonly options: StepOptions;
+  /** @internal */
+  public readonly parameters: Record<string, Value>;
+  /** @internal */
+  public readonly defaultInput: Value;
+
+  /** @internal use ContainerGroup.addStep */
+  constructor(
+    group: ContainerGroup, context: WorkflowContext, name: string,
+    task: ContainerTask<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts>,
+    props: StepProps<InputParameters, InputArtifacts>, defaultInput: Value,
+  ) {
+    super(group, name);
+    context.claimStepName(name, group);
+    this.name = name;
+    this.path = this.node.path;
+    this.workflowPath = context.node.path;
+    this.task = task;
+    this.options = props;
+    this.parameters = { ...((props.parameters ?? {}) as Record<string, Value>) };
+    this.defaultInput = defaultInput;
+    this.output = new Ref(outputUrl(name, group.fanOut), outputUrlExpression(name), 'step-payload', this, group);
+    this.node.addValidation({ validate: () => this.validateMember(group) });
+  }
+
+  public get input(): Value {
+    return this.options.input ?? this.defaultInput;
+  }
+
+  private validateMember(group: ContainerGroup): string[] {
+    const errors: string[] = [];
+    const nameProblem = dnsLabelProblem('step name', this.name);
+    if (nameProblem) errors.push(nameProblem);
+    if (RESERVED_STEP_NAMES.has(this.name)) errors.push(`step name "${this.name}" is reserved (claim, main, wait, init); rename the step`);
+    errors.push(...checkArguments(this.task, this.parameters, {}));
+    if (Object.keys(this.task.inputArtifacts).length || Object.keys(this.task.outputArtifacts).length) {
+      errors.push(`task "${this.task.taskName}" declares artifacts, which a container group cannot pass between its containers; run it as its own step`);
+    }
+    if (this.options.forEach || this.options.when || this.options.continueOnFailure || (this.options as { artifacts?: unknown }).artifacts) {
+      errors.push('forEach, when, continueOnFailure and artifacts apply to the whole group; set them in addGroup(name, options)');
+    }
+    for (const ref of refsOf(this.options, this.parameters, {})) {
+      if (ref instanceof Ref && ref.kind === 'step-parameter' && ref.producer instanceof GroupMember) {
+        errors.push(`reads output parameter of group member "${ref.producer.name}"; inside a group only .output (the payload URL) passes between containers`);
+      }
+    }
+    if (group.members.length > 0 && this.task.computeClass !== group.members[0].task.computeClass) {
+      errors.push(
+        `runs on compute class "${this.task.computeClass}" but the group's first member "${group.members[0].name}" runs on ` +
+          `"${group.members[0].task.computeClass}"; a group is one pod on one node, so split the group`,
+      );
+    }
+    return errors;
+  }
+}
+
+export interface ContainerGroupOptions extends Omit<StepOptions, 'input'> {
+  /** Retries of the whole pod. @default the largest retry limit of its members */
+  readonly retry?: RetryPolicy;
+}
+
+/**
+ * Consecutive lightweight container steps run as one pod (Argo `containerSet`), so they
+ * pay one pod start instead of one each. Members pass payloads by URL like steps do.
+ */
+export class ContainerGroup extends DagNode {
+  private readonly memberList: GroupMember[] = [];
+  private readonly retry?: RetryPolicy;
+
+  /** @internal use Workflow.addGroup */
+  constructor(scope: Construct, context: WorkflowContext, name: string, options: ContainerGroupOptions, private readonly defaultInput: Value) {
+    super(scope, context, name, options);
+    this.retry = options.retry;
+  }
+
+  /** Adds a container; it waits for the members whose outputs it reads. */
+  public addStep<IP extends InputParameters, OP extends OutputParameters, IA extends InputArtifacts, OA extends OutputArtifacts>(
+    name: string, task: ContainerTask<IP, OP, IA, OA>, ...props: StepArgs<IP, None>
+  ): GroupMember {
+    const member = new GroupMember(
+      this, this.context, name,
+      task as unknown as ContainerTask<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts>,
+      (props[0] ?? {}) as StepProps<InputParameters, InputArtifacts>, this.defaultInput,
+    );
+    this.memberList.push(member);
+    return member;
+  }
+
+  public get members(): readonly GroupMember[] {
+    return this.memberList;
+  }
+
+  public get templateName(): string {
+    return `group-${this.name}`;
+  }
+
+  public get refs(): (Ref | ArtifactRef)[] {
+    const refs: (Ref | ArtifactRef)[] = [];
+    if (this.options.when) refs.push(...this.options.when.refs);
+    if (this.options.forEach instanceof Ref) refs.push(this.options.forEach);
+    for (const m of this.memberList) {
+      refs.push(...refsOf({ input: m.input }, m.parameters, {}));
+    }
+    return refs;
+  }
+
+  protected get argumentTexts(): string[] {
+    return this.memberList.flatMap((m) => [render(m.input), ...Object.values(m.parameters).map(render)]);
+  }
+
+  /** Total requests of the pod (containers of a containerSet run side by side). */
+  public get demand(): Demand {
+    return this.memberList.reduce<Demand>(
+      (sum, m) => {
+        const d = demandOf(m.task.settings);
+        return { cpuMillis: sum.cpuMillis + d.cpuMillis, memoryMiB: sum.memoryMiB + d.memoryMiB, gpus: sum.gpus + d.gpus };
+      },
+      { cpuMillis: 0, memoryMiB: 0, gpus: 0 },
+    );
+  }
+
+  protected renderCall(): Record<string, unknown> {
+    return {
+      template: this.templateName,
+      arguments: {
+        parameters: this.memberList.flatMap((m) => [
+          { name: `${m.name}-${INPUT_PARAM}`, value: render(m.input) },
+          { name: `${m.name}-${OUTPUT_PARAM}`, value: outputUrl(m.name, this.fanOut) },
+          ...Object.entries(m.parameters).map(([p, v]) => ({ name: `${m.name}-${p}`, value: render(v) })),
+        ]),
+      },
+    };
+  }
+
+  /** The workflow-local containerSet template. @internal */
+  public renderTemplate(labels: Record<string, string>): Record<string, unknown> {
+    const first = this.memberList[0];
+    const memberOf = (ref: Ref | ArtifactRef) => (ref instanceof Ref && ref.producer instanceof GroupMember ? ref.producer : undefined);
+    const retry = this.retry ?? this.memberList.map((m) => m.task.retry).reduce((a, b) => (b.limit > a.limit ? b : a));
+    return {
+      name: this.templateName,
+      metadata: { labels },
+      inputs: {
+        parameters: this.memberList.flatMap((m) => [
+          { name: `${m.name}-${INPUT_PARAM}` },
+          { name: `${m.name}-${OUTPUT_PARAM}` },
+          ...Object.entries(m.task.inputParameters).map(([p, spec]) => ({
+            name: `${m.name}-${p}`,
+            ...(spec.default !== undefined ? { value: spec.default } : {}),
+          })),
+        ]),
+      },
+      containerSet: {
+        containers: this.memberList.map((m) => {
+          const deps = new Set<string>();
+          for (const ref of refsOf({ input: m.input }, m.parameters, {})) {
+            const producer = memberOf(ref);
+            if (producer && producer !== m && this.memberList.includes(producer)) deps.add(producer.name);
+          }
+          return {
+            name: m.name,
+            ...m.task.renderContainer((p) => `${m.name}-${p}`),
+            ...(deps.size ? { dependencies: [...deps].sort() } : {}),
+          };
+        }),
+      },
+      ...(first ? first.task.renderPodFields() : {}),
+      ...(first ? { retryStrategy: renderRetry(retry) } : {}),
+    };
+  }
+
+  protected validateSpecific(): string[] {
+    if (this.memberList.length === 0) return ['the group has no containers; add them with group.addStep()'];
+    const errors: string[] = [];
+    const computeClass = resolveComputeClass(this.memberList[0].task.settings);
+    const each = this.memberList.every((m) => m.task.computeClass === computeClass);
+    if (each) errors.push(...placementProblems(computeClass, this.demand, 'its containers together request'));
+    if (this.fanOut) {
+      for (const c of this.context.node.findAll()) {
+        if (c instanceof DagNode && c !== this && c.refs.some((r) => r instanceof Ref && r.dependency === this)) {
+          errors.push(`step "${c.name}" reads a member output of fanned-out group "${this.name}", which has one output per item; fan in with a ContainerTask step instead`);
+        }
+      }
+    }
+    return errors;
+  }
+}

@@ -1,0 +1,17 @@
+export * from './compute-classes';
+export * from './platform';
+export * from './refs';
+export * from './image';
+export { dnsLabelProblem, standardLabels } from './names';
+export * from './task';
+export * from './task-library';
+export { EnvSource, type EnvEntry, type TaskIO, type ContainerSettings } from './container';
+export * from './container-task';
+export * from './service-task';
+export {
+  DagNode, Step, ContainerGroup, GroupMember, outputUrl,
+  type StepOptions, type StepProps, type StepArgs, type StepOutputs, type ParameterArgs, type ArtifactArgs, type ContainerGroupOptions,
+} from './dag';
+export * from './workflow';
+export * from './pods';
+export * from './synth';

@@ -1,0 +1,52 @@
+import { ContainerGroup, Step, type DagNode } from './dag';
+import type { Workflow, WorkflowParameters } from './workflow';
+
+/** Pods one run of a workflow starts, against a naive rendering with one pod per step. */
+export interface PodsPerRun {
+  readonly workflow: string;
+  /** Pods this library's rendering starts: container steps and groups (per fan-out item) plus the one agent pod that runs every HTTP step. */
+  readonly pods: number;
+  /** Pods if every step (group members, service calls, claim and lifecycle events included) were its own pod. */
+  readonly naivePods: number;
+  /** Items assumed for a fan-out over a list known only at run time. */
+  readonly assumedFanOut: number;
+  /** HTTP steps per run (claim, lifecycle events, service tasks), all in the shared agent pod. */
+  readonly httpSteps: number;
+}
+
+function items(node: DagNode, assumed: number): number {
+  return node.literalItems?.length ?? (node.fanOut ? assumed : 1);
+}
+
+/** Counts the pods one run of `workflow` starts (every step assumed to run, none retried). */
+export function podsPerRun(workflow: Workflow<WorkflowParameters>, assumedFanOut = workflow.assumedFanOut): PodsPerRun {
+  // claim, the running hook and the completed event are HTTP steps.
+  let httpSteps = 3;
+  let pods = 0;
+  let naive = 3;
+  const count = (node: DagNode) => {
+    const n = items(node, assumedFanOut);
+    if (node instanceof ContainerGroup) {
+      pods += n;
+      naive += n * node.members.length;
+    } else if (node instanceof Step) {
+      if (node.task.kind === 'service') httpSteps += n;
+      else pods += n;
+      naive += n;
+    }
+  };
+  workflow.nodes.forEach(count);
+  workflow.exitHandlerSteps.forEach(count);
+  return { workflow: workflow.templateName, pods: pods + (httpSteps > 0 ? 1 : 0), naivePods: naive, assumedFanOut, httpSteps };
+}
+
+/** A plain-text table of pods per run. */
+export function formatPodsTable(rows: readonly PodsPerRun[]): string {
+  const header = ['workflow', 'pods/run', 'naive pods/run', 'saved', 'http steps (agent pod)', 'assumed fan-out'];
+  const body = rows.map((r) => [
+    r.workflow, String(r.pods), String(r.naivePods), `${Math.round((1 - r.pods / r.naivePods) * 100)}%`, String(r.httpSteps), String(r.assumedFanOut),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}

@@ -1,0 +1,130 @@
+/**
+ * References between steps: what a step's argument, condition or fan-out list points at.
+ * A reference renders to Argo template syntax and remembers which step produces it, so
+ * wiring a value is what creates the DAG dependency.
+ */
+
+/** The node of a workflow's DAG that produces a value (a step or a container group). */
+export interface Producer {
+  /** DAG task name. */
+  readonly name: string;
+  /** Construct path, for error messages. */
+  readonly path: string;
+  /** The workflow (its construct path) the producer belongs to. */
+  readonly workflowPath: string;
+}
+
+export type RefKind =
+  | 'workflow-parameter'
+  | 'workflow-variable'
+  | 'step-parameter'
+  | 'step-payload'
+  | 'step-payload-list'
+  | 'step-result'
+  | 'item';
+
+/** A value computed by Argo at run time. Use it as a step argument or inside a string. */
+export class Ref {
+  /** @internal */
+  constructor(
+    /** Argo template text, e.g. `{{tasks.split.outputs.parameters.assets}}`. */
+    public readonly text: string,
+    /** The same value in Argo's expression language (for `when` and `{{=...}}`). */
+    public readonly expression: string,
+    public readonly kind: RefKind,
+    /** The DAG node that produces it; undefined for workflow-level values. */
+    public readonly producer?: Producer,
+    /** The DAG node consumers must depend on; differs from producer inside a container group. */
+    public readonly dependency?: Producer,
+  ) {}
+
+  /** Argo template text, so a reference can be embedded in a string: `--collection=${wf.params.collection}`. */
+  public toString(): string {
+    return this.text;
+  }
+
+  /** A condition true when this value equals `value` (string comparison). */
+  public equals(value: string): Condition {
+    return new Condition(`${this.expression} == ${quote(value)}`, [this]);
+  }
+
+  /** A condition true when this value differs from `value`. */
+  public notEquals(value: string): Condition {
+    return new Condition(`${this.expression} != ${quote(value)}`, [this]);
+  }
+
+  /** A condition true when this JSON list value is not empty (e.g. a list of assets). */
+  public isNotEmpty(): Condition {
+    return new Condition(`len(fromJSON(${this.expression})) > 0`, [this]);
+  }
+}
+
+/** The current item of a fan-out (`forEach`). */
+export class ItemRef extends Ref {
+  /** @internal */
+  constructor(text = '{{item}}', expression = 'item') {
+    super(text, expression, 'item');
+  }
+
+  /** A field of the item when items are JSON objects: `wf.item.get('href')` -> `{{item.href}}`. */
+  public get(field: string): ItemRef {
+    return new ItemRef(`{{item.${field}}}`, `item[${quote(field)}]`);
+  }
+}
+
+/** An output artifact of a step, passed to another step's input artifact. */
+export class ArtifactRef {
+  /** @internal */
+  constructor(
+    public readonly text: string,
+    public readonly producer: Producer,
+    public readonly name: string,
+  ) {}
+
+  public toString(): string {
+    return this.text;
+  }
+}
+
+/** A condition for `when` (Argo expression language, evaluated when the step is reached). */
+export class Condition {
+  /** A raw Argo expression (expr-lang), e.g. `workflow.parameters['mode'] == 'full'`; pass the refs it reads so dependencies follow. */
+  public static expression(expression: string, ...refs: Ref[]): Condition {
+    return new Condition(expression, refs);
+  }
+
+  /** @internal */
+  constructor(
+    public readonly expression: string,
+    public readonly refs: readonly Ref[],
+  ) {}
+
+  public and(other: Condition): Condition {
+    return new Condition(`(${this.expression}) && (${other.expression})`, [...this.refs, ...other.refs]);
+  }
+
+  public or(other: Condition): Condition {
+    return new Condition(`(${this.expression}) || (${other.expression})`, [...this.refs, ...other.refs]);
+  }
+
+  public not(): Condition {
+    return new Condition(`!(${this.expression})`, this.refs);
+  }
+}
+
+/** A step argument: a literal string or a reference. */
+export type Value = string | Ref;
+
+export function render(value: Value): string {
+  return typeof value === 'string' ? value : value.text;
+}
+
+/** Quotes a string for Argo's expression language. */
+export function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Expression-language access to a possibly hyphenated name: `tasks['split-assets']`. */
+export function index(base: string, name: string): string {
+  return `${base}[${quote(name)}]`;
+}

@@ -1,0 +1,200 @@
+import type { ApiObject, Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import { dnsLabelProblem, parameterNameProblem } from './names';
+import { INPUT_PARAM, OUTPUT_PARAM, TASK_ENTRY_TEMPLATE } from './platform';
+
+/** An input parameter a task declares. A parameter without `default` is required at every step. */
+export interface InputParameterSpec {
+  /** Shown in the Argo UI. @default none */
+  readonly description?: string;
+  /** Value when a step does not pass one; its presence makes the parameter optional. @default required */
+  readonly default?: string;
+  /** Allowed values. @default any */
+  readonly enum?: readonly string[];
+}
+
+/** An output parameter: a small value the task writes to a file. */
+export interface OutputParameterSpec {
+  /** File the container writes the value to. */
+  readonly path: string;
+  /** Value when the file is missing. @default the step fails when the file is missing */
+  readonly default?: string;
+  readonly description?: string;
+}
+
+/** An input artifact, fetched from the artifact repository into `path` before the task starts. */
+export interface InputArtifactSpec {
+  readonly path: string;
+  /** The step may omit it. @default false */
+  readonly optional?: boolean;
+}
+
+/** An output artifact, uploaded from `path` to the workflow's artifact repository. */
+export interface OutputArtifactSpec {
+  readonly path: string;
+  /** Do not fail when the file is missing. @default false */
+  readonly optional?: boolean;
+  /** Store as-is instead of tar+gzip. @default true (no archive, so other tools read it directly) */
+  readonly raw?: boolean;
+}
+
+export type InputParameters = Record<string, InputParameterSpec>;
+export type OutputParameters = Record<string, OutputParameterSpec>;
+export type InputArtifacts = Record<string, InputArtifactSpec>;
+export type OutputArtifacts = Record<string, OutputArtifactSpec>;
+/** No declarations. */
+export type None = Record<never, never>;
+
+/** Typed inputs of a task; parameter and artifact names become types (see Workflow.addStep). */
+export interface TaskInputs<IP extends InputParameters, IA extends InputArtifacts> {
+  readonly parameters?: IP;
+  readonly artifacts?: IA;
+}
+
+export interface TaskOutputs<OP extends OutputParameters, OA extends OutputArtifacts> {
+  readonly parameters?: OP;
+  readonly artifacts?: OA;
+}
+
+/** How the Argo controller retries a failed attempt. */
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  readonly limit: number;
+  /** Which failures are retried. @default 'Always' (spot interruptions surface as errors, program failures as failures) */
+  readonly policy?: 'Always' | 'OnFailure' | 'OnError' | 'OnTransientError';
+  /** Wait `delay * factor^(n-1)` before retry n; stop retrying once `maxDuration` has passed. @default retry at once */
+  readonly backoff?: { readonly delay: Duration; readonly factor?: number; readonly maxDuration?: Duration };
+}
+
+export function renderRetry(retry: RetryPolicy): Record<string, unknown> {
+  return {
+    limit: retry.limit,
+    retryPolicy: retry.policy ?? 'Always',
+    ...(retry.backoff
+      ? {
+          backoff: {
+            duration: `${retry.backoff.delay.toSeconds()}s`,
+            factor: retry.backoff.factor ?? 2,
+            ...(retry.backoff.maxDuration ? { maxDuration: `${retry.backoff.maxDuration.toSeconds()}s` } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+export interface TaskBaseProps<IP extends InputParameters, OP extends OutputParameters, IA extends InputArtifacts, OA extends OutputArtifacts> {
+  /** WorkflowTemplate name of the task. @default the construct id */
+  readonly name?: string;
+  /** Version label (`app.kubernetes.io/version`). @default none */
+  readonly version?: string;
+  /** What the task does, shown in the Argo UI. @default none */
+  readonly description?: string;
+  readonly inputs?: TaskInputs<IP, IA>;
+  readonly outputs?: TaskOutputs<OP, OA>;
+}
+
+export type TaskKind = 'container' | 'service';
+
+/**
+ * A reusable unit of work with the swoop task interface: it reads the payload at `input`
+ * and writes its output payload to `output`. Synthesized once, as its own WorkflowTemplate
+ * in a TaskLibrary, and referenced by workflows with `templateRef`.
+ */
+export abstract class Task<
+  IP extends InputParameters = None,
+  OP extends OutputParameters = None,
+  IA extends InputArtifacts = None,
+  OA extends OutputArtifacts = None,
+> extends Construct {
+  /** True for any Task, across copies of this library. */
+  public static isTask(x: unknown): x is Task<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts> {
+    return x !== null && typeof x === 'object' && (x as { [TASK_MARK]?: boolean })[TASK_MARK] === true;
+  }
+
+  /** WorkflowTemplate `metadata.name`. */
+  public readonly taskName: string;
+  public abstract readonly kind: TaskKind;
+  public readonly inputParameters: IP;
+  public readonly outputParameters: OP;
+  public readonly inputArtifacts: IA;
+  public readonly outputArtifacts: OA;
+  public readonly version?: string;
+  public readonly description?: string;
+  /** The WorkflowTemplate; use `addJsonPatch` on it to set any field the props do not cover. */
+  public abstract readonly workflowTemplate: ApiObject;
+
+  protected constructor(scope: Construct, id: string, props: TaskBaseProps<IP, OP, IA, OA>) {
+    super(scope, id);
+    Object.defineProperty(this, TASK_MARK, { value: true });
+    this.taskName = props.name ?? id;
+    this.version = props.version;
+    this.description = props.description;
+    this.inputParameters = (props.inputs?.parameters ?? {}) as IP;
+    this.outputParameters = (props.outputs?.parameters ?? {}) as OP;
+    this.inputArtifacts = (props.inputs?.artifacts ?? {}) as IA;
+    this.outputArtifacts = (props.outputs?.artifacts ?? {}) as OA;
+    this.node.addValidation({ validate: () => this.validateInterface() });
+  }
+
+  /** How workflows call this task. */
+  public get templateRef(): { name: string; template: string } {
+    return { name: this.taskName, template: TASK_ENTRY_TEMPLATE };
+  }
+
+  /** Input parameter names a step must pass (no default). */
+  public get requiredParameters(): string[] {
+    return Object.entries(this.inputParameters)
+      .filter(([, spec]) => spec.default === undefined)
+      .map(([name]) => name);
+  }
+
+  /** The `inputs` block of the task's template: the task interface plus declared inputs. */
+  protected renderInputs(): Record<string, unknown> {
+    return {
+      parameters: [
+        { name: INPUT_PARAM, description: 'input payload: s3:// or https:// URL of a payload document, or the payload JSON inline' },
+        { name: OUTPUT_PARAM, description: 'URL where the task writes its output payload' },
+        ...Object.entries(this.inputParameters).map(([name, spec]) => ({
+          name,
+          ...(spec.default !== undefined ? { value: spec.default } : {}),
+          ...(spec.enum ? { enum: [...spec.enum] } : {}),
+          ...(spec.description ? { description: spec.description } : {}),
+        })),
+      ],
+      artifacts: Object.entries(this.inputArtifacts).map(([name, spec]) => ({
+        name,
+        path: spec.path,
+        ...(spec.optional ? { optional: true } : {}),
+      })),
+    };
+  }
+
+  private validateInterface(): string[] {
+    const errors: string[] = [];
+    const nameProblem = dnsLabelProblem('task name', this.taskName);
+    if (nameProblem) errors.push(nameProblem);
+    for (const name of Object.keys(this.inputParameters)) {
+      if (name === INPUT_PARAM || name === OUTPUT_PARAM) {
+        errors.push(`input parameter "${name}" is reserved by the task interface (the payload locations); rename it`);
+      }
+      const problem = parameterNameProblem('input parameter', name);
+      if (problem) errors.push(problem);
+      const spec = this.inputParameters[name];
+      if (spec.enum && spec.default !== undefined && !spec.enum.includes(spec.default)) {
+        errors.push(`input parameter "${name}" default "${spec.default}" is not one of its enum values (${spec.enum.join(', ')})`);
+      }
+    }
+    for (const name of Object.keys(this.outputParameters)) {
+      if (name === OUTPUT_PARAM) errors.push(`output parameter "${name}" is reserved by the task interface (the output payload URL); rename it`);
+      const problem = parameterNameProblem('output parameter', name);
+      if (problem) errors.push(problem);
+    }
+    for (const name of [...Object.keys(this.inputArtifacts), ...Object.keys(this.outputArtifacts)]) {
+      const problem = parameterNameProblem('artifact', name);
+      if (problem) errors.push(problem);
+    }
+    return errors;
+  }
+}
+
+const TASK_MARK = Symbol.for('swoop-platform.Task');

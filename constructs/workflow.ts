@@ -1,0 +1,378 @@
+import { ApiObject, Chart, Duration, JsonPatch, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  CLAIM_TASK, ContainerGroup, DagNode, Step, type ContainerGroupOptions, type StepArgs, type StepProps,
+} from './dag';
+import {
+  CLAIM_GATE, CLAIM_TEMPLATE, COMPLETED_TASK, COMPLETED_TEMPLATE, EXIT_TEMPLATE, RUNNING_HOOK, claimTemplate, completedTemplate, runningTemplate,
+} from './lifecycle';
+import { dnsLabelProblem, failAt, parameterNameProblem, standardLabels } from './names';
+import {
+  ARTIFACT_REPOSITORY_CONFIGMAP, ARTIFACT_REPOSITORY_KEY, PAYLOAD_STORE_KEY, PLATFORM_CONFIGMAP, STANDARD_PARAMETERS, STATE_URL_KEY,
+  SWOOP_NAMESPACE, WORKFLOW_SERVICE_ACCOUNT, type StandardParameterName,
+} from './platform';
+import { ItemRef, Ref, index } from './refs';
+import type { InputArtifacts, InputParameters, None, OutputArtifacts, OutputParameters, Task } from './task';
+
+/** A workflow parameter (`spec.arguments.parameters`). */
+export interface WorkflowParameterSpec {
+  /** @default required: every submission must pass it */
+  readonly default?: string;
+  /** Allowed values (the Argo UI shows a drop-down). @default any */
+  readonly enum?: readonly string[];
+  readonly description?: string;
+}
+export type WorkflowParameters = Record<string, WorkflowParameterSpec>;
+
+export type PodGCStrategy = 'OnPodCompletion' | 'OnPodSuccess' | 'OnWorkflowCompletion' | 'OnWorkflowSuccess';
+
+export interface WorkflowProps<P extends WorkflowParameters> {
+  /** WorkflowTemplate `metadata.name` (what sensors submit). @default the construct id */
+  readonly name?: string;
+  /** @default 'swoop' */
+  readonly namespace?: string;
+  readonly description?: string;
+  /** `app.kubernetes.io/version` label. @default none */
+  readonly version?: string;
+  /** The workflow's own parameters, on top of the standard ones (input, payload-id, ...). @default none */
+  readonly parameters?: P;
+  /** Deadline of a whole run (`activeDeadlineSeconds`). @default 6 hours */
+  readonly timeout?: Duration;
+  /** When pods are deleted. @default 'OnPodSuccess' (failed pods stay for their logs) */
+  readonly podGC?: PodGCStrategy;
+  /** How long finished runs are kept. @default 1 day after success, 7 days after failure */
+  readonly ttl?: { readonly afterSuccess?: Duration; readonly afterFailure?: Duration };
+  /** @default 'swoop-workflow' (bucket access through IRSA) */
+  readonly serviceAccountName?: string;
+  /** Artifact repository reference. @default ConfigMap 'artifact-repositories', key 'default' */
+  readonly artifactRepository?: { readonly configMap: string; readonly key: string };
+  /** Most steps running at once. @default unlimited */
+  readonly parallelism?: number;
+  /** Items a fan-out over a runtime list is assumed to have in the pods-per-run report. @default 10 */
+  readonly assumedFanOut?: number;
+}
+
+/** A run of `to` started by each successful run of a workflow (cirrus chaining), recorded for the events layer. */
+export interface ChainLink {
+  readonly to: Workflow<WorkflowParameters>;
+  /** JSONPath filter over the output items (cirrus `chain_filter`), e.g. `@.properties.eo:cloud_cover < 50`. @default all items */
+  readonly filter?: string;
+}
+
+export interface ChainOptions {
+  readonly filter?: string;
+}
+
+type ParameterRefs<P> = { readonly [K in keyof P | StandardParameterName]: Ref };
+
+/**
+ * A workflow: one WorkflowTemplate with a DAG of steps, written to its own file. Every run
+ * claims its payload first (refused claims skip every step), reports `running` and exactly
+ * one `completed` event to the state service, and reads/writes payloads by URL.
+ *
+ * ```ts
+ * const wf = new Workflow(app, 'cog-conversion', { parameters: { collection: { default: 'sentinel-2-l2a' } } });
+ * const split = wf.addStep('split-assets', splitAssets);
+ * const convert = wf.addStep('convert', cogify, {
+ *   input: split.output, forEach: split.outputs.parameters.assets, parameters: { asset: wf.item },
+ * });
+ * wf.addStep('merge', merge, { input: split.output, parameters: { parts: convert.output } });
+ * ```
+ */
+export class Workflow<P extends WorkflowParameters = None> extends Chart {
+  /** True for any Workflow, across copies of this library. */
+  public static isWorkflow(x: unknown): x is Workflow<WorkflowParameters> {
+    return x !== null && typeof x === 'object' && (x as { [MARK]?: boolean })[MARK] === true;
+  }
+
+  /** WorkflowTemplate `metadata.name`. */
+  public readonly templateName: string;
+  public override readonly namespace: string;
+  /** References to every workflow parameter: `wf.params.collection`, `wf.params.input`. */
+  public readonly params: ParameterRefs<P>;
+  /** The input payload (`{{workflow.parameters.input}}`), the default `input` of every step. */
+  public readonly input: Ref;
+  /** The current fan-out item (`{{item}}`); `wf.item.get('href')` for a field. */
+  public readonly item: ItemRef;
+  /** The run's final phase, for exit steps (`{{workflow.status}}`). */
+  public readonly status: Ref;
+  /** Workflows this one starts on success (see then()). */
+  public readonly chainLinks: ChainLink[] = [];
+  /** The WorkflowTemplate object; `addJsonPatch` sets any field the props do not cover. */
+  public readonly workflowTemplate: ApiObject;
+  public readonly assumedFanOut: number;
+  private readonly props: WorkflowProps<P>;
+  private readonly userParameters: WorkflowParameters;
+  private readonly stepNames = new Map<string, string>();
+  private readonly exitSteps: Step<OutputParameters, OutputArtifacts>[] = [];
+  private finalStep?: DagNode;
+  private readonly exitScope: Construct;
+
+  constructor(scope: Construct, id: string, props: WorkflowProps<P> = {}) {
+    const namespace = props.namespace ?? SWOOP_NAMESPACE;
+    super(scope, id, { namespace, disableResourceNameHashes: true });
+    Object.defineProperty(this, MARK, { value: true });
+    this.props = props;
+    this.namespace = namespace;
+    this.templateName = props.name ?? id;
+    this.assumedFanOut = props.assumedFanOut ?? 10;
+    this.userParameters = props.parameters ?? {};
+    const refs: Record<string, Ref> = {};
+    for (const name of [...STANDARD_PARAMETERS, ...Object.keys(this.userParameters)]) {
+      refs[name] = new Ref(`{{workflow.parameters.${name}}}`, index('workflow.parameters', name), 'workflow-parameter');
+    }
+    this.params = refs as ParameterRefs<P>;
+    this.input = refs.input;
+    this.item = new ItemRef();
+    this.status = new Ref('{{workflow.status}}', 'workflow.status', 'workflow-variable');
+    this.exitScope = new Construct(this, 'on-exit');
+    this.workflowTemplate = new ApiObject(this, 'WorkflowTemplate', {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'WorkflowTemplate',
+      metadata: {
+        name: this.templateName,
+        namespace,
+        labels: this.labels,
+        ...(props.description ? { annotations: { 'workflows.argoproj.io/description': props.description } } : {}),
+      },
+      spec: Lazy.any({ produce: () => this.renderSpec() }),
+    });
+    this.node.addValidation({ validate: () => this.validateWorkflow() });
+  }
+
+  /** Names of every declared workflow parameter, standard ones first. */
+  public get parameterNames(): string[] {
+    return [...STANDARD_PARAMETERS, ...Object.keys(this.userParameters)];
+  }
+
+  /** The `app.kubernetes.io/*` labels of the template, its runs and their pods. */
+  public get labels(): Record<string, string> {
+    return standardLabels(this.templateName, 'workflow', this.props.version);
+  }
+
+  /**
+   * Adds a step that runs `task`. Passing another step's output (`a.output`,
+   * `a.outputs.parameters.x`) makes this step wait for it.
+   */
+  public addStep<IP extends InputParameters, OP extends OutputParameters, IA extends InputArtifacts, OA extends OutputArtifacts>(
+    name: string, task: Task<IP, OP, IA, OA>, ...props: StepArgs<IP, IA>
+  ): Step<OP, OA> {
+    const step = new Step<OP, OA>(
+      this, this.context, name, task as unknown as Task<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts>,
+      (props[0] ?? {}) as StepProps<InputParameters, InputArtifacts>, this.input,
+    );
+    return step;
+  }
+
+  /** Adds a group of container steps that share one pod (Argo containerSet); add its containers with `group.addStep`. */
+  public addGroup(name: string, options: ContainerGroupOptions = {}): ContainerGroup {
+    return new ContainerGroup(this, this.context, name, options, this.input);
+  }
+
+  /**
+   * Adds a step to the exit handler: it runs after the workflow ends, whatever the outcome,
+   * next to the platform's `completed` event. It may read workflow parameters and `wf.status`.
+   */
+  public addExitStep<IP extends InputParameters, OP extends OutputParameters, IA extends InputArtifacts, OA extends OutputArtifacts>(
+    name: string, task: Task<IP, OP, IA, OA>, ...props: StepArgs<IP, IA>
+  ): Step<OP, OA> {
+    const step = new Step<OP, OA>(
+      this.exitScope, this.context, name, task as unknown as Task<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts>,
+      (props[0] ?? {}) as StepProps<InputParameters, InputArtifacts>, this.input,
+    );
+    this.exitSteps.push(step as unknown as Step<OutputParameters, OutputArtifacts>);
+    return step;
+  }
+
+  /** The step whose output payload is the workflow's output (reported in `completed`). @default the single last step, if there is one */
+  public setOutput(step: Step<OutputParameters, OutputArtifacts> | DagNode): this {
+    this.finalStep = step;
+    return this;
+  }
+
+  /** Starts `next` with this workflow's output payload after each successful run (cirrus chaining); returns `next`. */
+  public then<W extends Workflow<WorkflowParameters>>(next: W, options?: ChainOptions): W;
+  public then<W extends readonly Workflow<WorkflowParameters>[]>(next: W, options?: ChainOptions): W;
+  public then(next: Workflow<WorkflowParameters> | readonly Workflow<WorkflowParameters>[], options: ChainOptions = {}): unknown {
+    for (const to of Array.isArray(next) ? next : [next]) {
+      this.chainLinks.push({ to, ...(options.filter !== undefined ? { filter: options.filter } : {}) });
+    }
+    return next;
+  }
+
+  /** Escape hatch: sets any field of the WorkflowTemplate spec, e.g. `wf.addSpecOverride('parallelism', 4)`. */
+  public addSpecOverride(path: string, value: unknown): this {
+    this.workflowTemplate.addJsonPatch(JsonPatch.add(`/spec/${path.split('.').join('/')}`, value));
+    return this;
+  }
+
+  /** Every node of the main DAG (steps and groups), in the order they were added. */
+  public get nodes(): DagNode[] {
+    return this.node.children.filter((c): c is DagNode => c instanceof DagNode);
+  }
+
+  public get exitHandlerSteps(): readonly Step<OutputParameters, OutputArtifacts>[] {
+    return this.exitSteps;
+  }
+
+  /** The node whose output is the workflow's output, if any. */
+  public get outputNode(): DagNode | undefined {
+    if (this.finalStep) return this.finalStep;
+    const nodes = this.nodes;
+    const upstream = new Set(nodes.flatMap((n) => n.dependencies));
+    const sinks = nodes.filter((n) => !upstream.has(n));
+    return sinks.length === 1 && !sinks[0].fanOut ? sinks[0] : undefined;
+  }
+
+  private get context() {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    return {
+      node: this.node,
+      namespace: this.namespace,
+      get declaredParameterNames() {
+        return self.parameterNames;
+      },
+      claimStepName: (name: string, scope: Construct) => {
+        const existing = this.stepNames.get(name);
+        if (existing !== undefined) {
+          failAt(`${scope.node.path}/${name}`, `duplicate step name "${name}" (already used by ${existing}); every step of a workflow needs its own name`);
+        }
+        this.stepNames.set(name, `${scope.node.path}/${name}`);
+      },
+    };
+  }
+
+  private renderSpec(): Record<string, unknown> {
+    const props = this.props;
+    const groups = this.node.findAll().filter((c): c is ContainerGroup => c instanceof ContainerGroup);
+    const output = this.outputNode;
+    const finalOutputExpression = output instanceof Step || output instanceof ContainerGroup
+      ? outputExpression(output)
+      : undefined;
+    const podLabels = this.labels;
+    return {
+      entrypoint: 'main',
+      serviceAccountName: props.serviceAccountName ?? WORKFLOW_SERVICE_ACCOUNT,
+      artifactRepositoryRef: props.artifactRepository ?? { configMap: ARTIFACT_REPOSITORY_CONFIGMAP, key: ARTIFACT_REPOSITORY_KEY },
+      activeDeadlineSeconds: (props.timeout ?? Duration.hours(6)).toSeconds(),
+      podGC: { strategy: props.podGC ?? 'OnPodSuccess' },
+      ttlStrategy: {
+        secondsAfterSuccess: (props.ttl?.afterSuccess ?? Duration.days(1)).toSeconds(),
+        secondsAfterFailure: (props.ttl?.afterFailure ?? Duration.days(7)).toSeconds(),
+      },
+      ...(props.parallelism !== undefined ? { parallelism: props.parallelism } : {}),
+      workflowMetadata: { labels: this.labels },
+      podMetadata: { labels: podLabels },
+      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+      arguments: { parameters: this.renderParameters() },
+      onExit: EXIT_TEMPLATE,
+      hooks: { running: RUNNING_HOOK },
+      templates: [
+        {
+          name: 'main',
+          dag: {
+            tasks: [
+              { name: CLAIM_TASK, template: CLAIM_TEMPLATE },
+              ...this.nodes.map((n) => n.renderTask(CLAIM_GATE)),
+            ],
+          },
+        },
+        ...groups.map((g) => g.renderTemplate(podLabels)),
+        claimTemplate(this.templateName),
+        runningTemplate(this.templateName),
+        {
+          name: EXIT_TEMPLATE,
+          dag: {
+            tasks: [{ name: COMPLETED_TASK, template: COMPLETED_TEMPLATE }, ...this.exitSteps.map((s) => s.renderTask(undefined))],
+          },
+        },
+        completedTemplate(this.templateName, finalOutputExpression),
+      ],
+    };
+  }
+
+  private renderParameters(): Record<string, unknown>[] {
+    const fromPlatform = (key: string) => ({ valueFrom: { configMapKeyRef: { name: PLATFORM_CONFIGMAP, key } } });
+    return [
+      { name: 'input', description: 'input payload: s3:// or https:// URL of a cirrus payload, or the payload JSON inline' },
+      { name: 'payload-id', value: '', description: 'cirrus payload id (set by the ingress sensor)' },
+      { name: 'parent-run', value: '', description: 'run that started this one (chains and callbacks)' },
+      { name: 'replace', value: 'false', enum: ['false', 'true'], description: 'run again even if the payload already succeeded' },
+      { name: PAYLOAD_STORE_KEY, ...fromPlatform(PAYLOAD_STORE_KEY), description: 'where step outputs are written' },
+      { name: STATE_URL_KEY, ...fromPlatform(STATE_URL_KEY), description: 'state service base URL' },
+      ...Object.entries(this.userParameters).map(([name, spec]) => ({
+        name,
+        ...(spec.default !== undefined ? { value: spec.default } : {}),
+        ...(spec.enum ? { enum: [...spec.enum] } : {}),
+        ...(spec.description ? { description: spec.description } : {}),
+      })),
+    ];
+  }
+
+  private validateWorkflow(): string[] {
+    const errors: string[] = [];
+    const nameProblem = dnsLabelProblem('workflow name', this.templateName);
+    if (nameProblem) errors.push(nameProblem);
+    const namespaceProblem = dnsLabelProblem('namespace', this.namespace);
+    if (namespaceProblem) errors.push(namespaceProblem);
+    if (this.nodes.length === 0) errors.push('the workflow has no steps; add one with addStep()');
+    for (const [name, spec] of Object.entries(this.userParameters)) {
+      if ((STANDARD_PARAMETERS as readonly string[]).includes(name)) {
+        errors.push(`parameter "${name}" is a standard parameter every workflow declares; rename yours`);
+      }
+      const problem = parameterNameProblem('workflow parameter', name);
+      if (problem) errors.push(problem);
+      if (spec.enum && spec.default !== undefined && !spec.enum.includes(spec.default)) {
+        errors.push(`parameter "${name}" default "${spec.default}" is not one of its enum values (${spec.enum.join(', ')})`);
+      }
+    }
+    const cycle = findCycle(this.nodes);
+    if (cycle) errors.push(`steps form a cycle: ${cycle.join(' -> ')}; remove one of these dependencies`);
+    for (const step of this.exitSteps) {
+      for (const ref of step.refs) {
+        if (ref.producer) {
+          errors.push(`exit step "${step.name}" reads an output of step "${ref.producer.name}"; exit steps run after the DAG and may only read workflow parameters and wf.status`);
+        }
+      }
+    }
+    if (this.props.timeout && this.props.timeout.toSeconds() <= 0) errors.push('timeout must be positive');
+    if (this.finalStep && !this.nodes.includes(this.finalStep)) {
+      errors.push(`setOutput() names "${this.finalStep.node.path}", which is not a step of this workflow`);
+    }
+    return errors;
+  }
+}
+
+function outputExpression(node: Step<OutputParameters, OutputArtifacts> | ContainerGroup): string | undefined {
+  if (node.fanOut) return undefined;
+  if (node instanceof Step) return node.output.expression;
+  const last = node.members[node.members.length - 1];
+  return last?.output.expression;
+}
+
+function findCycle(nodes: readonly DagNode[]): string[] | undefined {
+  const state = new Map<DagNode, 'visiting' | 'done'>();
+  const stack: DagNode[] = [];
+  const visit = (n: DagNode): string[] | undefined => {
+    if (state.get(n) === 'done') return undefined;
+    if (state.get(n) === 'visiting') return [...stack.slice(stack.indexOf(n)), n].map((s) => s.name);
+    state.set(n, 'visiting');
+    stack.push(n);
+    for (const d of n.dependencies) {
+      const found = visit(d);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(n, 'done');
+    return undefined;
+  };
+  for (const n of nodes) {
+    const found = visit(n);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+const MARK = Symbol.for('swoop-platform.Workflow');
+
