@@ -1,0 +1,587 @@
+/**
+ * Offline Argo Events simulator: loads EventSource/Sensor manifests and tells which triggers
+ * an event fires and with which resources, applying Argo Events v1.9 semantics as its source
+ * code does them (pkg/sensors/dependencies/filter.go, pkg/sensors/triggers/params.go,
+ * listener.go): dependency matching, expr/data/context/time filters with their logical
+ * operators, trigger `conditions` (events are remembered per trigger until its condition
+ * holds, then consumed), trigger and template parameters (`dataKey`, `dataTemplate`,
+ * `contextKey`, `contextTemplate`, `value`, `useRawData`, `operation`) applied to `dest`,
+ * HTTP trigger payload construction, and Kubernetes `create` against a store of names, so
+ * a second create of the same name reports AlreadyExists.
+ * Not simulated (they throw, naming the feature): Lua `script` filters, `transform`, trigger
+ * types other than k8s, argoWorkflow, http and log.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { getPath, rawJson, resultBool, resultFloat, resultString, type PathResult } from './simulator/gjson';
+import { renderGoTemplate } from './simulator/go-template';
+import { evaluateExpression, expressionNames } from './simulator/govaluate';
+import { setPath } from './simulator/sjson';
+
+type Json = Record<string, unknown>;
+
+export interface EventContext {
+  readonly id: string;
+  readonly source: string;
+  readonly subject: string;
+  readonly type: string;
+  readonly specversion: string;
+  readonly datacontenttype: string;
+  /** RFC 3339. */
+  readonly time: string;
+}
+
+/** One event as an EventSource publishes it on the bus. */
+export interface SimulatedEvent {
+  readonly eventSourceName: string;
+  readonly eventName: string;
+  /** The decoded JSON event data (for a webhook: `{header, body}`). */
+  readonly data: unknown;
+  readonly context: EventContext;
+}
+
+let eventCounter = 0;
+
+function context(eventSourceName: string, eventName: string, type: string, time?: string): EventContext {
+  eventCounter += 1;
+  return {
+    id: `sim-${eventCounter}`,
+    source: eventSourceName,
+    subject: eventName,
+    type,
+    specversion: '1.0',
+    datacontenttype: 'application/json',
+    time: time ?? '2026-01-01T12:00:00Z',
+  };
+}
+
+/** An event of a webhook EventSource: data is `{header, body}` (header values are lists, as Go's http.Header). */
+export function webhookEvent(eventSourceName: string, eventName: string, body: unknown, headers: Record<string, string> = {}): SimulatedEvent {
+  const header = Object.fromEntries(Object.entries({ 'Content-Type': 'application/json', ...headers }).map(([k, v]) => [k, [v]]));
+  return { eventSourceName, eventName, data: { header, body }, context: context(eventSourceName, eventName, 'webhook') };
+}
+
+/** An event of an SQS EventSource with `jsonBody: true`: data is `{messageId, messageAttributes, body}`. */
+export function sqsEvent(eventSourceName: string, eventName: string, body: unknown, messageId: string): SimulatedEvent {
+  return { eventSourceName, eventName, data: { messageId, messageAttributes: {}, body }, context: context(eventSourceName, eventName, 'sqs') };
+}
+
+/** The envelope SNS wraps a message in when it delivers to SQS without raw message delivery. */
+export function snsEnvelope(message: unknown, messageId: string, topicArn = 'arn:aws:sns:us-west-2:123456789012:swoop'): Json {
+  return {
+    Type: 'Notification',
+    MessageId: messageId,
+    TopicArn: topicArn,
+    Message: typeof message === 'string' ? message : JSON.stringify(message),
+    Timestamp: '2026-01-01T12:00:00.000Z',
+    SignatureVersion: '1',
+  };
+}
+
+/** An event with explicit data and context fields (e.g. to test context or time filters). */
+export function rawEvent(eventSourceName: string, eventName: string, data: unknown, overrides: Partial<EventContext> = {}): SimulatedEvent {
+  return { eventSourceName, eventName, data, context: { ...context(eventSourceName, eventName, 'webhook'), ...overrides } };
+}
+
+// ------------------------------------------------------------------------ filters
+
+export interface FilterOutcome {
+  readonly pass: boolean;
+  /** Filter errors Argo Events logs (a missing path is an error, and the event is discarded in "and" mode). */
+  readonly errors: string[];
+}
+
+/** Port of filter.go `filterEvent` for one dependency. */
+export function filterEvent(dependency: Json, event: SimulatedEvent): FilterOutcome {
+  const filters = dependency.filters as Json | undefined;
+  if (dependency.transform !== undefined) throw new Error(`dependency ${String(dependency.name)}: transform is not supported by the simulator`);
+  if (!filters) return { pass: true, errors: [] };
+  if (filters.script) throw new Error(`dependency ${String(dependency.name)}: Lua script filters are not supported by the simulator`);
+  const or = dependency.filtersLogicalOperator === 'or';
+  const errors: string[] = [];
+  const run = (fn: () => boolean): boolean => {
+    try {
+      return fn();
+    } catch (e) {
+      errors.push((e as Error).message);
+      return false;
+    }
+  };
+  const expr = run(() => filterExprs(filters.exprs as Json[] | undefined, filters.exprLogicalOperator === 'or', event.data));
+  if (!or && errors.length) return { pass: false, errors };
+  const data = run(() => filterData(filters.data as Json[] | undefined, filters.dataLogicalOperator === 'or', event.data));
+  if (!or && errors.length) return { pass: false, errors };
+  const ctx = filterContext(filters.context as Json | undefined, event.context);
+  const time = run(() => filterTime(filters.time as Json | undefined, event.context.time));
+  if (!or && errors.length) return { pass: false, errors };
+  if (or) {
+    const pass =
+      (filters.exprs !== undefined && expr) ||
+      (filters.data !== undefined && data) ||
+      (filters.context !== undefined && ctx) ||
+      (filters.time !== undefined && time);
+    return { pass, errors };
+  }
+  return { pass: expr && data && ctx && time, errors };
+}
+
+function filterExprs(filters: Json[] | undefined, or: boolean, data: unknown): boolean {
+  if (!filters) return true;
+  const errors: string[] = [];
+  for (const filter of filters) {
+    const parameters: Record<string, unknown> = {};
+    let missing = false;
+    for (const field of (filter.fields as Json[] | undefined) ?? []) {
+      const r = getPath(data, String(field.path));
+      if (!r.exists) {
+        const msg = `expr filter error (path '${String(field.path)}' does not exist)`;
+        if (!or) throw new Error(msg);
+        errors.push(msg);
+        missing = true;
+        break;
+      }
+      parameters[String(field.name)] = r.value;
+    }
+    if (missing || Object.keys(parameters).length === 0) continue;
+    let result: unknown;
+    try {
+      result = evaluateExpression(String(filter.expr), parameters);
+    } catch (e) {
+      if (!or) throw new Error(`expr filter error (${(e as Error).message})`);
+      errors.push((e as Error).message);
+      continue;
+    }
+    if (result === true && or) return true;
+    if (result !== true && !or) return false;
+  }
+  if (or) {
+    if (errors.length) throw new Error(`expr filter errors [${errors.join(' / ')}]`);
+    return false;
+  }
+  return true;
+}
+
+function filterData(filters: Json[] | undefined, or: boolean, data: unknown): boolean {
+  if (!filters || filters.length === 0) return true;
+  const errors: string[] = [];
+  const fail = (msg: string): void => {
+    if (!or) throw new Error(`data filter error (${msg})`);
+    errors.push(msg);
+  };
+  for (const f of filters) {
+    let result: PathResult = getPath(data, String(f.path));
+    if (!result.exists) {
+      fail(`path '${String(f.path)}' does not exist`);
+      continue;
+    }
+    const values = (f.value as string[] | undefined) ?? [];
+    if (values.length === 0) {
+      fail('no values specified');
+      continue;
+    }
+    if (f.template) {
+      const out = renderGoTemplate(String(f.template), { Input: resultString(result) });
+      if (out === '' || out === '<no value>') {
+        fail(`template '${String(f.template)}' evaluated to empty string or no value`);
+        continue;
+      }
+      result = { exists: true, value: out };
+    }
+    const comparator = (f.comparator as string | undefined) ?? '';
+    let matched: boolean;
+    switch (f.type) {
+      case 'bool':
+        matched = values.some((v) => parseGoBool(v) === resultBool(result));
+        break;
+      case 'number': {
+        const actual = resultFloat(result);
+        matched = values.some((v) => compareNumber(actual, parseGoFloat(v), comparator));
+        break;
+      }
+      case 'string': {
+        const text = resultString(result);
+        matched = values.some((v) => {
+          const hit = new RegExp(goRegex(v)).test(text);
+          if (comparator === '=' || comparator === '') return hit;
+          if (comparator === '!=') return !hit;
+          return false;
+        });
+        break;
+      }
+      default:
+        fail(`unsupported JSON type '${String(f.type)}'`);
+        continue;
+    }
+    if (matched && or) return true;
+    if (!matched && !or) return false;
+  }
+  if (or) {
+    if (errors.length) throw new Error(`data filter errors [${errors.join(' / ')}]`);
+    return false;
+  }
+  return true;
+}
+
+function compareNumber(actual: number, expected: number, comparator: string): boolean {
+  switch (comparator) {
+    case '>=':
+      return actual >= expected;
+    case '>':
+      return actual > expected;
+    case '<':
+      return actual < expected;
+    case '<=':
+      return actual <= expected;
+    case '!=':
+      return actual !== expected;
+    case '=':
+    case '':
+      return actual === expected;
+    default:
+      return false;
+  }
+}
+
+function parseGoBool(v: string): boolean {
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
+  throw new Error(`strconv.ParseBool: parsing "${v}": invalid syntax`);
+}
+
+function parseGoFloat(v: string): number {
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v.trim()) || v.trim() !== v) throw new Error(`strconv.ParseFloat: parsing "${v}": invalid syntax`);
+  return Number(v);
+}
+
+/** Go RE2 and JavaScript agree on the syntax the platform uses; reject RE2-only or JS-only forms loudly. */
+function goRegex(v: string): string {
+  if (/\(\?[=!<]/.test(v) || /\\[1-9]/.test(v)) throw new Error(`regular expression "${v}" uses lookaround or backreferences, which Go's RE2 rejects`);
+  return v.replace(/\(\?P</g, '(?<');
+}
+
+function filterContext(expected: Json | undefined, actual: EventContext): boolean {
+  if (!expected) return true;
+  return (['type', 'subject', 'source', 'datacontenttype'] as const).every((k) => !expected[k] || expected[k] === actual[k]);
+}
+
+function filterTime(filter: Json | undefined, time: string): boolean {
+  if (!filter) return true;
+  const at = new Date(time);
+  const zone = (filter.timezone as string | undefined) ?? 'UTC';
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour12: false, hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(at);
+  const now = seconds(parts);
+  const start = seconds(String(filter.start));
+  const stop = seconds(String(filter.stop));
+  return start < stop ? now >= start && now < stop : now >= start || now < stop;
+}
+
+function seconds(hms: string): number {
+  const m = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(hms);
+  if (!m) throw new Error(`time filter error (cannot parse "${hms}")`);
+  return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3] ?? 0);
+}
+
+// ------------------------------------------------------------------------ parameters
+
+type ParamType = 'String' | 'JSON' | 'Number' | 'True' | 'False' | 'Null';
+
+/** Port of params.go `ResolveParamValue`; undefined when the dependency has no event and no default. */
+export function resolveParamValue(src: Json, events: Record<string, SimulatedEvent>): { value: string; type: ParamType } | undefined {
+  const event = events[String(src.dependencyName)];
+  const fallback = src.value !== undefined ? { value: String(src.value), type: 'String' as const } : undefined;
+  if (!event) return fallback;
+  const { contextKey, contextTemplate, dataKey, dataTemplate } = src as Record<string, string | undefined>;
+  if (!contextKey && !contextTemplate && !dataKey && !dataTemplate) {
+    return fallback ?? { value: JSON.stringify({ context: event.context, data: event.data }), type: 'String' };
+  }
+  const useData = Boolean(dataKey || dataTemplate);
+  const payload = useData ? event.data : event.context;
+  const template = useData ? dataTemplate : contextTemplate;
+  const key = useData ? dataKey : contextKey;
+  const errors: string[] = [];
+  if (template) {
+    try {
+      const out = renderGoTemplate(template, { Input: payload });
+      if (out !== '' && out !== '<no value>') return { value: out, type: 'String' };
+      errors.push(`template evaluated to empty string or no value: ${template}`);
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  if (key) {
+    const r = getPath(payload, key);
+    if (r.exists) {
+      const v = r.value;
+      if (v !== null && typeof v === 'object') return { value: rawJson(v), type: 'JSON' };
+      if (v === null) return { value: 'null', type: 'Null' };
+      return { value: resultString(r), type: typeof v === 'number' ? 'Number' : typeof v === 'boolean' ? (v ? 'True' : 'False') : 'String' };
+    }
+    errors.push(`key ${key} does not exist in the event payload`);
+  }
+  if (fallback) return fallback;
+  throw new Error(`unable to resolve '${String(src.dependencyName)}' parameter value: ${errors.join('; ')}`);
+}
+
+/** Port of params.go `ApplyParams`: each parameter's value set at its `dest`. */
+export function applyParameters(target: unknown, parameters: Json[] | undefined, events: Record<string, SimulatedEvent>): unknown {
+  let out = target;
+  for (const param of parameters ?? []) {
+    const src = param.src as Json;
+    const resolved = resolveParamValue(src, events);
+    if (!resolved) continue;
+    let { value, type } = resolved;
+    const dest = String(param.dest);
+    const op = (param.operation as string | undefined) ?? '';
+    if (op === 'append' || op === 'prepend') {
+      const current = getPath(out, dest);
+      if (current.exists) {
+        type = 'String';
+        value = op === 'append' ? resultString(current) + value : value + resultString(current);
+      }
+    } else if (op !== '' && op !== 'overwrite') throw new Error(`unsupported trigger parameter operation: ${op}`);
+    out = setPath(out, dest, type !== 'String' && src.useRawData ? (JSON.parse(value) as unknown) : value);
+  }
+  return out;
+}
+
+/** Port of params.go `ConstructPayload` (HTTP and other request bodies). */
+export function constructPayload(parameters: Json[] | undefined, events: Record<string, SimulatedEvent>): unknown {
+  let payload: unknown = undefined;
+  for (const param of parameters ?? []) {
+    const src = param.src as Json;
+    const resolved = resolveParamValue(src, events);
+    if (!param.dest) {
+      if (resolved) return resolved.value;
+      continue;
+    }
+    if (!resolved) continue;
+    payload = setPath(payload, String(param.dest), resolved.type !== 'String' && src.useRawData ? (JSON.parse(resolved.value) as unknown) : resolved.value);
+  }
+  return payload;
+}
+
+// ------------------------------------------------------------------------ simulator
+
+export type TriggerAction =
+  | {
+      readonly type: 'k8s' | 'argoWorkflow';
+      readonly operation: string;
+      readonly resource: Json;
+      /** `kind/namespace/name` of the object. */
+      readonly object: string;
+      readonly outcome: 'created' | 'already-exists';
+    }
+  | {
+      readonly type: 'http';
+      readonly method: string;
+      readonly url: string;
+      readonly headers: Record<string, string>;
+      /** Header name to `secret <name>/<key>` (or `configmap ...`). */
+      readonly secureHeaders: Record<string, string>;
+      readonly body: unknown;
+    }
+  | { readonly type: 'log' };
+
+export interface Firing {
+  readonly sensor: string;
+  readonly trigger: string;
+  /** Dependency name to the event it consumed. */
+  readonly events: Record<string, SimulatedEvent>;
+  readonly action: TriggerAction;
+  readonly atLeastOnce: boolean;
+  /** Set when the action fails (AlreadyExists): Argo retries, then runs this dead-letter trigger. */
+  readonly deadLetterTrigger?: string;
+}
+
+export interface DependencyOutcome {
+  readonly sensor: string;
+  readonly dependency: string;
+  readonly pass: boolean;
+  readonly errors: string[];
+}
+
+export interface Delivery {
+  readonly event: SimulatedEvent;
+  readonly dependencies: DependencyOutcome[];
+  readonly firings: Firing[];
+}
+
+export class Simulator {
+  /** Loads every YAML document under a directory (recursively) or from one file. */
+  public static fromPath(path: string): Simulator {
+    return new Simulator(loadYamlDocuments(path));
+  }
+
+  private readonly sensors: Json[];
+  private readonly eventSources: Json[];
+  private readonly pending = new Map<string, Record<string, SimulatedEvent>>();
+  private readonly objects = new Set<string>();
+  private generated = 0;
+
+  public constructor(documents: unknown[]) {
+    const docs = documents.filter((d): d is Json => d !== null && typeof d === 'object');
+    this.sensors = docs.filter((d) => d.kind === 'Sensor');
+    this.eventSources = docs.filter((d) => d.kind === 'EventSource');
+  }
+
+  /** `eventSourceName/eventName` of every event the loaded EventSources define. */
+  public get events(): string[] {
+    return this.eventSources.flatMap((es) => {
+      const name = String((es.metadata as Json).name);
+      return Object.entries(es.spec as Json)
+        .filter(([k, v]) => !['eventBusName', 'replicas', 'service', 'template'].includes(k) && v && typeof v === 'object')
+        .flatMap(([, v]) => Object.keys(v as Json).map((e) => `${name}/${e}`));
+    });
+  }
+
+  /** Names (`kind/namespace/name`) of the objects created so far. */
+  public get createdObjects(): string[] {
+    return [...this.objects].sort();
+  }
+
+  public deliver(event: SimulatedEvent): Delivery {
+    if (!this.events.includes(`${event.eventSourceName}/${event.eventName}`)) {
+      throw new Error(`no EventSource defines ${event.eventSourceName}/${event.eventName} (known: ${this.events.join(', ')})`);
+    }
+    const dependencies: DependencyOutcome[] = [];
+    const firings: Firing[] = [];
+    for (const sensor of this.sensors) {
+      const sensorName = String((sensor.metadata as Json).name);
+      const namespace = String((sensor.metadata as Json).namespace ?? 'default');
+      const spec = sensor.spec as Json;
+      const deps = (spec.dependencies as Json[] | undefined) ?? [];
+      const matched = new Set<string>();
+      for (const dep of deps) {
+        if (dep.eventSourceName !== event.eventSourceName || dep.eventName !== event.eventName) continue;
+        const outcome = filterEvent(dep, event);
+        dependencies.push({ sensor: sensorName, dependency: String(dep.name), ...outcome });
+        if (outcome.pass) matched.add(String(dep.name));
+      }
+      if (matched.size === 0) continue;
+      for (const trigger of (spec.triggers as Json[] | undefined) ?? []) {
+        const template = trigger.template as Json;
+        const triggerName = String(template.name);
+        const expression = (template.conditions as string | undefined) ?? deps.map((d) => String(d.name)).join(' && ');
+        const names = expressionNames(expression, { hyphenatedNames: true });
+        const key = `${sensorName}/${triggerName}`;
+        const pending = { ...(this.pending.get(key) ?? {}) };
+        for (const n of names) if (matched.has(n)) pending[n] = event;
+        this.pending.set(key, pending);
+        const satisfied = Object.fromEntries(names.map((n) => [n, n in pending]));
+        if (evaluateExpression(expression, satisfied, { hyphenatedNames: true }) !== true) continue;
+        this.pending.set(key, {});
+        firings.push(this.fire(sensorName, namespace, trigger, pending));
+      }
+    }
+    return { event, dependencies, firings };
+  }
+
+  private fire(sensor: string, namespace: string, trigger: Json, events: Record<string, SimulatedEvent>): Firing {
+    const template = applyParameters(trigger.template, trigger.parameters as Json[] | undefined, events) as Json;
+    const name = String(template.name);
+    const atLeastOnce = trigger.atLeastOnce === true;
+    const dlq = trigger.dlqTrigger as Json | undefined;
+    const deadLetter = dlq ? String((dlq.template as Json).name) : undefined;
+    for (const type of ['k8s', 'argoWorkflow'] as const) {
+      const t = template[type] as Json | undefined;
+      if (!t) continue;
+      const source = t.source as Json;
+      const base = source.resource ?? (typeof source.inline === 'string' ? parseAllDocuments(source.inline)[0].toJS() : undefined);
+      if (!base) throw new Error(`trigger ${name}: only source.resource and source.inline are supported by the simulator`);
+      const resource = applyParameters(base, t.parameters as Json[] | undefined, events) as Json;
+      const metadata = (resource.metadata as Json | undefined) ?? {};
+      let objectName = metadata.name as string | undefined;
+      if (!objectName && metadata.generateName) objectName = `${String(metadata.generateName)}sim${++this.generated}`;
+      if (!objectName) throw new Error(`trigger ${name}: the resource has neither metadata.name nor metadata.generateName`);
+      const operation = String(t.operation ?? (type === 'k8s' ? 'create' : 'submit'));
+      const object = `${String(resource.kind)}/${String(metadata.namespace ?? namespace)}/${objectName}`;
+      const exists = this.objects.has(object);
+      if (operation === 'create' || operation === 'submit') this.objects.add(object);
+      const outcome = (operation === 'create' || operation === 'submit') && exists ? 'already-exists' : 'created';
+      return {
+        sensor,
+        trigger: name,
+        events,
+        atLeastOnce,
+        action: { type, operation, resource, object, outcome },
+        ...(outcome === 'already-exists' && deadLetter ? { deadLetterTrigger: deadLetter } : {}),
+      };
+    }
+    const http = template.http as Json | undefined;
+    if (http) {
+      const secureHeaders: Record<string, string> = {};
+      for (const h of (http.secureHeaders as Json[] | undefined) ?? []) {
+        const from = h.valueFrom as Json;
+        const ref = (from.secretKeyRef ?? from.configMapKeyRef) as Json;
+        secureHeaders[String(h.name)] = `${from.secretKeyRef ? 'secret' : 'configmap'} ${String(ref.name)}/${String(ref.key)}`;
+      }
+      return {
+        sensor,
+        trigger: name,
+        events,
+        atLeastOnce,
+        action: {
+          type: 'http',
+          method: String(http.method ?? 'POST'),
+          url: String(http.url),
+          headers: (http.headers as Record<string, string> | undefined) ?? {},
+          secureHeaders,
+          body: constructPayload(http.payload as Json[] | undefined, events),
+        },
+      };
+    }
+    if (template.log) return { sensor, trigger: name, events, atLeastOnce, action: { type: 'log' } };
+    throw new Error(`trigger ${name}: only k8s, argoWorkflow, http and log triggers are supported by the simulator`);
+  }
+}
+
+export function loadYamlDocuments(path: string): unknown[] {
+  const files = statSync(path).isDirectory() ? walkYaml(path) : [path];
+  return files.flatMap((file) =>
+    parseAllDocuments(readFileSync(file, 'utf8')).map((doc) => {
+      if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0].message}`);
+      return doc.toJS() as unknown;
+    }),
+  );
+}
+
+function walkYaml(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((entry) => {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) return walkYaml(full);
+      return /\.ya?ml$/.test(entry) ? [full] : [];
+    });
+}
+
+/** One line per firing, for people: which trigger, what it does, with which resource. */
+export function describeDelivery(delivery: Delivery): string[] {
+  const lines = [`event ${delivery.event.eventSourceName}/${delivery.event.eventName}`];
+  if (delivery.firings.length === 0) lines.push('  no trigger fires');
+  for (const f of delivery.firings) {
+    const a = f.action;
+    const head = `  ${f.sensor} -> ${f.trigger}: `;
+    if (a.type === 'k8s' || a.type === 'argoWorkflow') {
+      const spec = (a.resource.spec as Json | undefined) ?? {};
+      const ref = (spec.workflowTemplateRef as Json | undefined)?.name;
+      lines.push(`${head}${a.operation} ${a.object}${ref ? ` from WorkflowTemplate ${String(ref)}` : ''}: ${a.outcome === 'created' ? 'created' : 'AlreadyExists (nothing new starts)'}`);
+      if (f.deadLetterTrigger) lines.push(`    after retries the dead-letter trigger ${f.deadLetterTrigger} records it`);
+      for (const p of ((spec.arguments as Json | undefined)?.parameters as Json[] | undefined) ?? []) {
+        lines.push(`    ${String(p.name)} = ${truncate(String(p.value ?? ''))}`);
+      }
+    } else if (a.type === 'http') {
+      const secure = Object.entries(a.secureHeaders).map(([k, v]) => `${k} from ${v}`);
+      lines.push(`${head}${a.method} ${a.url}${secure.length ? ` (${secure.join(', ')})` : ''}`);
+      lines.push(`    body ${truncate(JSON.stringify(a.body))}`);
+    } else {
+      lines.push(`${head}log the event`);
+    }
+  }
+  return lines;
+}
+
+function truncate(s: string, max = 160): string {
+  return s.length > max ? `${s.slice(0, max - 3)}...` : s;
+}
