@@ -25,7 +25,9 @@ export class ResourceRecorder {
       {
         newResource: (args) => {
           this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom !== false });
-          return { id: `${args.name}-id`, state: { ...args.inputs, ...computed(args.type, args.name, args.inputs) } };
+          // AWS auto-names resources from the Pulumi name when no `name` input is given.
+          const autoName = args.type.startsWith('aws:') && args.inputs.name === undefined ? { name: args.name } : {};
+          return { id: `${args.name}-id`, state: { ...args.inputs, ...autoName, ...computed(args.type, args.name, args.inputs) } };
         },
         call: (args) => answer(args.token, args.inputs),
       },
@@ -80,11 +82,11 @@ function computed(type: string, name: string, inputs: Record<string, any>): Reco
         masterUserSecrets: [{ secretArn: arn('secretsmanager', `secret:rds!db-${name}`), kmsKeyId: inputs.masterUserSecretKmsKeyId, secretStatus: 'active' }],
       };
     case 'aws:s3/bucket:Bucket':
-      return { arn: `arn:aws:s3:::${inputs.bucket ?? name}`, bucket: inputs.bucket ?? `${name}-bucket` };
+      return { arn: `arn:aws:s3:::${inputs.bucket ?? `${name}-bucket`}`, bucket: inputs.bucket ?? `${name}-bucket` };
     case 'aws:kms/key:Key':
       return { arn: arn('kms', `key/${name}`), keyId: `${name}-key` };
     case 'aws:iam/role:Role':
-      return { arn: `arn:aws:iam::123456789012:role/${name}`, name };
+      return { arn: `arn:aws:iam::123456789012:role/${name}` };
     case 'aws:ec2/securityGroup:SecurityGroup':
       return { arn: arn('ec2', `security-group/${name}`) };
     case 'aws:ec2/launchTemplate:LaunchTemplate':

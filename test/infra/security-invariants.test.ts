@@ -1,0 +1,190 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { policy, type Registered } from './support/pulumi-mocks';
+import { runStack } from './support/stack-run';
+
+/**
+ * Security invariants of a whole stack, each a predicate over every resource the program
+ * declares, returning the violations it finds (empty = holds). Run on dev and prod: no
+ * environment may trade these away for cost.
+ */
+type Invariant = readonly [name: string, violations: (r: Resources) => string[]];
+
+class Resources {
+  constructor(readonly all: Registered[]) {}
+  of(type: string): Registered[] {
+    return this.all.filter((r) => r.type === type);
+  }
+  kube(kind: string): Registered[] {
+    return this.all.filter((r) => r.type.startsWith('kubernetes:') && r.type.endsWith(`:${kind}`));
+  }
+  /** Every IAM policy document: inline role policies, trust policies and bucket policies. */
+  statements(): { where: string; s: any }[] {
+    const docs = [
+      ...this.of('aws:iam/rolePolicy:RolePolicy').map((r) => [`RolePolicy ${r.name}`, r.inputs.policy] as const),
+      ...this.of('aws:iam/role:Role').map((r) => [`Role ${r.name} trust`, r.inputs.assumeRolePolicy] as const),
+      ...this.of('aws:s3/bucketPolicy:BucketPolicy').map((r) => [`BucketPolicy ${r.name}`, r.inputs.policy] as const),
+    ];
+    return docs.flatMap(([where, doc]) => policy(doc).Statement.map((s: any) => ({ where, s })));
+  }
+}
+
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const unless = (cond: boolean, message: string) => (cond ? [] : [message]);
+
+const INVARIANTS: Invariant[] = [
+  ['S3: every bucket blocks all public access', (r) => r.of('aws:s3/bucket:Bucket').flatMap((b) => {
+    const block = r.of('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').find((p) => p.inputs.bucket === `${b.name}-id`)?.inputs;
+    return unless(!!block && block.blockPublicAcls && block.blockPublicPolicy && block.ignorePublicAcls && block.restrictPublicBuckets, `${b.name} lacks a full public access block`);
+  })],
+  ['S3: object ownership enforced (ACLs disabled)', (r) => r.of('aws:s3/bucket:Bucket').flatMap((b) =>
+    unless(r.of('aws:s3/bucketOwnershipControls:BucketOwnershipControls').some((o) => o.inputs.bucket === `${b.name}-id` && o.inputs.rule.objectOwnership === 'BucketOwnerEnforced'), `${b.name} allows ACLs`))],
+  ['S3: default encryption is SSE-KMS with a customer key', (r) => r.of('aws:s3/bucket:Bucket').flatMap((b) => {
+    const sse = r.of('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration').find((e) => e.inputs.bucket === `${b.name}-id`);
+    const rule = sse?.inputs.rules?.[0]?.applyServerSideEncryptionByDefault;
+    return unless(rule?.sseAlgorithm === 'aws:kms' && /^arn:aws:kms:/.test(rule?.kmsMasterKeyId ?? ''), `${b.name} is not SSE-KMS with a customer key`);
+  })],
+  ['S3: bucket policy denies every request without TLS', (r) => r.of('aws:s3/bucket:Bucket').flatMap((b) => {
+    const doc = r.of('aws:s3/bucketPolicy:BucketPolicy').find((p) => p.inputs.bucket === `${b.name}-id`);
+    const deny = doc && policy(doc.inputs.policy).Statement.find((s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false');
+    const arn = `arn:aws:s3:::${b.inputs.bucket ?? `${b.name}-bucket`}`;
+    return unless(!!deny && deny.Principal === '*' && deny.Action === 's3:*' && list(deny.Resource).includes(arn) && list(deny.Resource).includes(`${arn}/*`), `${b.name} accepts plain HTTP`);
+  })],
+  ['S3: intermediate artifacts expire', (r) => r.of('aws:s3/bucket:Bucket').flatMap((b) => {
+    const rules = r.of('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration').find((l) => l.inputs.bucket === `${b.name}-id`)?.inputs.rules ?? [];
+    return unless(['payloads/', 'artifacts/'].every((p) => rules.some((x: any) => x.filter?.prefix === p && x.status === 'Enabled' && x.expiration?.days > 0)), `${b.name} keeps intermediate data forever`);
+  })],
+  ['RDS: storage encrypted with a customer KMS key', (r) => r.of('aws:rds/instance:Instance').flatMap((d) =>
+    unless(d.inputs.storageEncrypted === true && /^arn:aws:kms:/.test(d.inputs.kmsKeyId ?? ''), `${d.name} storage not KMS-encrypted`))],
+  ['RDS: not publicly accessible', (r) => r.of('aws:rds/instance:Instance').flatMap((d) => unless(d.inputs.publiclyAccessible === false, `${d.name} is public`))],
+  ['RDS: automated backups kept at least 7 days', (r) => r.of('aws:rds/instance:Instance').flatMap((d) => unless(d.inputs.backupRetentionPeriod >= 7, `${d.name} keeps ${d.inputs.backupRetentionPeriod} days`))],
+  ['RDS: SSL forced by the attached parameter group', (r) => r.of('aws:rds/instance:Instance').flatMap((d) => {
+    const group = r.of('aws:rds/parameterGroup:ParameterGroup').find((g) => d.inputs.parameterGroupName === (g.inputs.name ?? g.name));
+    return unless(!!group && group.inputs.parameters.some((p: any) => p.name === 'rds.force_ssl' && p.value === '1'), `${d.name} does not force SSL`);
+  })],
+  ['RDS: master password managed by Secrets Manager, never an input', (r) => r.of('aws:rds/instance:Instance').flatMap((d) =>
+    unless(d.inputs.manageMasterUserPassword === true && d.inputs.password === undefined, `${d.name} has a password in config/state`))],
+  ['RDS: security group admits only the cluster on 5432, never 0.0.0.0/0', (r) => r.of('aws:rds/instance:Instance').flatMap((d) => {
+    const groups = r.of('aws:ec2/securityGroup:SecurityGroup').filter((g) => list(d.inputs.vpcSecurityGroupIds).includes(`${g.name}-id`));
+    return groups.length === 0 ? [`${d.name} has no security group of ours`] : groups.flatMap((g) => (g.inputs.ingress ?? []).flatMap((rule: any) => [
+      ...unless(rule.fromPort === 5432 && rule.toPort === 5432, `${g.name} opens ${rule.fromPort}-${rule.toPort}`),
+      ...unless(!rule.cidrBlocks?.length && !rule.ipv6CidrBlocks?.length && list(rule.securityGroups).length > 0, `${g.name} admits CIDRs ${rule.cidrBlocks}`),
+    ]));
+  })],
+  ['RDS: database subnets have no route out of the VPC', (r) => {
+    const group = r.of('aws:rds/subnetGroup:SubnetGroup');
+    return group.flatMap((g) => list<string>(g.inputs.subnetIds).flatMap((subnetId) => {
+      const rtId = r.of('aws:ec2/routeTableAssociation:RouteTableAssociation').find((a) => a.inputs.subnetId === subnetId)?.inputs.routeTableId;
+      const rt = r.of('aws:ec2/routeTable:RouteTable').find((t) => `${t.name}-id` === rtId);
+      return unless(!!rt && (rt.inputs.routes ?? []).length === 0, `${subnetId} routes ${JSON.stringify(rt?.inputs.routes)}`);
+    }));
+  }],
+  ['EKS: Kubernetes Secrets envelope-encrypted with KMS', (r) => r.of('aws:eks/cluster:Cluster').flatMap((c) =>
+    unless(list(c.inputs.encryptionConfig?.resources).includes('secrets') && /^arn:aws:kms:/.test(c.inputs.encryptionConfig?.provider?.keyArn ?? ''), `${c.name} secrets not KMS-encrypted`))],
+  ['EKS: API endpoint private, or public only to listed CIDRs (never 0.0.0.0/0)', (r) => r.of('aws:eks/cluster:Cluster').flatMap((c) => {
+    const v = c.inputs.vpcConfig;
+    if (v.endpointPrivateAccess !== true) return [`${c.name} has no private endpoint`];
+    if (v.endpointPublicAccess === false) return [];
+    return unless(list(v.publicAccessCidrs).length > 0 && !list(v.publicAccessCidrs).includes('0.0.0.0/0'), `${c.name} public endpoint open to ${v.publicAccessCidrs ?? 'the world'}`);
+  })],
+  ['EKS: access entries only (authenticationMode API), no implicit creator admin', (r) => r.of('aws:eks/cluster:Cluster').flatMap((c) =>
+    unless(c.inputs.accessConfig?.authenticationMode === 'API' && c.inputs.accessConfig?.bootstrapClusterCreatorAdminPermissions === false, `${c.name} uses aws-auth or creator admin`))],
+  ['EKS: api, audit and authenticator control plane logs enabled', (r) => r.of('aws:eks/cluster:Cluster').flatMap((c) =>
+    ['api', 'audit', 'authenticator'].filter((l) => !list(c.inputs.enabledClusterLogTypes).includes(l)).map((l) => `${c.name} lacks ${l} logs`))],
+  ['KMS: every customer key rotates', (r) => r.of('aws:kms/key:Key').flatMap((k) => unless(k.inputs.enableKeyRotation === true, `${k.name} does not rotate`))],
+  ['Nodes: every node group uses a launch template requiring IMDSv2 with hop limit 1', (r) => r.of('aws:eks/nodeGroup:NodeGroup').flatMap((g) => {
+    const lt = r.of('aws:ec2/launchTemplate:LaunchTemplate').find((t) => `${t.name}-id` === g.inputs.launchTemplate?.id);
+    const md = lt?.inputs.metadataOptions;
+    return unless(md?.httpTokens === 'required' && md?.httpPutResponseHopLimit === 1, `${g.name} allows IMDSv1 or pod access to IMDS`);
+  })],
+  ['Nodes: root volumes encrypted', (r) => r.of('aws:ec2/launchTemplate:LaunchTemplate').flatMap((t) =>
+    (t.inputs.blockDeviceMappings ?? []).flatMap((m: any) => unless(String(m.ebs?.encrypted) === 'true', `${t.name} ${m.deviceName} unencrypted`)))],
+  ['Nodes: only in private subnets; public subnets assign no public IPs', (r) => {
+    const publicIds = r.of('aws:ec2/subnet:Subnet').filter((s) => s.inputs.tags?.['kubernetes.io/role/elb']).map((s) => `${s.name}-id`);
+    return [
+      ...r.of('aws:eks/nodeGroup:NodeGroup').flatMap((g) => list<string>(g.inputs.subnetIds).filter((id) => publicIds.includes(id)).map((id) => `${g.name} in public ${id}`)),
+      ...r.of('aws:ec2/subnet:Subnet').flatMap((s) => unless(s.inputs.mapPublicIpOnLaunch === false, `${s.name} maps public IPs`)),
+    ];
+  }],
+  ['Persistent volumes: the default StorageClass encrypts', (r) => r.kube('StorageClass').flatMap((s) => unless(s.inputs.parameters?.encrypted === 'true', `${s.inputs.metadata.name} unencrypted`))],
+  ['VPC: the default security group allows nothing', (r) => r.of('aws:ec2/defaultSecurityGroup:DefaultSecurityGroup').flatMap((g) =>
+    unless(list(g.inputs.ingress).length === 0 && list(g.inputs.egress).length === 0, `${g.name} has rules`))],
+  ['IAM: no wildcard action, and no Allow on "*" except listed read-only discovery calls', (r) => r.statements().flatMap(({ where, s }) => {
+    if (s.Effect !== 'Allow') return [];
+    const actions = list<string>(s.Action);
+    const wild = actions.filter((a) => a === '*' || a.endsWith(':*'));
+    const onStar = list(s.Resource).includes('*') ? actions.filter((a) => !/:(Describe|Get|List)/.test(a) && !s.Condition) : [];
+    return [...wild.map((a) => `${where} allows ${a}`), ...onStar.map((a) => `${where} allows ${a} on *`)];
+  })],
+  ['IAM: workload roles are assumable only by EKS Pod Identity for this cluster', (r) => r.statements().filter(({ where }) => where.endsWith('trust')).flatMap(({ where, s }) => {
+    if (s.Principal?.Service !== 'pods.eks.amazonaws.com') return [];
+    return unless(/^arn:aws:eks:/.test(s.Condition?.ArnEquals?.['aws:SourceArn'] ?? ''), `${where} trusts pods of any cluster`);
+  })],
+  ['IAM: workflow pods reach only the artifact bucket and its key', (r) => {
+    const role = r.of('aws:iam/rolePolicy:RolePolicy').find((p) => p.name.endsWith('swoop-swoop-workflow'));
+    if (!role) return ['no workflow role policy'];
+    const bucket = r.of('aws:s3/bucket:Bucket')[0];
+    const arn = `arn:aws:s3:::${bucket.inputs.bucket ?? `${bucket.name}-bucket`}`;
+    return policy(role.inputs.policy).Statement.flatMap((s: any) => list<string>(s.Resource).filter((res) => res !== arn && res !== `${arn}/*` && !res.startsWith('arn:aws:kms:')).map((res) => `workflow role reaches ${res}`));
+  }],
+  ['Argo: the server requires client or SSO auth, never "server"', (r) => r.of('kubernetes:helm.sh/v3:Release').filter((h) => h.inputs.chart === 'argo-workflows').flatMap((h) => {
+    const modes = list<string>(h.inputs.values?.server?.authModes);
+    return unless(modes.length > 0 && modes.every((m) => m === 'client' || m === 'sso') && !h.inputs.values?.server?.authMode, `argo server auth modes ${JSON.stringify(modes)}`);
+  })],
+  ['Argo: the workflow archive connects to PostgreSQL over TLS', (r) => r.of('kubernetes:helm.sh/v3:Release').filter((h) => h.inputs.chart === 'argo-workflows').flatMap((h) => {
+    const pg = h.inputs.values?.controller?.persistence?.postgresql;
+    return unless(pg?.ssl === true && ['require', 'verify-ca', 'verify-full'].includes(pg?.sslMode), 'archive connection without TLS');
+  })],
+  ['Kubernetes: database credentials only arrive through ExternalSecrets (never literal Secret data)', (r) => [
+    ...r.kube('Secret').filter((s) => JSON.stringify(s.inputs).match(/postgres:\/\/|"password"/)).map((s) => `Secret ${s.inputs.metadata.name} carries DB credentials`),
+    ...unless(r.kube('ExternalSecret').some((e) => e.inputs.spec.target.name === 'swoop-state-db'), 'swoop-state-db is not an ExternalSecret'),
+  ]],
+  ['Kubernetes: platform containers run without privilege escalation, all capabilities dropped', (r) => [...r.kube('Job'), ...r.kube('Deployment')].flatMap((w) =>
+    w.inputs.spec.template.spec.containers.flatMap((c: any) =>
+      unless(c.securityContext?.allowPrivilegeEscalation === false && list(c.securityContext?.capabilities?.drop).includes('ALL'), `${w.inputs.metadata.name}/${c.name} may escalate`)))],
+];
+
+describe('security invariants', () => {
+  const runs: Record<string, Resources> = {};
+  let devResources: Registered[] = [];
+  beforeAll(async () => {
+    devResources = (await runStack('dev')).resources;
+    runs.dev = new Resources(devResources);
+    runs.prod = new Resources((await runStack('prod', { 'swoop-platform:argoSsoClientSecret': 's' })).resources);
+  });
+
+  it('has at least 15 invariants', () => expect(INVARIANTS.length).toBeGreaterThanOrEqual(15));
+
+  describe.each(['dev', 'prod'])('%s', (stack) => {
+    it.each(INVARIANTS.map(([name, check]) => ({ name, check })))('$name', ({ check }) => {
+      expect(check(runs[stack])).toEqual([]);
+    });
+  });
+
+  // Each invariant must be able to fail: break the property it guards and expect a violation.
+  const breakers: Record<string, (all: Registered[]) => void> = {
+    'S3: every bucket blocks all public access': (all) => { find(all, 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs.restrictPublicBuckets = false; },
+    'S3: bucket policy denies every request without TLS': (all) => { find(all, 'aws:s3/bucketPolicy:BucketPolicy').inputs.policy = JSON.stringify({ Statement: [] }); },
+    'RDS: not publicly accessible': (all) => { find(all, 'aws:rds/instance:Instance').inputs.publiclyAccessible = true; },
+    'RDS: automated backups kept at least 7 days': (all) => { find(all, 'aws:rds/instance:Instance').inputs.backupRetentionPeriod = 1; },
+    'RDS: security group admits only the cluster on 5432, never 0.0.0.0/0': (all) => { find(all, 'aws:ec2/securityGroup:SecurityGroup').inputs.ingress = [{ fromPort: 5432, toPort: 5432, cidrBlocks: ['0.0.0.0/0'] }]; },
+    'EKS: API endpoint private, or public only to listed CIDRs (never 0.0.0.0/0)': (all) => { find(all, 'aws:eks/cluster:Cluster').inputs.vpcConfig = { endpointPrivateAccess: true, endpointPublicAccess: true }; },
+    'Nodes: every node group uses a launch template requiring IMDSv2 with hop limit 1': (all) => { all.filter((r) => r.type === 'aws:ec2/launchTemplate:LaunchTemplate')[0].inputs.metadataOptions.httpTokens = 'optional'; },
+    'KMS: every customer key rotates': (all) => { find(all, 'aws:kms/key:Key').inputs.enableKeyRotation = false; },
+    'IAM: no wildcard action, and no Allow on "*" except listed read-only discovery calls': (all) => {
+      find(all, 'aws:iam/rolePolicy:RolePolicy').inputs.policy = JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] });
+    },
+    'Argo: the server requires client or SSO auth, never "server"': (all) => { all.find((r) => r.inputs.chart === 'argo-workflows')!.inputs.values.server.authModes = ['server']; },
+  };
+  it.each(Object.keys(breakers))('detects a violation of "%s"', (name) => {
+    const copy: Registered[] = structuredClone(devResources);
+    breakers[name](copy);
+    const check = INVARIANTS.find(([n]) => n === name)![1];
+    expect(check(new Resources(copy)).length).toBeGreaterThan(0);
+  });
+});
+
+function find(all: Registered[], type: string): Registered {
+  const r = all.find((x) => x.type === type);
+  if (!r) throw new Error(`no ${type}`);
+  return r;
+}
