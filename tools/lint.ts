@@ -42,7 +42,9 @@ function main(argv: string[]): number {
   if (documents.length === 0 && parseProblems.length === 0) return usageError(`no YAML documents found in ${paths.join(', ')}`);
 
   const validation = schema ? loadSchemaValidation() : { skipped: 'disabled by --no-schema' };
+  const fileOrder = new Map(files.map((f, i) => [f, i]));
   const problems = [...parseProblems, ...lint(documents, { disable, validate: 'validate' in validation ? validation.validate : undefined })];
+  problems.sort((a, b) => (fileOrder.get(a.file) ?? 0) - (fileOrder.get(b.file) ?? 0));
   for (const problem of problems) console.log(formatProblem(problem));
   const schemaNote = 'skipped' in validation ? `strict schema validation skipped: ${validation.skipped}` : 'strict schema validation on';
   console.error(`${problems.length} problem(s) in ${documents.length} document(s) from ${files.length} file(s); ${schemaNote}`);

@@ -172,7 +172,7 @@ const broken: [string, (p: Platform) => void, string[]][] = [
     `${WF}: ${TASKS}[copy]: passes parameter "ouput", which template "copy-assets" of WorkflowTemplate/swoop-tasks does not declare in inputs.parameters [undeclared-argument]`,
   ]],
   ['container without CPU request', (p) => { delete libTemplate(p, 'copy-assets').container.resources.requests.cpu; }, [
-    `${LIB}: spec.templates[copy-assets].container: the container container has no CPU request (set resources.requests.cpu) [container-requests]`,
+    `${LIB}: spec.templates[copy-assets].container: the container has no CPU request (set resources.requests.cpu) [container-requests]`,
   ]],
   ['containerSet container without resources', (p) => { delete libTemplate(p, 'publish').containerSet.containers[1].resources; }, [
     `${LIB}: spec.templates[publish].containerSet.containers[post]: container "post" has no CPU request (set resources.requests.cpu) [container-requests]`,
@@ -200,7 +200,7 @@ const broken: [string, (p: Platform) => void, string[]][] = [
   ['GPU container on a CPU pool', (p) => { libTemplate(p, 'cloud-mask').nodeSelector['swoop.dev/compute-class'] = 'general'; }, [
     `${LIB}: spec.templates[cloud-mask]: template "cloud-mask" requests 1 nvidia.com/gpu but selects compute class "general", which has no GPUs [scheduling]`,
   ]],
-  ['more GPUs than a GPU node has', (p) => { libTemplate(p, 'cloud-mask').container.resources.limits['nvidia.com/gpu'] = 8; }, [
+  ['more GPUs than a GPU node has', (p) => { libTemplate(p, 'cloud-mask').container.resources.limits['nvidia.com/gpu'] = '8'; }, [
     `${LIB}: spec.templates[cloud-mask]: template "cloud-mask" requests 8 nvidia.com/gpu; nodes of compute class "gpu" offer at most 4 [scheduling]`,
   ]],
   ['tainted memory pool without toleration', (p) => { libTemplate(p, 'copy-assets').nodeSelector = { 'swoop.dev/compute-class': 'memory' }; }, [

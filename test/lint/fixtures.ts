@@ -34,7 +34,7 @@ export function library(): Doc {
           container: {
             image: 'ghcr.io/example/cloud-mask:1.2.0',
             args: ['{{inputs.parameters.input}}', '{{inputs.artifacts.model.path}}'],
-            resources: { requests: { cpu: '4', memory: '16Gi' }, limits: { 'nvidia.com/gpu': 1 } },
+            resources: { requests: { cpu: '4', memory: '16Gi' }, limits: { 'nvidia.com/gpu': '1' } },
           },
         },
         {

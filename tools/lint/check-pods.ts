@@ -23,7 +23,7 @@ export function checkPods(ctx: LintContext): void {
       } else {
         const main = obj(t[type]);
         const fallback = obj(obj(defaults[type]).resources);
-        containers.push({ container: main.resources ? main : { ...main, resources: fallback }, path: `${site.path}.${type}`, label: `the ${type} container` });
+        containers.push({ container: main.resources ? main : { ...main, resources: fallback }, path: `${site.path}.${type}`, label: type === 'container' ? 'the container' : 'the script container' });
       }
       for (const key of ['initContainers', 'sidecars']) {
         objects(t[key]).forEach((c, i) => containers.push({ container: c, path: at(`${site.path}.${key}`, c, i), label: `${key === 'sidecars' ? 'sidecar' : 'init container'} "${str(c.name) ?? i}"` }));

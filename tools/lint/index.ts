@@ -7,7 +7,7 @@ import { checkVariables } from './check-variables';
 import type { Check, LintContext } from './context';
 import { documentsFrom, NO_KIND, NO_NAME, resourceOf, type LintDocument } from './documents';
 import { Inventory } from './inventory';
-import type { Json } from './json';
+import { at, isObject, type Json } from './json';
 import type { LintProblem, Rule } from './problem';
 import { WorkflowModel } from './workflow-model';
 
@@ -47,7 +47,7 @@ export function lint(documents: readonly LintDocument[], options: LintOptions = 
     for (const doc of documents) {
       for (const error of options.validate(doc.body)) {
         const [pointer, ...message] = error.split(' ');
-        ctx.report(doc, pointerToPath(pointer), 'schema', message.join(' '));
+        ctx.report(doc, pointerToPath(pointer, doc.body), 'schema', message.join(' '));
       }
     }
   }
@@ -55,13 +55,20 @@ export function lint(documents: readonly LintDocument[], options: LintOptions = 
   return problems.sort((a, b) => a.order - b.order).map((p) => p.problem);
 }
 
-/** `/spec/templates/0/name` as `spec.templates[0].name`. */
-function pointerToPath(pointer: string): string {
-  return pointer
-    .split('/')
-    .filter(Boolean)
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
+/** `/spec/templates/0/name` as `spec.templates[main].name`, naming list elements as the checks do. */
+function pointerToPath(pointer: string, body: unknown): string {
+  let node = body;
+  let path = '';
+  for (const raw of pointer.split('/').filter(Boolean)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(node) && /^\d+$/.test(part)) {
+      path = at(path, node[Number(part)], Number(part));
+    } else {
+      path = path ? `${path}.${part}` : part;
+    }
+    node = isObject(node) || Array.isArray(node) ? (node as Record<string, unknown>)[part] : undefined;
+  }
+  return path;
 }
 
 /** Lints in-memory manifests, e.g. `Testing.synth(chart)` or `app.synth()` output. */
