@@ -1,0 +1,115 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { COMPUTE_CLASS_LABEL, COMPUTE_CLASSES, type ComputeClassName } from '../../constructs/compute-classes';
+import { ResourceRecorder, policy, valueOf } from './support/pulumi-mocks';
+import { testCluster } from './support/fixtures';
+
+const rec = new ResourceRecorder();
+const classOf = (inputs: Record<string, any>) => inputs.labels[COMPUTE_CLASS_LABEL] as ComputeClassName;
+
+describe('NodePools (all compute classes)', () => {
+  beforeAll(async () => {
+    await rec.install('unit');
+    const { NodePools } = await import('../../infra/node-pools');
+    const cluster = await testCluster();
+    const pools = new NodePools('nodes', { cluster, subnetIds: ['subnet-a', 'subnet-b', 'subnet-c'] });
+    await valueOf(pools.nodeRoleArn);
+    await rec.settle();
+  });
+
+  it('creates one managed node group per compute class and instance type, labelled with the class', () => {
+    const groups = rec.ofType('aws:eks/nodeGroup:NodeGroup');
+    const expected = Object.entries(COMPUTE_CLASSES).flatMap(([name, spec]) => spec.instanceTypes.map((t) => `${name}/${t}`));
+    expect(groups.map((g) => `${classOf(g.inputs)}/${g.inputs.instanceTypes[0]}`).sort()).toEqual(expected.sort());
+    for (const g of groups) expect(g.inputs.instanceTypes).toHaveLength(1);
+  });
+
+  it('carries each class: spot, taints, scaling with the minimum on the smallest type', () => {
+    for (const g of rec.ofType('aws:eks/nodeGroup:NodeGroup')) {
+      const spec = COMPUTE_CLASSES[classOf(g.inputs)];
+      const first = g.inputs.instanceTypes[0] === spec.instanceTypes[0];
+      expect(g.inputs.capacityType).toBe(spec.spot ? 'SPOT' : 'ON_DEMAND');
+      expect(g.inputs.taints).toEqual(spec.taints.map((t) => ({ key: t.key, value: t.value, effect: { NoSchedule: 'NO_SCHEDULE', NoExecute: 'NO_EXECUTE', PreferNoSchedule: 'PREFER_NO_SCHEDULE' }[t.effect] })));
+      expect(g.inputs.scalingConfig).toEqual({ minSize: first ? spec.scaling.min : 0, desiredSize: first ? spec.scaling.min : 0, maxSize: spec.scaling.max });
+      expect(g.inputs.subnetIds).toEqual(['subnet-a', 'subnet-b', 'subnet-c']);
+    }
+  });
+
+  it('runs GPU pools on the EKS NVIDIA AMI, tainted nvidia.com/gpu, scaling from zero', () => {
+    const gpu = rec.ofType('aws:eks/nodeGroup:NodeGroup').filter((g) => classOf(g.inputs) === 'gpu');
+    expect(gpu.length).toBe(COMPUTE_CLASSES.gpu.instanceTypes.length);
+    for (const g of gpu) {
+      expect(g.inputs.amiType).toBe('AL2023_x86_64_NVIDIA');
+      expect(g.inputs.taints).toEqual([{ key: 'nvidia.com/gpu', value: 'true', effect: 'NO_SCHEDULE' }]);
+      expect(g.inputs.scalingConfig.minSize).toBe(0);
+      expect(g.inputs.instanceTypes[0]).toMatch(/^(g|p)\d/);
+    }
+    for (const g of rec.ofType('aws:eks/nodeGroup:NodeGroup').filter((x) => classOf(x.inputs) !== 'gpu')) expect(g.inputs.amiType).toBe('AL2023_x86_64_STANDARD');
+  });
+
+  it('launches every node from a template requiring IMDSv2 (hop limit 1) with an encrypted gp3 root volume', () => {
+    const templates = rec.ofType('aws:ec2/launchTemplate:LaunchTemplate');
+    expect(templates).toHaveLength(Object.keys(COMPUTE_CLASSES).length);
+    for (const t of templates) {
+      expect(t.inputs.metadataOptions).toMatchObject({ httpTokens: 'required', httpPutResponseHopLimit: 1, httpEndpoint: 'enabled' });
+      expect(t.inputs.blockDeviceMappings[0].ebs).toMatchObject({ volumeType: 'gp3', encrypted: 'true' });
+    }
+    for (const g of rec.ofType('aws:eks/nodeGroup:NodeGroup')) {
+      expect(templates.map((t) => `${t.name}-id`)).toContain(g.inputs.launchTemplate.id);
+    }
+    expect(rec.one('aws:ec2/launchTemplate:LaunchTemplate', 'nodes-gpu').inputs.blockDeviceMappings[0].ebs.volumeSize).toBe(100);
+  });
+
+  it('tags the Auto Scaling groups so Cluster Autoscaler can scale a class up from zero', () => {
+    const tags = rec.ofType('aws:autoscaling/tag:Tag').map((t) => t.inputs.tag);
+    expect(tags).toContainEqual({ key: `k8s.io/cluster-autoscaler/node-template/label/${COMPUTE_CLASS_LABEL}`, value: 'gpu', propagateAtLaunch: false });
+    expect(tags).toContainEqual({ key: 'k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu', value: 'true:NoSchedule', propagateAtLaunch: false });
+    // Every group's own ASG gets its class label (and taints), none is missed.
+    for (const g of rec.ofType('aws:eks/nodeGroup:NodeGroup')) {
+      const onAsg = rec.ofType('aws:autoscaling/tag:Tag').filter((t) => t.inputs.autoscalingGroupName === `eks-${g.name}-asg`);
+      expect(onAsg.map((t) => t.inputs.tag.key)).toHaveLength(1 + COMPUTE_CLASSES[classOf(g.inputs)].taints.length);
+      expect(onAsg.find((t) => t.inputs.tag.key.endsWith(COMPUTE_CLASS_LABEL))!.inputs.tag.value).toBe(classOf(g.inputs));
+    }
+  });
+
+  it('installs Cluster Autoscaler with a Pod Identity role limited to this cluster\'s groups', () => {
+    const release = rec.ofType('kubernetes:helm.sh/v3:Release').find((r) => r.inputs.chart === 'cluster-autoscaler')!;
+    expect(release.inputs.values).toMatchObject({ autoDiscovery: { clusterName: 'c1' }, awsRegion: 'us-west-2', extraArgs: { expander: 'least-waste' } });
+    const scale = policy(rec.one('aws:iam/rolePolicy:RolePolicy', 'nodes-autoscaler').inputs.policy).Statement.find((s: any) => s.Sid === 'ScaleOwnGroups');
+    expect(scale.Condition.StringEquals).toEqual({ 'aws:ResourceTag/k8s.io/cluster-autoscaler/enabled': 'true', 'aws:ResourceTag/eks:cluster-name': 'c1' });
+    expect(rec.ofType('aws:eks/podIdentityAssociation:PodIdentityAssociation').map((p) => `${p.inputs.namespace}/${p.inputs.serviceAccount}`)).toContain('kube-system/cluster-autoscaler');
+  });
+
+  it('installs the NVIDIA device plugin only onto GPU classes, tolerating their taint', () => {
+    const plugin = rec.ofType('kubernetes:helm.sh/v3:Release').find((r) => r.inputs.chart === 'nvidia-device-plugin')!;
+    expect(plugin.inputs.version).toMatch(/^\d+\.\d+\.\d+$/);
+    const terms = plugin.inputs.values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+    expect(terms).toEqual([{ matchExpressions: [{ key: COMPUTE_CLASS_LABEL, operator: 'In', values: ['gpu'] }] }]);
+    expect(plugin.inputs.values.tolerations).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+  });
+
+  it('adds CoreDNS and the EBS CSI driver (Pod Identity) with an encrypted default StorageClass', () => {
+    const addons = rec.ofType('aws:eks/addon:Addon').map((a) => a.inputs.addonName);
+    expect(addons).toEqual(expect.arrayContaining(['coredns', 'aws-ebs-csi-driver']));
+    expect(rec.one('aws:eks/addon:Addon', 'nodes-aws-ebs-csi-driver').inputs.podIdentityAssociations[0].serviceAccount).toBe('ebs-csi-controller-sa');
+    expect(rec.kube('StorageClass')[0].inputs).toMatchObject({ provisioner: 'ebs.csi.aws.com', parameters: { type: 'gp3', encrypted: 'true' } });
+  });
+});
+
+describe('NodePools with a subset of classes', () => {
+  it('creates only the listed pools and no device plugin without a GPU class', async () => {
+    const r = new ResourceRecorder();
+    await r.install('unit-subset');
+    const { NodePools } = await import('../../infra/node-pools');
+    const pools = new NodePools('nodes', { cluster: await testCluster(), subnetIds: ['s'], classes: ['system', 'general'] });
+    await valueOf(pools.nodeRoleArn);
+    await r.settle();
+    expect(new Set(r.ofType('aws:eks/nodeGroup:NodeGroup').map((g) => classOf(g.inputs)))).toEqual(new Set(['system', 'general']));
+    expect(r.ofType('kubernetes:helm.sh/v3:Release').map((x) => x.inputs.chart)).toEqual(['cluster-autoscaler']);
+  });
+
+  it('refuses a pool set without the system class', async () => {
+    const { NodePools } = await import('../../infra/node-pools');
+    const cluster = await testCluster('c9');
+    expect(() => new NodePools('bad', { cluster, subnetIds: ['s'], classes: ['gpu'] })).toThrow(/classes must include "system"/);
+  });
+});
