@@ -58,6 +58,10 @@ export interface WorkflowContext {
   readonly declaredParameterNames: readonly string[];
   /** Reserves a step name (names also name output locations, so they are unique per workflow). */
   claimStepName(name: string, scope: Construct): void;
+  /** Records a DAG node under its name. */
+  register(node: DagNode): void;
+  /** The node of that name, main DAG or exit handler. */
+  lookup(name: string): DagNode | undefined;
 }
 
 export const CLAIM_TASK = 'claim';
@@ -86,14 +90,15 @@ export abstract class DagNode extends Construct implements Producer {
   private readonly extraDependencies: DagNode[] = [];
 
   protected constructor(scope: Construct, context: WorkflowContext, name: string, options: StepOptions) {
-    super(scope, name);
     context.claimStepName(name, scope);
+    super(scope, name);
     this.name = name;
     this.path = this.node.path;
     this.workflowPath = context.node.path;
     this.context = context;
     this.options = options;
     this.extraDependencies.push(...(options.dependsOn ?? []));
+    context.register(this);
     this.node.addValidation({ validate: () => this.validateNode() });
   }
 
@@ -116,10 +121,10 @@ export abstract class DagNode extends Construct implements Producer {
   /** Every value this node reads (arguments, condition, fan-out list). */
   public abstract get refs(): (Ref | ArtifactRef)[];
 
-  /** Argument strings, scanned for template tags written by hand. */
+  /** Literal argument strings (not refs), scanned for template tags written by hand. */
   protected abstract get argumentTexts(): string[];
 
-  /** The DAG nodes this node waits for, explicit and implied by data flow. */
+  /** The DAG nodes this node waits for: explicit ones, and those whose outputs it reads (as refs or as hand-written tags). */
   public get dependencies(): DagNode[] {
     const found = new Map<string, DagNode>();
     for (const d of this.extraDependencies) found.set(d.name, d);
@@ -127,6 +132,12 @@ export abstract class DagNode extends Construct implements Producer {
       const producer = ref instanceof Ref ? ref.dependency ?? ref.producer : ref.producer;
       if (producer instanceof DagNode && producer !== this && producer.workflowPath === this.workflowPath) {
         found.set(producer.name, producer);
+      }
+    }
+    for (const text of this.argumentTexts) {
+      for (const [, stepName] of text.matchAll(TASK_TAG)) {
+        const producer = this.context.lookup(stepName);
+        if (producer && producer !== this) found.set(producer.name, producer);
       }
     }
     return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -190,12 +201,9 @@ export abstract class DagNode extends Construct implements Producer {
   /** Hand-written `{{tasks...}}` / `{{workflow.parameters...}}` tags must point at something that exists. */
   private validateTags(): string[] {
     const errors: string[] = [];
-    const workflow = this.context.node;
-    const siblings = new Map<string, DagNode>();
-    for (const c of workflow.findAll()) if (c instanceof DagNode) siblings.set(c.name, c);
     for (const text of this.argumentTexts) {
       for (const [, stepName, kind, outputName] of text.matchAll(TASK_TAG)) {
-        const producer = siblings.get(stepName);
+        const producer = this.context.lookup(stepName);
         if (!producer || !(producer instanceof Step)) {
           errors.push(`reads {{tasks.${stepName}.outputs.${kind}.${outputName}}} but the workflow has no step "${stepName}"`);
         } else if (!producer.declares(kind as 'parameters' | 'artifacts', outputName)) {
@@ -300,7 +308,7 @@ export class Step<OP extends OutputParameters = None, OA extends OutputArtifacts
   }
 
   protected get argumentTexts(): string[] {
-    return [render(this.input), ...Object.values(this.parameters).map(render), ...Object.values(this.artifacts).map((a) => a.text)];
+    return [this.input, ...Object.values(this.parameters)].filter((v): v is string => typeof v === 'string');
   }
 
   protected renderCall(): Record<string, unknown> {
@@ -359,8 +367,8 @@ export class GroupMember extends Construct implements Producer {
     task: ContainerTask<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts>,
     props: StepProps<InputParameters, InputArtifacts>, defaultInput: Value,
   ) {
-    super(group, name);
     context.claimStepName(name, group);
+    super(group, name);
     this.name = name;
     this.path = this.node.path;
     this.workflowPath = context.node.path;
@@ -454,7 +462,7 @@ export class ContainerGroup extends DagNode {
   }
 
   protected get argumentTexts(): string[] {
-    return this.memberList.flatMap((m) => [render(m.input), ...Object.values(m.parameters).map(render)]);
+    return this.memberList.flatMap((m) => [m.input, ...Object.values(m.parameters)]).filter((v): v is string => typeof v === 'string');
   }
 
   /** Total requests of the pod (containers of a containerSet run side by side). */

@@ -104,6 +104,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
   private readonly props: WorkflowProps<P>;
   private readonly userParameters: WorkflowParameters;
   private readonly stepNames = new Map<string, string>();
+  private readonly nodesByName = new Map<string, DagNode>();
   private readonly exitSteps: Step<OutputParameters, OutputArtifacts>[] = [];
   private finalStep?: DagNode;
   private readonly exitScope: Construct;
@@ -240,6 +241,10 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
         }
         this.stepNames.set(name, `${scope.node.path}/${name}`);
       },
+      register: (node: DagNode) => {
+        this.nodesByName.set(node.name, node);
+      },
+      lookup: (name: string) => this.nodesByName.get(name),
     };
   }
 
@@ -330,10 +335,12 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     const cycle = findCycle(this.nodes);
     if (cycle) errors.push(`steps form a cycle: ${cycle.join(' -> ')}; remove one of these dependencies`);
     for (const step of this.exitSteps) {
-      for (const ref of step.refs) {
-        if (ref.producer) {
-          errors.push(`exit step "${step.name}" reads an output of step "${ref.producer.name}"; exit steps run after the DAG and may only read workflow parameters and wf.status`);
-        }
+      const mainDag = [
+        ...step.refs.map((r) => r.producer).filter((p): p is NonNullable<typeof p> => !!p),
+        ...step.dependencies.filter((d) => !this.exitSteps.includes(d as Step<OutputParameters, OutputArtifacts>)),
+      ].filter((p) => !this.exitSteps.includes(p as Step<OutputParameters, OutputArtifacts>));
+      for (const name of new Set(mainDag.map((p) => p.name))) {
+        errors.push(`exit step "${step.name}" reads an output of step "${name}"; exit steps run after the DAG and may only read workflow parameters and wf.status`);
       }
     }
     if (this.props.timeout && this.props.timeout.toSeconds() <= 0) errors.push('timeout must be positive');
