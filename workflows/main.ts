@@ -6,11 +6,13 @@ import { buildApp } from './app';
 
 /**
  * `npm run synth` writes dist/; `npm run synth -- --check` synthesizes to a temporary
- * directory and fails, listing the files, when dist/ is stale.
+ * directory and fails, listing the files, when dist/ is stale. `--dist <dir>` points both at
+ * another directory.
  */
 function main(argv: string[]): number {
   const check = argv.includes('--check');
-  const dist = resolve(__dirname, '..', 'dist');
+  const distFlag = argv.indexOf('--dist');
+  const dist = distFlag >= 0 && argv[distFlag + 1] ? resolve(argv[distFlag + 1]) : resolve(__dirname, '..', 'dist');
   const { app, workflows } = buildApp(dist);
   let files: Map<string, string>;
   try {
