@@ -49,7 +49,7 @@ describe('Cluster', () => {
 
   it('emits a kubeconfig that authenticates with aws eks get-token, as a secret', () => {
     const k = JSON.parse(kubeconfig);
-    expect(k.clusters[0].cluster.server).toBe('https://cluster.gr7.us-west-2.eks.amazonaws.com');
+    expect(k.clusters[0].cluster.server).toBe('https://cluster-c1.gr7.us-west-2.eks.amazonaws.com');
     expect(k.users[0].user.exec.args).toEqual(['eks', 'get-token', '--cluster-name', 'c1', '--region', 'us-west-2', '--output', 'json']);
     expect(rec.one('pulumi:providers:kubernetes').inputs.kubeconfig).toBeDefined();
   });

@@ -111,5 +111,6 @@ describe('NodePools with a subset of classes', () => {
     const { NodePools } = await import('../../infra/node-pools');
     const cluster = await testCluster('c9');
     expect(() => new NodePools('bad', { cluster, subnetIds: ['s'], classes: ['gpu'] })).toThrow(/classes must include "system"/);
+    await valueOf(cluster.name);
   });
 });

@@ -24,7 +24,7 @@ export class ResourceRecorder {
     await pulumi.runtime.setMocks(
       {
         newResource: (args) => {
-          this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom !== false });
+          this.resources.push({ type: args.type, name: args.name, inputs: revealSecrets(args.inputs), custom: args.custom !== false });
           // AWS auto-names resources from the Pulumi name when no `name` input is given.
           const autoName = args.type.startsWith('aws:') && args.inputs.name === undefined ? { name: args.name } : {};
           return { id: `${args.name}-id`, state: { ...args.inputs, ...autoName, ...computed(args.type, args.name, args.inputs) } };
@@ -62,6 +62,17 @@ export class ResourceRecorder {
       (r) => r.type.startsWith('kubernetes:') && r.type.endsWith(`:${kind}`) && (metadataName === undefined || r.inputs.metadata?.name === metadataName),
     );
   }
+}
+
+/** Secret values reach mocks wrapped in Pulumi's secret signature; tests look at the plain value. */
+const SECRET_SIG = '4dabf18193072939515e22adb298388d';
+function revealSecrets(value: any): any {
+  if (Array.isArray(value)) return value.map(revealSecrets);
+  if (value && typeof value === 'object') {
+    if (value[SECRET_SIG] === '1b47061264138c4ac30d75fd1eb44270') return revealSecrets(value.value);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revealSecrets(v)]));
+  }
+  return value;
 }
 
 function computed(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
