@@ -30,6 +30,11 @@ export interface OutboxForwarderProps {
   readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
+/** base * 2^(attempts-1), capped at max: the wait before retry number `attempts`. */
+export function backoffMs(attempts: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
+}
+
 interface Leased {
   id: number | string;
   run: string;
@@ -59,7 +64,7 @@ export class OutboxForwarder {
 
   /** Delay before retry number `attempts` (1 = first retry). */
   retryDelayMs(attempts: number): number {
-    return Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.max(0, attempts - 1));
+    return backoffMs(attempts, this.retryBaseMs, this.retryMaxMs);
   }
 
   start(): void {
