@@ -43,7 +43,7 @@ function main(argv: string[]): number {
 
   const validation = schema ? loadSchemaValidation() : { skipped: 'disabled by --no-schema' };
   const fileOrder = new Map(files.map((f, i) => [f, i]));
-  const problems = [...parseProblems, ...lint(documents, { disable, validate: 'validate' in validation ? validation.validate : undefined })];
+  const problems = [...parseProblems.filter((p) => !disable.includes(p.rule)), ...lint(documents, { disable, validate: 'validate' in validation ? validation.validate : undefined })];
   problems.sort((a, b) => (fileOrder.get(a.file) ?? 0) - (fileOrder.get(b.file) ?? 0));
   for (const problem of problems) console.log(formatProblem(problem));
   const schemaNote = 'skipped' in validation ? `strict schema validation skipped: ${validation.skipped}` : 'strict schema validation on';
