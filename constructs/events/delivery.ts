@@ -1,0 +1,39 @@
+import { Duration } from 'cdk8s';
+
+/** How a trigger's action is retried before its dead-letter trigger records the failure. */
+export interface DeliveryPolicy {
+  /** Attempts in all, the first included. @default 5 */
+  readonly attempts?: number;
+  /** Wait before the second attempt. @default 2 seconds */
+  readonly backoff?: Duration;
+  /** Each wait is the previous one times this. @default 2 */
+  readonly factor?: number;
+  /** Random extra wait, as a fraction of the wait. @default 0.2 */
+  readonly jitter?: number;
+}
+
+/**
+ * Delivery fields every trigger gets: at-least-once (the bus message is acknowledged only
+ * after the action ran), retries with exponential backoff, and a dead-letter trigger that
+ * writes the events it could not deliver to the sensor log, so a failure is never silent.
+ * (v1.9 reads `atLeastOnce`, `retryStrategy` and `dlqTrigger` on the trigger, not its template.)
+ */
+export function deliveryFields(triggerName: string, policy: DeliveryPolicy = {}): Record<string, unknown> {
+  const attempts = policy.attempts ?? 5;
+  if (!Number.isInteger(attempts) || attempts < 1) throw new Error(`delivery attempts must be a whole number >= 1, got ${attempts}`);
+  const backoff = policy.backoff ?? Duration.seconds(2);
+  return {
+    atLeastOnce: true,
+    retryStrategy: {
+      steps: attempts,
+      duration: `${backoff.toSeconds()}s`,
+      factor: policy.factor ?? 2,
+      jitter: policy.jitter ?? 0.2,
+    },
+    dlqTrigger: {
+      template: { name: `${triggerName}-dead-letter`, log: {} },
+      atLeastOnce: true,
+      retryStrategy: { steps: 3, duration: '1s', factor: 2 },
+    },
+  };
+}

@@ -1,0 +1,12 @@
+export * from './names';
+export * from './delivery';
+export * from './routing';
+export { EventsSensor, type DataFilter, type Dependency, type TriggerParameter } from './sensor';
+export * from './event-bus';
+export * from './event-sources';
+export * from './rbac';
+export * from './state-service';
+export * from './ingress-sensor';
+export * from './chain-sensor';
+export { Callback, CallbackParameter, CallbackTarget, FINAL_STATES, resolveWhen, type CallbackProps, type FinalState, type HttpTargetProps, type StateSelector } from './callbacks';
+export * from './platform-events';
