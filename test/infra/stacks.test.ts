@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runStack, type StackRun } from './support/stack-run';
-import type { Registered } from './support/pulumi-mocks';
+import { ResourceRecorder, type Registered } from './support/pulumi-mocks';
 
 let dev: StackRun;
 let prod: StackRun;
@@ -96,5 +96,14 @@ describe('stacks (whole program under mocks)', () => {
     expect(JSON.stringify(values(prod))).not.toContain('sso-client-secret');
     const sso = prod.resources.find((r) => r.type === 'kubernetes:core/v1:Secret' && r.inputs.metadata.name === 'argo-server-sso')!;
     expect(sso.inputs.metadata.namespace).toBe('argo');
+  });
+
+  it('stops before declaring any resource when the config is invalid', async () => {
+    const recorder = new ResourceRecorder();
+    await expect(runStack('dev', { 'swoop-platform:natGateways': 'none' }, recorder)).rejects.toThrow(
+      /invalid configuration for stack "dev":\n  - swoop-platform:natGateways must be "single" or "perAz"/,
+    );
+    await recorder.settle();
+    expect(recorder.resources).toEqual([]);
   });
 });

@@ -100,6 +100,8 @@ function computed(type: string, name: string, inputs: Record<string, any>): Reco
       return { arn: `arn:aws:iam::123456789012:role/${name}` };
     case 'aws:ec2/securityGroup:SecurityGroup':
       return { arn: arn('ec2', `security-group/${name}`) };
+    case 'random:index/randomPassword:RandomPassword':
+      return { result: `generated-${name}` };
     case 'aws:eks/nodeGroup:NodeGroup':
       return { arn: arn('eks', `nodegroup/${name}`), resources: [{ autoscalingGroups: [{ name: `eks-${name}-asg` }] }] };
     case 'aws:ec2/launchTemplate:LaunchTemplate':

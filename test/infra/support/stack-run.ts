@@ -25,8 +25,7 @@ export interface StackRun {
  * Runs stacks/index.ts under mocks with the stack's own config file (plus `extra`, for
  * secrets a real stack holds encrypted) and returns every resource it declared.
  */
-export async function runStack(stack: string, extra: Record<string, string> = {}): Promise<StackRun> {
-  const recorder = new ResourceRecorder();
+export async function runStack(stack: string, extra: Record<string, string> = {}, recorder = new ResourceRecorder()): Promise<StackRun> {
   await recorder.install(stack);
   pulumi.runtime.setAllConfig({ ...stackConfig(stack), ...extra });
   vi.resetModules();

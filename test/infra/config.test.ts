@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { loadStackConfig } from '../../stacks/config';
+import { stackConfig } from './support/stack-run';
+
+const P = 'swoop-platform';
+const minimal = {
+  [`${P}:environment`]: 'dev',
+  [`${P}:adminPrincipalArns`]: '["arn:aws:iam::123456789012:role/admin"]',
+  [`${P}:stateImage`]: 'ghcr.io/x/state:1.0.0',
+};
+const load = (extra: Record<string, string>, stack = 'test') => loadStackConfig({ ...minimal, ...extra }, P, stack);
+const errorOf = (extra: Record<string, string>, stack?: string): string => {
+  try {
+    load(extra, stack);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected the config to be refused');
+};
+
+describe('stack config', () => {
+  it('reads the dev and prod stack files', () => {
+    const dev = loadStackConfig(stackConfig('dev'), P, 'dev');
+    expect(dev).toMatchObject({ environment: 'dev', clusterName: 'swoop-dev', natGateways: 'single', manifestDelivery: 'pulumi', apiAccessCidrs: ['203.0.113.0/24'] });
+    expect(dev.database).toMatchObject({ multiAz: false, deletionProtection: false, backupRetentionDays: 7 });
+    const prod = loadStackConfig({ ...stackConfig('prod'), [`${P}:argoSsoClientSecret`]: 's' }, P, 'prod');
+    expect(prod).toMatchObject({ environment: 'prod', natGateways: 'perAz', apiAccessCidrs: [], manifestDelivery: 'gitops', argoServerAuthModes: ['sso', 'client'] });
+    expect(prod.database).toMatchObject({ multiAz: true, deletionProtection: true, backupRetentionDays: 14 });
+    expect(prod.gitops).toEqual({ repoUrl: 'https://github.com/swoop-platform/swoop-platform.git', revision: 'main', path: 'dist' });
+  });
+
+  it('fills defaults from the environment', () => {
+    const dev = load({});
+    expect(dev).toMatchObject({ clusterName: 'swoop-test', kubernetesVersion: '1.34', vpcCidr: '10.20.0.0/16', natGateways: 'single', argoServerAuthModes: ['client'], manifestDelivery: 'pulumi' });
+    expect(dev.computeClasses).toEqual(['system', 'general', 'memory', 'gpu']);
+    const prod = load({ [`${P}:environment`]: 'prod' });
+    expect(prod.natGateways).toBe('perAz');
+    expect(prod.database).toMatchObject({ multiAz: true, deletionProtection: true, backupRetentionDays: 14 });
+    expect(prod.artifacts).toEqual({ intermediateExpiryDays: 30, forceDestroy: false });
+  });
+
+  it.each([
+    [{ [`${P}:environment`]: 'staging' }, `${P}:environment must be "dev" or "prod" (got "staging")`],
+    [{ [`${P}:kubernetesVersion`]: '1.29' }, `${P}:kubernetesVersion must be "1.33", "1.34", "1.35" (got "1.29")`],
+    [{ [`${P}:natGateways`]: 'none' }, `${P}:natGateways must be "single" or "perAz"`],
+    [{ [`${P}:vpcCidr`]: '10.0.0.0/8' }, `${P}:vpcCidr must be an IPv4 /16 such as "10.20.0.0/16" (got "10.0.0.0/8")`],
+    [{ [`${P}:apiAccessCidrs`]: '["0.0.0.0/0"]' }, `${P}:apiAccessCidrs must be a list of IPv4 CIDRs allowed to reach the public API endpoint; [] keeps it private (0.0.0.0/0 refused) (got ["0.0.0.0/0"])`],
+    [{ [`${P}:adminPrincipalArns`]: '[]' }, `${P}:adminPrincipalArns must be a non-empty list of IAM role/user ARNs`],
+    [{ [`${P}:computeClasses`]: '["general","tpu"]' }, `${P}:computeClasses must be a list of "system", "general", "memory", "gpu" including "system"`],
+    [{ [`${P}:computeClasses`]: '["general"]' }, `${P}:computeClasses must be a list of`],
+    [{ [`${P}:database`]: '{"backupRetentionDays": 3}' }, `${P}:database.backupRetentionDays must be a whole number of days from 7 to 35 (got 3)`],
+    [{ [`${P}:database`]: '{"postgresVersion": "15"}' }, `${P}:database.postgresVersion must be one of "16", "17" (got "15")`],
+    [{ [`${P}:database`]: '{"multiAZ": true}' }, `${P}:database.multiAZ is not a known field; known: instanceClass, allocatedStorageGiB, postgresVersion, backupRetentionDays, multiAz, deletionProtection`],
+    [{ [`${P}:argoServerAuthModes`]: '["server"]' }, `${P}:argoServerAuthModes must be a non-empty list of "client", "sso" ("server" is refused) (got ["server"])`],
+    [{ [`${P}:argoServerAuthModes`]: '["sso"]' }, `${P}:argoSso.issuer must be an https:// OIDC issuer URL (got null)`],
+    [{ [`${P}:stateImage`]: 'ghcr.io/x/state:latest' }, `${P}:stateImage must be a pinned image "repo:tag" or "repo@sha256:..." (not :latest) (got "ghcr.io/x/state:latest")`],
+    [{ [`${P}:manifestDelivery`]: 'flux' }, `${P}:manifestDelivery must be "pulumi" or "gitops" (got "flux")`],
+    [{ [`${P}:manifestDelivery`]: 'gitops' }, `${P}:gitops.repoUrl must be the Git URL of this repository (https://, ssh:// or git@) (got null)`],
+    [{ [`${P}:clusterNmae`]: 'x' }, `${P}:clusterNmae is not a known key; known keys: environment, clusterName,`],
+  ])('refuses %j naming the key and what it accepts', (extra, message) => {
+    expect(errorOf(extra)).toContain(message);
+  });
+
+  it('holds prod to multi-AZ, deletion protection and a bucket that is not force-destroyed', () => {
+    const message = errorOf({ [`${P}:environment`]: 'prod', [`${P}:database`]: '{"multiAz": false, "deletionProtection": false}', [`${P}:artifacts`]: '{"forceDestroy": true}' }, 'prod');
+    expect(message).toContain(`${P}:database.multiAz must be true in prod (got false)`);
+    expect(message).toContain(`${P}:database.deletionProtection must be true in prod (got false)`);
+    expect(message).toContain(`${P}:artifacts.forceDestroy must be false in prod (got true)`);
+  });
+
+  it('reports every problem at once, for the stack named', () => {
+    const message = errorOf({ [`${P}:environment`]: 'qa', [`${P}:natGateways`]: 'x', [`${P}:stateImage`]: 'nope' }, 'broken');
+    expect(message.split('\n')[0]).toBe('invalid configuration for stack "broken":');
+    expect(message.split('\n  - ')).toHaveLength(4);
+  });
+
+  it('ignores keys of other namespaces (aws:region, provider settings)', () => {
+    expect(() => load({ 'aws:region': 'eu-west-1', 'kubernetes:context': 'x' })).not.toThrow();
+  });
+});
