@@ -47,14 +47,17 @@ export function documentsFrom(bodies: readonly unknown[], file = '<memory>'): Li
   return out;
 }
 
-/** YAML files under the given files or directories (recursively), sorted for stable output. */
+/**
+ * YAML files under the given files or directories (recursively, skipping hidden folders and
+ * node_modules), sorted for stable output.
+ */
 export function yamlFiles(paths: readonly string[]): string[] {
   const files: string[] = [];
   const visit = (path: string): void => {
     if (statSync(path).isDirectory()) {
       for (const entry of readdirSync(path).sort()) {
         const child = join(path, entry);
-        if (statSync(child).isDirectory() || /\.ya?ml$/.test(entry)) visit(child);
+        if (statSync(child).isDirectory() ? !entry.startsWith('.') && entry !== 'node_modules' : /\.ya?ml$/.test(entry)) visit(child);
       }
     } else {
       files.push(path);
