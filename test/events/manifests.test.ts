@@ -1,0 +1,132 @@
+import { App, Chart, Size } from 'cdk8s';
+import { describe, expect, it } from 'vitest';
+import { argoEventsSchema, validateArgoDocument } from '../support/schema';
+import { HAVE_REFERENCE } from '../support/reference';
+import { lintObjects } from '../../tools/lint/index';
+import { CallbackTarget, EventBus } from '../../constructs/events';
+import { eventsFixture, findDoc, type Doc } from './fixture';
+
+const EVENT_KINDS = ['EventBus', 'EventSource', 'Sensor'];
+
+function triggersOf(docs: Doc[]): Doc[] {
+  return docs.filter((d) => d.kind === 'Sensor').flatMap((s) => s.spec.triggers as Doc[]);
+}
+
+describe.skipIf(!HAVE_REFERENCE)('events manifests against the upstream schema and the cross-reference lint', () => {
+  const { docs } = eventsFixture({
+    callbacks: (events, wf) => {
+      events.addCallback('stac-api', { workflow: wf.publish, when: ['successful'], target: CallbackTarget.http({ url: 'https://stac.example.org/hooks', auth: { secret: { name: 'stac-api', key: 'authorization' } } }) });
+    },
+  });
+  const eventDocs = docs.filter((d) => EVENT_KINDS.includes(d.kind));
+
+  it('emits an EventBus, three EventSources and three Sensors', () => {
+    expect(eventDocs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual([
+      'EventBus/default', 'EventSource/swoop-ingress', 'EventSource/swoop-ingress-sqs', 'EventSource/swoop-lifecycle',
+      'Sensor/swoop-callbacks', 'Sensor/swoop-chains', 'Sensor/swoop-ingress',
+    ]);
+  });
+
+  it('every EventBus, EventSource and Sensor validates with unknown fields rejected', () => {
+    for (const doc of eventDocs) expect(argoEventsSchema().validate(doc), `${doc.kind}/${doc.metadata.name}`).toEqual([]);
+  });
+
+  it('the validator bites: atLeastOnce inside the trigger template (as old examples have it) is rejected', () => {
+    const sensor = structuredClone(findDoc(docs, 'Sensor', 'swoop-ingress'));
+    sensor.spec.triggers[0].template.atLeastOnce = true;
+    expect(argoEventsSchema().validate(sensor).join()).toMatch(/atLeastOnce/);
+  });
+
+  it('passes the cross-reference lint together with the WorkflowTemplates (dependencies, conditions, submitted templates and parameters)', () => {
+    expect(lintObjects(docs, { validate: validateArgoDocument })).toEqual([]);
+  });
+
+  it('the lint would catch a trigger submitting a parameter its WorkflowTemplate does not declare', () => {
+    const broken = docs.map((d) => structuredClone(d));
+    const sensor = findDoc(broken, 'Sensor', 'swoop-ingress');
+    sensor.spec.triggers[0].template.k8s.source.resource.spec.arguments.parameters[0].name = 'payload';
+    expect(lintObjects(broken).map((p) => p.rule)).toContain('trigger-workflow-template');
+  });
+});
+
+describe('events manifests', () => {
+  const { docs, files } = eventsFixture();
+
+  it('every trigger is at-least-once with retries and a dead-letter trigger, on the trigger (v1.9), not its template', () => {
+    const triggers = triggersOf(docs);
+    expect(triggers.length).toBeGreaterThan(10);
+    for (const t of triggers) {
+      expect(t.atLeastOnce, t.template.name).toBe(true);
+      expect(t.retryStrategy).toEqual({ steps: 5, duration: '2s', factor: 2, jitter: 0.2 });
+      expect(t.dlqTrigger.template).toEqual({ name: `${t.template.name}-dead-letter`, log: {} });
+      expect(t.template.atLeastOnce).toBeUndefined();
+    }
+  });
+
+  it('every submitted Workflow gets a name from a template, never generateName (which starts a run per redelivery)', () => {
+    const submits = triggersOf(docs).filter((t) => t.template.k8s);
+    expect(submits.length).toBeGreaterThan(0);
+    for (const t of submits) {
+      expect(t.template.k8s.operation).toBe('create');
+      expect(t.template.k8s.source.resource.metadata.generateName).toBeUndefined();
+      expect(t.template.k8s.parameters.filter((p: Doc) => p.dest === 'metadata.name')).toHaveLength(1);
+    }
+  });
+
+  it('HTTP triggers count only 2xx answers as delivered', () => {
+    for (const t of triggersOf(docs).filter((x) => x.template.http)) expect(t.policy).toEqual({ status: { allow: [200, 201, 202, 204] } });
+  });
+
+  it('webhooks require a bearer token from a Secret', () => {
+    for (const name of ['swoop-ingress', 'swoop-lifecycle']) {
+      const [event] = Object.values(findDoc(docs, 'EventSource', name).spec.webhook) as Doc[];
+      expect(event.authSecret.name).toMatch(/^swoop-(ingress|lifecycle)-token$/);
+    }
+  });
+
+  it('the lifecycle webhook is where contracts.md lifecycle-url points', () => {
+    const source = findDoc(docs, 'EventSource', 'swoop-lifecycle');
+    // http://swoop-lifecycle-eventsource-svc.swoop.svc.cluster.local:12000/lifecycle
+    expect(source.metadata.namespace).toBe('swoop');
+    expect(source.spec.service.ports[0].port).toBe(12000);
+    expect(source.spec.webhook['run-finished']).toMatchObject({ port: '12000', endpoint: '/lifecycle', method: 'POST' });
+  });
+
+  it('least privilege: sensors may only create Workflows in their namespace; event sources get no API access', () => {
+    const roles = docs.filter((d) => d.kind === 'Role' || d.kind === 'ClusterRole');
+    expect(roles.map((r) => r.kind)).toEqual(['Role']);
+    expect(roles[0].metadata.namespace).toBe('swoop');
+    expect(roles[0].rules).toEqual([{ apiGroups: ['argoproj.io'], resources: ['workflows'], verbs: ['create'] }]);
+    const binding = docs.find((d) => d.kind === 'RoleBinding');
+    expect(binding?.subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'swoop-events-sensor', namespace: 'swoop' }]);
+    for (const s of docs.filter((d) => d.kind === 'Sensor')) expect(s.spec.template.serviceAccountName).toBe('swoop-events-sensor');
+    for (const s of docs.filter((d) => d.kind === 'EventSource')) expect(s.spec.template.serviceAccountName).toBe('swoop-events-source');
+    expect(findDoc(docs, 'ServiceAccount', 'swoop-events-source').automountServiceAccountToken).toBe(false);
+  });
+
+  it('synthesis is deterministic', () => {
+    expect(eventsFixture().files.get('events.yaml')).toBe(files.get('events.yaml'));
+  });
+});
+
+describe('EventBus', () => {
+  const bus = (props: ConstructorParameters<typeof EventBus>[2]) => {
+    const app = new App();
+    const chart = new Chart(app, 'c');
+    new EventBus(chart, 'bus', props);
+    return chart.toJson()[0] as Doc;
+  };
+
+  it('defaults to a 3-server JetStream with persistent volumes', () => {
+    expect(bus({}).spec.jetstream).toEqual({ version: '2.10.10', replicas: 3, maxPayload: '1048576', persistence: { accessMode: 'ReadWriteOnce', volumeSize: '10Gi' } });
+  });
+
+  it('takes replicas, volume size and class, or no persistence', () => {
+    expect(bus({ replicas: 5, persistence: { size: Size.gibibytes(50), storageClassName: 'gp3' } }).spec.jetstream).toMatchObject({ replicas: 5, persistence: { volumeSize: '50Gi', storageClassName: 'gp3' } });
+    expect(bus({ persistence: false }).spec.jetstream.persistence).toBeUndefined();
+  });
+
+  it('refuses 2 replicas, naming the construct path', () => {
+    expect(() => bus({ replicas: 2 })).toThrow(/^c\/bus: replicas is 2/);
+  });
+});
