@@ -228,9 +228,11 @@ function checkArguments(task: AnyTask, parameters: Record<string, Value>, artifa
       errors.push(`missing required input parameter "${name}" of task "${task.taskName}"; pass it in parameters`);
     }
   }
-  for (const name of Object.keys(parameters)) {
+  for (const [name, value] of Object.entries(parameters)) {
     if (!declared.includes(name)) {
       errors.push(`task "${task.taskName}" declares no input parameter "${name}" (declared: ${declared.join(', ') || 'none'})`);
+    } else if (typeof value !== 'string' && !(value instanceof Ref)) {
+      errors.push(`input parameter "${name}" must be a string or a reference (step.outputs.parameters.x, wf.params.x, wf.item); an artifact goes in artifacts`);
     }
   }
   const declaredArtifacts = Object.entries(task.inputArtifacts);
@@ -239,8 +241,9 @@ function checkArguments(task: AnyTask, parameters: Record<string, Value>, artifa
       errors.push(`missing required input artifact "${name}" of task "${task.taskName}"; pass another step's output artifact in artifacts`);
     }
   }
-  for (const name of Object.keys(artifacts)) {
+  for (const [name, value] of Object.entries(artifacts)) {
     if (!task.inputArtifacts[name]) errors.push(`task "${task.taskName}" declares no input artifact "${name}"`);
+    else if (!(value instanceof ArtifactRef)) errors.push(`input artifact "${name}" must be another step's output artifact (step.outputs.artifacts.x)`);
   }
   return errors;
 }
@@ -386,6 +389,9 @@ export class GroupMember extends Construct implements Producer {
 
   private validateMember(group: ContainerGroup): string[] {
     const errors: string[] = [];
+    if (this.task.kind !== 'container') {
+      return [`task "${this.task.taskName}" is a ${this.task.constructor.name} (an HTTP call), but a container group runs containers only; add it with wf.addStep()`];
+    }
     const nameProblem = dnsLabelProblem('step name', this.name);
     if (nameProblem) errors.push(nameProblem);
     if (RESERVED_STEP_NAMES.has(this.name)) errors.push(`step name "${this.name}" is reserved (claim, main, wait, init); rename the step`);
@@ -528,6 +534,8 @@ export class ContainerGroup extends DagNode {
 
   protected validateSpecific(): string[] {
     if (this.memberList.length === 0) return ['the group has no containers; add them with group.addStep()'];
+    // A member that is not a container reports itself; the pod cannot be sized without it.
+    if (this.memberList.some((m) => m.task.kind !== 'container')) return [];
     const errors: string[] = [];
     const computeClass = resolveComputeClass(this.memberList[0].task.settings);
     const each = this.memberList.every((m) => m.task.computeClass === computeClass);

@@ -1,4 +1,4 @@
-import { ApiObject, Duration, JsonPatch, Lazy } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { COMPUTE_CLASSES, COMPUTE_CLASS_LABEL, isComputeClassName, type TaskComputeClass } from './compute-classes';
 import { containerProblems, renderContainer, resolveComputeClass, taskIO, type EnvEntry } from './container';
@@ -89,9 +89,14 @@ export class ServiceTask<IP extends InputParameters = None> extends Task<IP, Non
           portNumber: this.port,
           command: props.command ? [...props.command] : undefined,
           args: props.args ? [...props.args] : undefined,
+          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          // Same defaults as container tasks; the memory limit defaults to the request.
           resources: {
             cpu: { request: props.resources?.cpu?.request ?? kplus.Cpu.millis(250), limit: props.resources?.cpu?.limit },
-            memory: props.resources?.memory ?? {},
+            memory: {
+              request: props.resources?.memory?.request ?? Size.mebibytes(512),
+              limit: props.resources?.memory?.limit ?? props.resources?.memory?.request ?? Size.mebibytes(512),
+            },
             ephemeralStorage: props.resources?.ephemeralStorage,
           },
           securityContext: {
@@ -116,7 +121,6 @@ export class ServiceTask<IP extends InputParameters = None> extends Task<IP, Non
       // Same env and resources rendering as container tasks (Secret/ConfigMap references included).
       JsonPatch.add('/spec/template/spec/containers/0/env', (renderContainer(settings, taskIO({}, {})).env as { name: string }[])
         .filter((e) => e.name !== 'SWOOP_INPUT' && e.name !== 'SWOOP_OUTPUT')),
-      JsonPatch.add('/spec/template/spec/containers/0/resources', renderContainer(settings, taskIO({}, {})).resources),
     );
     if (isComputeClassName(computeClass)) {
       const tolerations = COMPUTE_CLASSES[computeClass].taints.map((t) => ({ key: t.key, operator: 'Equal', value: t.value, effect: t.effect }));

@@ -1,4 +1,4 @@
-import { ApiObject, Chart, Duration, JsonPatch, Lazy } from 'cdk8s';
+import { ApiObject, Chart, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   CLAIM_TASK, ContainerGroup, DagNode, Step, type ContainerGroupOptions, type StepArgs, type StepProps,
@@ -108,6 +108,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
   private readonly exitSteps: Step<OutputParameters, OutputArtifacts>[] = [];
   private finalStep?: DagNode;
   private readonly exitScope: Construct;
+  private readonly specOverrides: [string[], unknown][] = [];
 
   constructor(scope: Construct, id: string, props: WorkflowProps<P> = {}) {
     const namespace = props.namespace ?? SWOOP_NAMESPACE;
@@ -201,9 +202,13 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     return next;
   }
 
-  /** Escape hatch: sets any field of the WorkflowTemplate spec, e.g. `wf.addSpecOverride('parallelism', 4)`. */
+  /**
+   * Escape hatch: sets any field of the WorkflowTemplate spec by dotted path, creating parents,
+   * e.g. `wf.addSpecOverride('podDisruptionBudget.minAvailable', 1)`. For list items use
+   * `workflowTemplate.addJsonPatch(...)`.
+   */
   public addSpecOverride(path: string, value: unknown): this {
-    this.workflowTemplate.addJsonPatch(JsonPatch.add(`/spec/${path.split('.').join('/')}`, value));
+    this.specOverrides.push([path.split('.'), value]);
     return this;
   }
 
@@ -249,6 +254,19 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
   }
 
   private renderSpec(): Record<string, unknown> {
+    const spec = this.renderOwnSpec();
+    for (const [path, value] of this.specOverrides) {
+      let target = spec;
+      for (const key of path.slice(0, -1)) {
+        if (typeof target[key] !== 'object' || target[key] === null) target[key] = {};
+        target = target[key] as Record<string, unknown>;
+      }
+      target[path[path.length - 1]] = value;
+    }
+    return spec;
+  }
+
+  private renderOwnSpec(): Record<string, unknown> {
     const props = this.props;
     const groups = this.node.findAll().filter((c): c is ContainerGroup => c instanceof ContainerGroup);
     const output = this.outputNode;
@@ -344,6 +362,11 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
       }
     }
     if (this.props.timeout && this.props.timeout.toSeconds() <= 0) errors.push('timeout must be positive');
+    for (const link of this.chainLinks) {
+      if (!Workflow.isWorkflow(link.to)) {
+        errors.push(`then() was given ${(link.to as { node?: Construct['node'] }).node?.path ?? String(link.to)}, which is not a Workflow; chains start workflows`);
+      }
+    }
     if (this.finalStep && !this.nodes.includes(this.finalStep)) {
       errors.push(`setOutput() names "${this.finalStep.node.path}", which is not a step of this workflow`);
     }

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { ContainerTask, validationErrors, Workflow } from '../../constructs';
+import { fixture } from './fixtures';
+
+/**
+ * Wiring mistakes that must not compile. `npm test` runs `tsc --noEmit` over this file: each
+ * `@ts-expect-error` line fails the build if the line below it ever type-checks.
+ */
+function wiring() {
+  const f = fixture();
+  const { split, convert, mask, stack, publish } = f.tasks;
+  const wf = new Workflow(f.app, 'wf', { parameters: { collection: { default: 'sentinel-2-l2a' } } });
+  const s = wf.addStep('split', split);
+  const st = wf.addStep('stack', stack);
+
+  // Declared outputs are there, with their declared names.
+  const assets = s.outputs.parameters.assets;
+  const stacked = st.outputs.artifacts.stack;
+  // @ts-expect-error the task declares no output parameter "items"
+  s.outputs.parameters.items;
+  // @ts-expect-error the task declares no output artifact "mask"
+  s.outputs.artifacts.mask;
+  // @ts-expect-error an artifact is not a parameter
+  st.outputs.parameters.stack;
+
+  // @ts-expect-error "asset" is required, so props are required
+  wf.addStep('c1', convert);
+  // @ts-expect-error "asset" is required inside parameters
+  wf.addStep('c2', convert, { parameters: { compression: 'ZSTD' } });
+  // @ts-expect-error the task declares no input parameter "level"
+  wf.addStep('c3', convert, { parameters: { asset: assets, level: '9' } });
+  // @ts-expect-error parameters take strings or refs, not artifacts
+  wf.addStep('c4', convert, { parameters: { asset: stacked } });
+  // @ts-expect-error the required input artifact "stack" is missing
+  wf.addStep('m1', mask, {});
+  // @ts-expect-error artifacts take output artifacts, not parameters
+  wf.addStep('m2', mask, { artifacts: { stack: assets } });
+  // @ts-expect-error the workflow declares no parameter "mode"
+  wf.params.mode;
+  // @ts-expect-error a container group runs containers, not HTTP service tasks
+  wf.addGroup('g').addStep('p', publish);
+  // @ts-expect-error then() chains workflows, not tasks
+  wf.then(split);
+
+  // @ts-expect-error the args function only sees declared inputs
+  new ContainerTask(f.lib, 'x1', { image: 'python:3.12.7', inputs: { parameters: { a: {} } }, args: (io) => [io.parameters.b] });
+  // @ts-expect-error the system pool is not a task compute class
+  new ContainerTask(f.lib, 'x2', { image: 'python:3.12.7', computeClass: 'system' });
+
+  // These compile: optional parameters may be omitted, declared names are typed.
+  wf.addStep('ok1', convert, { parameters: { asset: wf.item }, forEach: assets, input: s.output });
+  wf.addStep('ok2', mask, { artifacts: { stack: stacked }, parameters: {} });
+  wf.addStep('ok3', publish, { parameters: { collection: wf.params.collection } });
+  return f.app;
+}
+
+describe('typed wiring', () => {
+  it('the ill-typed lines also fail at synth, for callers without the type checker', () => {
+    const problems = validationErrors(wiring()).map((e) => `${e.path}: ${e.message}`);
+    expect(problems).toEqual(expect.arrayContaining([
+      'wf/c1: missing required input parameter "asset" of task "convert"; pass it in parameters',
+      'wf/c2: missing required input parameter "asset" of task "convert"; pass it in parameters',
+      'wf/c3: task "convert" declares no input parameter "level" (declared: asset, compression)',
+      'wf/c4: input parameter "asset" must be a string or a reference (step.outputs.parameters.x, wf.params.x, wf.item); an artifact goes in artifacts',
+      'wf/m1: missing required input artifact "stack" of task "mask"; pass another step\'s output artifact in artifacts',
+      'wf/m2: input artifact "stack" must be another step\'s output artifact (step.outputs.artifacts.x)',
+      'wf/g/p: task "publish" is a ServiceTask (an HTTP call), but a container group runs containers only; add it with wf.addStep()',
+      'wf: then() was given lib/split, which is not a Workflow; chains start workflows',
+      'lib/x2: compute class "system" is reserved for the platform; use one of general, memory, gpu',
+    ]));
+    expect(problems.filter((p) => p.startsWith('wf/ok'))).toEqual([]);
+  });
+});
