@@ -11,6 +11,8 @@ export interface StateServiceConfig {
   readonly pgliteDir?: string;
   /** DATABASE_SCHEMA. Default: public. */
   readonly schema?: string;
+  /** DATABASE_MAX_CONNECTIONS: pool size on PostgreSQL. Default: 10. */
+  readonly maxConnections: number;
   readonly host: string;
   readonly port: number;
   readonly writerToken: string;
@@ -27,6 +29,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
   const port = Number(env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be an integer from 0 to 65535 (got "${env.PORT}")`);
+  }
+  const maxConnections = Number(env.DATABASE_MAX_CONNECTIONS ?? 10);
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    throw new Error(`DATABASE_MAX_CONNECTIONS must be a positive integer (got "${env.DATABASE_MAX_CONNECTIONS}")`);
   }
   let writerToken = env.STATE_WRITE_TOKEN ?? '';
   let readerToken = env.STATE_READ_TOKEN ?? '';
@@ -45,6 +51,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
     databaseUrl,
     pgliteDir: env.PGLITE_DIR || undefined,
     schema: env.DATABASE_SCHEMA || undefined,
+    maxConnections,
     host: env.HOST ?? (databaseUrl ? '0.0.0.0' : '127.0.0.1'),
     port,
     writerToken,

@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DbUnavailableError } from './db';
+import { loadMigrations } from './migrate';
 import type { OutboxForwarder } from './outbox';
 import { OGC_STATUS, type OgcStatus, RUN_STATES, type RunState, isFinal } from './states';
 import type { RunView, StateStore } from './store';
@@ -97,13 +98,15 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'path', `no route ${req.method} ${req.url.split('?')[0]}`));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  const schemaVersion = loadMigrations().length;
   app.get('/readyz', async (_req, reply) => {
+    let problem: string | undefined;
     try {
-      await store.ping();
-      return { status: 'ready' };
-    } catch {
-      return sendError(reply, 503, undefined, 'the state database is unreachable');
+      problem = await store.notReady(schemaVersion);
+    } catch (err) {
+      problem = err instanceof DbUnavailableError ? 'the state database is unreachable' : `the state database failed: ${(err as Error).message}`;
     }
+    return problem === undefined ? { status: 'ready' } : sendError(reply, 503, undefined, problem);
   });
 
   app.post('/events', { onRequest: writer }, async (req) => {

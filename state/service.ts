@@ -21,7 +21,7 @@ export interface RunningStateService {
 const HOUR_MS = 3_600_000;
 
 export async function startStateService(config: StateServiceConfig, options: { logger?: boolean } = {}): Promise<RunningStateService> {
-  const db = await openDb({ url: config.databaseUrl, dataDir: config.pgliteDir, schema: config.schema });
+  const db = await openDb({ url: config.databaseUrl, dataDir: config.pgliteDir, schema: config.schema, maxConnections: config.maxConnections });
   if (db.kind === 'pglite') await migrate(db);
   const store = new StateStore(db);
   const log = (msg: string, fields?: Record<string, unknown>) => console.error(JSON.stringify({ msg, ...fields }));

@@ -231,8 +231,19 @@ export class StateStore {
     return row!.n;
   }
 
-  async ping(): Promise<void> {
-    await this.db.query('SELECT 1');
+  /**
+   * Why the store cannot serve yet, or undefined when it can: the database must answer and
+   * carry every migration this build knows (the migration Job may still be running).
+   */
+  async notReady(expectedVersion: number): Promise<string | undefined> {
+    const [table] = await this.db.query<{ t: string | null }>(`SELECT to_regclass('swoop_migrations')::text AS t`);
+    const [row] = table?.t
+      ? await this.db.query<{ v: number }>('SELECT coalesce(max(version), 0)::int AS v FROM swoop_migrations')
+      : [{ v: 0 }];
+    const version = row?.v ?? 0;
+    return version < expectedVersion
+      ? `the database schema is at version ${version}, this build needs ${expectedVersion}: run the migration (npm run state:migrate / the migration Job)`
+      : undefined;
   }
 
   // Every value is a bind parameter; only fixed SQL fragments are concatenated.

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../state/db';
+import { migrate } from '../../state/migrate';
 import { BACKEND, call, createTestDb, lifecycle, payloadIdOf, READER, startTestService, type TestDb, type TestService, WRITER } from './support';
 
 describe(`state service HTTP API (${BACKEND}, real server on loopback)`, () => {
@@ -177,6 +178,20 @@ describe(`state service HTTP API (${BACKEND}, real server on loopback)`, () => {
       const answer = await call(s.url, 'GET', `/runs?workflow=${evil}`, { token: READER });
       expect(answer).toEqual({ status: 200, body: { runs: [], next: null } });
     });
+  });
+
+  it('readyz is 503 until the schema carries every migration of this build', async () => {
+    const bare = await createTestDb({ migrate: false });
+    const service = await startTestService(bare.db);
+    try {
+      const early = await call(service.url, 'GET', '/readyz');
+      expect(early).toMatchObject({ status: 503, body: { message: expect.stringMatching(/schema is at version 0, this build needs \d+: run the migration/) } });
+      await migrate(bare.db);
+      expect((await call(service.url, 'GET', '/readyz')).status).toBe(200);
+    } finally {
+      await service.close();
+      await bare.drop();
+    }
   });
 
   it('answers 503 (with Retry-After) when the database is gone, and readyz says not ready', async () => {
