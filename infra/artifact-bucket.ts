@@ -24,7 +24,6 @@ export interface ArtifactBucketArgs {
   readonly keyDeletionWindowDays?: number;
   /** EKS cluster whose service accounts get access. Without it, roles are made but not bound. */
   readonly clusterName?: pulumi.Input<string>;
-  readonly clusterArn?: pulumi.Input<string>;
   /** Service accounts to bind. Default: `swoop/swoop-workflow` read-write. */
   readonly bindings?: BucketAccessBinding[];
   readonly tags?: Record<string, string>;
@@ -112,7 +111,10 @@ export class ArtifactBucket extends pulumi.ComponentResource {
     const id = `${name}-${binding.namespace}-${binding.serviceAccount}`;
     const objectActions = binding.access === 'read-write' ? ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] : ['s3:GetObject'];
     const keyActions = binding.access === 'read-write' ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'];
-    const role = new aws.iam.Role(id, { assumeRolePolicy: podIdentityTrustPolicy(args.clusterArn), tags: args.tags }, { parent: this });
+    const role = new aws.iam.Role(id, {
+      assumeRolePolicy: podIdentityTrustPolicy({ clusterName: args.clusterName, namespace: binding.namespace, serviceAccount: binding.serviceAccount }),
+      tags: args.tags,
+    }, { parent: this });
     new aws.iam.RolePolicy(id, {
       role: role.id,
       policy: policyDocument([

@@ -5,13 +5,13 @@ import { encryptionKey } from './kms';
 import { serviceTrustPolicy } from './iam';
 
 /** Kubernetes minor versions in EKS standard support that this platform is tested against. */
-export const SUPPORTED_KUBERNETES_VERSIONS = ['1.33', '1.34', '1.35'] as const;
+export const SUPPORTED_KUBERNETES_VERSIONS = ['1.34', '1.35', '1.36'] as const;
 export type KubernetesVersion = (typeof SUPPORTED_KUBERNETES_VERSIONS)[number];
 
 export interface ClusterArgs {
   /** EKS cluster name (also names the control plane log group). */
   readonly clusterName: string;
-  /** Kubernetes minor version. Default `1.34`. */
+  /** Kubernetes minor version. Default `1.35`. */
   readonly version?: KubernetesVersion;
   readonly vpcId: pulumi.Input<string>;
   /** Subnets of the control plane ENIs: the private node subnets. */
@@ -75,7 +75,7 @@ export class Cluster extends pulumi.ComponentResource {
 
     this.cluster = new aws.eks.Cluster(name, {
       name: args.clusterName,
-      version: args.version ?? '1.34',
+      version: args.version ?? '1.35',
       roleArn: role.arn,
       accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: false },
       encryptionConfig: { provider: { keyArn: key.arn }, resources: ['secrets'] },

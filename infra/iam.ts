@@ -15,11 +15,20 @@ export function policyDocument(statements: Statement[]): pulumi.Output<string> {
   return pulumi.jsonStringify({ Version: '2012-10-17', Statement: statements });
 }
 
+/** The one service account (and cluster, when known) an EKS Pod Identity role serves. */
+export interface PodIdentityScope {
+  readonly clusterName?: pulumi.Input<string>;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+}
+
 /**
- * Trust policy for an EKS Pod Identity role: only the Pod Identity agent may assume it, and
- * only on behalf of the one cluster named (sts:TagSession carries the pod's session tags).
+ * Trust policy for an EKS Pod Identity role: only the Pod Identity agent may assume it
+ * (sts:TagSession carries the pod's session tags), and the session tags EKS sets must name
+ * this role's cluster, namespace and service account, so an association made elsewhere in
+ * the account cannot borrow it.
  */
-export function podIdentityTrustPolicy(clusterArn?: pulumi.Input<string>): pulumi.Output<string> {
+export function podIdentityTrustPolicy(scope: PodIdentityScope): pulumi.Output<string> {
   return pulumi.jsonStringify({
     Version: '2012-10-17',
     Statement: [
@@ -27,7 +36,13 @@ export function podIdentityTrustPolicy(clusterArn?: pulumi.Input<string>): pulum
         Effect: 'Allow',
         Principal: { Service: 'pods.eks.amazonaws.com' },
         Action: ['sts:AssumeRole', 'sts:TagSession'],
-        ...(clusterArn ? { Condition: { ArnEquals: { 'aws:SourceArn': clusterArn } } } : {}),
+        Condition: {
+          StringEquals: {
+            ...(scope.clusterName ? { 'aws:RequestTag/eks-cluster-name': scope.clusterName } : {}),
+            'aws:RequestTag/kubernetes-namespace': scope.namespace,
+            'aws:RequestTag/kubernetes-service-account': scope.serviceAccount,
+          },
+        },
       },
     ],
   });

@@ -114,7 +114,10 @@ export class NodePools extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: systemGroups });
 
     // Persistent volumes (the JetStream event bus) need the EBS CSI driver; its role is Pod Identity.
-    const ebsRole = new aws.iam.Role(`${name}-ebs-csi`, { assumeRolePolicy: podIdentityTrustPolicy(cluster.arn), tags: args.tags }, parent);
+    const ebsRole = new aws.iam.Role(`${name}-ebs-csi`, {
+      assumeRolePolicy: podIdentityTrustPolicy({ clusterName, namespace: 'kube-system', serviceAccount: 'ebs-csi-controller-sa' }),
+      tags: args.tags,
+    }, parent);
     new aws.iam.RolePolicyAttachment(`${name}-ebs-csi`, { role: ebsRole.name, policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy' }, parent);
     new aws.eks.Addon(`${name}-aws-ebs-csi-driver`, {
       clusterName,
@@ -157,7 +160,10 @@ export class NodePools extends pulumi.ComponentResource {
 
   private installAutoscaler(name: string, cluster: Cluster, tags: Record<string, string> | undefined, k8sOpts: pulumi.CustomResourceOptions): void {
     const parent = { parent: this };
-    const role = new aws.iam.Role(`${name}-autoscaler`, { assumeRolePolicy: podIdentityTrustPolicy(cluster.arn), tags }, parent);
+    const role = new aws.iam.Role(`${name}-autoscaler`, {
+      assumeRolePolicy: podIdentityTrustPolicy({ clusterName: cluster.name, namespace: 'kube-system', serviceAccount: 'cluster-autoscaler' }),
+      tags,
+    }, parent);
     new aws.iam.RolePolicy(`${name}-autoscaler`, {
       role: role.id,
       policy: policyDocument([

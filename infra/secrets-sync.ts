@@ -42,7 +42,9 @@ export class SecretsSync extends pulumi.ComponentResource {
     super('swoop:infra:SecretsSync', name, {}, opts);
     const parent = { parent: this };
     this.provider = args.cluster.provider;
-    const role = new aws.iam.Role(`${name}-eso`, { assumeRolePolicy: podIdentityTrustPolicy(args.cluster.arn) }, parent);
+    const role = new aws.iam.Role(`${name}-eso`, {
+      assumeRolePolicy: podIdentityTrustPolicy({ clusterName: args.cluster.name, namespace: 'external-secrets', serviceAccount: 'external-secrets' }),
+    }, parent);
     new aws.iam.RolePolicy(`${name}-eso`, {
       role: role.id,
       policy: policyDocument([

@@ -190,7 +190,7 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
   const config: StackConfig = {
     environment,
     clusterName,
-    kubernetesVersion: oneOf('kubernetesVersion', SUPPORTED_KUBERNETES_VERSIONS, '1.34'),
+    kubernetesVersion: oneOf('kubernetesVersion', SUPPORTED_KUBERNETES_VERSIONS, '1.35'),
     vpcCidr,
     natGateways: oneOf('natGateways', ['single', 'perAz'] as const, prod ? 'perAz' : 'single'),
     apiAccessCidrs: list('apiAccessCidrs', [], cidr),

@@ -35,7 +35,6 @@ const bucket = new ArtifactBucket('artifacts', {
   forceDestroy: cfg.artifacts.forceDestroy,
   keyDeletionWindowDays,
   clusterName: cluster.name,
-  clusterArn: cluster.arn,
   bindings: [
     { namespace: 'swoop', serviceAccount: 'swoop-workflow', access: 'read-write' },
     { namespace: 'argo', serviceAccount: 'argo-workflows-server', access: 'read' },

@@ -50,6 +50,8 @@ describe('ArtifactBucket on its own (no cluster)', () => {
     const trust = policy(rec.one('aws:iam/role:Role').inputs.assumeRolePolicy).Statement[0];
     expect(trust.Principal).toEqual({ Service: 'pods.eks.amazonaws.com' });
     expect(trust.Action).toEqual(['sts:AssumeRole', 'sts:TagSession']);
+    // Without a cluster the role is still pinned to its namespace and service account.
+    expect(trust.Condition).toEqual({ StringEquals: { 'aws:RequestTag/kubernetes-namespace': 'swoop', 'aws:RequestTag/kubernetes-service-account': 'swoop-workflow' } });
     expect(rec.ofType('aws:eks/podIdentityAssociation:PodIdentityAssociation')).toHaveLength(0);
   });
 
@@ -66,7 +68,6 @@ describe('ArtifactBucket bound to a cluster', () => {
     const { ArtifactBucket } = await import('../../infra/artifact-bucket');
     const bucket = new ArtifactBucket('art', {
       clusterName: 'c1',
-      clusterArn: 'arn:aws:eks:us-west-2:123456789012:cluster/c1',
       bindings: [
         { namespace: 'swoop', serviceAccount: 'swoop-workflow', access: 'read-write' },
         { namespace: 'argo', serviceAccount: 'argo-workflows-server', access: 'read' },
@@ -81,6 +82,8 @@ describe('ArtifactBucket bound to a cluster', () => {
     const reader = policy(r.one('aws:iam/rolePolicy:RolePolicy', 'art-argo-argo-workflows-server').inputs.policy).Statement;
     expect(reader.flatMap((s: any) => s.Action)).toEqual(['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject', 'kms:Decrypt']);
     const trust = policy(r.one('aws:iam/role:Role', 'art-swoop-swoop-workflow').inputs.assumeRolePolicy).Statement[0];
-    expect(trust.Condition).toEqual({ ArnEquals: { 'aws:SourceArn': 'arn:aws:eks:us-west-2:123456789012:cluster/c1' } });
+    expect(trust.Condition).toEqual({ StringEquals: {
+      'aws:RequestTag/eks-cluster-name': 'c1', 'aws:RequestTag/kubernetes-namespace': 'swoop', 'aws:RequestTag/kubernetes-service-account': 'swoop-workflow',
+    } });
   });
 });

@@ -8,7 +8,7 @@ describe('Cluster', () => {
   let kubeconfig: string;
   beforeAll(async () => {
     await rec.install('unit');
-    const cluster = await testCluster('c1', { publicAccessCidrs: ['198.51.100.0/24'], version: '1.33', logRetentionDays: 30 });
+    const cluster = await testCluster('c1', { publicAccessCidrs: ['198.51.100.0/24'], version: '1.34', logRetentionDays: 30 });
     kubeconfig = await valueOf(cluster.kubeconfig);
     await rec.settle();
   });
@@ -16,7 +16,7 @@ describe('Cluster', () => {
   it('creates an EKS cluster with API access entries, KMS secrets encryption and control plane logs', () => {
     const c = rec.one('aws:eks/cluster:Cluster').inputs;
     expect(c.name).toBe('c1');
-    expect(c.version).toBe('1.33');
+    expect(c.version).toBe('1.34');
     expect(c.accessConfig).toEqual({ authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: false });
     expect(c.encryptionConfig.resources).toEqual(['secrets']);
     expect(c.encryptionConfig.provider.keyArn).toMatch(/^arn:aws:kms:.*key\/c1-secrets$/);

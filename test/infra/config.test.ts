@@ -31,7 +31,7 @@ describe('stack config', () => {
 
   it('fills defaults from the environment', () => {
     const dev = load({});
-    expect(dev).toMatchObject({ clusterName: 'swoop-test', kubernetesVersion: '1.34', vpcCidr: '10.20.0.0/16', natGateways: 'single', argoServerAuthModes: ['client'], manifestDelivery: 'pulumi' });
+    expect(dev).toMatchObject({ clusterName: 'swoop-test', kubernetesVersion: '1.35', vpcCidr: '10.20.0.0/16', natGateways: 'single', argoServerAuthModes: ['client'], manifestDelivery: 'pulumi' });
     expect(dev.computeClasses).toEqual(['system', 'general', 'memory', 'gpu']);
     const prod = load({ [`${P}:environment`]: 'prod' });
     expect(prod.natGateways).toBe('perAz');
@@ -41,7 +41,7 @@ describe('stack config', () => {
 
   it.each([
     [{ [`${P}:environment`]: 'staging' }, `${P}:environment must be "dev" or "prod" (got "staging")`],
-    [{ [`${P}:kubernetesVersion`]: '1.29' }, `${P}:kubernetesVersion must be "1.33", "1.34", "1.35" (got "1.29")`],
+    [{ [`${P}:kubernetesVersion`]: '1.29' }, `${P}:kubernetesVersion must be "1.34", "1.35", "1.36" (got "1.29")`],
     [{ [`${P}:natGateways`]: 'none' }, `${P}:natGateways must be "single" or "perAz"`],
     [{ [`${P}:vpcCidr`]: '10.0.0.0/8' }, `${P}:vpcCidr must be an IPv4 /16 such as "10.20.0.0/16" (got "10.0.0.0/8")`],
     [{ [`${P}:apiAccessCidrs`]: '["0.0.0.0/0"]' }, `${P}:apiAccessCidrs must be a list of IPv4 CIDRs allowed to reach the public API endpoint; [] keeps it private (0.0.0.0/0 refused) (got ["0.0.0.0/0"])`],

@@ -115,9 +115,12 @@ const INVARIANTS: Invariant[] = [
     const onStar = list(s.Resource).includes('*') ? actions.filter((a) => !/:(Describe|Get|List)/.test(a) && !s.Condition) : [];
     return [...wild.map((a) => `${where} allows ${a}`), ...onStar.map((a) => `${where} allows ${a} on *`)];
   })],
-  ['IAM: workload roles are assumable only by EKS Pod Identity for this cluster', (r) => r.statements().filter(({ where }) => where.endsWith('trust')).flatMap(({ where, s }) => {
+  ['IAM: each workload role is assumable by Pod Identity only for its own cluster, namespace and service account', (r) => r.statements().filter(({ where }) => where.endsWith('trust')).flatMap(({ where, s }) => {
     if (s.Principal?.Service !== 'pods.eks.amazonaws.com') return [];
-    return unless(/^arn:aws:eks:/.test(s.Condition?.ArnEquals?.['aws:SourceArn'] ?? ''), `${where} trusts pods of any cluster`);
+    const tags = s.Condition?.StringEquals ?? {};
+    return ['eks-cluster-name', 'kubernetes-namespace', 'kubernetes-service-account']
+      .filter((t) => !tags[`aws:RequestTag/${t}`])
+      .map((t) => `${where} does not pin ${t}`);
   })],
   ['IAM: workflow pods reach only the artifact bucket and its key', (r) => {
     const role = r.of('aws:iam/rolePolicy:RolePolicy').find((p) => p.name.endsWith('swoop-swoop-workflow'));
@@ -172,6 +175,10 @@ describe('security invariants', () => {
     'KMS: every customer key rotates': (all) => { find(all, 'aws:kms/key:Key').inputs.enableKeyRotation = false; },
     'IAM: no wildcard action, and no Allow on "*" except listed read-only discovery calls': (all) => {
       find(all, 'aws:iam/rolePolicy:RolePolicy').inputs.policy = JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] });
+    },
+    'IAM: each workload role is assumable by Pod Identity only for its own cluster, namespace and service account': (all) => {
+      const role = all.find((r) => r.type === 'aws:iam/role:Role' && r.inputs.assumeRolePolicy.includes('pods.eks.amazonaws.com'))!;
+      role.inputs.assumeRolePolicy = JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }] });
     },
     'Argo: the server requires client or SSO auth, never "server"': (all) => { all.find((r) => r.inputs.chart === 'argo-workflows')!.inputs.values.server.authModes = ['server']; },
   };
