@@ -1,0 +1,222 @@
+import { describe, expect, it } from 'vitest';
+import { CallbackParameter, CallbackTarget } from '../../constructs/events';
+import { Simulator, snsEnvelope, sqsEvent, webhookEvent, type Firing } from '../../tools/simulator';
+import { eventsFixture, type Doc } from './fixture';
+
+const payload = (process: unknown, extra: Record<string, unknown> = {}) => ({
+  type: 'FeatureCollection',
+  features: [{ type: 'Feature', id: 'S2B_17HQD_20201103_0_L2A', collection: 'sentinel-2-l2a', properties: { datetime: '2020-11-03T15:22:26Z' }, assets: {}, links: [] }],
+  process,
+  ...extra,
+});
+
+const ingestProcess = [
+  { workflow: 'ingest', upload_options: { path_template: '/${collection}/${id}', collections: { 'sentinel-2-l2a-cogs': '.*' } }, replace: false },
+  { workflow: 'publish', chain_filter: '@.properties.eo:cloud_cover < 50' },
+];
+
+function webhook(body: unknown) {
+  return webhookEvent('swoop-ingress', 'payload', body, { Authorization: 'Bearer t' });
+}
+
+function finished(workflow: string, state: string, run: string, uid: string, extra: Record<string, unknown> = {}) {
+  return webhookEvent('swoop-lifecycle', 'run-finished', {
+    event: 'run.finished', state, workflow, run, uid, payloadId: '', parentRun: '', startedAt: '2026-01-01T10:00:00Z', finishedAt: '2026-01-01T10:05:00Z',
+    error: state === 'SUCCESSFUL' ? '' : 'step convert failed', input: JSON.stringify(payload(ingestProcess)), output: state === 'SUCCESSFUL' ? `s3://payloads/${run}/output.json` : '', ...extra,
+  });
+}
+
+function created(firings: Firing[]): { template: string; name: string; params: Record<string, string>; outcome: string }[] {
+  return firings
+    .filter((f) => f.action.type === 'k8s')
+    .map((f) => {
+      const a = f.action as { resource: Doc; outcome: string };
+      return {
+        template: a.resource.spec.workflowTemplateRef.name,
+        name: a.resource.metadata.name,
+        params: Object.fromEntries((a.resource.spec.arguments.parameters as Doc[]).map((p) => [p.name, p.value])),
+        outcome: a.outcome,
+      };
+    });
+}
+
+function invalidRecords(firings: Firing[]): Doc[] {
+  return firings.filter((f) => f.action.type === 'http' && (f.action as { url: string }).url.endsWith('/events')).map((f) => (f.action as { body: Doc }).body);
+}
+
+describe('ingress routing (simulated on the synthesized sensors)', () => {
+  const { docs } = eventsFixture();
+
+  it('starts the workflow the first process element names, with the payload as input and nothing else', () => {
+    const sim = new Simulator(docs);
+    const { firings } = sim.deliver(webhook(payload(ingestProcess)));
+    const runs = created(firings);
+    expect(runs.map((r) => r.template)).toEqual(['ingest']);
+    expect(runs[0].name).toMatch(/^ingest-[0-9a-f]{16}$/);
+    expect(JSON.parse(runs[0].params.input)).toEqual(payload(ingestProcess));
+    expect(runs[0].params).toMatchObject({ 'payload-id': '', replace: 'false' });
+    expect(invalidRecords(firings)).toEqual([]);
+  });
+
+  it('accepts the older single-object process form and passes replace and the payload id on', () => {
+    const sim = new Simulator(docs);
+    const [run] = created(sim.deliver(webhook(payload({ workflow: 'cog', replace: true }, { id: 'sentinel-2-l2a/workflow-cog/S2B_17HQD' }))).firings);
+    expect(run).toMatchObject({ template: 'cog', params: { replace: 'true', 'payload-id': 'sentinel-2-l2a/workflow-cog/S2B_17HQD' } });
+  });
+
+  it('unwraps SNS-wrapped SQS messages: the SNS Message is the payload', () => {
+    const sim = new Simulator(docs);
+    const body = payload([{ workflow: 'thumbs' }], { id: 'pid-1' });
+    const [run] = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', snsEnvelope(body, 'sns-1'), 'sqs-1')).firings);
+    expect(run.template).toBe('thumbs');
+    expect(JSON.parse(run.params.input)).toEqual(body);
+    expect(run.params['payload-id']).toBe('pid-1');
+  });
+
+  it('routes payloads passed by reference, keeping {"url", "process"} as the input', () => {
+    const sim = new Simulator(docs);
+    const ref = { url: 's3://swoop-payloads/big/0001.json', process: [{ workflow: 'cog' }, { workflow: 'publish' }] };
+    const [run] = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', ref, 'm-1')).firings);
+    expect(run.template).toBe('cog');
+    expect(JSON.parse(run.params.input)).toEqual(ref);
+  });
+
+  it('starts every member of a parallel first element', () => {
+    const sim = new Simulator(docs);
+    const runs = created(sim.deliver(webhook(payload([[{ workflow: 'cog' }, { workflow: 'thumbs' }], { workflow: 'publish' }]))).firings);
+    expect(runs.map((r) => r.template).sort()).toEqual(['cog', 'thumbs']);
+  });
+
+  const invalid: [string, unknown][] = [
+    ['an unknown workflow', payload([{ workflow: 'cog-archive' }])],
+    ['an unknown workflow in the single-object form', payload({ workflow: 'nope' })],
+    ['a parallel group with one unknown member', payload([[{ workflow: 'cog' }, { workflow: 'nope' }]])],
+    ['no process block', { type: 'FeatureCollection', features: [] }],
+    ['a process element without workflow', payload([{ tasks: {} }])],
+    ['a workflow name that is not a string', payload([{ workflow: 42 }])],
+    ['a reference with a non-S3/HTTPS url', { url: 'ftp://host/payload.json', process: [{ workflow: 'cog' }] }],
+    ['a bare reference without its process block', { url: 's3://swoop-payloads/big/0001.json' }],
+    ['a JSON body that is not an object', 'hello'],
+  ];
+  for (const [what, body] of invalid) {
+    it(`records ${what} as INVALID with the state service, starting nothing`, () => {
+      const sim = new Simulator(docs);
+      const { firings } = sim.deliver(webhook(body));
+      expect(created(firings)).toEqual([]);
+      const [record] = invalidRecords(firings);
+      expect(record).toMatchObject({ type: 'invalid', source: 'swoop-ingress' });
+      const http = firings[0].action as { secureHeaders: Record<string, string>; url: string };
+      expect(http.url).toBe('http://swoop-state.swoop.svc.cluster.local:8080/events');
+      expect(http.secureHeaders).toEqual({ Authorization: 'secret swoop-state-tokens/writer-authorization' });
+    });
+  }
+
+  it('records an SNS message that is not JSON as INVALID', () => {
+    const sim = new Simulator(docs);
+    const { firings } = sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', snsEnvelope('not json {', 'sns-9'), 'sqs-9'));
+    expect(created(firings)).toEqual([]);
+    expect(invalidRecords(firings)[0]).toMatchObject({ type: 'invalid', source: 'swoop-ingress-sqs', input: 'not json {' });
+  });
+});
+
+describe('duplicate deliveries start nothing new', () => {
+  const { docs } = eventsFixture();
+
+  it('the same webhook payload twice: one run, the second create is AlreadyExists and goes to the dead-letter log after retries', () => {
+    const sim = new Simulator(docs);
+    const first = sim.deliver(webhook(payload(ingestProcess))).firings;
+    const second = sim.deliver(webhook(payload(ingestProcess))).firings;
+    expect(created(second)[0].name).toBe(created(first)[0].name);
+    expect(created(second)[0].outcome).toBe('already-exists');
+    expect(second[0].deadLetterTrigger).toBe('start-ingest-from-webhook-dead-letter');
+    expect(sim.createdObjects).toHaveLength(1);
+  });
+
+  it('SQS: a redelivered message (same id) is a duplicate; so is one SNS notification delivered as two SQS messages', () => {
+    const sim = new Simulator(docs);
+    const body = payload(ingestProcess);
+    const a = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', body, 'm-1')).firings)[0];
+    const b = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', body, 'm-1')).firings)[0];
+    expect([a.outcome, b.outcome]).toEqual(['created', 'already-exists']);
+    const c = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', snsEnvelope(body, 'sns-7'), 'm-2')).firings)[0];
+    const d = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', snsEnvelope(body, 'sns-7'), 'm-3')).firings)[0];
+    expect(d.name).toBe(c.name);
+    expect(d.outcome).toBe('already-exists');
+  });
+
+  it('a new message with the same payload is a new delivery: its run claims the payload and the claim applies cirrus rules', () => {
+    const sim = new Simulator(docs);
+    const body = payload(ingestProcess);
+    const a = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', body, 'm-1')).firings)[0];
+    const b = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', body, 'm-2')).firings)[0];
+    expect(b.name).not.toBe(a.name);
+    expect(b.outcome).toBe('created');
+  });
+});
+
+describe('chains', () => {
+  const { docs } = eventsFixture();
+
+  it('a three-link static chain ingest -> cog -> publish, with the parallel branch ingest -> thumbs and the item filter', () => {
+    const sim = new Simulator(docs);
+    const ingestRun = created(sim.deliver(webhook(payload(ingestProcess))).firings)[0];
+    // The state service sends `next` = the rest of the payload's process array, so its own link (publish) starts too.
+    const afterIngest = created(sim.deliver(finished('ingest', 'SUCCESSFUL', ingestRun.name, 'uid-ingest', { next: ingestProcess.slice(1) })).firings);
+    expect(afterIngest.map((r) => r.template).sort()).toEqual(['cog', 'publish', 'thumbs']);
+    const cog = afterIngest.find((r) => r.template === 'cog')!;
+    expect(cog.params).toEqual({ input: `s3://payloads/${ingestRun.name}/output.json`, 'parent-run': ingestRun.name });
+    const afterCog = created(sim.deliver(finished('cog', 'SUCCESSFUL', cog.name, 'uid-cog', { next: [] })).firings);
+    expect(afterCog.map((r) => r.template)).toEqual(['publish']);
+    expect(JSON.parse(afterCog[0].params.input)).toEqual({ url: `s3://payloads/${cog.name}/output.json`, chain_filter: '@.properties.eo:cloud_cover < 50' });
+    expect(afterCog[0].params['parent-run']).toBe(cog.name);
+    expect(created(sim.deliver(finished('publish', 'SUCCESSFUL', afterCog[0].name, 'uid-publish')).firings)).toEqual([]);
+  });
+
+  it('starts nothing when the upstream run did not succeed', () => {
+    const sim = new Simulator(docs);
+    for (const state of ['FAILED', 'CANCELED', 'TIMED_OUT']) {
+      expect(created(sim.deliver(finished('ingest', state, 'ingest-x', `uid-${state}`, { next: [{ workflow: 'publish' }] })).firings)).toEqual([]);
+    }
+  });
+
+  it('a payload-driven chain publish -> notify -> thumbs follows `next`, passing the rest of the process array', () => {
+    const sim = new Simulator(docs);
+    const process = [{ workflow: 'publish' }, { workflow: 'notify', tasks: { n: { a: 1 } } }, { workflow: 'thumbs' }];
+    const first = created(sim.deliver(webhook(payload(process))).firings);
+    expect(first.map((r) => r.template)).toEqual(['publish']);
+    const second = created(sim.deliver(finished('publish', 'SUCCESSFUL', first[0].name, 'uid-1', { next: process.slice(1) })).firings);
+    expect(second.map((r) => r.template)).toEqual(['notify']);
+    expect(JSON.parse(second[0].params.input)).toEqual({ url: `s3://payloads/${first[0].name}/output.json`, process: process.slice(1) });
+    const third = created(sim.deliver(finished('notify', 'SUCCESSFUL', second[0].name, 'uid-2', { next: process.slice(2) })).firings);
+    expect(third.map((r) => r.template)).toEqual(['thumbs']);
+    expect(created(sim.deliver(finished('thumbs', 'SUCCESSFUL', third[0].name, 'uid-3', { next: [] })).firings)).toEqual([]);
+  });
+
+  it('a nested array in `next` runs its links in parallel', () => {
+    const sim = new Simulator(docs);
+    const next = [[{ workflow: 'notify' }, { workflow: 'thumbs' }], { workflow: 'publish' }];
+    const runs = created(sim.deliver(finished('publish', 'SUCCESSFUL', 'publish-1', 'uid-p', { next })).firings);
+    expect(runs.map((r) => r.template).sort()).toEqual(['notify', 'thumbs']);
+    for (const r of runs) expect(JSON.parse(r.params.input).process).toEqual(next);
+  });
+
+  it('a finished event delivered twice starts each link once', () => {
+    const sim = new Simulator(docs);
+    const event = finished('ingest', 'SUCCESSFUL', 'ingest-1', 'uid-dup', { next: [{ workflow: 'publish' }] });
+    const first = created(sim.deliver(event).firings);
+    const again = created(sim.deliver({ ...event }).firings);
+    expect(again.map((r) => r.name)).toEqual(first.map((r) => r.name));
+    expect(again.every((r) => r.outcome === 'already-exists')).toBe(true);
+    expect(first.every((r) => r.outcome === 'created')).toBe(true);
+    // A different upstream run of the same workflow is a different link instance.
+    const other = created(sim.deliver(finished('ingest', 'SUCCESSFUL', 'ingest-2', 'uid-other')).firings);
+    expect(other.every((r) => r.outcome === 'created')).toBe(true);
+  });
+
+  it('records a `next` naming an unknown workflow as INVALID', () => {
+    const sim = new Simulator(docs);
+    const { firings } = sim.deliver(finished('publish', 'SUCCESSFUL', 'publish-1', 'uid-u', { next: [{ workflow: 'cog-archive' }] }));
+    expect(created(firings)).toEqual([]);
+    expect(invalidRecords(firings)[0]).toMatchObject({ type: 'invalid', source: 'swoop-lifecycle' });
+  });
+});
