@@ -1,0 +1,191 @@
+/**
+ * The state service on Kubernetes: a Deployment (2+ replicas, spread over nodes of the
+ * system pool, probes on /healthz and /readyz), its Service `swoop-state:8080`, a
+ * PodDisruptionBudget keeping one replica up through node drains, and the migration Job.
+ * Secrets are referenced, never created: infra owns `swoop-state-db`, `swoop-state-tokens`
+ * and `swoop-lifecycle-token` (contracts.md).
+ */
+import { createHash } from 'node:crypto';
+import { Chart, type ChartProps, Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { COMPUTE_CLASS_LABEL, COMPUTE_CLASSES } from './compute-classes';
+import { failAt, standardLabels } from './names';
+import { PLATFORM_CONFIGMAP, STATE_TOKENS_SECRET, STATE_WRITER_TOKEN_KEY, SWOOP_NAMESPACE } from './platform';
+import { loadMigrations } from '../state/migrate';
+
+/** A key of a Secret in the service's namespace. */
+export interface SecretKeyRef {
+  readonly name: string;
+  readonly key: string;
+}
+
+export interface StateServiceProps {
+  /** Image built from state/Dockerfile, e.g. `ghcr.io/acme/swoop-state:0.1.0` (pin a tag or digest). */
+  readonly image: string;
+  /** Namespace. Default: `swoop`. */
+  readonly namespace?: string;
+  /** Replicas; at least 2 so a node drain or a rollout never stops recording. Default: 2. */
+  readonly replicas?: number;
+  /** Secret key holding the database `postgres://` URL. Default: `swoop-state-db` / `url`. */
+  readonly databaseUrl?: SecretKeyRef;
+  /** Secret with the bearer tokens, keys `writer` and `reader`. Default: `swoop-state-tokens`. */
+  readonly tokensSecret?: string;
+  /** Secret key with the lifecycle webhook token. Default: `swoop-lifecycle-token` / `token`. */
+  readonly lifecycleToken?: SecretKeyRef;
+  /** ConfigMap whose `lifecycle-url` key says where run.finished goes. Default: `swoop-platform`. */
+  readonly platformConfigMap?: string;
+  /** CPU request per replica. Default: 100 millicores (no CPU limit: throttling adds latency). */
+  readonly cpu?: kplus.Cpu;
+  /** Memory request and limit per replica. Default: 256 MiB. */
+  readonly memory?: Size;
+  /** Database connections per replica. Default: 10. */
+  readonly maxConnections?: number;
+}
+
+export const STATE_SERVICE_NAME = 'swoop-state';
+export const STATE_SERVICE_PORT = 8080;
+const TOKENS_READER_KEY = 'reader';
+
+export class StateService extends Construct {
+  readonly deployment: kplus.Deployment;
+  readonly service: kplus.Service;
+  readonly migration: kplus.Job;
+  /** In-cluster base URL (the value of swoop-platform/state-url). */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: StateServiceProps) {
+    super(scope, id);
+    const namespace = props.namespace ?? SWOOP_NAMESPACE;
+    const replicas = props.replicas ?? 2;
+    if (!Number.isInteger(replicas) || replicas < 2) {
+      failAt(this.node.path, `replicas is ${replicas}; use an integer of at least 2 (one replica stops recording during every drain and rollout)`);
+    }
+    if (!props.image || /\s/.test(props.image)) {
+      failAt(this.node.path, `image "${props.image}" is not an image reference; give the image built from state/Dockerfile`);
+    }
+    const maxConnections = props.maxConnections ?? 10;
+    const memory = props.memory ?? Size.mebibytes(256);
+    const labels = standardLabels(STATE_SERVICE_NAME, 'state');
+    const secret = (id: string, name: string) => kplus.Secret.fromSecretName(this, id, name);
+    const db = props.databaseUrl ?? { name: 'swoop-state-db', key: 'url' };
+    const databaseUrl = kplus.EnvValue.fromSecretValue({ secret: secret('DatabaseSecret', db.name), key: db.key });
+    const tokens = secret('TokensSecret', props.tokensSecret ?? STATE_TOKENS_SECRET);
+    const lifecycle = props.lifecycleToken ?? { name: 'swoop-lifecycle-token', key: 'token' };
+    const platform = kplus.ConfigMap.fromConfigMapName(this, 'Platform', props.platformConfigMap ?? PLATFORM_CONFIGMAP);
+    const system = COMPUTE_CLASSES.system;
+
+    const securityContext: kplus.ContainerSecurityContextProps = {
+      ensureNonRoot: true,
+      user: 1000,
+      group: 1000,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+    };
+    const resources: kplus.ContainerResources = {
+      cpu: { request: props.cpu ?? kplus.Cpu.millis(100) },
+      memory: { request: memory, limit: memory },
+    };
+
+    this.deployment = new kplus.Deployment(this, 'Deployment', {
+      metadata: { name: STATE_SERVICE_NAME, namespace, labels },
+      replicas,
+      automountServiceAccountToken: false,
+      securityContext: { ensureNonRoot: true, user: 1000, group: 1000 },
+      strategy: kplus.DeploymentStrategy.rollingUpdate({
+        maxSurge: kplus.PercentOrAbsolute.absolute(1),
+        maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+      }),
+      podMetadata: { labels },
+      containers: [{
+        name: 'state',
+        image: props.image,
+        ports: [{ name: 'http', number: STATE_SERVICE_PORT }],
+        envVariables: {
+          DATABASE_URL: databaseUrl,
+          PORT: kplus.EnvValue.fromValue(String(STATE_SERVICE_PORT)),
+          HOST: kplus.EnvValue.fromValue('0.0.0.0'),
+          DATABASE_MAX_CONNECTIONS: kplus.EnvValue.fromValue(String(maxConnections)),
+          STATE_WRITE_TOKEN: kplus.EnvValue.fromSecretValue({ secret: tokens, key: STATE_WRITER_TOKEN_KEY }),
+          STATE_READ_TOKEN: kplus.EnvValue.fromSecretValue({ secret: tokens, key: TOKENS_READER_KEY }),
+          LIFECYCLE_URL: kplus.EnvValue.fromConfigMap(platform, 'lifecycle-url'),
+          LIFECYCLE_TOKEN: kplus.EnvValue.fromSecretValue({ secret: secret('LifecycleSecret', lifecycle.name), key: lifecycle.key }),
+          NODE_OPTIONS: kplus.EnvValue.fromValue(`--max-old-space-size=${Math.floor(memory.toMebibytes() * 0.75)}`),
+        },
+        // liveness only asks "is the process serving"; a database outage shows in
+        // readiness (503) and must not restart every replica at once
+        liveness: kplus.Probe.fromHttpGet('/healthz', {
+          port: STATE_SERVICE_PORT, periodSeconds: Duration.seconds(10), failureThreshold: 3, timeoutSeconds: Duration.seconds(2),
+        }),
+        readiness: kplus.Probe.fromHttpGet('/readyz', {
+          port: STATE_SERVICE_PORT, periodSeconds: Duration.seconds(5), failureThreshold: 2, timeoutSeconds: Duration.seconds(3),
+        }),
+        startup: kplus.Probe.fromHttpGet('/healthz', {
+          port: STATE_SERVICE_PORT, periodSeconds: Duration.seconds(2), failureThreshold: 30,
+        }),
+        securityContext,
+        resources,
+      }],
+    });
+    const onSystemPool = (pod: kplus.Deployment | kplus.Job) => {
+      pod.scheduling.attract(kplus.Node.labeled(kplus.NodeLabelQuery.is(COMPUTE_CLASS_LABEL, 'system')));
+      for (const taint of system.taints) {
+        pod.scheduling.tolerate(kplus.Node.tainted(kplus.NodeTaintQuery.is(taint.key, taint.value ?? '', { effect: kplus.TaintEffect.NO_SCHEDULE })));
+      }
+    };
+    onSystemPool(this.deployment);
+    this.deployment.scheduling.spread({ topology: kplus.Topology.HOSTNAME, weight: 100 });
+
+    this.service = new kplus.Service(this, 'Service', {
+      metadata: { name: STATE_SERVICE_NAME, namespace, labels },
+      selector: this.deployment,
+      ports: [{ name: 'http', port: STATE_SERVICE_PORT, targetPort: STATE_SERVICE_PORT }],
+    });
+
+    new kplus.k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
+      metadata: { name: STATE_SERVICE_NAME, namespace, labels },
+      spec: {
+        maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
+        selector: { matchLabels: this.deployment.matchLabels },
+      },
+    });
+
+    // A Job's pod template is immutable: the name carries the migration set's digest, so
+    // new migrations make a new Job and re-applying an unchanged one is a no-op.
+    const migrationLabels = standardLabels(STATE_SERVICE_NAME, 'state-migration');
+    const digest = createHash('sha256').update(loadMigrations().map((m) => m.checksum).join('\n')).digest('hex').slice(0, 10);
+    this.migration = new kplus.Job(this, 'Migrate', {
+      metadata: { name: `${STATE_SERVICE_NAME}-migrate-${digest}`, namespace, labels: migrationLabels },
+      podMetadata: { labels: migrationLabels },
+      backoffLimit: 6,
+      activeDeadline: Duration.minutes(30),
+      automountServiceAccountToken: false,
+      securityContext: { ensureNonRoot: true, user: 1000, group: 1000 },
+      restartPolicy: kplus.RestartPolicy.NEVER,
+      containers: [{
+        name: 'migrate',
+        image: props.image,
+        command: ['node', 'state/migrate-cli.js'],
+        envVariables: { DATABASE_URL: databaseUrl },
+        securityContext,
+        resources: { cpu: { request: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) } },
+      }],
+    });
+    onSystemPool(this.migration);
+
+    this.url = `http://${STATE_SERVICE_NAME}.${namespace}.svc.cluster.local:${STATE_SERVICE_PORT}`;
+  }
+}
+
+export interface StateServiceChartProps extends ChartProps, StateServiceProps {}
+
+/** A chart holding only the state service, for the synth app or a separate manifest. */
+export class StateServiceChart extends Chart {
+  readonly stateService: StateService;
+
+  constructor(scope: Construct, id: string, props: StateServiceChartProps) {
+    super(scope, id, { ...props, namespace: props.namespace ?? SWOOP_NAMESPACE });
+    this.stateService = new StateService(this, 'StateService', props);
+  }
+}
