@@ -1,0 +1,25 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+describe('docs/readme/constructs.md', () => {
+  it('its code blocks, run in order, build and synthesize an app', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'readme', 'constructs.md'), 'utf8');
+    const code = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n');
+    expect(code).toContain('synthesize(app)');
+    // Written beside the constructs so '../constructs' resolves as in workflows/.
+    const dir = mkdtempSync(join(ROOT, 'workflows', '.readme-'));
+    const file = join(dir, 'example.ts');
+    try {
+      writeFileSync(file, `${code.replace(/'\.\.\/constructs'/g, "'../../constructs'")}\nconsole.log(JSON.stringify([...files.keys()]));\n`);
+      const run = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), file], { encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      expect(JSON.parse(run.stdout)).toEqual(['cloud-masking.yaml', 'cog-conversion.yaml', 'copy-and-publish.yaml', 'task-library.yaml']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
