@@ -96,12 +96,13 @@ export class Platform extends pulumi.ComponentResource {
       },
     });
 
+    // Variable names are the state service's (state/config.ts).
     const env = [
       { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'swoop-state-db', key: 'url' } } },
-      { name: 'SWOOP_WRITER_TOKEN', valueFrom: { secretKeyRef: { name: 'swoop-state-tokens', key: 'writer' } } },
-      { name: 'SWOOP_READER_TOKEN', valueFrom: { secretKeyRef: { name: 'swoop-state-tokens', key: 'reader' } } },
-      { name: 'SWOOP_LIFECYCLE_URL', valueFrom: { configMapKeyRef: { name: 'swoop-platform', key: 'lifecycle-url' } } },
-      { name: 'SWOOP_LIFECYCLE_TOKEN', valueFrom: { secretKeyRef: { name: 'swoop-lifecycle-token', key: 'token' } } },
+      { name: 'STATE_WRITE_TOKEN', valueFrom: { secretKeyRef: { name: 'swoop-state-tokens', key: 'writer' } } },
+      { name: 'STATE_READ_TOKEN', valueFrom: { secretKeyRef: { name: 'swoop-state-tokens', key: 'reader' } } },
+      { name: 'LIFECYCLE_URL', valueFrom: { configMapKeyRef: { name: 'swoop-platform', key: 'lifecycle-url' } } },
+      { name: 'LIFECYCLE_TOKEN', valueFrom: { secretKeyRef: { name: 'swoop-lifecycle-token', key: 'token' } } },
       { name: 'PORT', value: String(STATE_PORT) },
       // npm writes its cache and logs under HOME; the root filesystem is read-only.
       { name: 'HOME', value: '/tmp' },

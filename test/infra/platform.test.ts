@@ -69,7 +69,10 @@ describe('Platform (manifests applied by Pulumi)', () => {
     const container = deployment.spec.template.spec.containers[0];
     expect(deployment.spec.replicas).toBe(2);
     expect(container.env).toContainEqual(dbEnv);
-    expect(container.env).toContainEqual({ name: 'SWOOP_WRITER_TOKEN', valueFrom: { secretKeyRef: { name: 'swoop-state-tokens', key: 'writer' } } });
+    // The names state/config.ts reads.
+    expect(container.env.map((e: any) => e.name)).toEqual(['DATABASE_URL', 'STATE_WRITE_TOKEN', 'STATE_READ_TOKEN', 'LIFECYCLE_URL', 'LIFECYCLE_TOKEN', 'PORT', 'HOME']);
+    expect(container.env).toContainEqual({ name: 'STATE_WRITE_TOKEN', valueFrom: { secretKeyRef: { name: 'swoop-state-tokens', key: 'writer' } } });
+    expect(container.readinessProbe.httpGet.path).toBe('/healthz');
     expect(container.ports).toEqual([{ name: 'http', containerPort: 8080 }]);
     expect(JSON.stringify(deployment)).not.toMatch(/postgres:\/\//);
     const service = rec.kube('Service', 'swoop-state')[0].inputs;
