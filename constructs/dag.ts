@@ -181,6 +181,11 @@ export abstract class DagNode extends Construct implements Producer {
           'pass that list as a parameter and give input a single payload',
       );
     }
+    for (const d of this.extraDependencies) {
+      if (d.workflowPath !== this.workflowPath) {
+        errors.push(`depends on step "${d.name}" of another workflow (${d.workflowPath}); a step can only wait for steps of its own workflow`);
+      }
+    }
     for (const ref of this.refs) {
       const producer = ref instanceof Ref ? ref.dependency ?? ref.producer : ref.producer;
       if (producer && producer.workflowPath !== this.workflowPath) {

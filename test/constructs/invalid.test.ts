@@ -351,6 +351,28 @@ const cases: { name: string; build: () => ReturnType<typeof fixture>['app']; pat
     message: 'reads an output of step "split" of another workflow (other); workflows exchange payloads through then() chains, not step outputs',
   },
   {
+    name: 'explicit dependency on a step of another workflow',
+    build: () => {
+      const f = fixture();
+      const other = new Workflow(f.app, 'other');
+      const first = other.addStep('first', f.tasks.small);
+      new Workflow(f.app, 'wf').addStep('second', f.tasks.small, { dependsOn: [first] });
+      return f.app;
+    },
+    path: 'wf/second',
+    message: 'depends on step "first" of another workflow (other); a step can only wait for steps of its own workflow',
+  },
+  {
+    name: 'service task in a container group',
+    build: () => {
+      const f = fixture();
+      new Workflow(f.app, 'wf').addGroup('g').addStep('publish', f.tasks.publish as never);
+      return f.app;
+    },
+    path: 'wf/g/publish',
+    message: 'task "publish" is a ServiceTask (an HTTP call), but a container group runs containers only; add it with wf.addStep()',
+  },
+  {
     name: 'service task path without a leading slash',
     build: () => {
       const f = fixture();
