@@ -34,7 +34,7 @@ export function eventsFixture(options: { props?: Partial<PlatformEventsProps>; c
   options.callbacks?.(events, workflows);
   const files = synthesize(app);
   const docs: Doc[] = [...files.values()].flatMap((text) => text.split(/^---$/m).map((d) => parse(d) as Doc).filter(Boolean));
-  return { app, events, workflows, files, docs, eventsDocs: parse(`[]`) as Doc[] };
+  return { app, events, workflows, files, docs };
 }
 
 export function findDoc(docs: Doc[], kind: string, name: string): Doc {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { CallbackParameter, CallbackTarget } from '../../constructs/events';
 import { Simulator, snsEnvelope, sqsEvent, webhookEvent, type Firing } from '../../tools/simulator';
 import { eventsFixture, type Doc } from './fixture';
 
