@@ -2,9 +2,9 @@ import { Duration } from 'cdk8s';
 
 /** How a trigger's action is retried before its dead-letter trigger records the failure. */
 export interface DeliveryPolicy {
-  /** Attempts in all, the first included. @default 5 */
+  /** Attempts in all, the first included. @default 5 for HTTP and log triggers, 3 for Workflow submissions */
   readonly attempts?: number;
-  /** Wait before the second attempt. @default 2 seconds */
+  /** Wait before the second attempt. @default 2 seconds for HTTP and log triggers, 1 second for Workflow submissions */
   readonly backoff?: Duration;
   /** Each wait is the previous one times this. @default 2 */
   readonly factor?: number;
@@ -18,10 +18,13 @@ export interface DeliveryPolicy {
  * writes the events it could not deliver to the sensor log, so a failure is never silent.
  * (v1.9 reads `atLeastOnce`, `retryStrategy` and `dlqTrigger` on the trigger, not its template.)
  */
-export function deliveryFields(triggerName: string, policy: DeliveryPolicy = {}): Record<string, unknown> {
-  const attempts = policy.attempts ?? 5;
+export function deliveryFields(triggerName: string, policy: DeliveryPolicy = {}, submitsWorkflow = false): Record<string, unknown> {
+  // A duplicate delivery's create fails with AlreadyExists on every attempt, and an
+  // at-least-once trigger waits for its retries before taking the next event, so
+  // submissions retry briefly; an API server outage longer than that is dead-lettered.
+  const attempts = policy.attempts ?? (submitsWorkflow ? 3 : 5);
   if (!Number.isInteger(attempts) || attempts < 1) throw new Error(`delivery attempts must be a whole number >= 1, got ${attempts}`);
-  const backoff = policy.backoff ?? Duration.seconds(2);
+  const backoff = policy.backoff ?? Duration.seconds(submitsWorkflow ? 1 : 2);
   return {
     atLeastOnce: true,
     retryStrategy: {

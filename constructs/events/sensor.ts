@@ -88,7 +88,7 @@ export class EventsSensor extends Construct {
     if (this.triggers.some((t) => (t.template as { name: string }).name === props.name)) failAt(by, `sensor ${this.name} already has a trigger named "${props.name}"`);
     this.triggers.push({
       template: { name: props.name, conditions: props.dependency, ...props.action },
-      ...deliveryFields(props.name, props.delivery),
+      ...deliveryFields(props.name, props.delivery, props.action.k8s !== undefined),
       ...props.extra,
     });
   }

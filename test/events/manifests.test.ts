@@ -57,7 +57,8 @@ describe('events manifests', () => {
     expect(triggers.length).toBeGreaterThan(10);
     for (const t of triggers) {
       expect(t.atLeastOnce, t.template.name).toBe(true);
-      expect(t.retryStrategy).toEqual({ steps: 5, duration: '2s', factor: 2, jitter: 0.2 });
+      const submits = t.template.k8s !== undefined;
+      expect(t.retryStrategy).toEqual({ steps: submits ? 3 : 5, duration: submits ? '1s' : '2s', factor: 2, jitter: 0.2 });
       expect(t.dlqTrigger.template).toEqual({ name: `${t.template.name}-dead-letter`, log: {} });
       expect(t.template.atLeastOnce).toBeUndefined();
     }
