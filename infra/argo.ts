@@ -34,8 +34,12 @@ export interface ArgoArgs {
   /** Argo server auth modes; `server` (no auth) is refused. Default `['client']`. */
   readonly serverAuthModes?: ArgoServerAuthMode[];
   readonly sso?: ArgoSsoArgs;
-  /** JetStream event bus replicas (odd, at least 3 for quorum). Default 3. */
-  readonly eventBusReplicas?: number;
+  /**
+   * The JetStream EventBus `default` in the workflow namespace, with its replicas (odd, at
+   * least 3 for quorum). `false` when the synthesized manifests bring their own (the events
+   * layer's PlatformEvents does). Default `{ replicas: 3 }`.
+   */
+  readonly eventBus?: { readonly replicas?: number } | false;
   /** Image used once to create the archive database. Default `postgres:17-alpine`. */
   readonly psqlImage?: string;
 }
@@ -78,7 +82,8 @@ export class Argo extends pulumi.ComponentResource {
   public readonly serverUrl: pulumi.Output<string>;
   public readonly workflowsRelease: k8s.helm.v3.Release;
   public readonly eventsRelease: k8s.helm.v3.Release;
-  public readonly eventBus: k8s.apiextensions.CustomResource;
+  /** Undefined when `eventBus: false` (the manifests bring it). */
+  public readonly eventBus?: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: ArgoArgs, opts?: pulumi.ComponentResourceOptions) {
     super('swoop:infra:Argo', name, {}, opts);
@@ -92,9 +97,9 @@ export class Argo extends pulumi.ComponentResource {
     if (authModes.includes('sso') !== Boolean(args.sso)) {
       throw new Error('Argo: the "sso" auth mode and the sso settings (issuer, clientId, clientSecret, redirectUrl) go together');
     }
-    const replicas = args.eventBusReplicas ?? 3;
+    const replicas = args.eventBus === false ? 3 : args.eventBus?.replicas ?? 3;
     if (!Number.isInteger(replicas) || replicas < 3 || replicas % 2 === 0) {
-      throw new Error(`Argo eventBusReplicas must be an odd number >= 3 for a JetStream quorum (got ${replicas})`);
+      throw new Error(`Argo eventBus.replicas must be an odd number >= 3 for a JetStream quorum (got ${replicas})`);
     }
     const k8sOpts = { parent: this, provider: args.cluster.provider };
     const wfNs = args.workflowNamespace ?? 'swoop';
@@ -223,7 +228,7 @@ export class Argo extends pulumi.ComponentResource {
       },
     }, { ...k8sOpts, dependsOn: namespaces });
 
-    this.eventBus = new k8s.apiextensions.CustomResource(`${name}-eventbus`, {
+    this.eventBus = args.eventBus === false ? undefined : new k8s.apiextensions.CustomResource(`${name}-eventbus`, {
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'EventBus',
       metadata: { name: 'default', namespace: this.workflowNamespace },

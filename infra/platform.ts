@@ -48,8 +48,9 @@ const SYSTEM_POOL = {
 };
 
 /**
- * What the workflows expect to find in their namespace (docs/contracts.md): the
- * `swoop-platform` ConfigMap, the token Secrets, the `swoop-state-db` Secret rendered from the
+ * What the workflows and the events layer expect to find in their namespace
+ * (docs/contracts.md, constructs/events/names.ts): the `swoop-platform` ConfigMap, the token
+ * Secrets (state writer/reader, lifecycle and ingress webhooks), the `swoop-state-db` Secret rendered from the
  * RDS master secret, the state service (migration Job first, then the Deployment and its
  * Service), and the synthesized manifests, applied here or synced by Argo CD.
  */
@@ -77,13 +78,23 @@ export class Platform extends pulumi.ComponentResource {
     }, k8sOpts);
 
     const token = (id: string) => new random.RandomPassword(`${name}-${id}`, { length: 48, special: false }, { parent: this }).result;
+    const writer = token('writer-token');
     const tokens = new k8s.core.v1.Secret(`${name}-state-tokens`, {
       metadata: { name: 'swoop-state-tokens', namespace: ns },
-      stringData: { writer: token('writer-token'), reader: token('reader-token') },
+      stringData: {
+        writer,
+        reader: token('reader-token'),
+        // Argo Events copies header values verbatim, so sensors need the whole header value.
+        'writer-authorization': pulumi.interpolate`Bearer ${writer}`,
+      },
     }, k8sOpts);
     const lifecycleToken = new k8s.core.v1.Secret(`${name}-lifecycle-token`, {
       metadata: { name: 'swoop-lifecycle-token', namespace: ns },
       stringData: { token: token('lifecycle-token') },
+    }, k8sOpts);
+    const ingressToken = new k8s.core.v1.Secret(`${name}-ingress-token`, {
+      metadata: { name: 'swoop-ingress-token', namespace: ns },
+      stringData: { token: token('ingress-token') },
     }, k8sOpts);
 
     const db = args.database;
@@ -176,7 +187,7 @@ export class Platform extends pulumi.ComponentResource {
       spec: { selector: labels, ports: [{ name: 'http', port: STATE_PORT, targetPort: 'http' }] },
     }, k8sOpts);
 
-    const manifestDeps = [config, tokens, lifecycleToken, ...(args.dependsOn ?? [])];
+    const manifestDeps = [config, tokens, lifecycleToken, ingressToken, ...(args.dependsOn ?? [])];
     if (args.delivery.mode === 'pulumi') {
       new k8s.yaml.ConfigGroup(`${name}-manifests`, { files: [join(args.delivery.manifestsDir, '**', '*.yaml')] }, { ...k8sOpts, dependsOn: manifestDeps });
     } else {

@@ -28,6 +28,7 @@ export interface StackConfig {
   readonly stateImage: string;
   readonly manifestDelivery: 'pulumi' | 'gitops';
   readonly gitops?: { readonly repoUrl: string; readonly revision: string; readonly path: string };
+  readonly eventBus: 'manifests' | 'infra';
 }
 
 /** Config keys of this project, with what each accepts (shown in errors). */
@@ -48,6 +49,7 @@ export const CONFIG_KEYS = {
   stateImage: 'a pinned image "repo:tag" or "repo@sha256:..." (not :latest)',
   manifestDelivery: '"pulumi" or "gitops"',
   gitops: 'an object {repoUrl, revision, path} (required with manifestDelivery gitops)',
+  eventBus: '"manifests" (dist/ brings the EventBus, the default) or "infra" (the Argo component creates it)',
 } as const;
 
 type Key = keyof typeof CONFIG_KEYS;
@@ -203,6 +205,7 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     stateImage,
     manifestDelivery,
     gitops,
+    eventBus: oneOf('eventBus', ['manifests', 'infra'] as const, 'manifests'),
   };
   if (errors.length > 0) {
     throw new Error(`invalid configuration for stack "${stack}":\n  - ${errors.join('\n  - ')}`);

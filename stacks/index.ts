@@ -66,6 +66,7 @@ const argo = new Argo('argo', {
   secrets,
   serverAuthModes: cfg.argoServerAuthModes,
   sso: cfg.argoSso && { ...cfg.argoSso, clientSecret: pulumi.secret(cfg.argoSso.clientSecret) },
+  eventBus: cfg.eventBus === 'infra' && {},
 }, { dependsOn: [nodes] });
 
 new Platform('platform', {
@@ -78,7 +79,7 @@ new Platform('platform', {
   delivery: cfg.manifestDelivery === 'gitops' && cfg.gitops
     ? { mode: 'gitops', ...cfg.gitops }
     : { mode: 'pulumi', manifestsDir: resolve(__dirname, '..', 'dist') },
-  dependsOn: [argo.workflowsRelease, argo.eventsRelease, argo.eventBus],
+  dependsOn: [argo.workflowsRelease, argo.eventsRelease],
 }, { dependsOn: [argo] });
 
 export const clusterName = cluster.name;

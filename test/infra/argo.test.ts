@@ -112,8 +112,21 @@ describe('Argo', () => {
     await expect(makeArgo('a1', { serverAuthModes: ['server'] })).rejects.toThrow(/"server" is not allowed; use "client" and\/or "sso"/);
     await expect(makeArgo('a2', { serverAuthModes: [] })).rejects.toThrow(/at least one of "client", "sso"/);
     await expect(makeArgo('a3', { serverAuthModes: ['sso'] })).rejects.toThrow(/"sso" auth mode and the sso settings/);
-    await expect(makeArgo('a4', { eventBusReplicas: 2 })).rejects.toThrow(/eventBusReplicas must be an odd number >= 3 for a JetStream quorum \(got 2\)/);
+    await expect(makeArgo('a4', { eventBus: { replicas: 2 } })).rejects.toThrow(/eventBus\.replicas must be an odd number >= 3 for a JetStream quorum \(got 2\)/);
     await rec.settle();
+  });
+});
+
+describe('Argo without its own EventBus', () => {
+  it('leaves the EventBus to the manifests when eventBus is false', async () => {
+    const r = new ResourceRecorder();
+    await r.install('unit-nobus');
+    const argo = await makeArgo('nobus', { eventBus: false });
+    await valueOf(argo.serverUrl);
+    await r.settle();
+    expect(argo.eventBus).toBeUndefined();
+    expect(r.kube('EventBus')).toHaveLength(0);
+    expect(r.ofType('kubernetes:helm.sh/v3:Release').map((x) => x.inputs.chart).sort()).toEqual(['argo-events', 'argo-workflows', 'external-secrets']);
   });
 });
 

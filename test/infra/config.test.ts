@@ -56,6 +56,7 @@ describe('stack config', () => {
     [{ [`${P}:stateImage`]: 'ghcr.io/x/state:latest' }, `${P}:stateImage must be a pinned image "repo:tag" or "repo@sha256:..." (not :latest) (got "ghcr.io/x/state:latest")`],
     [{ [`${P}:manifestDelivery`]: 'flux' }, `${P}:manifestDelivery must be "pulumi" or "gitops" (got "flux")`],
     [{ [`${P}:manifestDelivery`]: 'gitops' }, `${P}:gitops.repoUrl must be the Git URL of this repository (https://, ssh:// or git@) (got null)`],
+    [{ [`${P}:eventBus`]: 'both' }, `${P}:eventBus must be "manifests" (dist/ brings the EventBus, the default) or "infra"`],
     [{ [`${P}:clusterNmae`]: 'x' }, `${P}:clusterNmae is not a known key; known keys: environment, clusterName,`],
   ])('refuses %j naming the key and what it accepts', (extra, message) => {
     expect(errorOf(extra)).toContain(message);

@@ -33,12 +33,17 @@ describe('Platform (manifests applied by Pulumi)', () => {
     });
   });
 
-  it('creates the token Secrets with generated values (writer, reader, lifecycle token)', () => {
+  it('creates the token Secrets the state service and the events layer read, with generated values', () => {
     const tokens = rec.kube('Secret', 'swoop-state-tokens')[0].inputs;
-    expect(tokens.stringData).toEqual({ writer: 'generated-platform-writer-token', reader: 'generated-platform-reader-token' });
+    expect(tokens.stringData).toEqual({
+      writer: 'generated-platform-writer-token',
+      reader: 'generated-platform-reader-token',
+      'writer-authorization': 'Bearer generated-platform-writer-token',
+    });
     expect(rec.kube('Secret', 'swoop-lifecycle-token')[0].inputs.stringData).toEqual({ token: 'generated-platform-lifecycle-token' });
+    expect(rec.kube('Secret', 'swoop-ingress-token')[0].inputs.stringData).toEqual({ token: 'generated-platform-ingress-token' });
     const passwords = rec.ofType('random:index/randomPassword:RandomPassword');
-    expect(passwords).toHaveLength(3);
+    expect(passwords).toHaveLength(4);
     for (const p of passwords) expect(p.inputs).toMatchObject({ length: 48, special: false });
   });
 

@@ -98,6 +98,27 @@ describe('stacks (whole program under mocks)', () => {
     expect(sso.inputs.metadata.namespace).toBe('argo');
   });
 
+  it('declares every Kubernetes object once, counting the applied dist/ manifests', () => {
+    for (const run of [dev, prod]) {
+      const keys = run.resources
+        .filter((r) => r.type.startsWith('kubernetes:') && r.custom && r.inputs.metadata?.name && r.type !== 'kubernetes:helm.sh/v3:Release')
+        .map((r) => `${r.type} ${r.inputs.metadata.namespace ?? ''}/${r.inputs.metadata.name}`);
+      expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
+    }
+  });
+
+  it('leaves the EventBus to the synthesized manifests by default', () => {
+    for (const run of [dev, prod]) {
+      expect(run.resources.filter((r) => r.name === 'argo-eventbus')).toEqual([]);
+    }
+  });
+
+  it('creates the EventBus itself when the stack says eventBus: infra', async () => {
+    const run = await runStack('dev', { 'swoop-platform:eventBus': 'infra' });
+    const bus = run.resources.filter((r) => r.name === 'argo-eventbus');
+    expect(bus.map((b) => b.inputs.spec.jetstream.replicas)).toEqual([3]);
+  });
+
   it('stops before declaring any resource when the config is invalid', async () => {
     const recorder = new ResourceRecorder();
     await expect(runStack('dev', { 'swoop-platform:natGateways': 'none' }, recorder)).rejects.toThrow(
