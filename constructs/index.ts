@@ -9,9 +9,10 @@ export { EnvSource, type EnvEntry, type TaskIO, type ContainerSettings } from '.
 export * from './container-task';
 export * from './service-task';
 export {
-  DagNode, Step, ContainerGroup, GroupMember, outputUrl,
-  type StepOptions, type StepProps, type StepArgs, type StepOutputs, type ParameterArgs, type ArtifactArgs, type ContainerGroupOptions,
-} from './dag';
+  DagNode, Step, outputUrl,
+  type StepOptions, type StepProps, type StepArgs, type StepOutputs, type ParameterArgs, type ArtifactArgs,
+} from './step';
+export { ContainerGroup, GroupMember, type ContainerGroupOptions } from './container-group';
 export * from './workflow';
 export * from './pods';
 export * from './synth';

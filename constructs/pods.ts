@@ -1,4 +1,5 @@
-import { ContainerGroup, Step, type DagNode } from './dag';
+import { ContainerGroup } from './container-group';
+import { Step, type DagNode } from './step';
 import type { Workflow, WorkflowParameters } from './workflow';
 
 /** Pods one run of a workflow starts, against a naive rendering with one pod per step. */

@@ -1,8 +1,7 @@
 import { ApiObject, Chart, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import {
-  CLAIM_TASK, ContainerGroup, DagNode, Step, type ContainerGroupOptions, type StepArgs, type StepProps,
-} from './dag';
+import { ContainerGroup, type ContainerGroupOptions } from './container-group';
+import { CLAIM_TASK, DagNode, Step, type StepArgs, type StepProps, type WorkflowContext } from './step';
 import {
   CLAIM_GATE, CLAIM_TEMPLATE, COMPLETED_TASK, COMPLETED_TEMPLATE, EXIT_TEMPLATE, RUNNING_HOOK, claimTemplate, completedTemplate, runningTemplate,
 } from './lifecycle';
@@ -109,6 +108,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
   private finalStep?: DagNode;
   private readonly exitScope: Construct;
   private readonly specOverrides: [string[], unknown][] = [];
+  private readonly context: WorkflowContext;
 
   constructor(scope: Construct, id: string, props: WorkflowProps<P> = {}) {
     const namespace = props.namespace ?? SWOOP_NAMESPACE;
@@ -127,6 +127,22 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     this.input = refs.input;
     this.item = new ItemRef();
     this.status = new Ref('{{workflow.status}}', 'workflow.status', 'workflow-variable');
+    this.context = {
+      node: this.node,
+      namespace,
+      declaredParameterNames: this.parameterNames,
+      claimStepName: (name, scope) => {
+        const existing = this.stepNames.get(name);
+        if (existing !== undefined) {
+          failAt(`${scope.node.path}/${name}`, `duplicate step name "${name}" (already used by ${existing}); every step of a workflow needs its own name`);
+        }
+        this.stepNames.set(name, `${scope.node.path}/${name}`);
+      },
+      register: (node) => {
+        this.nodesByName.set(node.name, node);
+      },
+      lookup: (name) => this.nodesByName.get(name),
+    };
     this.exitScope = new Construct(this, 'on-exit');
     this.workflowTemplate = new ApiObject(this, 'WorkflowTemplate', {
       apiVersion: 'argoproj.io/v1alpha1',
@@ -228,29 +244,6 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     const upstream = new Set(nodes.flatMap((n) => n.dependencies));
     const sinks = nodes.filter((n) => !upstream.has(n));
     return sinks.length === 1 && !sinks[0].fanOut ? sinks[0] : undefined;
-  }
-
-  private get context() {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const self = this;
-    return {
-      node: this.node,
-      namespace: this.namespace,
-      get declaredParameterNames() {
-        return self.parameterNames;
-      },
-      claimStepName: (name: string, scope: Construct) => {
-        const existing = this.stepNames.get(name);
-        if (existing !== undefined) {
-          failAt(`${scope.node.path}/${name}`, `duplicate step name "${name}" (already used by ${existing}); every step of a workflow needs its own name`);
-        }
-        this.stepNames.set(name, `${scope.node.path}/${name}`);
-      },
-      register: (node: DagNode) => {
-        this.nodesByName.set(node.name, node);
-      },
-      lookup: (name: string) => this.nodesByName.get(name),
-    };
   }
 
   private renderSpec(): Record<string, unknown> {

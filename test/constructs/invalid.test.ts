@@ -366,7 +366,7 @@ const cases: { name: string; build: () => ReturnType<typeof fixture>['app']; pat
     name: 'service task in a container group',
     build: () => {
       const f = fixture();
-      new Workflow(f.app, 'wf').addGroup('g').addStep('publish', f.tasks.publish as never);
+      new Workflow(f.app, 'wf').addGroup('g').addStep('publish', f.tasks.publish as never, {} as never);
       return f.app;
     },
     path: 'wf/g/publish',
