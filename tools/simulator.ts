@@ -381,7 +381,9 @@ export type TriggerAction =
       readonly secureHeaders: Record<string, string>;
       readonly body: unknown;
     }
-  | { readonly type: 'log' };
+  | { readonly type: 'log' }
+  /** The action could not be built (a parameter did not resolve): Argo retries, then dead-letters it. */
+  | { readonly type: 'failed'; readonly error: string };
 
 export interface Firing {
   readonly sensor: string;
@@ -471,10 +473,26 @@ export class Simulator {
         const satisfied = Object.fromEntries(names.map((n) => [n, n in pending]));
         if (evaluateExpression(expression, satisfied, { hyphenatedNames: true }) !== true) continue;
         this.pending.set(key, {});
-        firings.push(this.fire(sensorName, namespace, trigger, pending));
+        firings.push(this.fireOrFail(sensorName, namespace, trigger, pending));
       }
     }
     return { event, dependencies, firings };
+  }
+
+  private fireOrFail(sensor: string, namespace: string, trigger: Json, events: Record<string, SimulatedEvent>): Firing {
+    try {
+      return this.fire(sensor, namespace, trigger, events);
+    } catch (e) {
+      const dlq = trigger.dlqTrigger as Json | undefined;
+      return {
+        sensor,
+        trigger: String((trigger.template as Json).name),
+        events,
+        atLeastOnce: trigger.atLeastOnce === true,
+        action: { type: 'failed', error: (e as Error).message },
+        ...(dlq ? { deadLetterTrigger: String((dlq.template as Json).name) } : {}),
+      };
+    }
   }
 
   private fire(sensor: string, namespace: string, trigger: Json, events: Record<string, SimulatedEvent>): Firing {
@@ -525,7 +543,7 @@ export class Simulator {
           type: 'http',
           method: String(http.method ?? 'POST'),
           url: String(http.url),
-          headers: (http.headers as Record<string, string> | undefined) ?? {},
+          headers: { ...(http.headers as Record<string, string> | undefined), ...(constructPayload(http.dynamicHeaders as Json[] | undefined, events) as Record<string, string> | undefined) },
           secureHeaders,
           body: constructPayload(http.payload as Json[] | undefined, events),
         },
@@ -575,6 +593,9 @@ export function describeDelivery(delivery: Delivery): string[] {
       const secure = Object.entries(a.secureHeaders).map(([k, v]) => `${k} from ${v}`);
       lines.push(`${head}${a.method} ${a.url}${secure.length ? ` (${secure.join(', ')})` : ''}`);
       lines.push(`    body ${truncate(JSON.stringify(a.body))}`);
+    } else if (a.type === 'failed') {
+      lines.push(`${head}FAILS: ${a.error}`);
+      if (f.deadLetterTrigger) lines.push(`    after retries the dead-letter trigger ${f.deadLetterTrigger} records it`);
     } else {
       lines.push(`${head}log the event`);
     }

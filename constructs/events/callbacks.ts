@@ -5,7 +5,7 @@ import { Workflow, type WorkflowParameters } from '../workflow';
 import type { DeliveryPolicy } from './delivery';
 import type { SecretKey } from './event-sources';
 import { LIFECYCLE_EVENT, LIFECYCLE_SOURCE } from './names';
-import { exactly, goString, oneOf, runNameTemplate } from './routing';
+import { exactly, goString, oneOf, runNameFromUpstream } from './routing';
 import { EventsSensor, parameters, type TriggerParameter } from './sensor';
 import { HTTP_SUCCESS_POLICY } from './state-service';
 import { submitAction } from './submit';
@@ -133,7 +133,7 @@ class WorkflowTarget extends CallbackTarget {
     if (!args.input) failAt(ctx.path, `workflow target ${this.workflow.templateName} needs an "input" parameter; add e.g. input: CallbackParameter.output() or CallbackParameter.input()`);
     return {
       action: submitAction(this.workflow, ctx.dependency, {
-        nameTemplate: runNameTemplate(this.workflow.templateName, `print .Input.body.uid ${goString(`/${ctx.id}`)}`),
+        nameTemplate: runNameFromUpstream(this.workflow.templateName, ctx.id),
         arguments: args,
         labels: { 'swoop.dev/started-by': 'callback' },
       }, ctx.path),

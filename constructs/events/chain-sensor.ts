@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import type { Workflow, WorkflowParameters } from '../workflow';
 import type { DeliveryPolicy } from './delivery';
 import { LIFECYCLE_EVENT, LIFECYCLE_SOURCE } from './names';
-import { CHAIN_ROUTE_KEY, exactly, goString, namesWorkflow, runNameTemplate, validChainKey } from './routing';
+import { CHAIN_ROUTE_KEY, exactly, goString, namesWorkflow, runNameFromUpstream, validChainKey } from './routing';
 import { EventsSensor, type DataFilter } from './sensor';
 import { HTTP_SUCCESS_POLICY, recordInvalidAction, type StateServiceTarget } from './state-service';
 import { submitAction } from './submit';
@@ -25,10 +25,6 @@ export function succeeded(workflow?: string): DataFilter[] {
   ];
 }
 
-/** Run name of a chain link: one per upstream run (its uid) and link, so a twice-delivered event starts it once. */
-function linkRunName(to: string, link: string): string {
-  return runNameTemplate(to, `print .Input.body.uid ${goString(`/${link}`)}`);
-}
 
 /**
  * Chains runs on `run.finished` events of successful runs:
@@ -72,7 +68,7 @@ export class ChainSensor extends Construct {
           dependency: dep,
           delivery: props.delivery,
           action: submitAction(to, dep, {
-            nameTemplate: linkRunName(to.templateName, name),
+            nameTemplate: runNameFromUpstream(to.templateName, name),
             arguments: {
               input: link.filter === undefined
                 ? { dataKey: 'body.output' }
@@ -101,7 +97,7 @@ export class ChainSensor extends Construct {
         dependency: dep,
         delivery: props.delivery,
         action: submitAction(workflow, dep, {
-          nameTemplate: linkRunName(workflow.templateName, `next-${workflow.templateName}`),
+          nameTemplate: runNameFromUpstream(workflow.templateName, `next-${workflow.templateName}`),
           arguments: {
             input: { dataTemplate: '{{ dict "url" .Input.body.output "process" .Input.body.next | toJson }}' },
             'parent-run': { dataKey: 'body.run' },

@@ -31,7 +31,7 @@ export interface PlatformEventsProps {
   readonly eventSourceAnnotations?: Record<string, string>;
   /** State service that records INVALID payloads. @default contracts.md URL, Authorization from Secret swoop-state-tokens/writer-authorization */
   readonly stateService?: Partial<StateServiceTarget>;
-  /** Retries of every trigger. @default 5 attempts, 2 s doubling */
+  /** Retries of every trigger. @default 3 attempts from 1 s for Workflow submissions, 5 from 2 s for HTTP and log triggers, doubling */
   readonly delivery?: DeliveryPolicy;
 }
 

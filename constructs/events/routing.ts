@@ -74,3 +74,11 @@ export function runNameTemplate(prefix: string, identityPipeline: string): strin
   const cut = prefix.slice(0, 46).replace(/-+$/, '');
   return `${cut}-{{ ${identityPipeline} | sha256sum | trunc 16 }}`;
 }
+
+/**
+ * Run name derived from the upstream run's uid: a `run.finished` event without a uid fails the
+ * trigger (and is dead-lettered) instead of hashing an empty value that every such event shares.
+ */
+export function runNameFromUpstream(prefix: string, link: string): string {
+  return `{{ if not .Input.body.uid }}{{ fail "run.finished event has no uid" }}{{ end }}${runNameTemplate(prefix, `print .Input.body.uid ${goString(`/${link}`)}`)}`;
+}

@@ -87,6 +87,7 @@ describe('callback targets and parameters', () => {
     expect(action.method).toBe('POST');
     expect(action.url).toBe('https://stac.example.org/hooks');
     expect(action.secureHeaders).toEqual({ Authorization: 'secret stac-api/authorization' });
+    expect(action.headers).toEqual({ 'Content-Type': 'application/json', 'Idempotency-Key': 'u1/stac-api' });
     expect(action.body).toEqual({
       run: 'publish-u1', status: 'SUCCESSFUL', finished: '2026-01-01T10:05:00Z', item: 'item-1', missing: '', output: 's3://payloads/publish-u1/output.json', source: 'swoop',
     });

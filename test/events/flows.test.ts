@@ -212,6 +212,19 @@ describe('chains', () => {
     expect(other.every((r) => r.outcome === 'created')).toBe(true);
   });
 
+  it('a finished event without a uid fails its link triggers into the dead-letter log instead of sharing one run name', () => {
+    const sim = new Simulator(docs);
+    const event = finished('ingest', 'SUCCESSFUL', 'ingest-1', '');
+    const firings = sim.deliver(event).firings;
+    expect(firings.length).toBeGreaterThan(0);
+    for (const f of firings) {
+      expect(f.action).toMatchObject({ type: 'failed' });
+      expect((f.action as { error: string }).error).toMatch(/run.finished event has no uid/);
+      expect(f.deadLetterTrigger).toBe(`${f.trigger}-dead-letter`);
+    }
+    expect(sim.createdObjects).toEqual([]);
+  });
+
   it('records a `next` naming an unknown workflow as INVALID', () => {
     const sim = new Simulator(docs);
     const { firings } = sim.deliver(finished('publish', 'SUCCESSFUL', 'publish-1', 'uid-u', { next: [{ workflow: 'cog-archive' }] }));

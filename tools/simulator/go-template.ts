@@ -423,6 +423,9 @@ const FUNCS: Record<string, (...args: Value[]) => Value> = {
   empty: (v) => !truthy(v),
   coalesce: (...a) => a.find((v) => truthy(v)),
   ternary: (t, f, cond) => (truthy(cond) ? t : f),
+  fail: (message) => {
+    throw new Error(`template: fail: ${str(message)}`);
+  },
   // sprig v3: lists and dicts
   list: (...a) => a,
   first: (l) => (Array.isArray(l) ? l[0] : undefined),
