@@ -19,6 +19,8 @@ export interface StateServiceConfig {
   readonly readerToken: string;
   /** True when tokens were generated because none were configured (PGlite only). */
   readonly generatedTokens: boolean;
+  /** LOG_LEVEL for the JSON log (fatal, error, warn, info, debug). Default: info. */
+  readonly logLevel: string;
   /** LIFECYCLE_URL; undefined disables forwarding. */
   readonly lifecycleUrl?: string;
   readonly lifecycleToken?: string;
@@ -52,6 +54,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
     pgliteDir: env.PGLITE_DIR || undefined,
     schema: env.DATABASE_SCHEMA || undefined,
     maxConnections,
+    logLevel: env.LOG_LEVEL || 'info',
     host: env.HOST ?? (databaseUrl ? '0.0.0.0' : '127.0.0.1'),
     port,
     writerToken,

@@ -4,7 +4,7 @@ import { startStateService } from './service';
 
 async function main(): Promise<void> {
   const config = configFromEnv();
-  const service = await startStateService(config, { logger: true });
+  const service = await startStateService(config, { log: true });
   const lines = [
     `swoop state service listening on ${service.url}`,
     `  database: ${service.db.location}`,

@@ -23,8 +23,8 @@ export interface StateServerProps {
   readonly bodyLimit?: number;
   /** Woken after a run finishes so its notification leaves at once. Default: none. */
   readonly forwarder?: OutboxForwarder;
-  /** Log as JSON lines to stdout. Default: false. */
-  readonly logger?: boolean;
+  /** JSON log to stdout at this level, or false for none. Default: false. */
+  readonly logger?: false | { readonly level: string };
 }
 
 const RUN_FILTERS = ['workflow', 'collection', 'payloadId', 'state', 'since', 'until', 'limit', 'cursor'];

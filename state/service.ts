@@ -20,7 +20,7 @@ export interface RunningStateService {
 
 const HOUR_MS = 3_600_000;
 
-export async function startStateService(config: StateServiceConfig, options: { logger?: boolean } = {}): Promise<RunningStateService> {
+export async function startStateService(config: StateServiceConfig, options: { log?: boolean } = {}): Promise<RunningStateService> {
   const db = await openDb({ url: config.databaseUrl, dataDir: config.pgliteDir, schema: config.schema, maxConnections: config.maxConnections });
   if (db.kind === 'pglite') await migrate(db);
   const store = new StateStore(db);
@@ -39,7 +39,7 @@ export async function startStateService(config: StateServiceConfig, options: { l
     writerToken: config.writerToken,
     readerToken: config.readerToken,
     forwarder,
-    logger: options.logger,
+    logger: options.log ? { level: config.logLevel } : false,
   });
   const url = await app.listen({ host: config.host, port: config.port });
   forwarder?.start();

@@ -1,0 +1,203 @@
+/**
+ * `npm run bench:state`: throughput and latency of the state service against the real
+ * PostgreSQL, next to a raw-INSERT ceiling measured in the same run, and payload lookup
+ * latency with 1,000,000 history rows stored. Creates and drops its own database.
+ *
+ * Ceiling: the same number of concurrent `pg` connections each committing one
+ * single-row INSERT of an event-sized row per event -- one durable write per event, the
+ * least any recorder must do. The service does more per event (payload upsert and lock,
+ * run row lock and update, history insert, monotonic checks) plus HTTP and JSON, in one
+ * transaction, so the ratio says what that costs.
+ *
+ * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) must allow CREATE DATABASE.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { Client, Pool } from 'pg';
+import { openDb } from '../state/db';
+import { migrate } from '../state/migrate';
+
+const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const LEVELS = [1, 8, 32];
+const SECONDS_PER_LEVEL = Number(process.env.BENCH_SECONDS ?? 5);
+const HISTORY_ROWS = 1_000_000;
+const LOOKUPS = 2_000;
+const WRITER = 'bench-writer';
+const READER = 'bench-reader';
+
+interface Result {
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly count: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+}
+
+/** Runs `clients` loops of `op` for the configured time; latencies in ms. */
+async function drive(clients: number, op: (client: number, i: number) => Promise<void>): Promise<Result> {
+  const latencies: number[] = [];
+  const end = performance.now() + SECONDS_PER_LEVEL * 1000;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    for (let i = 0; performance.now() < end; i++) {
+      const t0 = performance.now();
+      await op(c, i);
+      latencies.push(performance.now() - t0);
+    }
+  }));
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { perSecond: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), count: latencies.length };
+}
+
+function post(agent: Agent, port: number, path: string, token: string, body: unknown): Promise<number> {
+  const data = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), authorization: `Bearer ${token}` } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve(200) : reject(new Error(`${path}: HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+function get(agent: Agent, port: number, path: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve(200) : reject(new Error(`${path}: HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The service as its own process (as deployed), so client and server do not share a CPU thread. */
+async function startService(databaseUrl: string): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'state', 'serve.ts')], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', STATE_WRITE_TOKEN: WRITER,
+      STATE_READ_TOKEN: READER, DATABASE_MAX_CONNECTIONS: '32', LOG_LEVEL: 'warn', LIFECYCLE_URL: '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`state service exited with ${code}: ${out}`)));
+  });
+  return { port, child };
+}
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(8);
+
+async function main(): Promise<void> {
+  const dbName = `swoop_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${dbName}`;
+  const benchUrl = url.toString();
+  let service: { port: number; child: ChildProcess } | undefined;
+  const startedAt = performance.now();
+  try {
+    const db = await openDb({ url: benchUrl, statementTimeoutMs: 0, maxConnections: 4 });
+    await migrate(db);
+    await db.exec(`CREATE TABLE raw_events (run text NOT NULL, state text NOT NULL, payload_id text, message text,
+                                            recorded_at timestamptz NOT NULL DEFAULT now())`);
+    console.log(`swoop state benchmark on ${url.host}/${dbName}, ${SECONDS_PER_LEVEL}s per level\n`);
+
+    service = await startService(benchUrl);
+    const rows: string[] = [];
+    console.log('clients | raw INSERT/s | service events/s | ratio | service p50 ms | p99 ms | raw p50 ms | p99 ms');
+    let worstRatio = Infinity;
+    for (const clients of LEVELS) {
+      const pool = new Pool({ connectionString: benchUrl, max: clients });
+      const raw = await drive(clients, async (c, i) => {
+        await pool.query('INSERT INTO raw_events (run, state, payload_id, message) VALUES ($1, $2, $3, $4)',
+          [`raw-${clients}-${c}-${i}`, 'RUNNING', `sentinel-2-l2a/workflow-bench/raw-${c}-${i}`, null]);
+      });
+      await pool.end();
+      const agent = new Agent({ keepAlive: true, maxSockets: clients });
+      const svc = await drive(clients, async (c, i) => {
+        const run = `svc-${clients}-${c}-${i >> 1}`;
+        const payloadId = `sentinel-2-l2a/workflow-bench/${run}`;
+        const done = i % 2 === 1;
+        await post(agent, service!.port, '/events', WRITER, {
+          type: done ? 'completed' : 'running', workflow: 'bench', run, uid: run, payloadId, parentRun: '',
+          phase: done ? 'Succeeded' : 'Running', startedAt: '2024-05-01T12:00:00Z', finishedAt: done ? '2024-05-01T12:05:00Z' : '',
+          message: '', failures: '', input: `s3://bench/${run}.json`, output: done ? `s3://bench/${run}.out.json` : '',
+        });
+      });
+      agent.destroy();
+      const ratio = svc.perSecond / raw.perSecond;
+      worstRatio = Math.min(worstRatio, ratio);
+      rows.push(`${String(clients).padStart(7)} | ${fmt(raw.perSecond)}     | ${fmt(svc.perSecond)}         | ${ratio.toFixed(2).padStart(5)} | ${fmt(svc.p50, 2)}       | ${fmt(svc.p99, 2)} | ${fmt(raw.p50, 2)}   | ${fmt(raw.p99, 2)}`);
+      console.log(rows[rows.length - 1]);
+    }
+
+    console.log(`\nloading ${HISTORY_ROWS.toLocaleString('en')} history rows (generate_series)...`);
+    const runs = HISTORY_ROWS / 4;
+    const t0 = performance.now();
+    await db.exec(`
+      SELECT swoop_ensure_event_partitions(now() - interval '3 months', 4);
+      INSERT INTO payloads (payload_id, hash, workflow, collections, item_ids, input)
+        SELECT id, encode(sha256(convert_to(id, 'UTF8')), 'hex'), 'bench', ARRAY['sentinel-2-l2a'], ARRAY['item-' || g], 's3://bench/' || g
+        FROM generate_series(1, ${runs}) g, LATERAL (SELECT 'sentinel-2-l2a/workflow-bench/item-' || g AS id) i;
+      INSERT INTO runs (run, workflow, payload_id, attempt, state, claim, claim_reason, claim_owner, input, output, error,
+                        created_at, started_at, finished_at, updated_at)
+        SELECT 'bench-' || g, 'bench', 'sentinel-2-l2a/workflow-bench/item-' || g, 1,
+               (CASE WHEN g % 10 = 0 THEN 'FAILED' ELSE 'SUCCESSFUL' END)::run_state, 'claimed', 'new payload', 'bench-' || g,
+               's3://bench/' || g, 's3://bench/out/' || g, CASE WHEN g % 10 = 0 THEN 'boom' END,
+               t, t, t + interval '5 minutes', t + interval '5 minutes'
+        FROM generate_series(1, ${runs}) g, LATERAL (SELECT now() - (g % 80) * interval '1 day' - g * interval '1 millisecond' AS t) c;
+      INSERT INTO run_events (run, run_created_at, state, applied, source, payload_id, occurred_at, recorded_at, message)
+        SELECT r.run, r.created_at, s.state, true, 'bench', r.payload_id, r.created_at + s.n * interval '1 minute',
+               r.created_at + s.n * interval '1 minute', NULL
+        FROM runs r
+        CROSS JOIN LATERAL (VALUES ('PENDING'::run_state, 0), ('QUEUED', 1), ('RUNNING', 2), (r.state, 3)) s(state, n)
+        WHERE r.run LIKE 'bench-%';
+      ANALYZE;`);
+    const [count] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM run_events`);
+    console.log(`loaded in ${((performance.now() - t0) / 1000).toFixed(1)}s; run_events holds ${count!.n.toLocaleString('en')} rows`);
+
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const lookups: number[] = [];
+    for (let i = 0; i < LOOKUPS; i++) {
+      const g = 1 + ((i * 7919) % runs);
+      const t = performance.now();
+      await get(agent, service.port, `/payloads/sentinel-2-l2a/workflow-bench/item-${g}`, READER);
+      lookups.push(performance.now() - t);
+    }
+    agent.destroy();
+    lookups.sort((a, b) => a - b);
+    const lookupP99 = percentile(lookups, 99);
+    console.log(`payload lookup through the service (${LOOKUPS} lookups, 1 client): p50 ${percentile(lookups, 50).toFixed(2)} ms, p99 ${lookupP99.toFixed(2)} ms`);
+    await db.close();
+
+    console.log('\ntargets:');
+    console.log(`  service >= 0.5 x raw-INSERT ceiling at every level: worst ratio ${worstRatio.toFixed(2)} -> ${worstRatio >= 0.5 ? 'met' : 'MISSED'}`);
+    console.log(`  payload lookup p99 < 10 ms: ${lookupP99.toFixed(2)} ms -> ${lookupP99 < 10 ? 'met' : 'MISSED'}`);
+  } finally {
+    service?.child.kill('SIGTERM');
+    if (service) await new Promise((r) => service!.child.once('exit', r));
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.end();
+    console.log(`\ndropped ${dbName}; total ${((performance.now() - startedAt) / 1000).toFixed(0)}s`);
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`bench:state: ${err.stack ?? err.message}`);
+  process.exit(1);
+});
