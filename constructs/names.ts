@@ -16,6 +16,16 @@ export function dnsLabelProblem(what: string, name: string): string | undefined 
   return undefined;
 }
 
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+
+/** Problem with a string used as a Kubernetes label value (e.g. a version). */
+export function labelValueProblem(what: string, value: string): string | undefined {
+  if (value.length > 63 || !LABEL_VALUE.test(value)) {
+    return `${what} "${value}" is not a valid label value; use at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
+  }
+  return undefined;
+}
+
 export function parameterNameProblem(what: string, name: string): string | undefined {
   if (!PARAMETER_NAME.test(name)) {
     return `${what} "${name}" is not a valid Argo parameter name; use letters, digits, '-' and '_', starting with a letter or digit`;

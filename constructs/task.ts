@@ -1,6 +1,6 @@
 import type { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { dnsLabelProblem, parameterNameProblem } from './names';
+import { dnsLabelProblem, labelValueProblem, parameterNameProblem } from './names';
 import { INPUT_PARAM, OUTPUT_PARAM, TASK_ENTRY_TEMPLATE } from './platform';
 
 /** An input parameter a task declares. A parameter without `default` is required at every step. */
@@ -173,6 +173,8 @@ export abstract class Task<
     const errors: string[] = [];
     const nameProblem = dnsLabelProblem('task name', this.taskName);
     if (nameProblem) errors.push(nameProblem);
+    const versionProblem = this.version !== undefined ? labelValueProblem('version', this.version) : undefined;
+    if (versionProblem) errors.push(versionProblem);
     for (const name of Object.keys(this.inputParameters)) {
       if (name === INPUT_PARAM || name === OUTPUT_PARAM) {
         errors.push(`input parameter "${name}" is reserved by the task interface (the payload locations); rename it`);

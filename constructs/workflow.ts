@@ -5,7 +5,7 @@ import { CLAIM_TASK, DagNode, Step, type StepArgs, type StepProps, type Workflow
 import {
   CLAIM_GATE, CLAIM_TEMPLATE, COMPLETED_TASK, COMPLETED_TEMPLATE, EXIT_TEMPLATE, RUNNING_HOOK, claimTemplate, completedTemplate, runningTemplate,
 } from './lifecycle';
-import { dnsLabelProblem, failAt, parameterNameProblem, standardLabels } from './names';
+import { dnsLabelProblem, failAt, labelValueProblem, parameterNameProblem, standardLabels } from './names';
 import {
   ARTIFACT_REPOSITORY_CONFIGMAP, ARTIFACT_REPOSITORY_KEY, PAYLOAD_STORE_KEY, PLATFORM_CONFIGMAP, STANDARD_PARAMETERS, STATE_URL_KEY,
   SWOOP_NAMESPACE, WORKFLOW_SERVICE_ACCOUNT, type StandardParameterName,
@@ -332,6 +332,8 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     if (nameProblem) errors.push(nameProblem);
     const namespaceProblem = dnsLabelProblem('namespace', this.namespace);
     if (namespaceProblem) errors.push(namespaceProblem);
+    const versionProblem = this.props.version !== undefined ? labelValueProblem('version', this.props.version) : undefined;
+    if (versionProblem) errors.push(versionProblem);
     if (this.nodes.length === 0) errors.push('the workflow has no steps; add one with addStep()');
     for (const [name, spec] of Object.entries(this.userParameters)) {
       if ((STANDARD_PARAMETERS as readonly string[]).includes(name)) {

@@ -111,6 +111,12 @@ const cases: { name: string; build: () => ReturnType<typeof fixture>['app']; pat
     message: `task name "Cloud_Mask" is not a valid Kubernetes name; use lowercase letters, digits and '-', starting and ending with a letter or digit`,
   },
   {
+    name: 'version that is not a label value',
+    build: () => { const f = fixture(); new ContainerTask(f.lib, 'bad', { image: 'python:3.12.7', version: 'v1.0 beta' }); return f.app; },
+    path: 'lib/bad',
+    message: `version "v1.0 beta" is not a valid label value; use at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`,
+  },
+  {
     name: 'input parameter named like the task interface',
     build: () => { const f = fixture(); new ContainerTask(f.lib, 'bad', { image: 'python:3.12.7', inputs: { parameters: { output: { default: 'x' } } } }); return f.app; },
     path: 'lib/bad',
