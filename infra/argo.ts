@@ -122,7 +122,6 @@ export class Argo extends pulumi.ComponentResource {
       metadata: { name: 'argo-archive-database', namespace: ARGO_NAMESPACE },
       spec: {
         backoffLimit: 10,
-        ttlSecondsAfterFinished: 3600,
         template: {
           spec: {
             restartPolicy: 'OnFailure',
