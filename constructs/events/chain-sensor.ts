@@ -49,6 +49,13 @@ export class ChainSensor extends Construct {
       component: 'chains',
     });
     const known = props.workflows.map((w) => w.templateName);
+    const linksSeen = new Map(props.workflows.map((w) => [w, w.chainLinks.length]));
+    this.node.addValidation({
+      validate: () =>
+        props.workflows
+          .filter((w) => w.chainLinks.length !== linksSeen.get(w))
+          .map((w) => `${w.node.path}.then() was called after the events layer was created, so that link has no sensor; create PlatformEvents after chaining the workflows`),
+    });
     for (const upstream of props.workflows) {
       if (upstream.chainLinks.length === 0) continue;
       const dep = `${upstream.templateName}-succeeded`;

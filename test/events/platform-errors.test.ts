@@ -1,6 +1,6 @@
 import { App, Duration } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { ContainerTask, TaskLibrary, Workflow } from '../../constructs';
+import { ContainerTask, TaskLibrary, validationErrors, Workflow } from '../../constructs';
 import { PlatformEvents } from '../../constructs/events';
 
 function workflows(...names: string[]) {
@@ -24,6 +24,14 @@ describe('PlatformEvents configuration errors name the construct path and what t
     const { app, wfs } = workflows('a', 'b');
     wfs[0].then(wfs[1]);
     expect(() => new PlatformEvents(app, 'events', { workflows: [wfs[0]] })).toThrow(/^a: then\(\) chains to workflow b \(b\), which is not in the workflows given to the events layer; add it/);
+  });
+
+  it('a then() link added after the events layer was built is reported at synthesis', () => {
+    const { app, wfs } = workflows('a', 'b');
+    const events = new PlatformEvents(app, 'events', { workflows: wfs });
+    wfs[0].then(wfs[1]);
+    expect(validationErrors(app).map((e) => `${e.path}: ${e.message}`)).toContainEqual(expect.stringMatching(/^events\/Chains: a.then\(\) was called after the events layer was created/));
+    expect(events.chains.sensor.name).toBe('swoop-chains');
   });
 
   it('an SQS region that is not one', () => {
