@@ -104,6 +104,11 @@ export abstract class DagNode extends Construct implements Producer {
     return this;
   }
 
+  /** Whether the node runs only under a condition of its own (`when`). */
+  public get conditional(): boolean {
+    return this.options.when !== undefined;
+  }
+
   public get fanOut(): boolean {
     return this.options.forEach !== undefined;
   }

@@ -202,7 +202,11 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     return step;
   }
 
-  /** The step whose output payload is the workflow's output (reported in `completed`). @default the single last step, if there is one */
+  /**
+   * The step whose output payload is the workflow's output (reported in `completed`, passed
+   * down chains). It must run whenever the workflow succeeds: no `when`, no fan-out.
+   * @default the single last step, when it is unconditional and not fanned out
+   */
   public setOutput(step: Step<OutputParameters, OutputArtifacts> | DagNode): this {
     this.finalStep = step;
     return this;
@@ -243,7 +247,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     const nodes = this.nodes;
     const upstream = new Set(nodes.flatMap((n) => n.dependencies));
     const sinks = nodes.filter((n) => !upstream.has(n));
-    return sinks.length === 1 && !sinks[0].fanOut ? sinks[0] : undefined;
+    return sinks.length === 1 && !sinks[0].fanOut && !sinks[0].conditional ? sinks[0] : undefined;
   }
 
   private renderSpec(): Record<string, unknown> {
@@ -364,6 +368,11 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     }
     if (this.finalStep && !this.nodes.includes(this.finalStep)) {
       errors.push(`setOutput() names "${this.finalStep.node.path}", which is not a step of this workflow`);
+    } else if (this.finalStep && (this.finalStep.conditional || this.finalStep.fanOut)) {
+      errors.push(
+        `setOutput() names step "${this.finalStep.name}", which is ${this.finalStep.fanOut ? 'fanned out' : 'conditional'}; ` +
+          'the output must exist whenever the run succeeds, so name a step that always runs once',
+      );
     }
     return errors;
   }

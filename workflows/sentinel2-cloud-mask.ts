@@ -29,8 +29,9 @@ export function sentinel2CloudMask(scope: Construct, tasks: Tasks) {
     `asFloat(${mask.outputs.parameters['cloud-cover'].expression}) <= asFloat(${wf.params['max-cloud-cover'].expression})`,
     mask.outputs.parameters['cloud-cover'],
   );
-  const publish = wf.addStep('publish', tasks.publishStac, { input: attach.output, when: clearEnough });
-  wf.setOutput(publish);
+  wf.addStep('publish', tasks.publishStac, { input: attach.output, when: clearEnough });
+  // Cloudy scenes are not published but still carry their mask: the masked item is the output.
+  wf.setOutput(attach);
   wf.addExitStep('cleanup-scratch', tasks.cleanupScratch, {
     parameters: { prefix: `{{workflow.parameters.payload-store}}/{{workflow.name}}/prepare-scene/` },
   });

@@ -379,6 +379,17 @@ const cases: { name: string; build: () => ReturnType<typeof fixture>['app']; pat
     message: 'task "publish" is a ServiceTask (an HTTP call), but a container group runs containers only; add it with wf.addStep()',
   },
   {
+    name: 'workflow output from a conditional step',
+    build: () => {
+      const f = fixture();
+      const wf = new Workflow(f.app, 'wf', { parameters: { mode: { default: 'full' } } });
+      wf.setOutput(wf.addStep('a', f.tasks.small, { when: wf.params.mode.equals('full') }));
+      return f.app;
+    },
+    path: 'wf',
+    message: 'setOutput() names step "a", which is conditional; the output must exist whenever the run succeeds, so name a step that always runs once',
+  },
+  {
     name: 'service task path without a leading slash',
     build: () => {
       const f = fixture();
