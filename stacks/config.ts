@@ -90,9 +90,9 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     }
     return value as T;
   };
-  const list = (key: Key, fallback: string[], check: (item: string) => boolean): string[] => {
+  const list = (key: Key, fallback: string[], check: (item: string) => boolean, nonEmpty = false): string[] => {
     const value = json(key) ?? fallback;
-    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && check(v))) {
+    if (!Array.isArray(value) || (nonEmpty && value.length === 0) || !value.every((v) => typeof v === 'string' && check(v))) {
       fail(key, value);
       return fallback;
     }
@@ -124,8 +124,7 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
   if (!/^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/.test(vpcCidr)) fail('vpcCidr', vpcCidr);
   const cidr = (v: string) => /^\d{1,3}(\.\d{1,3}){3}\/(\d|[12]\d|3[0-2])$/.test(v) && v !== '0.0.0.0/0';
   const iamArn = (v: string) => /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/.test(v);
-  const adminPrincipalArns = list('adminPrincipalArns', [], iamArn);
-  if (adminPrincipalArns.length === 0 && !errors.some((e) => e.includes(':adminPrincipalArns '))) fail('adminPrincipalArns', []);
+  const adminPrincipalArns = list('adminPrincipalArns', [], iamArn, true);
   const computeClasses = list('computeClasses', Object.keys(COMPUTE_CLASSES), (c) => c in COMPUTE_CLASSES) as ComputeClassName[];
   if (!computeClasses.includes('system')) fail('computeClasses', computeClasses);
 
@@ -156,8 +155,7 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     if (!['bucketName', 'intermediateExpiryDays', 'forceDestroy'].includes(k)) errors.push(`${project}:artifacts.${k} is not a known field; known: bucketName, intermediateExpiryDays, forceDestroy`);
   }
 
-  const argoServerAuthModes = list('argoServerAuthModes', ['client'], (m) => m === 'client' || m === 'sso') as ArgoServerAuthMode[];
-  if (argoServerAuthModes.length === 0) fail('argoServerAuthModes', []);
+  const argoServerAuthModes = list('argoServerAuthModes', ['client'], (m) => m === 'client' || m === 'sso', true) as ArgoServerAuthMode[];
   const ssoObj = object('argoSso');
   let argoSso: StackConfig['argoSso'];
   if (argoServerAuthModes.includes('sso')) {

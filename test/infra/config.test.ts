@@ -52,6 +52,7 @@ describe('stack config', () => {
     [{ [`${P}:database`]: '{"postgresVersion": "15"}' }, `${P}:database.postgresVersion must be one of "16", "17" (got "15")`],
     [{ [`${P}:database`]: '{"multiAZ": true}' }, `${P}:database.multiAZ is not a known field; known: instanceClass, allocatedStorageGiB, postgresVersion, backupRetentionDays, multiAz, deletionProtection`],
     [{ [`${P}:argoServerAuthModes`]: '["server"]' }, `${P}:argoServerAuthModes must be a non-empty list of "client", "sso" ("server" is refused) (got ["server"])`],
+    [{ [`${P}:argoServerAuthModes`]: '[]' }, `${P}:argoServerAuthModes must be a non-empty list of "client", "sso"`],
     [{ [`${P}:argoServerAuthModes`]: '["sso"]' }, `${P}:argoSso.issuer must be an https:// OIDC issuer URL (got null)`],
     [{ [`${P}:stateImage`]: 'ghcr.io/x/state:latest' }, `${P}:stateImage must be a pinned image "repo:tag" or "repo@sha256:..." (not :latest) (got "ghcr.io/x/state:latest")`],
     [{ [`${P}:manifestDelivery`]: 'flux' }, `${P}:manifestDelivery must be "pulumi" or "gitops" (got "flux")`],
@@ -73,6 +74,12 @@ describe('stack config', () => {
     const message = errorOf({ [`${P}:environment`]: 'qa', [`${P}:natGateways`]: 'x', [`${P}:stateImage`]: 'nope' }, 'broken');
     expect(message.split('\n')[0]).toBe('invalid configuration for stack "broken":');
     expect(message.split('\n  - ')).toHaveLength(4);
+  });
+
+  it('requires the admin principals and the state image (no defaults)', () => {
+    expect(() => loadStackConfig({ [`${P}:environment`]: 'dev' }, P, 'bare')).toThrow(
+      new RegExp(`${P}:adminPrincipalArns must be a non-empty list[^]*${P}:stateImage must be a pinned image`),
+    );
   });
 
   it('ignores keys of other namespaces (aws:region, provider settings)', () => {
