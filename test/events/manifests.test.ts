@@ -1,4 +1,4 @@
-import { App, Chart, Size } from 'cdk8s';
+import { App, Chart, Duration, Size } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { argoEventsSchema, validateArgoDocument } from '../support/schema';
 import { HAVE_REFERENCE } from '../support/reference';
@@ -107,6 +107,29 @@ describe('events manifests', () => {
 
   it('synthesis is deterministic', () => {
     expect(eventsFixture().files.get('events.yaml')).toBe(files.get('events.yaml'));
+  });
+});
+
+describe('events options', () => {
+  it('delivery, state service and event source identity are configurable', () => {
+    const { docs } = eventsFixture({
+      props: {
+        delivery: { attempts: 8, backoff: Duration.seconds(5), factor: 3, jitter: 0 },
+        stateService: { url: 'http://state.internal:9000/', authorization: { name: 'my-tokens', key: 'auth' } },
+        eventSourceAnnotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/swoop-queue-reader' },
+      },
+    });
+    for (const t of triggersOf(docs)) expect(t.retryStrategy).toEqual({ steps: 8, duration: '5s', factor: 3, jitter: 0 });
+    const record = triggersOf(docs).find((t) => t.template.name === 'record-invalid-from-webhook')!;
+    expect(record.template.http.url).toBe('http://state.internal:9000/events');
+    expect(record.template.http.secureHeaders).toEqual([{ name: 'Authorization', valueFrom: { secretKeyRef: { name: 'my-tokens', key: 'auth' } } }]);
+    expect(findDoc(docs, 'ServiceAccount', 'swoop-events-source').metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/swoop-queue-reader' });
+  });
+
+  it('without a queue there is no SQS source and no SQS routing', () => {
+    const { docs } = eventsFixture({ props: { queue: undefined } });
+    expect(docs.filter((d) => d.kind === 'EventSource').map((d) => d.metadata.name).sort()).toEqual(['swoop-ingress', 'swoop-lifecycle']);
+    expect(findDoc(docs, 'Sensor', 'swoop-ingress').spec.dependencies.every((d: Doc) => d.eventSourceName === 'swoop-ingress')).toBe(true);
   });
 });
 
