@@ -19,7 +19,7 @@ export function cogConversion(scope: Construct, tasks: Tasks) {
   const split = wf.addStep('split-assets', tasks.splitAssets);
   const convert = wf.addStep('convert', tasks.cogify, {
     input: split.output,
-    forEach: split.outputs.parameters.assets, // an empty list runs no conversion; merge then sees "[]"
+    forEach: split.outputs.parameters.assets, // no assets: the step is skipped and merge-assets gets an empty `parts`
     parameters: { asset: wf.item, compression: wf.params.compression, blocksize: wf.params.blocksize },
   });
   const merge = wf.addStep('merge-assets', tasks.mergeAssets, { input: split.output, parameters: { parts: convert.output } });
