@@ -48,6 +48,8 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly kubeconfig: pulumi.Output<string>;
   public readonly provider: k8s.Provider;
   public readonly secretsKeyArn: pulumi.Output<string>;
+  /** Kubernetes minor version, for add-ons that must match it (Cluster Autoscaler). */
+  public readonly kubernetesVersion: KubernetesVersion;
   private readonly cluster: aws.eks.Cluster;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -60,6 +62,7 @@ export class Cluster extends pulumi.ComponentResource {
       }
     }
 
+    this.kubernetesVersion = args.version ?? '1.35';
     const key = encryptionKey(`${args.clusterName}-secrets`, `EKS ${args.clusterName} Secrets envelope encryption`, this, args.keyDeletionWindowDays, args.tags);
     this.secretsKeyArn = key.arn;
 
@@ -75,7 +78,7 @@ export class Cluster extends pulumi.ComponentResource {
 
     this.cluster = new aws.eks.Cluster(name, {
       name: args.clusterName,
-      version: args.version ?? '1.35',
+      version: this.kubernetesVersion,
       roleArn: role.arn,
       accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: false },
       encryptionConfig: { provider: { keyArn: key.arn }, resources: ['secrets'] },

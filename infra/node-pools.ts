@@ -197,6 +197,8 @@ export class NodePools extends pulumi.ComponentResource {
       namespace: 'kube-system',
       values: {
         cloudProvider: 'aws',
+        // Cluster Autoscaler is released per Kubernetes minor and should match the control plane.
+        image: { tag: `v${cluster.kubernetesVersion}.0` },
         awsRegion: cluster.arn.apply((arn) => arn.split(':')[3]),
         autoDiscovery: { clusterName: cluster.name },
         rbac: { serviceAccount: { create: true, name: 'cluster-autoscaler' } },

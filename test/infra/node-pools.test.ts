@@ -74,6 +74,7 @@ describe('NodePools (all compute classes)', () => {
   it('installs Cluster Autoscaler with a Pod Identity role limited to this cluster\'s groups', () => {
     const release = rec.ofType('kubernetes:helm.sh/v3:Release').find((r) => r.inputs.chart === 'cluster-autoscaler')!;
     expect(release.inputs.values).toMatchObject({ autoDiscovery: { clusterName: 'c1' }, awsRegion: 'us-west-2', extraArgs: { expander: 'least-waste' } });
+    expect(release.inputs.values.image.tag).toBe('v1.35.0'); // the cluster's minor (default 1.35)
     const scale = policy(rec.one('aws:iam/rolePolicy:RolePolicy', 'nodes-autoscaler').inputs.policy).Statement.find((s: any) => s.Sid === 'ScaleOwnGroups');
     expect(scale.Condition.StringEquals).toEqual({ 'aws:ResourceTag/k8s.io/cluster-autoscaler/enabled': 'true', 'aws:ResourceTag/eks:cluster-name': 'c1' });
     expect(rec.ofType('aws:eks/podIdentityAssociation:PodIdentityAssociation').map((p) => `${p.inputs.namespace}/${p.inputs.serviceAccount}`)).toContain('kube-system/cluster-autoscaler');
