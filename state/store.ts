@@ -4,6 +4,7 @@
  * parameterized SELECTs shaped for the API.
  */
 import { createHash } from 'node:crypto';
+import { Batcher } from './batcher';
 import type { Db } from './db';
 import { type RunState, RUN_STATES, stateOfPhase } from './states';
 import { type ClaimRequest, type InvalidEvent, type LifecycleEvent, type Page, type RunFilter, encodeCursor } from './validate';
@@ -109,43 +110,72 @@ export function invalidRunName(ev: InvalidEvent): string {
   return `invalid-${digest.slice(0, 24)}`;
 }
 
+export interface StateStoreOptions {
+  /** Most events recorded per transaction. Default: 100. */
+  readonly maxBatch?: number;
+  /** Most recording transactions in flight. Default: 4. */
+  readonly maxInFlight?: number;
+}
+
+/** The arguments of swoop_record_event, as swoop_record_events takes them. */
+interface EventRow {
+  readonly run: string;
+  readonly workflow: string;
+  readonly state: RunState;
+  readonly source: string;
+  readonly uid?: string | null;
+  readonly payloadId: string | null;
+  readonly parentRun?: string | null;
+  readonly input: string | null;
+  readonly output?: string | null;
+  readonly error: string | null;
+  readonly startedAt?: string | null;
+  readonly finishedAt?: string | null;
+  readonly claim?: string;
+  readonly claimReason?: string;
+  readonly claimOwner?: string;
+}
+
+function toEventRow(ev: LifecycleEvent | InvalidEvent): EventRow {
+  if (ev.type === 'invalid') {
+    const run = ev.run || invalidRunName(ev);
+    return {
+      run, workflow: ev.workflow, state: 'INVALID', source: 'ingress', payloadId: orNull(ev.payloadId), input: ev.input,
+      error: ev.message === '' ? 'invalid payload' : ev.message.slice(0, MAX_ERROR_TEXT),
+      claim: 'claimed', claimReason: 'invalid at ingress', claimOwner: run,
+    };
+  }
+  const state = stateOfPhase(ev.phase, ev.message, ev.failures);
+  return {
+    run: ev.run, workflow: ev.workflow, state, source: ev.type, uid: orNull(ev.uid), payloadId: orNull(ev.payloadId),
+    parentRun: orNull(ev.parentRun), input: orNull(ev.input), output: orNull(ev.output),
+    error: state === 'SUCCESSFUL' ? null : errorText(ev.message, ev.failures),
+    startedAt: orNull(ev.startedAt), finishedAt: orNull(ev.finishedAt),
+  };
+}
+
 export class StateStore {
-  constructor(readonly db: Db) {}
+  private readonly batcher: Batcher<EventRow, Omit<RecordResult, 'run'>>;
+
+  constructor(readonly db: Db, options: StateStoreOptions = {}) {
+    this.batcher = new Batcher({
+      ...options,
+      run: async (rows) => {
+        const out = await db.query<{ idx: number; state: RunState; recorded: boolean; applied: boolean }>(
+          'SELECT idx, state::text AS state, recorded, applied FROM swoop_record_events($1::jsonb)',
+          [JSON.stringify(rows)],
+        );
+        const results: Omit<RecordResult, 'run'>[] = [];
+        for (const r of out) results[r.idx] = { state: r.state, recorded: r.recorded, applied: r.applied };
+        return results;
+      },
+    });
+  }
 
   async recordEvent(ev: LifecycleEvent | InvalidEvent): Promise<RecordResult> {
-    if (ev.type === 'invalid') {
-      const run = ev.run || invalidRunName(ev);
-      const [row] = await this.db.query<Omit<RecordResult, 'run'>>(
-        `SELECT state::text AS state, recorded, applied FROM swoop_record_event(
-           p_run => $1, p_workflow => $2, p_state => 'INVALID', p_source => 'ingress',
-           p_payload_id => $3, p_input => $4, p_error => $5, p_claim => 'claimed',
-           p_claim_reason => 'invalid at ingress', p_claim_owner => $1)`,
-        [run, ev.workflow, orNull(ev.payloadId), ev.input, ev.message === '' ? 'invalid payload' : ev.message.slice(0, MAX_ERROR_TEXT)],
-      );
-      return { ...row!, run };
-    }
-    const state = stateOfPhase(ev.phase, ev.message, ev.failures);
-    const [row] = await this.db.query<Omit<RecordResult, 'run'>>(
-      `SELECT state::text AS state, recorded, applied FROM swoop_record_event(
-         p_run => $1, p_workflow => $2, p_state => $3::run_state, p_source => $4,
-         p_uid => $5, p_payload_id => $6, p_parent_run => $7, p_input => $8,
-         p_output => $9, p_error => $10, p_started_at => $11::timestamptz, p_finished_at => $12::timestamptz)`,
-      [
-        ev.run,
-        ev.workflow,
-        state,
-        ev.type,
-        orNull(ev.uid),
-        orNull(ev.payloadId),
-        orNull(ev.parentRun),
-        orNull(ev.input),
-        orNull(ev.output),
-        state === 'SUCCESSFUL' ? null : errorText(ev.message, ev.failures),
-        orNull(ev.startedAt),
-        orNull(ev.finishedAt),
-      ],
-    );
-    return { ...row!, run: ev.run };
+    const row = toEventRow(ev);
+    const result = await this.batcher.submit(row);
+    return { ...result, run: row.run };
   }
 
   async claim(req: ClaimRequest): Promise<ClaimResult> {
@@ -156,28 +186,25 @@ export class StateStore {
     return { claimed: row!.claimed, reason: row!.reason, run: row!.owner };
   }
 
-  /** By cirrus payload id, or by its 64-hex-digit hash. */
+  /** By cirrus payload id, or by its 64-hex-digit hash. One round trip. */
   async payload(idOrHash: string): Promise<PayloadView | undefined> {
     const byHash = /^[0-9a-f]{64}$/.test(idOrHash);
-    const [p] = await this.db.query<Omit<PayloadView, 'state' | 'runs' | 'history'>>(
-      `SELECT payload_id AS "payloadId", hash, workflow, collections, item_ids AS "itemIds", input,
-              ${TS('created_at')} AS "createdAt"
-       FROM payloads WHERE ${byHash ? 'hash' : 'payload_id'} = $1`,
+    const [p] = await this.db.query<Omit<PayloadView, 'state'>>(
+      `SELECT p.payload_id AS "payloadId", p.hash, p.workflow, p.collections, p.item_ids AS "itemIds", p.input,
+              ${TS('p.created_at')} AS "createdAt",
+              (SELECT coalesce(json_agg(x ORDER BY x.attempt DESC), '[]'::json)
+               FROM (SELECT ${RUN_COLUMNS} FROM runs r WHERE r.payload_id = p.payload_id) x) AS runs,
+              (SELECT coalesce(json_agg(h ORDER BY h."recordedAt", h.run, h.rank), '[]'::json)
+               FROM (SELECT ${HISTORY_COLUMNS}, swoop_state_rank(e.state) AS rank
+                     FROM runs r JOIN run_events e ON e.run = r.run AND e.run_created_at = r.created_at
+                     WHERE r.payload_id = p.payload_id) h) AS history
+       FROM payloads p WHERE p.${byHash ? 'hash' : 'payload_id'} = $1`,
       [idOrHash],
     );
     if (!p) return undefined;
-    const runs = await this.db.query<RunView>(
-      `SELECT ${RUN_COLUMNS} FROM runs r WHERE r.payload_id = $1 ORDER BY r.attempt DESC`,
-      [p.payloadId],
-    );
-    const history = await this.db.query<HistoryEntry>(
-      `SELECT ${HISTORY_COLUMNS} FROM run_events e JOIN runs r USING (run)
-       WHERE r.payload_id = $1 AND e.run_created_at = r.created_at
-       ORDER BY e.recorded_at, e.run, e.state`,
-      [p.payloadId],
-    );
-    const latest = runs.find((r) => r.claim === 'claimed');
-    return { ...p, state: latest?.state ?? null, runs, history };
+    const history = p.history.map(({ rank: _rank, ...h }: HistoryEntry & { rank?: number }) => h);
+    const latest = p.runs.find((r) => r.claim === 'claimed');
+    return { ...p, history, state: latest?.state ?? null };
   }
 
   async run(name: string): Promise<(RunView & { history: HistoryEntry[] }) | undefined> {
