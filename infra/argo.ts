@@ -1,8 +1,8 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { stringify } from 'yaml';
-import { COMPUTE_CLASS_LABEL } from '../constructs/compute-classes';
 import { CHARTS } from './charts';
+import { SYSTEM_POOL } from './scheduling';
 import type { Cluster } from './cluster';
 import type { SecretsSync } from './secrets-sync';
 
@@ -49,11 +49,6 @@ export const ARGO_EVENTS_NAMESPACE = 'argo-events';
 /** JetStream version known to the pinned argo-events chart (`configs.jetstream.versions`). */
 export const JETSTREAM_VERSION = '2.10.10';
 
-const SYSTEM_POOL = {
-  nodeSelector: { [COMPUTE_CLASS_LABEL]: 'system' },
-  tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists', effect: 'NoSchedule' }],
-};
-
 /** The `default` entry of the artifact-repositories ConfigMap (an Argo ArtifactRepository). */
 export function artifactRepository(bucket: string, region: string, keyArn: string, prefix = 'artifacts'): Record<string, unknown> {
   return {
@@ -73,8 +68,9 @@ export function artifactRepository(bucket: string, region: string, keyArn: strin
 /**
  * Argo Workflows and Argo Events from pinned Helm charts, plus what the workflow namespace
  * needs from them: the workflow service account and its RBAC, the `artifact-repositories`
- * ConfigMap (S3 through Pod Identity, SSE-KMS), the workflow archive in PostgreSQL, and a
- * three-replica NATS JetStream EventBus. The Argo server never runs in `server` auth mode.
+ * ConfigMap (S3 through Pod Identity, SSE-KMS), the workflow archive in PostgreSQL, and
+ * (unless the manifests bring it) a three-replica NATS JetStream EventBus. The Argo server
+ * never runs in `server` auth mode.
  */
 export class Argo extends pulumi.ComponentResource {
   public readonly workflowNamespace: pulumi.Output<string>;

@@ -5,5 +5,6 @@ export * from './cluster';
 export * from './network';
 export * from './node-pools';
 export * from './platform';
+export * from './scheduling';
 export * from './secrets-sync';
 export * from './state-database';

@@ -3,6 +3,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { COMPUTE_CLASS_LABEL, COMPUTE_CLASSES, GPU_RESOURCE, type ComputeClassName, type ComputeClassSpec } from '../constructs/compute-classes';
 import { CHARTS } from './charts';
+import { SYSTEM_POOL } from './scheduling';
 import { podIdentityTrustPolicy, policyDocument, serviceTrustPolicy } from './iam';
 import type { Cluster } from './cluster';
 
@@ -202,8 +203,7 @@ export class NodePools extends pulumi.ComponentResource {
         awsRegion: cluster.arn.apply((arn) => arn.split(':')[3]),
         autoDiscovery: { clusterName: cluster.name },
         rbac: { serviceAccount: { create: true, name: 'cluster-autoscaler' } },
-        nodeSelector: { [COMPUTE_CLASS_LABEL]: 'system' },
-        tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists', effect: 'NoSchedule' }],
+        ...SYSTEM_POOL,
         extraArgs: { expander: 'least-waste', 'balance-similar-node-groups': true, 'skip-nodes-with-system-pods': false },
       },
     }, k8sOpts);

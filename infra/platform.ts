@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { COMPUTE_CLASS_LABEL } from '../constructs/compute-classes';
 import { CHARTS } from './charts';
+import { SYSTEM_POOL } from './scheduling';
 import type { Cluster } from './cluster';
 import type { SecretsSync } from './secrets-sync';
 
@@ -41,11 +41,6 @@ export interface PlatformArgs {
 export const STATE_URL = 'http://swoop-state.swoop.svc.cluster.local:8080';
 export const LIFECYCLE_URL = 'http://swoop-lifecycle-eventsource-svc.swoop.svc.cluster.local:12000/lifecycle';
 export const STATE_PORT = 8080;
-
-const SYSTEM_POOL = {
-  nodeSelector: { [COMPUTE_CLASS_LABEL]: 'system' },
-  tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists', effect: 'NoSchedule' }],
-};
 
 /**
  * What the workflows and the events layer expect to find in their namespace

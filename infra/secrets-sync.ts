@@ -1,8 +1,8 @@
 import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { COMPUTE_CLASS_LABEL } from '../constructs/compute-classes';
 import { CHARTS } from './charts';
+import { SYSTEM_POOL } from './scheduling';
 import { podIdentityTrustPolicy, policyDocument } from './iam';
 import type { Cluster } from './cluster';
 
@@ -65,10 +65,9 @@ export class SecretsSync extends pulumi.ComponentResource {
       values: {
         installCRDs: true,
         serviceAccount: { create: true, name: 'external-secrets' },
-        nodeSelector: { [COMPUTE_CLASS_LABEL]: 'system' },
-        tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists', effect: 'NoSchedule' }],
-        webhook: { nodeSelector: { [COMPUTE_CLASS_LABEL]: 'system' }, tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists', effect: 'NoSchedule' }] },
-        certController: { nodeSelector: { [COMPUTE_CLASS_LABEL]: 'system' }, tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists', effect: 'NoSchedule' }] },
+        ...SYSTEM_POOL,
+        webhook: SYSTEM_POOL,
+        certController: SYSTEM_POOL,
       },
     }, { ...k8sOpts, dependsOn: [association] });
 
