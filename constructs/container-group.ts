@@ -190,6 +190,10 @@ export class ContainerGroup extends DagNode {
       },
       ...(first ? first.task.renderPodFields() : {}),
       ...(first ? { retryStrategy: renderRetry(retry) } : {}),
+      // Containers run one after another at worst, so the pod's deadline is the sum of theirs.
+      ...(this.memberList.length && this.memberList.every((m) => m.task.timeout)
+        ? { activeDeadlineSeconds: this.memberList.reduce((sum, m) => sum + m.task.timeout!.toSeconds(), 0) }
+        : {}),
     };
   }
 

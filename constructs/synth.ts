@@ -18,11 +18,28 @@ export class ValidationError extends Error {
   }
 }
 
-/** Every validation error in the tree under `root`, in tree order. */
+/**
+ * Every validation error in the tree under `root`, in tree order, then objects that would
+ * overwrite each other in the cluster (same kind, namespace and name; a task and a workflow
+ * are both WorkflowTemplates, so they share one name space).
+ */
 export function validationErrors(root: Construct): ConstructError[] {
   const errors: ConstructError[] = [];
+  const seen = new Map<string, string>();
   for (const c of root.node.findAll()) {
     for (const message of c.node.validate()) errors.push({ path: c.node.path, message });
+    if (c instanceof ApiObject) {
+      const owner = c.node.scope?.node.path ?? c.node.path;
+      const key = `${c.apiGroup}/${c.kind} ${c.metadata.namespace ?? ''}/${c.name}`;
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, owner);
+      else {
+        errors.push({
+          path: owner,
+          message: `${c.kind} "${c.name}" in namespace "${c.metadata.namespace ?? ''}" is also defined by ${first}; give one of them another name`,
+        });
+      }
+    }
   }
   return errors;
 }

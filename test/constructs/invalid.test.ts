@@ -390,6 +390,12 @@ const cases: { name: string; build: () => ReturnType<typeof fixture>['app']; pat
     message: 'setOutput() names step "a", which is conditional; the output must exist whenever the run succeeds, so name a step that always runs once',
   },
   {
+    name: 'a workflow named like a task (both are WorkflowTemplates)',
+    build: () => { const f = fixture(); new Workflow(f.app, 'wf', { name: 'split' }).addStep('a', f.tasks.small); return f.app; },
+    path: 'wf',
+    message: 'WorkflowTemplate "split" in namespace "swoop" is also defined by lib/split; give one of them another name',
+  },
+  {
     name: 'service task path without a leading slash',
     build: () => {
       const f = fixture();
