@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
@@ -9,8 +9,12 @@ import type { SecretsSync } from './secrets-sync';
 
 /** How the synthesized manifests in `dist/` reach the cluster. */
 export type ManifestDelivery =
-  /** Pulumi applies `dist/**\/*.yaml` itself (one tool, changes show in `pulumi preview`). */
-  | { readonly mode: 'pulumi'; readonly manifestsDir: string }
+  /**
+   * Pulumi applies `<manifestsDir>/**\/*.yaml` itself (one tool, changes show in `pulumi
+   * preview`). `manifestsDir` defaults to `dist` under the working directory, which is the
+   * project root under `pulumi up`.
+   */
+  | { readonly mode: 'pulumi'; readonly manifestsDir?: string }
   /** Argo CD syncs `path` of `repoUrl` at `revision` (merges to main deploy themselves). */
   | { readonly mode: 'gitops'; readonly repoUrl: string; readonly revision: string; readonly path: string };
 
@@ -184,7 +188,8 @@ export class Platform extends pulumi.ComponentResource {
 
     const manifestDeps = [config, tokens, lifecycleToken, ingressToken, ...(args.dependsOn ?? [])];
     if (args.delivery.mode === 'pulumi') {
-      new k8s.yaml.ConfigGroup(`${name}-manifests`, { files: [join(args.delivery.manifestsDir, '**', '*.yaml')] }, { ...k8sOpts, dependsOn: manifestDeps });
+      const dir = resolve(args.delivery.manifestsDir ?? 'dist');
+      new k8s.yaml.ConfigGroup(`${name}-manifests`, { files: [join(dir, '**', '*.yaml')] }, { ...k8sOpts, dependsOn: manifestDeps });
     } else {
       this.application = this.syncWithArgoCd(name, args.delivery, ns, k8sOpts, manifestDeps);
     }

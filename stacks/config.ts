@@ -2,6 +2,10 @@ import { COMPUTE_CLASSES, type ComputeClassName } from '../constructs/compute-cl
 import { SUPPORTED_KUBERNETES_VERSIONS, type KubernetesVersion } from '../infra/cluster';
 import { SUPPORTED_POSTGRES_VERSIONS, type PostgresVersion } from '../infra/state-database';
 import type { ArgoServerAuthMode } from '../infra/argo';
+import type { ManifestDelivery } from '../infra/platform';
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /** Everything a stack may set, typed; produced only by `loadStackConfig`. */
 export interface StackConfig {
@@ -26,9 +30,14 @@ export interface StackConfig {
   readonly argoServerAuthModes: ArgoServerAuthMode[];
   readonly argoSso?: { readonly issuer: string; readonly clientId: string; readonly clientSecret: string; readonly redirectUrl: string };
   readonly stateImage: string;
-  readonly manifestDelivery: 'pulumi' | 'gitops';
-  readonly gitops?: { readonly repoUrl: string; readonly revision: string; readonly path: string };
-  readonly eventBus: 'manifests' | 'infra';
+  /** From `manifestDelivery` and `gitops`. */
+  readonly delivery: ManifestDelivery;
+  /** From `eventBus`: the Argo component's EventBus, or false when dist/ brings it. */
+  readonly eventBus: { readonly replicas: number } | false;
+  readonly logRetentionDays: number;
+  readonly keyDeletionWindowDays: number;
+  /** Pulumi `protect` on the bucket and database: true in prod. */
+  readonly protectData: boolean;
 }
 
 /** Config keys of this project, with what each accepts (shown in errors). */
@@ -50,6 +59,8 @@ export const CONFIG_KEYS = {
   manifestDelivery: '"pulumi" or "gitops"',
   gitops: 'an object {repoUrl, revision, path} (required with manifestDelivery gitops)',
   eventBus: '"manifests" (dist/ brings the EventBus, the default) or "infra" (the Argo component creates it)',
+  logRetentionDays: `days of EKS control plane logs, one of CloudWatch's ${LOG_RETENTION_DAYS.join(', ')} (default: 30 in dev, 365 in prod)`,
+  keyDeletionWindowDays: 'days before a deleted KMS key is destroyed, 7 to 30 (default: 7 in dev, 30 in prod)',
 } as const;
 
 type Key = keyof typeof CONFIG_KEYS;
@@ -177,15 +188,24 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
 
   const manifestDelivery = oneOf('manifestDelivery', ['pulumi', 'gitops'] as const, 'pulumi');
   const gitObj = object('gitops');
-  let gitops: StackConfig['gitops'];
+  let delivery: ManifestDelivery = { mode: 'pulumi' };
   if (manifestDelivery === 'gitops') {
     const text = (v: unknown) => typeof v === 'string' && v.length > 0;
-    gitops = {
+    delivery = {
+      mode: 'gitops',
       repoUrl: field<string>('gitops', gitObj, 'repoUrl', undefined, (v) => typeof v === 'string' && /^(https:\/\/|git@|ssh:\/\/)/.test(v), 'the Git URL of this repository (https://, ssh:// or git@)'),
       revision: field<string>('gitops', gitObj, 'revision', 'main', text, 'a branch, tag or commit'),
       path: field<string>('gitops', gitObj, 'path', 'dist', text, 'the folder of synthesized manifests'),
     };
   }
+  const number = (key: Key, fallback: number, ok: (n: number) => boolean): number => {
+    const value = json(key) ?? fallback;
+    if (typeof value !== 'number' || !ok(value)) {
+      fail(key, value);
+      return fallback;
+    }
+    return value;
+  };
 
   const config: StackConfig = {
     environment,
@@ -201,9 +221,11 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     argoServerAuthModes,
     argoSso,
     stateImage,
-    manifestDelivery,
-    gitops,
-    eventBus: oneOf('eventBus', ['manifests', 'infra'] as const, 'manifests'),
+    delivery,
+    eventBus: oneOf('eventBus', ['manifests', 'infra'] as const, 'manifests') === 'infra' && { replicas: 3 },
+    logRetentionDays: number('logRetentionDays', prod ? 365 : 30, (n) => LOG_RETENTION_DAYS.includes(n)),
+    keyDeletionWindowDays: number('keyDeletionWindowDays', prod ? 30 : 7, (n) => Number.isInteger(n) && n >= 7 && n <= 30),
+    protectData: prod,
   };
   if (errors.length > 0) {
     throw new Error(`invalid configuration for stack "${stack}":\n  - ${errors.join('\n  - ')}`);

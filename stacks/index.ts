@@ -2,16 +2,14 @@
  * The Pulumi program: reads the validated stack config and wires the components together.
  * No decisions live here; they live in stacks/config.ts (what may be set) and infra/ (how).
  */
-import { resolve } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { Argo, ArtifactBucket, Cluster, Network, NodePools, Platform, SecretsSync, StateDatabase } from '../infra';
 import { loadStackConfig } from './config';
 
 const stack = pulumi.getStack();
 const cfg = loadStackConfig(pulumi.runtime.allConfig(), pulumi.getProject(), stack);
-const prod = cfg.environment === 'prod';
 const tags = { 'swoop.dev/stack': stack, 'swoop.dev/environment': cfg.environment, 'managed-by': 'pulumi' };
-const keyDeletionWindowDays = prod ? 30 : 7;
+const { keyDeletionWindowDays } = cfg;
 
 const network = new Network('network', { cidrBlock: cfg.vpcCidr, natGateways: cfg.natGateways, clusterName: cfg.clusterName, tags });
 
@@ -22,7 +20,7 @@ const cluster = new Cluster('cluster', {
   subnetIds: network.privateSubnetIds,
   publicAccessCidrs: cfg.apiAccessCidrs,
   adminPrincipalArns: cfg.adminPrincipalArns,
-  logRetentionDays: prod ? 365 : 30,
+  logRetentionDays: cfg.logRetentionDays,
   keyDeletionWindowDays,
   tags,
 });
@@ -40,7 +38,7 @@ const bucket = new ArtifactBucket('artifacts', {
     { namespace: 'argo', serviceAccount: 'argo-workflows-server', access: 'read' },
   ],
   tags,
-}, { protect: prod });
+}, { protect: cfg.protectData });
 
 const database = new StateDatabase('state', {
   vpcId: network.vpcId,
@@ -49,7 +47,7 @@ const database = new StateDatabase('state', {
   ...cfg.database,
   keyDeletionWindowDays,
   tags,
-}, { protect: prod });
+}, { protect: cfg.protectData });
 
 const secrets = new SecretsSync('secrets', {
   cluster,
@@ -66,7 +64,7 @@ const argo = new Argo('argo', {
   secrets,
   serverAuthModes: cfg.argoServerAuthModes,
   sso: cfg.argoSso && { ...cfg.argoSso, clientSecret: pulumi.secret(cfg.argoSso.clientSecret) },
-  eventBus: cfg.eventBus === 'infra' && {},
+  eventBus: cfg.eventBus,
 }, { dependsOn: [nodes] });
 
 new Platform('platform', {
@@ -76,9 +74,7 @@ new Platform('platform', {
   database: { host: database.address, port: database.port, databaseName: database.databaseName, secretArn: database.secretArn },
   secrets,
   stateImage: cfg.stateImage,
-  delivery: cfg.manifestDelivery === 'gitops' && cfg.gitops
-    ? { mode: 'gitops', ...cfg.gitops }
-    : { mode: 'pulumi', manifestsDir: resolve(__dirname, '..', 'dist') },
+  delivery: cfg.delivery,
   dependsOn: [argo.workflowsRelease, argo.eventsRelease],
 }, { dependsOn: [argo] });
 

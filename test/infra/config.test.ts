@@ -21,20 +21,24 @@ const errorOf = (extra: Record<string, string>, stack?: string): string => {
 describe('stack config', () => {
   it('reads the dev and prod stack files', () => {
     const dev = loadStackConfig(stackConfig('dev'), P, 'dev');
-    expect(dev).toMatchObject({ environment: 'dev', clusterName: 'swoop-dev', natGateways: 'single', manifestDelivery: 'pulumi', apiAccessCidrs: ['203.0.113.0/24'] });
+    expect(dev).toMatchObject({ environment: 'dev', clusterName: 'swoop-dev', natGateways: 'single', delivery: { mode: 'pulumi' }, apiAccessCidrs: ['203.0.113.0/24'], protectData: false });
     expect(dev.database).toMatchObject({ multiAz: false, deletionProtection: false, backupRetentionDays: 7 });
     const prod = loadStackConfig({ ...stackConfig('prod'), [`${P}:argoSsoClientSecret`]: 's' }, P, 'prod');
-    expect(prod).toMatchObject({ environment: 'prod', natGateways: 'perAz', apiAccessCidrs: [], manifestDelivery: 'gitops', argoServerAuthModes: ['sso', 'client'] });
+    expect(prod).toMatchObject({ environment: 'prod', natGateways: 'perAz', apiAccessCidrs: [], argoServerAuthModes: ['sso', 'client'], protectData: true });
     expect(prod.database).toMatchObject({ multiAz: true, deletionProtection: true, backupRetentionDays: 14 });
-    expect(prod.gitops).toEqual({ repoUrl: 'https://github.com/swoop-platform/swoop-platform.git', revision: 'main', path: 'dist' });
+    expect(prod.delivery).toEqual({ mode: 'gitops', repoUrl: 'https://github.com/swoop-platform/swoop-platform.git', revision: 'main', path: 'dist' });
   });
 
   it('fills defaults from the environment', () => {
     const dev = load({});
-    expect(dev).toMatchObject({ clusterName: 'swoop-test', kubernetesVersion: '1.35', vpcCidr: '10.20.0.0/16', natGateways: 'single', argoServerAuthModes: ['client'], manifestDelivery: 'pulumi' });
+    expect(dev).toMatchObject({
+      clusterName: 'swoop-test', kubernetesVersion: '1.35', vpcCidr: '10.20.0.0/16', natGateways: 'single', argoServerAuthModes: ['client'],
+      delivery: { mode: 'pulumi' }, eventBus: false, logRetentionDays: 30, keyDeletionWindowDays: 7,
+    });
+    expect(load({ [`${P}:eventBus`]: 'infra' }).eventBus).toEqual({ replicas: 3 });
     expect(dev.computeClasses).toEqual(['system', 'general', 'memory', 'gpu']);
     const prod = load({ [`${P}:environment`]: 'prod' });
-    expect(prod.natGateways).toBe('perAz');
+    expect(prod).toMatchObject({ natGateways: 'perAz', logRetentionDays: 365, keyDeletionWindowDays: 30, protectData: true });
     expect(prod.database).toMatchObject({ multiAz: true, deletionProtection: true, backupRetentionDays: 14 });
     expect(prod.artifacts).toEqual({ intermediateExpiryDays: 30, forceDestroy: false });
   });
@@ -58,6 +62,8 @@ describe('stack config', () => {
     [{ [`${P}:manifestDelivery`]: 'flux' }, `${P}:manifestDelivery must be "pulumi" or "gitops" (got "flux")`],
     [{ [`${P}:manifestDelivery`]: 'gitops' }, `${P}:gitops.repoUrl must be the Git URL of this repository (https://, ssh:// or git@) (got null)`],
     [{ [`${P}:eventBus`]: 'both' }, `${P}:eventBus must be "manifests" (dist/ brings the EventBus, the default) or "infra"`],
+    [{ [`${P}:logRetentionDays`]: '100' }, `${P}:logRetentionDays must be days of EKS control plane logs, one of CloudWatch's 1, 3, 5`],
+    [{ [`${P}:keyDeletionWindowDays`]: '3' }, `${P}:keyDeletionWindowDays must be days before a deleted KMS key is destroyed, 7 to 30 (default: 7 in dev, 30 in prod) (got 3)`],
     [{ [`${P}:clusterNmae`]: 'x' }, `${P}:clusterNmae is not a known key; known keys: environment, clusterName,`],
   ])('refuses %j naming the key and what it accepts', (extra, message) => {
     expect(errorOf(extra)).toContain(message);
