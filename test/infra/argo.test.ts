@@ -20,10 +20,12 @@ const release = (chart: string): Registered => rec.ofType('kubernetes:helm.sh/v3
 
 describe('Argo', () => {
   let serverUrl: string;
+  let releaseUrn: string;
   beforeAll(async () => {
     await rec.install('unit');
     const argo = await makeArgo('argo');
     serverUrl = await valueOf(argo.serverUrl);
+    releaseUrn = await valueOf(argo.workflowsRelease.urn);
     await rec.settle();
   });
 
@@ -32,6 +34,10 @@ describe('Argo', () => {
     expect(release('argo-events').inputs).toMatchObject({ version: '2.4.22', namespace: 'argo-events' });
     expect(rec.kube('Namespace').map((n) => n.inputs.metadata.name).sort()).toEqual(['argo', 'argo-events', 'swoop']);
     expect(serverUrl).toBe('https://argo-workflows-server.argo.svc.cluster.local:2746');
+  });
+
+  it('parents the releases to the component', () => {
+    expect(releaseUrn).toContain('::swoop:infra:Argo$kubernetes:helm.sh/v3:Release::argo-workflows');
   });
 
   it('runs the Argo server with client auth only, over TLS', () => {

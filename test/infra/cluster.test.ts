@@ -6,10 +6,12 @@ const rec = new ResourceRecorder();
 
 describe('Cluster', () => {
   let kubeconfig: string;
+  let providerUrn: string;
   beforeAll(async () => {
     await rec.install('unit');
     const cluster = await testCluster('c1', { publicAccessCidrs: ['198.51.100.0/24'], version: '1.34', logRetentionDays: 30 });
     kubeconfig = await valueOf(cluster.kubeconfig);
+    providerUrn = await valueOf(cluster.provider.urn);
     await rec.settle();
   });
 
@@ -52,6 +54,10 @@ describe('Cluster', () => {
     expect(k.clusters[0].cluster.server).toBe('https://cluster-c1.gr7.us-west-2.eks.amazonaws.com');
     expect(k.users[0].user.exec.args).toEqual(['eks', 'get-token', '--cluster-name', 'c1', '--region', 'us-west-2', '--output', 'json']);
     expect(rec.one('pulumi:providers:kubernetes').inputs.kubeconfig).toBeDefined();
+  });
+
+  it('parents its children to the component (one node in `pulumi stack`)', () => {
+    expect(providerUrn).toContain('::swoop:infra:Cluster$pulumi:providers:kubernetes::');
   });
 
   it('refuses a world-open or malformed API CIDR, naming it', async () => {

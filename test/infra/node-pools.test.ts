@@ -4,6 +4,7 @@ import { ResourceRecorder, policy, valueOf } from './support/pulumi-mocks';
 import { testCluster } from './support/fixtures';
 
 const rec = new ResourceRecorder();
+let groupUrns: string[] = [];
 const classOf = (inputs: Record<string, any>) => inputs.labels[COMPUTE_CLASS_LABEL] as ComputeClassName;
 
 describe('NodePools (all compute classes)', () => {
@@ -13,7 +14,13 @@ describe('NodePools (all compute classes)', () => {
     const cluster = await testCluster();
     const pools = new NodePools('nodes', { cluster, subnetIds: ['subnet-a', 'subnet-b', 'subnet-c'] });
     await valueOf(pools.nodeRoleArn);
+    groupUrns = await Promise.all(Object.values(pools.nodeGroups).map((g) => valueOf(g.urn)));
     await rec.settle();
+  });
+
+  it('parents its node groups to the component', () => {
+    expect(groupUrns.length).toBeGreaterThan(0);
+    for (const urn of groupUrns) expect(urn).toContain('::swoop:infra:NodePools$aws:eks/nodeGroup:NodeGroup::');
   });
 
   it('creates one managed node group per compute class and instance type, labelled with the class', () => {
