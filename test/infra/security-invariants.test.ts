@@ -55,6 +55,8 @@ const INVARIANTS: Invariant[] = [
   })],
   ['RDS: storage encrypted with a customer KMS key', (r) => r.of('aws:rds/instance:Instance').flatMap((d) =>
     unless(d.inputs.storageEncrypted === true && /^arn:aws:kms:/.test(d.inputs.kmsKeyId ?? ''), `${d.name} storage not KMS-encrypted`))],
+  ['RDS: master secret and Performance Insights encrypted with the customer key', (r) => r.of('aws:rds/instance:Instance').flatMap((d) =>
+    unless(/^arn:aws:kms:/.test(d.inputs.masterUserSecretKmsKeyId ?? '') && (!d.inputs.performanceInsightsEnabled || /^arn:aws:kms:/.test(d.inputs.performanceInsightsKmsKeyId ?? '')), `${d.name} secret or PI on an AWS-owned key`))],
   ['RDS: not publicly accessible', (r) => r.of('aws:rds/instance:Instance').flatMap((d) => unless(d.inputs.publiclyAccessible === false, `${d.name} is public`))],
   ['RDS: automated backups kept at least 7 days', (r) => r.of('aws:rds/instance:Instance').flatMap((d) => unless(d.inputs.backupRetentionPeriod >= 7, `${d.name} keeps ${d.inputs.backupRetentionPeriod} days`))],
   ['RDS: SSL forced by the attached parameter group', (r) => r.of('aws:rds/instance:Instance').flatMap((d) => {
