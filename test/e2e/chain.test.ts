@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallbackParameter, CallbackTarget } from '../../constructs/events';
+import { Simulator, type Firing } from '../../tools/simulator';
+import { workflowFailures, type Doc } from './support/argo';
+import { cirrusId, cirrusPayload, expectedRunName, newRun } from './support/fixtures';
+import { BACKEND, LIFECYCLE_TOKEN, startPlatform, synthesizeManifests, webhookOf, type Received, type RunningPlatform } from './support/platform';
+import { withFixes } from './support/proposed-fixes';
+import { ArgoRun, runToEnd } from './support/run';
+
+const CALLBACK_URL = 'https://hooks.example.org/swoop';
+/** Callbacks this suite adds; the app's own callbacks may fire too and are not asserted here. */
+const OUR_CALLBACKS = ['callback-notify-failure', 'callback-published'];
+
+const manifests = synthesizeManifests((events, swoop) => {
+  const [, cog, publish] = swoop.workflows;
+  events.addCallback('notify-failure', {
+    workflow: cog!,
+    when: ['!successful'],
+    target: CallbackTarget.http({ url: CALLBACK_URL, auth: { secret: { name: 'swoop-callback-token', key: 'token' } } }),
+    parameters: { run: CallbackParameter.run('name'), state: CallbackParameter.run('state'), error: CallbackParameter.run('error') },
+  });
+  events.addCallback('published', { workflow: publish!, when: ['successful'], target: CallbackTarget.log() });
+});
+
+interface Started {
+  readonly trigger: string;
+  readonly name: string;
+  readonly template: string;
+  readonly params: Record<string, string>;
+  readonly outcome: string;
+}
+
+function started(firings: Firing[]): Started[] {
+  return firings.flatMap((f) => {
+    if (f.action.type !== 'k8s') return [];
+    const r = f.action.resource as Doc;
+    const params = Object.fromEntries((r.spec.arguments.parameters as Doc[]).map((p) => [p.name, p.value]));
+    return [{ trigger: f.trigger, name: r.metadata.name, template: r.spec.workflowTemplateRef.name, params, outcome: f.action.outcome }];
+  });
+}
+
+describe(`run.finished from the real state service drives the synthesized chain and callback sensors (${BACKEND})`, () => {
+  let platform: RunningPlatform;
+  const sim = new Simulator(manifests.docs);
+  beforeAll(async () => {
+    platform = await startPlatform(manifests);
+  });
+  afterAll(async () => platform?.stop());
+
+  const template = (name: string) => withFixes(manifests.find('WorkflowTemplate', name));
+
+  /** Runs `name` to its end and returns what the state service forwarded for it. */
+  async function finished(name: string, args: Record<string, string>, phase: 'Succeeded' | 'Failed' = 'Succeeded', message = ''): Promise<{ run: ArgoRun; received: Received }> {
+    const run = new ArgoRun(template(name), newRun(name, args), platform.cluster);
+    const failures = phase === 'Succeeded' ? [] : [{ displayName: 'convert(0:B04)', message, templateName: 'main', phase: 'Failed' as const, podName: 'p', finishedAt: '2026-03-02T10:40:00Z' }];
+    await runToEnd(run, phase, workflowFailures(failures));
+    return { run, received: await platform.lifecycle.waitFor((r) => r.body.run === run.run.name) };
+  }
+
+  it('a successful sentinel2-cloud-mask run starts cog-conversion once, with its output and the chain filter', async () => {
+    const input = JSON.stringify(cirrusPayload([{ workflow: 'sentinel2-cloud-mask' }]));
+    const { run, received } = await finished('sentinel2-cloud-mask', { input, 'payload-id': cirrusId('sentinel2-cloud-mask', 'CHAIN') });
+    expect(received.path).toBe(webhookOf(manifests.find('EventSource', 'swoop-lifecycle')).endpoint);
+    expect(received.headers.authorization).toBe(`Bearer ${LIFECYCLE_TOKEN}`);
+
+    const delivery = sim.deliver(received.event);
+    const link = 'sentinel2-cloud-mask-then-cog-conversion';
+    const cogName = expectedRunName('cog-conversion', `${run.run.uid}/${link}`);
+    // Only the chain link starts a run; callbacks of the app may log, none may start a workflow.
+    expect(started(delivery.firings)).toEqual([{
+      trigger: link,
+      name: cogName,
+      template: 'cog-conversion',
+      params: { input: JSON.stringify({ chain_filter: '@.properties.eo:cloud_cover < 50', url: received.body.output }), 'parent-run': run.run.name },
+      outcome: 'created',
+    }]);
+
+    // The Workflow the trigger creates is one Argo accepts: its arguments fit the template's parameters.
+    const next = new ArgoRun(template('cog-conversion'), { ...newRun('cog-conversion', {}), name: cogName, arguments: started(delivery.firings)[0]!.params }, platform.cluster);
+    expect(next.parameters).toMatchObject({ 'parent-run': run.run.name, 'payload-id': '', replace: 'false', 'state-url': platform.stateUrl });
+
+    // A redelivery of the same run.finished gives the same name: AlreadyExists, nothing new starts.
+    const again = started(sim.deliver(received.event).firings);
+    expect(again.map((s) => [s.name, s.outcome])).toEqual([[cogName, 'already-exists']]);
+  });
+
+  it('the run a chain starts (payload-id empty) can claim its payload', async () => {
+    const input = JSON.stringify(cirrusPayload([{ workflow: 'sentinel2-cloud-mask' }], { item: 'S2A_CLAIM' }));
+    const { received } = await finished('sentinel2-cloud-mask', { input, 'payload-id': cirrusId('sentinel2-cloud-mask', 'S2A_CLAIM') });
+    const [next] = started(sim.deliver(received.event).firings);
+    const run = new ArgoRun(template(next!.template), { ...newRun(next!.template, {}), name: next!.name, arguments: next!.params }, platform.cluster);
+    const claim = await run.claim();
+    expect({ status: claim.status, body: JSON.parse(claim.body) }).toMatchObject({ status: 200, body: { claimed: true, run: next!.name } });
+  });
+
+  it('a successful cog-conversion run starts copy-and-publish with its output URL as input; no failure callback', async () => {
+    const { run, received } = await finished('cog-conversion', { input: 's3://in/cog.json', 'payload-id': cirrusId('cog-conversion', 'CHAIN2') });
+    const delivery = sim.deliver(received.event);
+    expect(started(delivery.firings)).toEqual([{
+      trigger: 'cog-conversion-then-copy-and-publish',
+      name: expectedRunName('copy-and-publish', `${run.run.uid}/cog-conversion-then-copy-and-publish`),
+      template: 'copy-and-publish',
+      params: { input: received.body.output, 'parent-run': run.run.name },
+      outcome: 'created',
+    }]);
+    expect(received.body.output).toBe(`${run.parameters['payload-store']}/${run.run.name}/publish/output.json`);
+    expect(delivery.firings.map((f) => f.trigger)).not.toContain('callback-notify-failure');
+  });
+
+  it('a failed cog-conversion run fires the !successful callback with run, state and error, and chains nothing', async () => {
+    const { run, received } = await finished('cog-conversion', { input: 's3://in/bad.json', 'payload-id': cirrusId('cog-conversion', 'FAIL') }, 'Failed', 'Error (exit code 2)');
+    expect(received.body.state).toBe('FAILED');
+    const delivery = sim.deliver(received.event);
+    expect(started(delivery.firings)).toEqual([]);
+    expect(delivery.firings.filter((f) => OUR_CALLBACKS.includes(f.trigger)).map((f) => [f.trigger, f.action])).toEqual([['callback-notify-failure', {
+      type: 'http',
+      method: 'POST',
+      url: CALLBACK_URL,
+      headers: { 'Content-Type': 'application/json' },
+      secureHeaders: { Authorization: 'secret swoop-callback-token/token' },
+      body: { run: run.run.name, state: 'FAILED', error: received.body.error },
+    }]]);
+    expect(received.body.error).toContain('Error (exit code 2)');
+  });
+
+  it('a successful copy-and-publish run fires its "successful" log callback and not the failure one', async () => {
+    const { received } = await finished('copy-and-publish', { input: 's3://in/pub.json', 'payload-id': cirrusId('copy-and-publish', 'PUB') });
+    const fired = sim.deliver(received.event).firings.filter((f) => OUR_CALLBACKS.includes(f.trigger));
+    expect(fired.map((f) => [f.trigger, f.action.type])).toEqual([['callback-published', 'log']]);
+  });
+
+  it('payload-driven chain: the next element of the process array starts with the output payload', async () => {
+    const process = [{ workflow: 'copy-and-publish' }, { workflow: 'cog-conversion', replace: false }];
+    const { run, received } = await finished('copy-and-publish', { input: JSON.stringify(cirrusPayload(process)), 'payload-id': cirrusId('copy-and-publish', 'NEXT') });
+    expect(received.body.next).toEqual(process.slice(1));
+    const next = started(sim.deliver(received.event).firings).filter((s) => s.trigger === 'next-cog-conversion');
+    expect(next).toEqual([{
+      trigger: 'next-cog-conversion',
+      name: expectedRunName('cog-conversion', `${run.run.uid}/next-cog-conversion`),
+      template: 'cog-conversion',
+      params: { input: JSON.stringify({ process: process.slice(1), url: received.body.output }), 'parent-run': run.run.name },
+      outcome: 'created',
+    }]);
+  });
+});

@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderTags, workflowFailures, type Doc, type FailedNode, type TaskOutputs } from './support/argo';
+import { cirrusId, cirrusPayload, newRun } from './support/fixtures';
+import { BACKEND, LIFECYCLE_TOKEN, PAYLOAD_STORE, startPlatform, synthesizeManifests, type RunningPlatform } from './support/platform';
+import { AUTHORIZATION_FIX, withFixes } from './support/proposed-fixes';
+import { ArgoRun } from './support/run';
+
+const manifests = synthesizeManifests();
+const templates = manifests.docs.filter((d) => d.kind === 'WorkflowTemplate' && d.metadata.labels?.['app.kubernetes.io/component'] === 'workflow');
+const NAMES = templates.map((t) => t.metadata.name as string);
+
+/** What the user steps of the shipped workflows output, for the `when`s that read them. */
+const STEP_OUTPUTS: TaskOutputs = {
+  'split-assets': { parameters: { assets: '["B04","B08"]' } },
+  'cloud-mask': { parameters: { 'cloud-cover': '12.5' } },
+};
+
+function template(name: string, fixed = true): Doc {
+  const wt = manifests.find('WorkflowTemplate', name);
+  return fixed ? withFixes(wt) : structuredClone(wt);
+}
+
+/** The `output` argument of the DAG's last task: the run's output payload. */
+function finalOutput(run: ArgoRun): string {
+  const tasks = run.dagTasks;
+  const sinks = tasks.filter((t) => !tasks.some((o) => String(o.depends ?? '').split(/[^A-Za-z0-9-]+/).includes(t.name)) && t.name !== 'claim');
+  expect(sinks).toHaveLength(1);
+  const arg = (sinks[0]!.arguments.parameters as Doc[]).find((p) => p.name === 'output' || p.name.endsWith('-output'));
+  return renderTags(String(arg!.value), run.scope(), 'final output');
+}
+
+function failed(message: string, displayName = 'convert(0:B04)'): FailedNode {
+  return { displayName, message, templateName: 'main', phase: 'Failed', podName: `pod-${displayName.length}`, finishedAt: '2026-03-02T10:45:00Z' };
+}
+
+describe(`one run's lifecycle through the real state service (${BACKEND})`, () => {
+  let platform: RunningPlatform;
+  beforeAll(async () => {
+    platform = await startPlatform(manifests);
+  });
+  afterAll(async () => platform?.stop());
+
+  const submit = (name: string, args: Record<string, string>, fixed = true) =>
+    new ArgoRun(template(name, fixed), newRun(name, args), platform.cluster);
+
+  it('finds the three shipped workflows in the synthesized app', () => {
+    expect(NAMES.sort()).toEqual(['cog-conversion', 'copy-and-publish', 'sentinel2-cloud-mask']);
+  });
+
+  describe('the lifecycle templates as generated', () => {
+    it.each(NAMES)('%s: the claim request is authorized by the state service', async (name) => {
+      const run = submit(name, { input: 's3://in/a.json', 'payload-id': cirrusId(name, 'AUTH') }, false);
+      const outcome = await run.claim();
+      expect({ status: outcome.status, body: JSON.parse(outcome.body) }).toMatchObject({ status: 200, body: { claimed: true } });
+    });
+
+    it.each(NAMES)('%s: the running event is accepted (startedAt is RFC 3339)', async (name) => {
+      const wt = structuredClone(manifests.find('WorkflowTemplate', name));
+      AUTHORIZATION_FIX.apply(wt); // isolates this defect from the header one above
+      const run = new ArgoRun(wt, newRun(name, { input: 's3://in/b.json', 'payload-id': cirrusId(name, 'TIME') }), platform.cluster);
+      expect((await run.claim()).status).toBe(200);
+      const sent = JSON.parse(run.runningRequest().body);
+      const outcome = await run.running();
+      expect({ startedAt: sent.startedAt, status: outcome.status, body: outcome.body }).toMatchObject({ startedAt: run.run.creationTimestamp, status: 200 });
+    });
+  });
+
+  describe('with the proposed template fixes (docs/e2e.md)', () => {
+    it.each(NAMES)('%s: claim -> running -> completed(Succeeded) records SUCCESSFUL with its history, forwarded once', async (name) => {
+      const input = JSON.stringify(cirrusPayload([{ workflow: name }], { id: cirrusId(name, `OK-${name}`) }));
+      const run = submit(name, { input, 'payload-id': cirrusId(name, `OK-${name}`) });
+
+      const claim = await run.claim();
+      expect(claim.succeeded).toBe(true);
+      expect(JSON.parse(claim.body)).toEqual({ claimed: true, reason: 'new payload', run: run.run.name });
+      const steps = run.userTasksThatRun(STEP_OUTPUTS);
+      expect(Object.values(steps).every(Boolean)).toBe(true);
+
+      const running = await run.running();
+      expect([running.succeeded, JSON.parse(running.body)]).toEqual([true, { state: 'RUNNING', recorded: true, applied: true, run: run.run.name }]);
+      const completed = await run.completed('Succeeded', workflowFailures([]));
+      expect([completed.succeeded, JSON.parse(completed.body).state]).toEqual([true, 'SUCCESSFUL']);
+
+      const recorded = await platform.read(`/runs/${run.run.name}`);
+      expect(recorded).toMatchObject({
+        run: run.run.name, uid: run.run.uid, workflow: name, payloadId: cirrusId(name, `OK-${name}`), state: 'SUCCESSFUL',
+        claim: 'claimed', input, output: finalOutput(run), error: null,
+      });
+      expect(recorded.output).toBe(`${PAYLOAD_STORE}/${run.run.name}/publish/output.json`);
+      expect(Date.parse(recorded.startedAt)).toBe(Date.parse(run.run.creationTimestamp));
+      expect(recorded.history.map((h: Doc) => [h.state, h.source])).toEqual([['QUEUED', 'claim'], ['RUNNING', 'running'], ['SUCCESSFUL', 'completed']]);
+
+      const forwarded = await platform.lifecycle.waitFor((r) => r.body.run === run.run.name);
+      expect(forwarded.headers.authorization).toBe(`Bearer ${LIFECYCLE_TOKEN}`);
+      expect(forwarded.body).toEqual({
+        event: 'run.finished', state: 'SUCCESSFUL', workflow: name, run: run.run.name, uid: run.run.uid,
+        payloadId: cirrusId(name, `OK-${name}`), parentRun: '', startedAt: run.run.creationTimestamp,
+        finishedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), error: '', input, output: recorded.output,
+      });
+
+      // The exit handler's retry (or a replayed request) delivers the same event again.
+      const again = await run.completed('Succeeded', workflowFailures([]));
+      expect([again.succeeded, JSON.parse(again.body)]).toEqual([true, { state: 'SUCCESSFUL', recorded: false, applied: false, run: run.run.name }]);
+      expect((await platform.read(`/runs/${run.run.name}`)).history).toHaveLength(3);
+      const outbox = await platform.state.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE run = $1', [run.run.name]);
+      expect(outbox[0]!.n).toBe(1);
+    });
+
+    it('a second run of a succeeded payload is refused: every user step skips and the refused run changes nothing', async () => {
+      const name = 'cog-conversion';
+      const payloadId = cirrusId(name, 'DUP');
+      const args = { input: 's3://in/dup.json', 'payload-id': payloadId };
+      const first = submit(name, args);
+      await first.claim();
+      await first.running();
+      await first.completed('Succeeded', workflowFailures([]));
+      await platform.lifecycle.waitFor((r) => r.body.run === first.run.name);
+      const before = await platform.read(`/payloads/${encodeURIComponent(payloadId)}`);
+
+      const second = submit(name, args);
+      const claim = await second.claim();
+      expect(claim.succeeded).toBe(true); // a refusal is an answer, not an HTTP error
+      expect(JSON.parse(claim.body)).toEqual({ claimed: false, reason: `payload already succeeded: run ${first.run.name}`, run: first.run.name });
+      expect(second.userTasksThatRun(STEP_OUTPUTS)).toEqual({ 'split-assets': false, convert: false, 'merge-assets': false, publish: false });
+
+      // With every step skipped Argo ends the run Succeeded; its events must not count.
+      expect((await second.running()).succeeded).toBe(true);
+      expect((await second.completed('Succeeded', workflowFailures([]))).succeeded).toBe(true);
+      const refused = await platform.read(`/runs/${second.run.name}`);
+      expect(refused).toMatchObject({ state: 'CANCELED', claim: 'refused', output: null });
+      const after = await platform.read(`/payloads/${encodeURIComponent(payloadId)}`);
+      expect(after.state).toBe('SUCCESSFUL');
+      expect(after.runs.find((r: Doc) => r.run === first.run.name)).toEqual(before.runs.find((r: Doc) => r.run === first.run.name));
+      const outbox = await platform.state.db.query('SELECT run FROM outbox WHERE run = $1', [second.run.name]);
+      expect(outbox).toEqual([]);
+    });
+
+    it('replace: "true" claims a succeeded payload again', async () => {
+      const name = 'copy-and-publish';
+      const payloadId = cirrusId(name, 'REPLACE');
+      const first = submit(name, { input: 's3://in/r.json', 'payload-id': payloadId });
+      await first.claim();
+      await first.completed('Succeeded', workflowFailures([]));
+      const again = submit(name, { input: 's3://in/r.json', 'payload-id': payloadId, replace: 'true' });
+      const claim = JSON.parse((await again.claim()).body);
+      expect(claim).toEqual({ claimed: true, reason: `replace: supersedes run ${first.run.name} (SUCCESSFUL)`, run: again.run.name });
+      expect(Object.values(again.userTasksThatRun(STEP_OUTPUTS)).every(Boolean)).toBe(true);
+    });
+
+    it('rejects a replace value outside the parameter enum before anything is sent', () => {
+      expect(() => submit('copy-and-publish', { input: 's3://in/x.json', replace: 'yes' })).toThrow('parameter "replace" is "yes", not one of its enum values false, true');
+    });
+
+    const finals: [string, string, 'Failed' | 'Error', FailedNode[]][] = [
+      ['a failed step', 'FAILED', 'Failed', [failed('Error (exit code 1)')]],
+      ['an error of the controller', 'FAILED', 'Error', [{ ...failed('failed to resolve artifact repository'), phase: 'Error' }]],
+      ['a stop (retry nodes report the strategy)', 'CANCELED', 'Failed', [failed("Stopped with strategy 'Stop'", 'convert(0:B04)(0)')]],
+      ['a retry backoff over its maxDuration', 'TIMED_OUT', 'Failed', [failed('Max duration limit exceeded')]],
+      ['the workflow deadline (running pods are marked "Step exceeded its deadline")', 'TIMED_OUT', 'Failed', [failed('Step exceeded its deadline')]],
+      ['the workflow deadline reached by a retrying step', 'TIMED_OUT', 'Failed', [failed('retry exceeded workflow deadline 2026-03-02 10:45:30 +0000 UTC')]],
+    ];
+    it.each(finals)('%s is recorded %s with its error, and forwarded', async (_what, state, phase, nodes) => {
+      const name = 'cog-conversion';
+      const run = submit(name, { input: 's3://in/f.json', 'payload-id': cirrusId(name, `F-${nodes[0]!.message.length}-${phase}`) });
+      await run.claim();
+      await run.running();
+      const completed = await run.completed(phase, workflowFailures(nodes));
+      expect(completed.succeeded).toBe(true);
+      const recorded = await platform.read(`/runs/${run.run.name}`);
+      expect({ state: recorded.state, output: recorded.output }).toEqual({ state, output: null });
+      expect(recorded.error).toContain(nodes[0]!.message);
+      const forwarded = await platform.lifecycle.waitFor((r) => r.body.run === run.run.name);
+      expect(forwarded.body).toMatchObject({ state, output: '', error: recorded.error });
+    });
+  });
+});

@@ -1,0 +1,235 @@
+/**
+ * The platform of one e2e suite, on loopback: the synthesized manifests (workflows of
+ * workflows/app.ts plus the events layer), the real state service started from the
+ * environment its own Deployment construct declares, and a webhook receiver standing in for
+ * the `swoop-lifecycle` EventSource (its port, endpoint, method and token checks).
+ * PGlite by default; with DATABASE_URL a fresh schema that is dropped afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, Chart } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
+import { synthesize } from '../../../constructs';
+import { PlatformEvents } from '../../../constructs/events';
+import { StateServiceChart } from '../../../constructs/state-service';
+import { configFromEnv } from '../../../state/config';
+import { openDb, quoteIdent } from '../../../state/db';
+import { migrate } from '../../../state/migrate';
+import { startStateService, type RunningStateService } from '../../../state/service';
+import { webhookEvent, type SimulatedEvent } from '../../../tools/simulator';
+import { buildApp, type SwoopApp } from '../../../workflows/app';
+import type { ClusterObjects, Doc } from './argo';
+
+export const DATABASE_URL = process.env.DATABASE_URL || undefined;
+export const BACKEND = DATABASE_URL ? 'postgres' : 'pglite';
+
+export const WRITER_TOKEN = 'e2e-writer-token';
+export const READER_TOKEN = 'e2e-reader-token';
+export const LIFECYCLE_TOKEN = 'e2e-lifecycle-token';
+export const PAYLOAD_STORE = 's3://swoop-e2e/payloads';
+
+export interface Manifests {
+  readonly swoop: SwoopApp;
+  readonly events: PlatformEvents;
+  readonly docs: Doc[];
+  find(kind: string, name: string): Doc;
+}
+
+/**
+ * Synthesizes workflows/app.ts with its events layer: the one the lead wires into buildApp
+ * when it is there, else `new PlatformEvents(app, 'events', { workflows })` as documented.
+ * `configure` may add callbacks before synthesis.
+ */
+export function synthesizeManifests(configure?: (events: PlatformEvents, swoop: SwoopApp) => void): Manifests {
+  const swoop = buildApp('dist');
+  // cdk8s answers `instanceof` of any Chart subclass with Chart.isChart, so compare constructors.
+  const wired = swoop.app.node.findAll().find((c): c is PlatformEvents => c.constructor === PlatformEvents);
+  const events = wired ?? new PlatformEvents(swoop.app, 'events', { workflows: swoop.workflows });
+  configure?.(events, swoop);
+  const docs = [...synthesize(swoop.app).values()].flatMap((text) => parseAllDocuments(text).map((d) => d.toJS() as Doc)).filter(Boolean);
+  return {
+    swoop,
+    events,
+    docs,
+    find(kind, name) {
+      const doc = docs.find((d) => d.kind === kind && d.metadata?.name === name);
+      if (!doc) throw new Error(`the synthesized app has no ${kind}/${name} (has ${docs.map((d) => `${d.kind}/${d.metadata?.name}`).join(', ')})`);
+      return doc;
+    },
+  };
+}
+
+/** The webhook of one EventSource event: where it listens and which token it wants. */
+export interface WebhookSpec {
+  readonly eventSourceName: string;
+  readonly eventName: string;
+  readonly port: number;
+  readonly endpoint: string;
+  readonly method: string;
+  readonly authSecret: { readonly name: string; readonly key: string };
+}
+
+export function webhookOf(eventSource: Doc): WebhookSpec {
+  const entries = Object.entries((eventSource.spec?.webhook ?? {}) as Record<string, Doc>);
+  if (entries.length !== 1) throw new Error(`EventSource ${eventSource.metadata?.name} must define exactly one webhook event, has ${entries.length}`);
+  const [eventName, w] = entries[0]!;
+  if (!w.authSecret) throw new Error(`EventSource ${eventSource.metadata?.name}/${eventName} has no authSecret: it would accept anyone`);
+  return { eventSourceName: eventSource.metadata.name, eventName, port: Number(w.port), endpoint: String(w.endpoint), method: String(w.method), authSecret: w.authSecret };
+}
+
+/** A delivery the receiver accepted, already shaped as the EventSource would publish it. */
+export interface Received {
+  readonly path: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: any;
+  readonly event: SimulatedEvent;
+}
+
+/** A loopback server with the Argo Events webhook's checks: method, endpoint, `Authorization: Bearer <secret>`. */
+export class WebhookReceiver {
+  public readonly accepted: Received[] = [];
+  public readonly rejected: { path: string; status: number; reason: string }[] = [];
+  private server?: Server;
+  private url = '';
+
+  constructor(private readonly spec: WebhookSpec, private readonly token: string) {}
+
+  /** The URL callers must use: loopback with the EventSource's endpoint. */
+  get endpointUrl(): string {
+    return `${this.url}${this.spec.endpoint}`;
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const path = (req.url ?? '').split('?')[0]!;
+        const reject = (status: number, reason: string) => {
+          this.rejected.push({ path, status, reason });
+          res.writeHead(status).end(reason);
+        };
+        if (path !== this.spec.endpoint) return reject(404, `no endpoint ${path}`);
+        if (req.method !== this.spec.method) return reject(405, `method ${req.method}`);
+        if (req.headers.authorization !== `Bearer ${this.token}`) return reject(401, 'unauthorized');
+        let body: unknown;
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          return reject(400, 'body is not JSON');
+        }
+        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+        this.accepted.push({ path, headers: req.headers, body, event: webhookEvent(this.spec.eventSourceName, this.spec.eventName, body, headers) });
+        res.writeHead(200).end('success');
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Waits until a delivery matching `pick` arrived (the outbox is asynchronous). */
+  async waitFor(pick: (r: Received) => boolean, timeoutMs = 5_000): Promise<Received> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.accepted.find(pick);
+      if (hit) return hit;
+      if (Date.now() > until) throw new Error(`no matching delivery within ${timeoutMs} ms; accepted ${JSON.stringify(this.accepted.map((a) => a.body))}, rejected ${JSON.stringify(this.rejected)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+export interface RunningPlatform {
+  readonly cluster: ClusterObjects;
+  readonly state: RunningStateService;
+  readonly stateUrl: string;
+  readonly lifecycle: WebhookReceiver;
+  /** GET on the state service with the reader token. */
+  read(path: string): Promise<any>;
+  stop(): Promise<void>;
+}
+
+/** The environment of the state service's container, resolved from the cluster objects. */
+/** The env list of the state service's container, as its Deployment construct synthesizes it. */
+export function stateServiceEnvSources(): Doc[] {
+  const app = new App();
+  const chart = new StateServiceChart(app, 'state', { image: 'ghcr.io/swoop/state:0.1.0' });
+  const deployment = Chart.of(chart).toJson().find((d: Doc) => d.kind === 'Deployment') as Doc;
+  return deployment.spec.template.spec.containers[0].env as Doc[];
+}
+
+export function stateServiceEnv(cluster: ClusterObjects): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of stateServiceEnvSources()) {
+    if (e.value !== undefined) env[e.name] = e.value;
+    else if (e.valueFrom?.secretKeyRef) {
+      const { name, key } = e.valueFrom.secretKeyRef;
+      const v = cluster.secrets[name]?.[key];
+      if (v === undefined) throw new Error(`state service env ${e.name}: Secret ${name} has no key ${key}`);
+      env[e.name] = v;
+    } else if (e.valueFrom?.configMapKeyRef) {
+      const { name, key } = e.valueFrom.configMapKeyRef;
+      const v = cluster.configMaps[name]?.data[key];
+      if (v === undefined) throw new Error(`state service env ${e.name}: ConfigMap ${name} has no key ${key}`);
+      env[e.name] = v;
+    } else throw new Error(`state service env ${e.name}: unsupported source ${JSON.stringify(e.valueFrom)}`);
+  }
+  return env;
+}
+
+/**
+ * Starts the receiver and the state service. The service's env comes from its Deployment
+ * with the test's Secrets and ConfigMap; only what is pod-specific is overridden: loopback
+ * HOST/PORT, the embedded database when no DATABASE_URL is given, a fresh schema otherwise.
+ */
+export async function startPlatform(manifests: Manifests): Promise<RunningPlatform> {
+  const lifecycleSpec = webhookOf(manifests.find('EventSource', 'swoop-lifecycle'));
+  const lifecycle = new WebhookReceiver(lifecycleSpec, LIFECYCLE_TOKEN);
+  await lifecycle.start();
+  const schema = `swoop_e2e_${randomBytes(5).toString('hex')}`;
+  const secrets = {
+    'swoop-state-tokens': { writer: WRITER_TOKEN, reader: READER_TOKEN, 'writer-authorization': `Bearer ${WRITER_TOKEN}` },
+    'swoop-lifecycle-token': { token: LIFECYCLE_TOKEN },
+    'swoop-ingress-token': { token: 'e2e-ingress-token' },
+    'swoop-state-db': { url: DATABASE_URL ?? 'postgres://unused-with-pglite' },
+  };
+  const platformData = { 'payload-store': PAYLOAD_STORE, 'state-url': 'pending', 'lifecycle-url': lifecycle.endpointUrl };
+  const configMap = { labels: { 'workflows.argoproj.io/configmap-type': 'Parameter' }, data: platformData };
+  const env = stateServiceEnv({ configMaps: { 'swoop-platform': configMap }, secrets });
+  Object.assign(env, { HOST: '127.0.0.1', PORT: '0', DATABASE_SCHEMA: schema });
+  if (DATABASE_URL) {
+    // On PostgreSQL the migration Job owns the schema; this is what it runs.
+    const db = await openDb({ url: DATABASE_URL, schema });
+    await migrate(db);
+    await db.close();
+  } else delete env.DATABASE_URL;
+  const state = await startStateService(configFromEnv(env));
+  platformData['state-url'] = state.url;
+  const cluster: ClusterObjects = { configMaps: { 'swoop-platform': configMap }, secrets };
+  return {
+    cluster,
+    state,
+    stateUrl: state.url,
+    lifecycle,
+    async read(path) {
+      const res = await fetch(`${state.url}${path}`, { headers: { authorization: `Bearer ${READER_TOKEN}` } });
+      const body = await res.json();
+      if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${JSON.stringify(body)}`);
+      return body;
+    },
+    async stop() {
+      await state.close();
+      await lifecycle.stop();
+      if (DATABASE_URL) {
+        const db = await openDb({ url: DATABASE_URL });
+        await db.exec(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+        await db.close();
+      }
+    },
+  };
+}
