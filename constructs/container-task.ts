@@ -122,9 +122,11 @@ export class ContainerTask<
       ...(this.timeout ? { activeDeadlineSeconds: this.timeout.toSeconds() } : {}),
       ...(this.serviceAccountName ? { serviceAccountName: this.serviceAccountName } : {}),
     };
+    // Runnable on its own for debugging (`argo submit --from workflowtemplate/<task> -p input=...
+    // -p output=...`) unless it needs an input artifact, which a bare submission cannot pass.
+    const runnableAlone = Object.values(this.inputArtifacts).every((spec) => spec.optional);
     return {
-      // Runnable on its own for debugging: `argo submit --from workflowtemplate/<task> -p input=... -p output=...`.
-      entrypoint: TASK_ENTRY_TEMPLATE,
+      ...(runnableAlone ? { entrypoint: TASK_ENTRY_TEMPLATE } : {}),
       serviceAccountName: WORKFLOW_SERVICE_ACCOUNT,
       artifactRepositoryRef: { configMap: ARTIFACT_REPOSITORY_CONFIGMAP, key: ARTIFACT_REPOSITORY_KEY },
       arguments: {

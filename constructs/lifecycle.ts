@@ -34,8 +34,8 @@ function post(name: string, path: string, body: string): Record<string, unknown>
       method: 'POST',
       headers: [
         { name: 'Content-Type', value: 'application/json' },
-        // An HTTP template header is a literal or a secret, never both, so the header carries the
-        // Secret's value as-is; the state service accepts the token with or without "Bearer ".
+        // An HTTP template header is a literal or a secret, never both, so the Secret key holds
+        // the whole header value, "Bearer <writer token>".
         { name: 'Authorization', valueFrom: { secretKeyRef: { name: STATE_TOKENS_SECRET, key: STATE_WRITER_TOKEN_KEY } } },
       ],
       // toJson escapes every field, so inline payloads and failure messages cannot break the JSON.

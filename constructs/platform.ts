@@ -7,7 +7,8 @@ export const PLATFORM_CONFIGMAP = 'swoop-platform';
 export const PAYLOAD_STORE_KEY = 'payload-store';
 export const STATE_URL_KEY = 'state-url';
 export const STATE_TOKENS_SECRET = 'swoop-state-tokens';
-export const STATE_WRITER_TOKEN_KEY = 'writer';
+/** Holds `Bearer <writer token>`: an Argo HTTP header from a Secret is sent as-is. */
+export const STATE_WRITER_TOKEN_KEY = 'writer-authorization';
 export const ARTIFACT_REPOSITORY_CONFIGMAP = 'artifact-repositories';
 export const ARTIFACT_REPOSITORY_KEY = 'default';
 export const WORKFLOW_SERVICE_ACCOUNT = 'swoop-workflow';

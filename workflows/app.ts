@@ -1,5 +1,6 @@
 import { App } from 'cdk8s';
 import { TaskLibrary, type Workflow, type WorkflowParameters } from '../constructs';
+import { CallbackParameter, CallbackTarget, PlatformEvents } from '../constructs/events';
 import { cogConversion } from './cog-conversion';
 import { copyAndPublish } from './copy-and-publish';
 import { sentinel2CloudMask } from './sentinel2-cloud-mask';
@@ -7,6 +8,7 @@ import { defineTasks } from './tasks';
 
 export interface SwoopApp {
   readonly app: App;
+  readonly events: PlatformEvents;
   readonly library: TaskLibrary;
   readonly workflows: readonly Workflow<WorkflowParameters>[];
 }
@@ -25,11 +27,16 @@ export function buildApp(outdir = 'dist'): SwoopApp {
   cog.then(publish);
   const workflows = [cloudMask, cog, publish];
 
-  // ---- PLATFORM CHARTS (added by the lead) -------------------------------------------
-  // The events layer (event bus, ingress/chain/callback sensors built from `workflows`) and
-  // the state-service chart are added here, as charts of `app`, so `npm run synth` writes
-  // them to dist/ with the workflows.
-  // -----------------------------------------------------------------------------------
+  // Platform charts: the events layer (routing, chains and callbacks built from the
+  // workflows, so it comes after every then()) and the state service.
+  const events = new PlatformEvents(app, 'events', { workflows });
+  events.addCallback('notify-failures', {
+    workflow: cloudMask,
+    when: ['!successful'],
+    parameters: { run: CallbackParameter.run('name'), state: CallbackParameter.run('state'), error: CallbackParameter.run('error') },
+    target: CallbackTarget.http({ url: 'https://hooks.example.org/swoop/alerts', auth: { secret: { name: 'swoop-alerts', key: 'authorization' } } }),
+  });
+  events.addCallback('audit-publish', { workflow: publish, when: ['successful', 'failed'], target: CallbackTarget.log() });
 
-  return { app, library, workflows };
+  return { app, events, library, workflows };
 }

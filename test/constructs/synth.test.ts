@@ -58,6 +58,8 @@ describe('ContainerTask', () => {
     expect(main.nodeSelector).toEqual({ 'swoop.dev/compute-class': 'gpu' });
     expect(main.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Equal', value: 'true', effect: 'NoSchedule' }]);
     expect(main.outputs.artifacts).toEqual([{ name: 'mask', path: '/tmp/mask.tif', archive: { none: {} } }]);
+    // It needs the `stack` artifact, which a bare `argo submit --from` cannot pass: no entrypoint.
+    expect(documents(f.app).get('WorkflowTemplate/mask')!.spec.entrypoint).toBeUndefined();
   });
 
   it('renders limits, ephemeral storage, env references, retries, timeout and service account', () => {
@@ -199,7 +201,7 @@ describe('Workflow', () => {
     for (const name of ['swoop-claim', 'swoop-running', 'swoop-completed']) {
       const t = template(doc, name);
       expect(t.http.method).toBe('POST');
-      expect(t.http.headers).toContainEqual({ name: 'Authorization', valueFrom: { secretKeyRef: { name: 'swoop-state-tokens', key: 'writer' } } });
+      expect(t.http.headers).toContainEqual({ name: 'Authorization', valueFrom: { secretKeyRef: { name: 'swoop-state-tokens', key: 'writer-authorization' } } });
       expect(t.retryStrategy.limit).toBeGreaterThan(0);
     }
     expect(template(doc, 'swoop-claim').http.url).toBe('{{workflow.parameters.state-url}}/claim');
