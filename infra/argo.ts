@@ -45,6 +45,10 @@ export interface ArgoArgs {
 }
 
 export const ARGO_NAMESPACE = 'argo';
+/** Service account of the Argo server (it reads artifacts and logs for the UI). */
+export const ARGO_SERVER_SERVICE_ACCOUNT = 'argo-workflows-server';
+/** Service account workflow pods run as (docs/contracts.md). */
+export const WORKFLOW_SERVICE_ACCOUNT = 'swoop-workflow';
 export const ARGO_EVENTS_NAMESPACE = 'argo-events';
 /** JetStream version known to the pinned argo-events chart (`configs.jetstream.versions`). */
 export const JETSTREAM_VERSION = '2.10.10';
@@ -99,7 +103,7 @@ export class Argo extends pulumi.ComponentResource {
     }
     const k8sOpts = { parent: this, provider: args.cluster.provider };
     const wfNs = args.workflowNamespace ?? 'swoop';
-    const wfSa = args.workflowServiceAccount ?? 'swoop-workflow';
+    const wfSa = args.workflowServiceAccount ?? WORKFLOW_SERVICE_ACCOUNT;
     const region = args.cluster.arn.apply((arn) => arn.split(':')[3]);
 
     const namespaces = [wfNs, ARGO_NAMESPACE, ARGO_EVENTS_NAMESPACE].map(
@@ -191,7 +195,7 @@ export class Argo extends pulumi.ComponentResource {
           authModes,
           secure: true,
           ...SYSTEM_POOL,
-          serviceAccount: { create: true, name: 'argo-workflows-server' },
+          serviceAccount: { create: true, name: ARGO_SERVER_SERVICE_ACCOUNT },
           ...(args.sso ? { sso: { enabled: true, issuer: args.sso.issuer, redirectUrl: args.sso.redirectUrl, rbac: { enabled: true } } } : {}),
         },
         useStaticCredentials: false,

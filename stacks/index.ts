@@ -3,7 +3,9 @@
  * No decisions live here; they live in stacks/config.ts (what may be set) and infra/ (how).
  */
 import * as pulumi from '@pulumi/pulumi';
-import { Argo, ArtifactBucket, Cluster, Network, NodePools, Platform, SecretsSync, StateDatabase } from '../infra';
+import {
+  ARGO_NAMESPACE, ARGO_SERVER_SERVICE_ACCOUNT, Argo, ArtifactBucket, Cluster, Network, NodePools, Platform, SecretsSync, StateDatabase, WORKFLOW_SERVICE_ACCOUNT,
+} from '../infra';
 import { loadStackConfig } from './config';
 
 const stack = pulumi.getStack();
@@ -34,8 +36,8 @@ const bucket = new ArtifactBucket('artifacts', {
   keyDeletionWindowDays,
   clusterName: cluster.name,
   bindings: [
-    { namespace: 'swoop', serviceAccount: 'swoop-workflow', access: 'read-write' },
-    { namespace: 'argo', serviceAccount: 'argo-workflows-server', access: 'read' },
+    { namespace: 'swoop', serviceAccount: WORKFLOW_SERVICE_ACCOUNT, access: 'read-write' },
+    { namespace: ARGO_NAMESPACE, serviceAccount: ARGO_SERVER_SERVICE_ACCOUNT, access: 'read' },
   ],
   tags,
 }, { protect: cfg.protectData });
@@ -53,7 +55,7 @@ const secrets = new SecretsSync('secrets', {
   cluster,
   secretArns: [database.secretArn],
   keyArns: [database.keyArn],
-  namespaces: ['swoop', 'argo'],
+  namespaces: ['swoop', ARGO_NAMESPACE],
 }, { dependsOn: [nodes] });
 
 const argo = new Argo('argo', {
