@@ -37,6 +37,8 @@ export interface PlatformArgs {
   /** State service replicas. Default 2. */
   readonly stateReplicas?: number;
   readonly delivery: ManifestDelivery;
+  /** Service account of workflow pods, whose agent reads the state token Secret. Default `swoop-workflow`. */
+  readonly workflowServiceAccount?: string;
   /** Resources the manifests need first (the Argo releases: their CRDs). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -95,6 +97,18 @@ export class Platform extends pulumi.ComponentResource {
       metadata: { name: 'swoop-ingress-token', namespace: ns },
       stringData: { token: token('ingress-token') },
     }, k8sOpts);
+
+    // HTTP templates run in the workflow's agent pod, which reads their header Secrets through
+    // the API as the workflow service account: that one Secret, read-only, nothing else.
+    const agentRole = new k8s.rbac.v1.Role(`${name}-agent-secrets`, {
+      metadata: { name: 'swoop-workflow-agent-secrets', namespace: ns },
+      rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['swoop-state-tokens'], verbs: ['get'] }],
+    }, k8sOpts);
+    new k8s.rbac.v1.RoleBinding(`${name}-agent-secrets`, {
+      metadata: { name: 'swoop-workflow-agent-secrets', namespace: ns },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'swoop-workflow-agent-secrets' },
+      subjects: [{ kind: 'ServiceAccount', name: args.workflowServiceAccount ?? 'swoop-workflow', namespace: ns }],
+    }, { ...k8sOpts, dependsOn: [agentRole] });
 
     const db = args.database;
     const dbSecret = args.secrets.syncSecret(`${name}-state-db`, {

@@ -47,6 +47,14 @@ describe('Platform (manifests applied by Pulumi)', () => {
     for (const p of passwords) expect(p.inputs).toMatchObject({ length: 48, special: false });
   });
 
+  it('lets the workflow agent read the state token Secret and nothing else', () => {
+    const role = rec.ofType('kubernetes:rbac.authorization.k8s.io/v1:Role').find((r) => r.inputs.metadata.name === 'swoop-workflow-agent-secrets')!;
+    expect(role.inputs.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['swoop-state-tokens'], verbs: ['get'] }]);
+    const binding = rec.ofType('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding').find((r) => r.inputs.metadata.name === 'swoop-workflow-agent-secrets')!;
+    expect(binding.inputs.subjects).toEqual([{ kind: 'ServiceAccount', name: 'swoop-workflow', namespace: 'swoop' }]);
+    expect(binding.inputs.roleRef.name).toBe('swoop-workflow-agent-secrets');
+  });
+
   it('renders swoop-state-db/url from the RDS master secret through External Secrets, with TLS required', () => {
     const es = rec.kube('ExternalSecret', 'swoop-state-db')[0].inputs;
     expect(es.metadata.namespace).toBe('swoop');
