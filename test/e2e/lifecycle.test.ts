@@ -20,13 +20,11 @@ function template(name: string, fixed = true): Doc {
   return fixed ? withFixes(wt) : structuredClone(wt);
 }
 
-/** The `output` argument of the DAG's last task: the run's output payload. */
-function finalOutput(run: ArgoRun): string {
-  const tasks = run.dagTasks;
-  const sinks = tasks.filter((t) => !tasks.some((o) => String(o.depends ?? '').split(/[^A-Za-z0-9-]+/).includes(t.name)) && t.name !== 'claim');
-  expect(sinks).toHaveLength(1);
-  const arg = (sinks[0]!.arguments.parameters as Doc[]).find((p) => p.name === 'output' || p.name.endsWith('-output'));
-  return renderTags(String(arg!.value), run.scope(), 'final output');
+/** Every output payload URL a single (not fanned-out) DAG task of this run writes, rendered. */
+function stepOutputs(run: ArgoRun): string[] {
+  return run.dagTasks.filter((t) => !t.withParam && !t.withItems).flatMap((t) => ((t.arguments?.parameters ?? []) as Doc[])
+    .filter((p) => p.name === 'output' || String(p.name).endsWith('-output'))
+    .map((p) => renderTags(String(p.value), run.scope(), `task ${t.name}`)));
 }
 
 function failed(message: string, displayName = 'convert(0:B04)'): FailedNode {
@@ -84,9 +82,11 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
       const recorded = await platform.read(`/runs/${run.run.name}`);
       expect(recorded).toMatchObject({
         run: run.run.name, uid: run.run.uid, workflow: name, payloadId: cirrusId(name, `OK-${name}`), state: 'SUCCESSFUL',
-        claim: 'claimed', input, output: finalOutput(run), error: null,
+        claim: 'claimed', input, error: null,
       });
-      expect(recorded.output).toBe(`${PAYLOAD_STORE}/${run.run.name}/publish/output.json`);
+      // The output is the payload one of the run's steps wrote, under this run's prefix.
+      expect(stepOutputs(run)).toContain(recorded.output);
+      expect(recorded.output).toMatch(new RegExp(`^${PAYLOAD_STORE}/${run.run.name}/[a-z0-9-]+/output\\.json$`));
       expect(Date.parse(recorded.startedAt)).toBe(Date.parse(run.run.creationTimestamp));
       expect(recorded.history.map((h: Doc) => [h.state, h.source])).toEqual([['QUEUED', 'claim'], ['RUNNING', 'running'], ['SUCCESSFUL', 'completed']]);
 
