@@ -151,6 +151,13 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
       expect(() => submit('copy-and-publish', { input: 's3://in/x.json', replace: 'yes' })).toThrow('parameter "replace" is "yes", not one of its enum values false, true');
     });
 
+    it("records a failed run's error as its failed steps, read from Argo's quoted workflow.failures", async () => {
+      const run = submit('cog-conversion', { input: 's3://in/e.json', 'payload-id': cirrusId('cog-conversion', 'ERRTEXT') });
+      await run.claim();
+      await run.completed('Failed', workflowFailures([failed('Error (exit code 1)'), failed('OOMKilled (exit code 137)', 'merge-assets')]));
+      expect((await platform.read(`/runs/${run.run.name}`)).error).toBe('convert(0:B04): Error (exit code 1); merge-assets: OOMKilled (exit code 137)');
+    });
+
     const finals: [string, string, 'Failed' | 'Error', FailedNode[]][] = [
       ['a failed step', 'FAILED', 'Failed', [failed('Error (exit code 1)')]],
       ['an error of the controller', 'FAILED', 'Error', [{ ...failed('failed to resolve artifact repository'), phase: 'Error' }]],

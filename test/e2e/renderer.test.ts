@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateWhen, expressionEnv, globalVariables, renderTags, resolveParameters, workflowFailures, type ClusterObjects, type Doc } from './support/argo';
+import { evaluate } from './support/expr';
+
+/** The e2e renderer's own behaviour: Argo's semantics where the flow tests rely on them, and loud failures elsewhere. */
+const template: Doc = {
+  metadata: { name: 'wt', namespace: 'swoop' },
+  spec: {
+    entrypoint: 'main',
+    arguments: {
+      parameters: [
+        { name: 'input' },
+        { name: 'replace', value: 'false', enum: ['false', 'true'] },
+        { name: 'state-url', valueFrom: { configMapKeyRef: { name: 'swoop-platform', key: 'state-url' } } },
+      ],
+    },
+  },
+};
+const labelled: ClusterObjects = {
+  configMaps: { 'swoop-platform': { labels: { 'workflows.argoproj.io/configmap-type': 'Parameter' }, data: { 'state-url': 'http://state:8080' } } },
+  secrets: {},
+};
+const run = { name: 'wt-abc', uid: 'u-1', creationTimestamp: '2026-03-02T10:15:30Z', arguments: { input: 's3://b/in.json' } };
+
+describe('e2e Argo renderer', () => {
+  const scope = globalVariables(template, run, resolveParameters(template, run.arguments, labelled), { status: 'Failed', failures: workflowFailures([]) });
+
+  it('resolves defaults, submitted arguments and labelled ConfigMap values', () => {
+    expect(resolveParameters(template, { input: 'x', replace: 'true' }, labelled)).toEqual({ input: 'x', replace: 'true', 'state-url': 'http://state:8080' });
+  });
+
+  it.each([
+    ['an argument the template does not declare', { input: 'x', typo: '1' }, labelled, 'argument "typo" is not a declared parameter'],
+    ['a required parameter nobody set', {}, labelled, 'parameter "input" has no value'],
+    ['a value outside the enum', { input: 'x', replace: 'yes' }, labelled, 'not one of its enum values false, true'],
+    ['a ConfigMap without the Parameter label (Argo v4)', { input: 'x' }, { configMaps: { 'swoop-platform': { data: { 'state-url': 'u' } } }, secrets: {} }, 'lacks the label workflows.argoproj.io/configmap-type: Parameter'],
+    ['a missing ConfigMap key', { input: 'x' }, { configMaps: { 'swoop-platform': { ...labelled.configMaps['swoop-platform']!, data: {} } }, secrets: {} }, 'has no key state-url'],
+  ] as const)('rejects %s', (_what, args, cluster, message) => {
+    expect(() => resolveParameters(template, args, cluster)).toThrow(message);
+  });
+
+  it('fails on a tag that names no variable, and on a key an expression cannot find', () => {
+    expect(() => renderTags('{{workflow.parameters.inptu}}', scope, 'here')).toThrow('here: cannot resolve {{workflow.parameters.inptu}}');
+    expect(() => renderTags("{{=workflow.parameters['inptu']}}", scope, 'here')).toThrow("workflow.parameters['inptu'] is not defined");
+    expect(() => renderTags('{{=sprig.upper(workflow.name)}}', scope, 'here')).toThrow('sprig functions are not supported');
+  });
+
+  it('builds the expression env as Argo does: workflow.creationTimestamp is a map there, .RFC3339 the string', () => {
+    expect(renderTags('{{workflow.creationTimestamp}}', scope, 't')).toBe('2026-03-02T10:15:30Z');
+    expect(renderTags('{{=workflow.creationTimestamp.RFC3339}}', scope, 't')).toBe('2026-03-02T10:15:30Z');
+    expect(renderTags('{{=string(workflow.creationTimestamp)}}', scope, 't')).toMatch(/^map\[A:Monday B:March .*RFC3339:2026-03-02T10:15:30Z .*s:1772446530 .*\]$/);
+  });
+
+  it('passes workflow.failures through strconv.Quote, as the controller stores it', () => {
+    expect(workflowFailures([])).toBe('"null"');
+    const nodes = [{ displayName: 'a', message: 'Error (exit code 1)', templateName: 't', phase: 'Failed' as const, podName: 'p', finishedAt: '2026-03-02T10:20:00Z' }];
+    expect(JSON.parse(JSON.parse(workflowFailures(nodes)))).toEqual(nodes);
+  });
+
+  it('evaluates toJson like Go (sorted keys, HTML-safe escapes), ?? and the ternary', () => {
+    const env = expressionEnv(scope);
+    expect(evaluate("toJson({'b': 1, 'a': '<&>', 'c': workflow.status == 'Succeeded'})", env)).toBe('{"a":"\\u003c\\u0026\\u003e","b":1,"c":false}');
+    expect(evaluate("workflow.missing ?? 'fallback'", env)).toBe('fallback');
+    expect(evaluate("workflow.status == 'Failed' ? workflow.name + '/x' : ''", env)).toBe('wt-abc/x');
+    expect(() => evaluate("workflow.status && true", env)).toThrow('invalid operation: string && ...');
+  });
+
+  it('evaluates DAG whens on task outputs, short-circuiting like expr', () => {
+    const gate = { name: 'work', when: "{{=jsonpath(tasks.claim.outputs.result, '$.claimed') == true && len(fromJSON(tasks['split'].outputs.parameters['items'])) > 0}}" };
+    expect(evaluateWhen(gate, scope, { claim: { result: '{"claimed":false}' } })).toBe(false);
+    expect(evaluateWhen(gate, scope, { claim: { result: '{"claimed":true}' }, split: { parameters: { items: '["a"]' } } })).toBe(true);
+    expect(() => evaluateWhen(gate, scope, { claim: { result: '{"claimed":true}' } })).toThrow("tasks['split'] is not defined");
+    expect(() => evaluateWhen({ name: 'x', when: '{{=workflow.name}}' }, scope, {})).toThrow('when rendered to "wt-abc"');
+  });
+});
