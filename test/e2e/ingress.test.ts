@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goJsonMarshal } from '../../tools/simulator/go-values';
 import { Simulator, type Firing } from '../../tools/simulator';
+import { HAVE_REFERENCE } from '../support/reference';
+import { validateArgoDocument } from '../support/schema';
 import type { Doc } from './support/argo';
 import { cirrusId, cirrusPayload, expectedRunName, newRun } from './support/fixtures';
 import { BACKEND, startPlatform, synthesizeManifests, webhookOf, WebhookReceiver, type RunningPlatform } from './support/platform';
@@ -76,6 +78,13 @@ describe(`a cirrus payload from the webhook to the claim of its run (${BACKEND})
     expect(run.parameters).toMatchObject({ input: wf!.params.input, 'payload-store': expect.stringMatching(/^s3:\/\//), 'state-url': platform.stateUrl, 'max-cloud-cover': expect.any(String) });
 
     expect(submitted((await deliver(body)).firings).map((s) => [s.name, s.outcome])).toEqual([[wf!.name, 'already-exists']]);
+  });
+
+  it.skipIf(!HAVE_REFERENCE)('the Workflow the trigger creates is valid for the upstream Argo Workflows schema (unknown fields rejected)', async () => {
+    const { firings } = await deliver(payload({ item: 'S2B_SCHEMA' }));
+    const resources = firings.flatMap((f) => (f.action.type === 'k8s' ? [f.action.resource] : []));
+    expect(resources).toHaveLength(1);
+    expect(validateArgoDocument(resources[0])).toEqual([]);
   });
 
   it('the run of a payload that carries its cirrus id claims it, and the state service parses the identity', async () => {
