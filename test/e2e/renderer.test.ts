@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateWhen, expressionEnv, globalVariables, renderTags, resolveParameters, workflowFailures, type ClusterObjects, type Doc } from './support/argo';
+import { evaluateWhen, expressionEnv, globalVariables, inputVariables, renderTags, resolveParameters, workflowFailures, type ClusterObjects, type Doc } from './support/argo';
 import { evaluate } from './support/expr';
 
 /** The e2e renderer's own behaviour: Argo's semantics where the flow tests rely on them, and loud failures elsewhere. */
@@ -63,6 +63,14 @@ describe('e2e Argo renderer', () => {
     expect(evaluate("workflow.missing ?? 'fallback'", env)).toBe('fallback');
     expect(evaluate("workflow.status == 'Failed' ? workflow.name + '/x' : ''", env)).toBe('wt-abc/x');
     expect(() => evaluate("workflow.status && true", env)).toThrow('invalid operation: string && ...');
+  });
+
+  it('gives a called template its inputs from the arguments, else defaults, and refuses the rest', () => {
+    const called = { name: 'notify', inputs: { parameters: [{ name: 'url' }, { name: 'method', default: 'POST' }] } };
+    expect(inputVariables(called, { url: 'http://x' })).toEqual({ 'inputs.parameters.url': 'http://x', 'inputs.parameters.method': 'POST' });
+    expect(() => inputVariables(called, {})).toThrow('input parameter "url" has no value');
+    expect(() => inputVariables(called, { url: 'u', body: 'b' })).toThrow('argument "body" is not one of its inputs');
+    expect(renderTags('{{inputs.parameters.method}} {{inputs.parameters.url}}', { ...scope, ...inputVariables(called, { url: 'http://x' }) }, 't')).toBe('POST http://x');
   });
 
   it('evaluates DAG whens on task outputs, short-circuiting like expr', () => {

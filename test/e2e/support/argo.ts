@@ -138,6 +138,26 @@ export function globalVariables(template: Doc, run: Submission, parameters: Read
   return g;
 }
 
+/**
+ * `inputs.parameters.*` of a template called with `args` (a DAG task's arguments, already
+ * rendered): each declared input takes its argument, else its default; an undeclared
+ * argument or an input without value is an error, as the controller reports it.
+ */
+export function inputVariables(template: Doc, args: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const declared = (template.inputs?.parameters ?? []) as Doc[];
+  const names = new Set(declared.map((p) => String(p.name)));
+  for (const name of Object.keys(args)) {
+    if (!names.has(name)) throw new Error(`template ${template.name}: argument "${name}" is not one of its inputs (${[...names].join(', ') || 'none'})`);
+  }
+  const vars: Record<string, string> = {};
+  for (const p of declared) {
+    const value = args[p.name] ?? (p.value !== undefined ? String(p.value) : p.default !== undefined ? String(p.default) : undefined);
+    if (value === undefined) throw new Error(`template ${template.name}: input parameter "${p.name}" has no value`);
+    vars[`inputs.parameters.${p.name}`] = value;
+  }
+  return vars;
+}
+
 /** Flat dotted keys to the nested env of an expression, dropping keys that prefix others (util/expr/env). */
 export function expressionEnv(flat: Readonly<Record<string, unknown>>): Env {
   const keys = Object.keys(flat).sort();

@@ -6,7 +6,7 @@
  * the library's constant names, so a renamed or rewired template fails here.
  */
 import {
-  evaluateWhen, expressionEnv, globalVariables, renderHttp, resolveParameters, sendHttp,
+  evaluateWhen, expressionEnv, globalVariables, inputVariables, renderHttp, renderTags, resolveParameters, sendHttp,
   type ClusterObjects, type Doc, type HttpOutcome, type HttpRequest, type Submission, type TaskOutputs,
 } from './argo';
 import { evaluate } from './expr';
@@ -49,7 +49,13 @@ export class ArgoRun {
     const task = this.dagTasks.find((t) => t.name === 'claim');
     if (!task) throw new Error(`WorkflowTemplate ${this.template.metadata.name}: the entry DAG has no claim task`);
     if (task.depends || task.dependencies) throw new Error('the claim task must not depend on anything');
-    return renderHttp(this.named(task.template), this.scope(), this.cluster);
+    return renderHttp(this.named(task.template), this.taskScope(task, this.scope()), this.cluster);
+  }
+
+  /** The scope a DAG task's template renders in: the run's variables plus its inputs from the task's arguments. */
+  private taskScope(task: Doc, scope: Record<string, string>): Record<string, string> {
+    const args = Object.fromEntries(((task.arguments?.parameters ?? []) as Doc[]).map((p) => [p.name, renderTags(String(p.value), scope, `task ${task.name} argument ${p.name}`)]));
+    return { ...scope, ...inputVariables(this.named(task.template), args) };
   }
 
   async claim(): Promise<HttpOutcome> {
@@ -76,7 +82,8 @@ export class ArgoRun {
   }
 
   runningRequest(): HttpRequest {
-    return renderHttp(this.runningHookTemplate(), this.scope({ status: 'Running' }), this.cluster);
+    const template = this.runningHookTemplate();
+    return renderHttp(template, { ...this.scope({ status: 'Running' }), ...inputVariables(template) }, this.cluster);
   }
 
   async running(): Promise<HttpOutcome> {
@@ -84,18 +91,19 @@ export class ArgoRun {
   }
 
   /** The HTTP templates the exit handler runs (the handler itself or its DAG's HTTP tasks). */
-  exitHttpTemplates(): Doc[] {
+  /** The HTTP calls the exit handler makes: the handler itself, or its DAG's tasks whose template is HTTP. */
+  exitHttpTasks(): { task: Doc; template: Doc }[] {
     const onExit = this.named(this.template.spec.onExit);
-    if (onExit.http) return [onExit];
+    if (onExit.http) return [{ task: { name: onExit.name, template: onExit.name }, template: onExit }];
     if (!onExit.dag) throw new Error(`onExit template ${onExit.name} is neither HTTP nor a DAG`);
     // Tasks with a templateRef run task-library pods (e.g. cleanup), never the lifecycle call.
-    return (onExit.dag.tasks as Doc[]).filter((t) => t.template !== undefined).map((t) => this.named(t.template)).filter((t) => t.http);
+    return (onExit.dag.tasks as Doc[]).filter((t) => t.template !== undefined).map((task) => ({ task, template: this.named(task.template) })).filter((t) => t.template.http);
   }
 
   completedRequest(status: 'Succeeded' | 'Failed' | 'Error', failures: string): HttpRequest {
-    const http = this.exitHttpTemplates();
+    const http = this.exitHttpTasks();
     if (http.length !== 1) throw new Error(`WorkflowTemplate ${this.template.metadata.name}: the exit handler must post exactly one completed event, has ${http.length} HTTP tasks`);
-    return renderHttp(http[0]!, this.scope({ status, failures }), this.cluster);
+    return renderHttp(http[0]!.template, this.taskScope(http[0]!.task, this.scope({ status, failures })), this.cluster);
   }
 
   async completed(status: 'Succeeded' | 'Failed' | 'Error', failures: string): Promise<HttpOutcome> {
