@@ -146,6 +146,7 @@ async function main(): Promise<void> {
       console.log(rows[rows.length - 1]);
     }
 
+    if (process.env.BENCH_LOOKUP === '0') return;
     console.log(`\nloading ${HISTORY_ROWS.toLocaleString('en')} history rows (generate_series)...`);
     const runs = HISTORY_ROWS / 4;
     const t0 = performance.now();

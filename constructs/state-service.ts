@@ -11,7 +11,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { COMPUTE_CLASS_LABEL, COMPUTE_CLASSES } from './compute-classes';
 import { failAt, standardLabels } from './names';
-import { PLATFORM_CONFIGMAP, STATE_TOKENS_SECRET, STATE_WRITER_TOKEN_KEY, SWOOP_NAMESPACE } from './platform';
+import { PLATFORM_CONFIGMAP, STATE_TOKENS_SECRET, SWOOP_NAMESPACE } from './platform';
 import { loadMigrations } from '../state/migrate';
 
 /** A key of a Secret in the service's namespace. */
@@ -45,6 +45,8 @@ export interface StateServiceProps {
 
 export const STATE_SERVICE_NAME = 'swoop-state';
 export const STATE_SERVICE_PORT = 8080;
+// The raw tokens (the Secret's `writer-authorization` key, "Bearer <writer>", is for Argo).
+const TOKENS_WRITER_KEY = 'writer';
 const TOKENS_READER_KEY = 'reader';
 
 export class StateService extends Construct {
@@ -107,7 +109,7 @@ export class StateService extends Construct {
           PORT: kplus.EnvValue.fromValue(String(STATE_SERVICE_PORT)),
           HOST: kplus.EnvValue.fromValue('0.0.0.0'),
           DATABASE_MAX_CONNECTIONS: kplus.EnvValue.fromValue(String(maxConnections)),
-          STATE_WRITE_TOKEN: kplus.EnvValue.fromSecretValue({ secret: tokens, key: STATE_WRITER_TOKEN_KEY }),
+          STATE_WRITE_TOKEN: kplus.EnvValue.fromSecretValue({ secret: tokens, key: TOKENS_WRITER_KEY }),
           STATE_READ_TOKEN: kplus.EnvValue.fromSecretValue({ secret: tokens, key: TOKENS_READER_KEY }),
           LIFECYCLE_URL: kplus.EnvValue.fromConfigMap(platform, 'lifecycle-url'),
           LIFECYCLE_TOKEN: kplus.EnvValue.fromSecretValue({ secret: secret('LifecycleSecret', lifecycle.name), key: lifecycle.key }),

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { Batcher } from './batcher';
 import type { Db } from './db';
+import { cirrusPayloadId, derivePayloadId } from './payload-id';
 import { type RunState, RUN_STATES, stateOfPhase } from './states';
 import { type ClaimRequest, type InvalidEvent, type LifecycleEvent, type Page, type RunFilter, encodeCursor } from './validate';
 
@@ -106,7 +107,7 @@ const orNull = (s: string): string | null => (s === '' ? null : s);
 
 /** INVALID reports without a run name get one derived from what identifies them. */
 export function invalidRunName(ev: InvalidEvent): string {
-  const digest = createHash('sha256').update(`${ev.payloadId}\n${ev.workflow}\n${ev.input}`).digest('hex');
+  const digest = createHash('sha256').update(`${ev.source}\n${ev.payloadId}\n${ev.workflow}\n${ev.input}`).digest('hex');
   return `invalid-${digest.slice(0, 24)}`;
 }
 
@@ -139,10 +140,11 @@ interface EventRow {
 function toEventRow(ev: LifecycleEvent | InvalidEvent): EventRow {
   if (ev.type === 'invalid') {
     const run = ev.run || invalidRunName(ev);
+    const error = [ev.message || 'invalid payload', ev.detail].filter((s) => s !== '').join('\n');
     return {
-      run, workflow: ev.workflow, state: 'INVALID', source: 'ingress', payloadId: orNull(ev.payloadId), input: ev.input,
-      error: ev.message === '' ? 'invalid payload' : ev.message.slice(0, MAX_ERROR_TEXT),
-      claim: 'claimed', claimReason: 'invalid at ingress', claimOwner: run,
+      run, workflow: ev.workflow, state: 'INVALID', source: ev.source ? `ingress:${ev.source}` : 'ingress',
+      payloadId: orNull(ev.payloadId) ?? (cirrusPayloadId(ev.input, ev.workflow) ?? null), input: ev.input,
+      error: error.slice(0, MAX_ERROR_TEXT), claim: 'claimed', claimReason: 'invalid at ingress', claimOwner: run,
     };
   }
   const state = stateOfPhase(ev.phase, ev.message, ev.failures);
@@ -181,7 +183,8 @@ export class StateStore {
   async claim(req: ClaimRequest): Promise<ClaimResult> {
     const [row] = await this.db.query<{ claimed: boolean; reason: string; owner: string }>(
       'SELECT claimed, reason, owner FROM swoop_claim($1, $2, $3, $4, $5, $6, $7)',
-      [req.payloadId, req.workflow, req.run, orNull(req.input), req.replace, orNull(req.parentRun), orNull(req.uid)],
+      [req.payloadId || derivePayloadId(req.input, req.workflow), req.workflow, req.run, orNull(req.input), req.replace,
+        orNull(req.parentRun), orNull(req.uid)],
     );
     return { claimed: row!.claimed, reason: row!.reason, run: row!.owner };
   }

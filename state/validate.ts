@@ -33,13 +33,18 @@ export interface LifecycleEvent {
   readonly output: string;
 }
 
+/** From ingress: a payload naming no known workflow, or malformed (contracts.md). */
 export interface InvalidEvent {
   readonly type: 'invalid';
+  /** where ingress got it (e.g. the event source name) */
+  readonly source: string;
+  readonly message: string;
+  /** the raw payload text */
+  readonly input: string;
+  readonly detail: string;
   readonly workflow: string;
   readonly run: string;
   readonly payloadId: string;
-  readonly input: string;
-  readonly message: string;
 }
 
 export interface ClaimRequest {
@@ -70,10 +75,12 @@ const MAX_LENGTH: Record<string, number> = {
   input: 512 * KIB,
   output: 8 * KIB,
   replace: 8,
+  source: 253,
+  detail: 64 * KIB,
 };
 
 const EVENT_FIELDS = ['type', 'workflow', 'run', 'uid', 'payloadId', 'parentRun', 'phase', 'startedAt', 'finishedAt', 'message', 'failures', 'input', 'output'];
-const INVALID_FIELDS = ['type', 'workflow', 'run', 'payloadId', 'input', 'message'];
+const INVALID_FIELDS = ['type', 'source', 'message', 'input', 'detail', 'workflow', 'run', 'payloadId'];
 const CLAIM_FIELDS = ['payloadId', 'workflow', 'run', 'input', 'replace', 'parentRun', 'uid'];
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -123,11 +130,13 @@ export function parseEvent(body: unknown): LifecycleEvent | InvalidEvent {
     onlyKnown(o, INVALID_FIELDS);
     return {
       type,
+      source: str(o, 'source', false),
+      message: str(o, 'message', false),
+      input: str(o, 'input', true),
+      detail: str(o, 'detail', false),
       workflow: str(o, 'workflow', false),
       run: str(o, 'run', false),
       payloadId: str(o, 'payloadId', false),
-      input: str(o, 'input', true),
-      message: str(o, 'message', false),
     };
   }
   if (type !== 'running' && type !== 'completed') {
@@ -169,7 +178,10 @@ export function parseEvent(body: unknown): LifecycleEvent | InvalidEvent {
   };
 }
 
-/** POST /claim. `replace` may be a boolean or the strings "true"/"false" (Argo parameters are strings). */
+/**
+ * POST /claim. `replace` may be a boolean or the strings "true"/"false" (Argo parameters
+ * are strings). `payloadId` may be empty (chained runs, references): the store derives it.
+ */
 export function parseClaim(body: unknown): ClaimRequest {
   const o = object(body);
   onlyKnown(o, CLAIM_FIELDS);
@@ -179,7 +191,7 @@ export function parseClaim(body: unknown): ClaimRequest {
   else if (r === true || r === 'true') replace = true;
   else throw new InputError(400, 'replace', 'replace must be true, false, "true" or "false"');
   return {
-    payloadId: str(o, 'payloadId', true),
+    payloadId: str(o, 'payloadId', false),
     workflow: str(o, 'workflow', true),
     run: str(o, 'run', true),
     input: str(o, 'input', false),

@@ -50,7 +50,8 @@ describe(`state service HTTP API (${BACKEND}, real server on loopback)`, () => {
       ['field too long', { path: '/events', token: WRITER, body: { ...good, run: 'r'.repeat(254) } }, 400, 'run'],
       ['oversized body', { path: '/events', token: WRITER, body: { ...good, input: 'x'.repeat(70 * 1024) } }, 413, 'body'],
       ['invalid without input', { path: '/events', token: WRITER, body: { type: 'invalid', payloadId: 'p' } }, 400, 'input'],
-      ['claim without payloadId', { path: '/claim', token: WRITER, body: { workflow: 'w', run: 'r' } }, 400, 'payloadId'],
+      ['claim without workflow', { path: '/claim', token: WRITER, body: { payloadId: 'p', run: 'r' } }, 400, 'workflow'],
+      ['invalid with a non-string detail', { path: '/events', token: WRITER, body: { type: 'invalid', input: '{', detail: { line: 1 } } }, 400, 'detail'],
       ['claim replace not boolean', { path: '/claim', token: WRITER, body: { payloadId: 'p', workflow: 'w', run: 'r', replace: 'yes' } }, 400, 'replace'],
       ['claim unknown field', { path: '/claim', token: WRITER, body: { payloadId: 'p', workflow: 'w', run: 'r', force: true } }, 400, 'force'],
     ];
@@ -123,14 +124,32 @@ describe(`state service HTTP API (${BACKEND}, real server on loopback)`, () => {
       expect(dismissed.body.jobs.map((j: { jobID: string }) => j.jobID)).toEqual(['cog-2']);
     });
 
-    it('an INVALID report from ingress is recorded once, as a finished run', async () => {
-      const body = { type: 'invalid', workflow: 'nope', payloadId: 'c/workflow-nope/x', input: '{"type":"FeatureCollection"}', message: 'no workflow "nope"' };
+    it('an INVALID report from ingress is recorded once, as a finished run, under the cirrus id when it has one', async () => {
+      const input = JSON.stringify({ type: 'FeatureCollection', features: [{ id: 'x', collection: 'c' }], process: [{ workflow: 'nope' }] });
+      const body = { type: 'invalid', source: 'payload-webhook', message: 'no workflow "nope"', input, detail: 'known: cog-archive' };
       const first = await call(s.url, 'POST', '/events', { token: WRITER, body });
       const again = await call(s.url, 'POST', '/events', { token: WRITER, body });
       expect(first.body).toMatchObject({ state: 'INVALID', recorded: true, applied: true, run: expect.stringMatching(/^invalid-[0-9a-f]{24}$/) });
       expect(again.body).toEqual({ ...first.body, recorded: false, applied: false });
       const p = await call(s.url, 'GET', '/payloads/c/workflow-nope/x', { token: READER });
-      expect(p.body).toMatchObject({ state: 'INVALID', runs: [{ error: 'no workflow "nope"' }] });
+      expect(p.body).toMatchObject({ state: 'INVALID', runs: [{ error: 'no workflow "nope"\nknown: cog-archive' }], history: [{ source: 'ingress:payload-webhook' }] });
+      const garbage = await call(s.url, 'POST', '/events', { token: WRITER, body: { type: 'invalid', source: 'sns', message: 'not JSON', input: '{"features": [' } });
+      expect(garbage.body).toMatchObject({ state: 'INVALID', recorded: true });
+      const run = await call(s.url, 'GET', `/runs/${garbage.body.run}`, { token: READER });
+      expect(run.body).toMatchObject({ payloadId: null, state: 'INVALID', input: '{"features": [', error: 'not JSON' });
+    });
+
+    it('a claim without payload id is recorded under the cirrus id of its inline payload, or a hash of its reference', async () => {
+      const input = JSON.stringify({ type: 'FeatureCollection', features: [{ id: 'b', collection: 'l2a' }, { id: 'a', collection: 'l1c' }],
+        process: [{ workflow: 'publish', collections: ['out'] }] });
+      const inline = await call(s.url, 'POST', '/claim', { token: WRITER, body: { payloadId: '', workflow: 'publish', run: 'chain-1', input } });
+      expect(inline.body).toEqual({ claimed: true, reason: 'new payload', run: 'chain-1' });
+      expect((await call(s.url, 'GET', '/runs/chain-1', { token: READER })).body.payloadId).toBe('out/workflow-publish/a/b');
+      const ref = JSON.stringify({ url: 's3://bucket/big.json', process: [{ workflow: 'publish' }] });
+      await call(s.url, 'POST', '/claim', { token: WRITER, body: { workflow: 'publish', run: 'chain-2', input: ref } });
+      const again = await call(s.url, 'POST', '/claim', { token: WRITER, body: { workflow: 'publish', run: 'chain-3', input: ref } });
+      expect(again.body).toEqual({ claimed: false, reason: 'payload is active: run chain-2 is QUEUED', run: 'chain-2' });
+      expect((await call(s.url, 'GET', '/runs/chain-2', { token: READER })).body.payloadId).toMatch(/^ref\/workflow-publish\/[0-9a-f]{32}$/);
     });
 
     it('filters runs by workflow, collection, state and time, pages with a cursor, and counts per state', async () => {

@@ -85,7 +85,7 @@ describe(`outbox forwarder to a real HTTP receiver (${BACKEND})`, () => {
       expect(one.body).toEqual({
         event: 'run.finished', state: 'SUCCESSFUL', workflow: 'cog-archive', run: 'fwd-1', uid: 'uid-fwd-1',
         payloadId: payloadIdOf(1), parentRun: '', startedAt: '2024-05-01T12:00:00Z', finishedAt: '2024-05-01T12:30:00Z',
-        error: '', input: 's3://in', output: 's3://out',
+        error: '', input: 's3://in', output: 's3://out', next: [],
       });
       expect(rx.accepted.find((r) => r.body.run === 'fwd-2')!.body).toMatchObject({ state: 'FAILED', error: 'boom', output: '' });
       // backoff: the second retry waits about twice as long as the first
@@ -102,6 +102,30 @@ describe(`outbox forwarder to a real HTTP receiver (${BACKEND})`, () => {
       await forwarder.stop();
       await s.close();
       await rx.close();
+    }
+  });
+
+  it('carries `next`: the rest of the process array of an inline payload or reference', async () => {
+    const s = await startTestService(t.db);
+    try {
+      const inline = JSON.stringify({ type: 'FeatureCollection', features: [{ id: 'i', collection: 'c' }],
+        process: [{ workflow: 'cog-archive' }, { workflow: 'publish', chain_filter: '@.id' }, [{ workflow: 'a' }, { workflow: 'b' }]] });
+      const reference = JSON.stringify({ url: 's3://b/p.json', process: [{ workflow: 'cog-archive' }, { workflow: 'publish' }] });
+      const inputs = [inline, reference, 's3://b/plain.json', '{"process": {"workflow": "cog-archive"}}'];
+      for (const [i, input] of inputs.entries()) {
+        const run = `next-${i}`;
+        await call(s.url, 'POST', '/claim', { token: WRITER, body: { workflow: 'cog-archive', run, input } });
+        await call(s.url, 'POST', '/events', { token: WRITER, body: { ...lifecycle({ type: 'completed', run, phase: 'Succeeded' }), input } });
+      }
+      const rows = await t.db.query<{ run: string; next: unknown }>(`SELECT run, body->'next' AS next FROM outbox ORDER BY run`);
+      expect(rows).toEqual([
+        { run: 'next-0', next: [{ workflow: 'publish', chain_filter: '@.id' }, [{ workflow: 'a' }, { workflow: 'b' }]] },
+        { run: 'next-1', next: [{ workflow: 'publish' }] },
+        { run: 'next-2', next: [] },
+        { run: 'next-3', next: [] },
+      ]);
+    } finally {
+      await s.close();
     }
   });
 

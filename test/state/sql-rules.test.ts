@@ -127,6 +127,13 @@ describe(`SQL rules (${BACKEND})`, () => {
     expect(await history('rf')).toEqual([{ state: 'RUNNING', applied: true }, { state: 'QUEUED', applied: false }]);
   });
 
+  it('a claim names the payload of a run whose events came first without one', async () => {
+    await record('nameless', 'RUNNING');
+    expect(await claim('c/workflow-wf/named-late', 'nameless')).toMatchObject({ claimed: true });
+    const [row] = await t.db.query<Row>(`SELECT payload_id, attempt, claim, state::text AS state FROM runs WHERE run = 'nameless'`);
+    expect(row).toEqual({ payload_id: 'c/workflow-wf/named-late', attempt: 1, claim: 'claimed', state: 'RUNNING' });
+  });
+
   it('the outbox gets exactly one run.finished per claimed run, none for refused or unclaimed runs', async () => {
     const p = 'c/workflow-wf/outbox';
     await claim(p, 'o1');
