@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import type { Doc } from './support/argo';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveParameters, type ClusterObjects, type Doc } from './support/argo';
+import { infraObjects } from './support/infra';
 import { stateServiceEnvSources, synthesizeManifests, webhookOf } from './support/platform';
 
 /**
@@ -50,5 +51,36 @@ describe('wiring between the state service, the workflows and the events layer',
       const refs = Object.fromEntries((wt.spec.arguments.parameters as Doc[]).filter((p) => p.valueFrom).map((p) => [p.name, p.valueFrom.configMapKeyRef]));
       expect(refs).toEqual({ 'payload-store': { name: 'swoop-platform', key: 'payload-store' }, 'state-url': { name: 'swoop-platform', key: 'state-url' } });
     }
+  });
+
+  describe('against the ConfigMap and Secrets infra creates (Pulumi program under mocks)', () => {
+    let infra: ClusterObjects;
+    beforeAll(async () => {
+      infra = await infraObjects();
+    });
+    const secretValue = (ref: Doc) => infra.secrets[String(ref.name)]?.[String(ref.key)];
+
+    it('Argo can resolve every workflow parameter from the swoop-platform ConfigMap', () => {
+      for (const wt of workflowTemplates) {
+        expect(() => resolveParameters(wt, { input: 's3://swoop-e2e/payloads/in.json' }, infra), wt.metadata.name).not.toThrow();
+      }
+    });
+
+    it('the header the lifecycle templates send is "Bearer " + the token the state service checks', () => {
+      const writer = secretValue(env.STATE_WRITE_TOKEN.secretKeyRef);
+      expect(writer).toEqual(expect.any(String));
+      for (const { template, ref } of authorizationRefs()) expect({ template, header: secretValue(ref) }).toEqual({ template, header: `Bearer ${writer}` });
+    });
+
+    it('the state service, the lifecycle webhook and the payload webhook find their Secrets', () => {
+      for (const e of stateServiceEnvSources().filter((x) => x.valueFrom?.secretKeyRef && x.name !== 'DATABASE_URL')) {
+        expect({ env: e.name, value: secretValue(e.valueFrom.secretKeyRef) }).toEqual({ env: e.name, value: expect.any(String) });
+      }
+      for (const name of ['swoop-lifecycle', 'swoop-ingress']) {
+        const hook = webhookOf(manifests.find('EventSource', name));
+        expect({ name, token: secretValue(hook.authSecret) }).toEqual({ name, token: expect.any(String) });
+      }
+      expect(secretValue(webhookOf(manifests.find('EventSource', 'swoop-lifecycle')).authSecret)).toBe(secretValue(env.LIFECYCLE_TOKEN.secretKeyRef));
+    });
   });
 });

@@ -1,0 +1,35 @@
+/**
+ * The ConfigMap and Secrets the infrastructure's Platform component creates, read from a
+ * Pulumi program run under mocks (test/infra/support/pulumi-mocks.ts), as the cluster
+ * objects the renderer and the state service resolve references against.
+ */
+import { join } from 'node:path';
+import { testCluster } from '../../infra/support/fixtures';
+import { ResourceRecorder } from '../../infra/support/pulumi-mocks';
+import type { ClusterObjects } from './argo';
+
+const DB_SECRET = 'arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db';
+
+export async function infraObjects(): Promise<ClusterObjects> {
+  const rec = new ResourceRecorder();
+  await rec.install('e2e');
+  const { Platform } = await import('../../../infra/platform');
+  const { SecretsSync } = await import('../../../infra/secrets-sync');
+  const cluster = await testCluster('e2e');
+  const secrets = new SecretsSync('secrets-e2e', { cluster, secretArns: [DB_SECRET], keyArns: ['arn:aws:kms:us-west-2:123456789012:key/db'], namespaces: ['swoop', 'argo'] });
+  new Platform('e2e', {
+    cluster,
+    namespace: 'swoop',
+    bucketName: 'swoop-e2e',
+    database: { host: 'db.internal', port: 5432, databaseName: 'swoop', secretArn: DB_SECRET },
+    secrets,
+    stateImage: 'ghcr.io/swoop/state:0.1.0',
+    delivery: { mode: 'pulumi', manifestsDir: join(__dirname, '..', '..', '..', 'dist') },
+  });
+  await rec.settle();
+  const configMaps: Record<string, ClusterObjects['configMaps'][string]> = {};
+  for (const cm of rec.kube('ConfigMap')) configMaps[cm.inputs.metadata.name] = { labels: cm.inputs.metadata.labels, data: cm.inputs.data ?? {} };
+  const secretData: Record<string, Record<string, string>> = {};
+  for (const s of rec.kube('Secret')) secretData[s.inputs.metadata.name] = s.inputs.stringData ?? {};
+  return { configMaps, secrets: secretData };
+}
