@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderTags, workflowFailures, type Doc, type FailedNode, type TaskOutputs } from './support/argo';
 import { cirrusId, cirrusPayload, newRun } from './support/fixtures';
 import { BACKEND, LIFECYCLE_TOKEN, PAYLOAD_STORE, startPlatform, synthesizeManifests, type RunningPlatform } from './support/platform';
-import { AUTHORIZATION_FIX, withFixes } from './support/proposed-fixes';
+import { withFixes } from './support/proposed-fixes';
 import { ArgoRun } from './support/run';
 
 const manifests = synthesizeManifests();
@@ -53,9 +53,7 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
     });
 
     it.each(NAMES)('%s: the running event is accepted (startedAt is RFC 3339)', async (name) => {
-      const wt = structuredClone(manifests.find('WorkflowTemplate', name));
-      AUTHORIZATION_FIX.apply(wt); // isolates this defect from the header one above
-      const run = new ArgoRun(wt, newRun(name, { input: 's3://in/b.json', 'payload-id': cirrusId(name, 'TIME') }), platform.cluster);
+      const run = submit(name, { input: 's3://in/b.json', 'payload-id': cirrusId(name, 'TIME') }, false);
       expect((await run.claim()).status).toBe(200);
       const sent = JSON.parse(run.runningRequest().body);
       const outcome = await run.running();

@@ -10,7 +10,7 @@ export interface ProposedFix {
   readonly id: string;
   readonly owner: string;
   readonly why: string;
-  /** Returns the patched template and whether the fix changed anything. */
+  /** Patches `template` in place; true when it changed anything. */
   apply(template: Doc): boolean;
 }
 
@@ -36,26 +36,7 @@ export const CREATION_TIMESTAMP_FIX: ProposedFix = {
   },
 };
 
-export const AUTHORIZATION_FIX: ProposedFix = {
-  id: 'authorization-header',
-  owner: 'constructs/lifecycle.ts (or state/server.ts)',
-  why: 'an HTTP template header from a Secret is the Secret value verbatim; the state service wants "Bearer <token>", which swoop-state-tokens/writer-authorization holds',
-  apply(wt) {
-    let changed = false;
-    for (const t of httpTemplates(wt)) {
-      for (const h of (t.http.headers ?? []) as Doc[]) {
-        const ref = h.valueFrom?.secretKeyRef;
-        if (h.name === 'Authorization' && ref?.name === 'swoop-state-tokens' && ref.key === 'writer') {
-          ref.key = 'writer-authorization';
-          changed = true;
-        }
-      }
-    }
-    return changed;
-  },
-};
-
-export const PROPOSED_FIXES = [AUTHORIZATION_FIX, CREATION_TIMESTAMP_FIX] as const;
+export const PROPOSED_FIXES = [CREATION_TIMESTAMP_FIX] as const;
 
 /** A deep copy of `template` with the given fixes applied. */
 export function withFixes(template: Doc, fixes: readonly ProposedFix[] = PROPOSED_FIXES): Doc {
