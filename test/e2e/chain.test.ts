@@ -104,9 +104,13 @@ describe(`run.finished from the real state service drives the synthesized chain 
     expect(delivery.firings.map((f) => f.trigger)).not.toContain('callback-notify-failure');
   });
 
-  it('a failed cog-conversion run fires the !successful callback with run, state and error, and chains nothing', async () => {
-    const { run, received } = await finished('cog-conversion', { input: 's3://in/bad.json', 'payload-id': cirrusId('cog-conversion', 'FAIL') }, 'Failed', 'Error (exit code 2)');
-    expect(received.body.state).toBe('FAILED');
+  it.each([
+    ['FAILED', 'Error (exit code 2)'],
+    ['TIMED_OUT', 'Max duration limit exceeded'],
+    ['CANCELED', "Stopped with strategy 'Stop'"],
+  ])('a %s cog-conversion run fires the !successful callback with run, state and error, and chains nothing', async (state, message) => {
+    const { run, received } = await finished('cog-conversion', { input: 's3://in/bad.json', 'payload-id': cirrusId('cog-conversion', `FAIL-${state}`) }, 'Failed', message);
+    expect(received.body.state).toBe(state);
     const delivery = sim.deliver(received.event);
     expect(started(delivery.firings)).toEqual([]);
     expect(delivery.firings.filter((f) => OUR_CALLBACKS.includes(f.trigger)).map((f) => [f.trigger, f.action])).toEqual([['callback-notify-failure', {
@@ -115,9 +119,9 @@ describe(`run.finished from the real state service drives the synthesized chain 
       url: CALLBACK_URL,
       headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `${run.run.uid}/notify-failure` },
       secureHeaders: { Authorization: 'secret swoop-callback-token/token' },
-      body: { run: run.run.name, state: 'FAILED', error: received.body.error },
+      body: { run: run.run.name, state, error: received.body.error },
     }]]);
-    expect(received.body.error).toContain('Error (exit code 2)');
+    expect(received.body.error).toContain(message);
   });
 
   it('a successful copy-and-publish run fires its "successful" log callback and not the failure one', async () => {
