@@ -46,6 +46,14 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
   });
 
   describe('the lifecycle templates as generated', () => {
+    it.each(NAMES)('%s: every user step waits for the claim (its depends reach the claim task)', (name) => {
+      const tasks = new ArgoRun(template(name, false), newRun(name, { input: 's3://in/x.json' }), platform.cluster).dagTasks;
+      const deps = new Map(tasks.map((t) => [t.name as string, String(t.depends ?? '').match(/[A-Za-z0-9-]+(?=\.|\b)/g)?.filter((d) => tasks.some((o) => o.name === d)) ?? []]));
+      const reachesClaim = (task: string, seen = new Set<string>()): boolean =>
+        task === 'claim' || (!seen.has(task) && deps.get(task)!.some((d) => reachesClaim(d, seen.add(task))));
+      for (const t of tasks) expect({ task: t.name, waits: reachesClaim(t.name) }).toEqual({ task: t.name, waits: true });
+    });
+
     it.each(NAMES)('%s: the claim request is authorized by the state service', async (name) => {
       const run = submit(name, { input: 's3://in/a.json', 'payload-id': cirrusId(name, 'AUTH') }, false);
       const outcome = await run.claim();
