@@ -249,7 +249,9 @@ export async function sendHttp(request: HttpRequest): Promise<HttpOutcome> {
   });
   const body = await res.text();
   const headers = Object.fromEntries([...res.headers.entries()].map(([k, v]) => [k, [v]]));
-  const verdict = evaluate(request.successCondition, { request: { method: request.method, url: request.url, body: request.body }, response: { statusCode: res.status, body, headers } });
+  // The variables Argo's agent offers (docs/http-template.md): header values are lists, as Go's http.Header.
+  const requestHeaders = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, [v]]));
+  const verdict = evaluate(request.successCondition, { request: { method: request.method, url: request.url, body: request.body, headers: requestHeaders }, response: { statusCode: res.status, body, headers } });
   if (typeof verdict !== 'boolean') throw new Error(`successCondition ${request.successCondition} gave ${String(verdict)}, not a bool`);
   return { request, status: res.status, body, succeeded: verdict };
 }
