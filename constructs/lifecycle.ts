@@ -56,7 +56,8 @@ function event(type: 'running' | 'completed', workflowName: string, phase: strin
     ['payloadId', param('payload-id')],
     ['parentRun', param('parent-run')],
     ['phase', phase],
-    ['startedAt', 'string(workflow.creationTimestamp)'],
+    // In an expression `workflow.creationTimestamp` is a map of its formats (argo-workflows#6906).
+    ['startedAt', 'workflow.creationTimestamp.RFC3339'],
     ['finishedAt', quote('')],
     ['message', quote('')],
     ['failures', type === 'completed' ? "workflow.failures ?? ''" : quote('')],

@@ -70,7 +70,8 @@ export class Platform extends pulumi.ComponentResource {
     }
 
     const config = new k8s.core.v1.ConfigMap(`${name}-config`, {
-      metadata: { name: 'swoop-platform', namespace: ns },
+      // Argo reads workflow parameters' configMapKeyRef only from ConfigMaps with this label.
+      metadata: { name: 'swoop-platform', namespace: ns, labels: { 'workflows.argoproj.io/configmap-type': 'Parameter' } },
       data: {
         'payload-store': pulumi.interpolate`s3://${args.bucketName}/${args.payloadPrefix ?? 'payloads'}`,
         'state-url': STATE_URL,

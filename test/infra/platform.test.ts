@@ -25,6 +25,8 @@ describe('Platform (manifests applied by Pulumi)', () => {
 
   it('writes the swoop-platform ConfigMap with the keys and URLs of docs/contracts.md', () => {
     const cm = rec.kube('ConfigMap', 'swoop-platform')[0].inputs;
+    // Argo ignores configMapKeyRef parameters from a ConfigMap without this label.
+    expect(cm.metadata.labels).toEqual({ 'workflows.argoproj.io/configmap-type': 'Parameter' });
     expect(cm.metadata.namespace).toBe('swoop');
     expect(cm.data).toEqual({
       'payload-store': 's3://art-bucket/payloads',
