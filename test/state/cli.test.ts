@@ -1,0 +1,79 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configFromEnv } from '../../state/config';
+import { openDb, quoteIdent } from '../../state/db';
+import { loadMigrations } from '../../state/migrate';
+import { call, DATABASE_URL, HAVE_POSTGRES, POSTGRES_ONLY } from './support';
+
+const ROOT = join(__dirname, '..', '..');
+const TSX = [process.execPath, '--import', 'tsx'];
+
+describe('configuration from the environment', () => {
+  it('needs tokens with a database URL, and generates them for PGlite', () => {
+    expect(() => configFromEnv({ DATABASE_URL: 'postgres://x/y' })).toThrow(/STATE_WRITE_TOKEN and STATE_READ_TOKEN are required with DATABASE_URL/);
+    const local = configFromEnv({});
+    expect(local).toMatchObject({ databaseUrl: undefined, host: '127.0.0.1', port: 8080, generatedTokens: true });
+    expect(local.writerToken).not.toBe(local.readerToken);
+  });
+  it.each([
+    [{ PORT: 'http' }, /PORT must be an integer/],
+    [{ DATABASE_MAX_CONNECTIONS: '0' }, /DATABASE_MAX_CONNECTIONS must be a positive integer/],
+    [{ LIFECYCLE_URL: 'swoop-lifecycle:12000' }, /LIFECYCLE_URL must be an http\(s\) URL/],
+  ])('refuses %o', (env, message) => {
+    expect(() => configFromEnv(env)).toThrow(message);
+  });
+});
+
+describe('npm run state:serve', () => {
+  it('starts on PGlite with nothing configured, says where it listens, and serves', async () => {
+    const child = spawn(TSX[0]!, [...TSX.slice(1), 'state/serve.ts'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: '', PORT: '0', LOG_LEVEL: 'warn' } });
+    try {
+      const out = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        child.stdout.on('data', (d: Buffer) => {
+          text += d.toString();
+          if (/reader token: \S+/.test(text)) resolve(text);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${text}`)));
+      });
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+      expect(out).toContain('database: pglite (in memory)');
+      const reader = /reader token: (\S+)/.exec(out)![1]!;
+      expect((await call(url, 'GET', '/readyz')).status).toBe(200);
+      expect((await call(url, 'GET', '/counts', { token: reader })).status).toBe(200);
+      expect((await call(url, 'GET', '/counts', { token: 'guess' })).status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+describe.skipIf(!HAVE_POSTGRES)(`npm run state:migrate${HAVE_POSTGRES ? '' : ` - ${POSTGRES_ONLY}`}`, () => {
+  it('applies every migration to DATABASE_URL, then reports them as already applied', async () => {
+    const schema = `swoop_test_${randomBytes(6).toString('hex')}`;
+    const run = () => spawnSync(TSX[0]!, [...TSX.slice(1), 'state/migrate-cli.ts'], { cwd: ROOT, env: { ...process.env, DATABASE_SCHEMA: schema }, encoding: 'utf8' });
+    const names = loadMigrations().map((m) => m.name);
+    try {
+      const first = run();
+      expect(first.status).toBe(0);
+      expect(first.stdout).toContain(`${names.length} applied, 0 already there`);
+      const second = run();
+      expect(second.stdout).toContain(`0 applied, ${names.length} already there`);
+    } finally {
+      const db = await openDb({ url: DATABASE_URL });
+      await db.exec(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+      await db.close();
+    }
+  });
+
+});
+
+describe('npm run state:migrate without a database', () => {
+  it('fails clearly without DATABASE_URL', () => {
+    const r = spawnSync(TSX[0]!, [...TSX.slice(1), 'state/migrate-cli.ts'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: '' }, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('state:migrate: DATABASE_URL is required');
+  });
+});
