@@ -67,7 +67,6 @@ describe.skipIf(!HAVE_POSTGRES)(`npm run state:migrate${HAVE_POSTGRES ? '' : ` -
       await db.close();
     }
   });
-
 });
 
 describe('npm run state:migrate without a database', () => {
