@@ -80,6 +80,10 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
       return sendError(reply, 503, undefined, 'the state database is unavailable; retry later');
     }
     switch (err.code) {
+      case '40P01': // deadlock: PostgreSQL aborted this transaction, the other went through
+      case '40001': // serialization failure
+        reply.header('retry-after', '1');
+        return sendError(reply, 503, undefined, 'the write collided with a concurrent one; retry');
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return sendError(reply, 413, 'body', `the body is larger than ${bodyLimit} bytes`);
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
