@@ -114,9 +114,14 @@ function str(o: Record<string, unknown>, field: string, required: boolean): stri
   return v;
 }
 
+/** RFC 3339 and storable (PostgreSQL has no year 0). */
+function isTimestamp(v: string): boolean {
+  return RFC3339.test(v) && Number.isFinite(Date.parse(v)) && !v.startsWith('0000');
+}
+
 function timestamp(o: Record<string, unknown>, field: string): string {
   const v = str(o, field, false);
-  if (v !== '' && (!RFC3339.test(v) || !Number.isFinite(Date.parse(v)))) {
+  if (v !== '' && !isTimestamp(v)) {
     throw new InputError(400, field, `${field} must be an RFC 3339 timestamp such as 2024-05-01T12:00:00Z, or empty`);
   }
   return v;
@@ -230,7 +235,7 @@ function queryString(q: Query, field: string): string | undefined {
 
 function queryTime(q: Query, field: string): string | undefined {
   const v = queryString(q, field);
-  if (v !== undefined && (!RFC3339.test(v) || !Number.isFinite(Date.parse(v)))) {
+  if (v !== undefined && !isTimestamp(v)) {
     throw new InputError(400, field, `${field} must be an RFC 3339 timestamp such as 2024-05-01T00:00:00Z`);
   }
   return v;

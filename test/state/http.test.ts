@@ -46,6 +46,7 @@ describe(`state service HTTP API (${BACKEND}, real server on loopback)`, () => {
       ['missing run', { path: '/events', token: WRITER, body: { ...good, run: '' } }, 400, 'run'],
       ['unknown field', { path: '/events', token: WRITER, body: { ...good, payloadID: 'x' } }, 400, 'payloadID'],
       ['bad timestamp', { path: '/events', token: WRITER, body: { ...good, startedAt: 'yesterday' } }, 400, 'startedAt'],
+      ['timestamp in year 0', { path: '/events', token: WRITER, body: { ...good, startedAt: '0000-01-01T00:00:00Z' } }, 400, 'startedAt'],
       ['failures not JSON', { path: '/events', token: WRITER, body: { ...good, type: 'completed', phase: 'Failed', failures: '[oops' } }, 400, 'failures'],
       ['field too long', { path: '/events', token: WRITER, body: { ...good, run: 'r'.repeat(254) } }, 400, 'run'],
       ['oversized body', { path: '/events', token: WRITER, body: { ...good, input: 'x'.repeat(70 * 1024) } }, 413, 'body'],
