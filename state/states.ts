@@ -20,7 +20,9 @@ export function isFinal(s: RunState): boolean {
 }
 
 // Argo reports a deadline and a stop/terminate both as Failed; only the text tells them apart.
-const DEADLINE = /activeDeadlineSeconds|max duration|deadline exceeded/i;
+// Pods cut by the workflow deadline say "Step exceeded its deadline"; a retrying step says
+// "retry exceeded workflow deadline".
+const DEADLINE = /activeDeadlineSeconds|max duration|deadline exceeded|exceeded its deadline|exceeded workflow deadline/i;
 const STOPPED = /stopped with strategy|terminated|shutdown/i;
 
 /**

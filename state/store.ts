@@ -94,7 +94,10 @@ function errorText(message: string, failures: string): string | null {
   let text = message;
   if (text === '' && failures !== '') {
     try {
-      const list = JSON.parse(failures) as { displayName?: string; message?: string }[];
+      // Argo hands `workflow.failures` over as a quoted JSON string inside the JSON body.
+      let parsed: unknown = JSON.parse(failures);
+      if (typeof parsed === 'string') parsed = JSON.parse(parsed);
+      const list = parsed as { displayName?: string; message?: string }[];
       text = Array.isArray(list) ? list.map((f) => `${f.displayName ?? '?'}: ${f.message ?? ''}`).join('; ') : failures;
     } catch {
       text = failures;
