@@ -1,14 +1,22 @@
 import { App } from 'cdk8s';
 import { TaskLibrary, type Workflow, type WorkflowParameters } from '../constructs';
 import { CallbackParameter, CallbackTarget, PlatformEvents } from '../constructs/events';
+import { StateServiceChart } from '../constructs/state-service';
 import { cogConversion } from './cog-conversion';
 import { copyAndPublish } from './copy-and-publish';
 import { sentinel2CloudMask } from './sentinel2-cloud-mask';
 import { defineTasks } from './tasks';
 
+/**
+ * The state service image, built from state/Dockerfile. Pinned so dist/ says exactly what
+ * runs: bump it in a PR (then `npm run synth`) when a new image is published.
+ */
+export const STATE_SERVICE_IMAGE = 'ghcr.io/element84/swoop-state:0.1.0';
+
 export interface SwoopApp {
   readonly app: App;
   readonly events: PlatformEvents;
+  readonly state: StateServiceChart;
   readonly library: TaskLibrary;
   readonly workflows: readonly Workflow<WorkflowParameters>[];
 }
@@ -38,5 +46,9 @@ export function buildApp(outdir = 'dist'): SwoopApp {
   });
   events.addCallback('audit-publish', { workflow: publish, when: ['successful', 'failed'], target: CallbackTarget.log() });
 
-  return { app, events, library, workflows };
+  // The only definition of the state service's Kubernetes objects; infra creates the
+  // Secrets and ConfigMap it reads and delivers dist/ with everything else.
+  const state = new StateServiceChart(app, 'state-service', { image: STATE_SERVICE_IMAGE });
+
+  return { app, events, state, library, workflows };
 }

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { compareFiles, podsPerRun, synthesize } from '../../constructs';
-import { buildApp } from '../../workflows/app';
+import { buildApp, STATE_SERVICE_IMAGE } from '../../workflows/app';
 import { HAVE_REFERENCE } from '../support/reference';
 import { validateArgoDocument } from '../support/schema';
 
@@ -22,6 +22,22 @@ describe('the workflows/ app', () => {
 
   it('matches the committed dist/', () => {
     expect(compareFiles(synthesize(buildApp().app), DIST)).toEqual({ stale: [], missing: [], extra: [] });
+  });
+
+  it('writes one file per chart, the state service included', () => {
+    expect([...synthesize(buildApp().app).keys()]).toEqual([
+      'cog-conversion.yaml', 'copy-and-publish.yaml', 'events.yaml', 'sentinel2-cloud-mask.yaml', 'state-service.yaml', 'task-library.yaml',
+    ]);
+  });
+
+  it('synthesizes the state service (its only definition) with the pinned image', () => {
+    const docs = parseAllDocuments(synthesize(buildApp().app).get('state-service.yaml')!).map((d) => d.toJS());
+    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual([
+      'Deployment/swoop-state', 'Service/swoop-state', 'PodDisruptionBudget/swoop-state', expect.stringMatching(/^Job\/swoop-state-migrate-[0-9a-f]{10}$/),
+    ]);
+    const images = docs.filter((d) => d.spec.template).map((d) => d.spec.template.spec.containers[0].image);
+    expect(images).toEqual([STATE_SERVICE_IMAGE, STATE_SERVICE_IMAGE]);
+    expect(STATE_SERVICE_IMAGE).toMatch(/^[^\s:]+:\d+\.\d+\.\d+$/);
   });
 
   it('ships a GPU workflow, a fan-out/fan-in workflow and a mostly lightweight one', () => {
