@@ -32,10 +32,6 @@ export interface PlatformArgs {
     readonly secretArn: pulumi.Input<string>;
   };
   readonly secrets: SecretsSync;
-  /** Image of the state service (runs `npm run state:migrate` and `npm run state:serve`). */
-  readonly stateImage: string;
-  /** State service replicas. Default 2. */
-  readonly stateReplicas?: number;
   readonly delivery: ManifestDelivery;
   /** Service account of workflow pods, whose agent reads the state token Secret. Default `swoop-workflow`. */
   readonly workflowServiceAccount?: string;
@@ -46,14 +42,15 @@ export interface PlatformArgs {
 /** In-cluster URLs fixed by docs/contracts.md. */
 export const STATE_URL = 'http://swoop-state.swoop.svc.cluster.local:8080';
 export const LIFECYCLE_URL = 'http://swoop-lifecycle-eventsource-svc.swoop.svc.cluster.local:12000/lifecycle';
-export const STATE_PORT = 8080;
 
 /**
- * What the workflows and the events layer expect to find in their namespace
- * (docs/contracts.md, constructs/events/names.ts): the `swoop-platform` ConfigMap, the token
- * Secrets (state writer/reader, lifecycle and ingress webhooks), the `swoop-state-db` Secret rendered from the
- * RDS master secret, the state service (migration Job first, then the Deployment and its
- * Service), and the synthesized manifests, applied here or synced by Argo CD.
+ * What the workflows, the events layer and the state service expect to find in their
+ * namespace (docs/contracts.md, constructs/events/names.ts, constructs/state-service.ts):
+ * the `swoop-platform` ConfigMap, the token Secrets (state writer/reader, lifecycle and
+ * ingress webhooks), the `swoop-state-db` Secret rendered from the RDS master secret, and
+ * the synthesized manifests, applied here or synced by Argo CD. The state service's own
+ * objects (Deployment, Service, PodDisruptionBudget, migration Job) are among those
+ * manifests: `dist/state-service.yaml` is their only definition.
  */
 export class Platform extends pulumi.ComponentResource {
   public readonly stateUrl = STATE_URL;
@@ -64,10 +61,6 @@ export class Platform extends pulumi.ComponentResource {
     super('swoop:infra:Platform', name, {}, opts);
     const ns = args.namespace;
     const k8sOpts = { parent: this, provider: args.cluster.provider };
-    const replicas = args.stateReplicas ?? 2;
-    if (!/^[^\s:]+(:[^\s]+|@sha256:[0-9a-f]{64})$/.test(args.stateImage) || args.stateImage.endsWith(':latest')) {
-      throw new Error(`Platform stateImage must be a pinned image reference "repo:tag" or "repo@sha256:..." other than :latest (got "${args.stateImage}")`);
-    }
 
     const config = new k8s.core.v1.ConfigMap(`${name}-config`, {
       // Argo reads workflow parameters' configMapKeyRef only from ConfigMaps with this label.
@@ -112,6 +105,8 @@ export class Platform extends pulumi.ComponentResource {
     }, { ...k8sOpts, dependsOn: [agentRole] });
 
     const db = args.database;
+    // The migration Job and the state service pods (dist/) read `url`; they wait for it
+    // through the manifests' dependency on this secret below.
     const dbSecret = args.secrets.syncSecret(`${name}-state-db`, {
       namespace: ns,
       name: 'swoop-state-db',
@@ -121,87 +116,7 @@ export class Platform extends pulumi.ComponentResource {
       },
     });
 
-    // Variable names are the state service's (state/config.ts).
-    const env = [
-      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'swoop-state-db', key: 'url' } } },
-      { name: 'STATE_WRITE_TOKEN', valueFrom: { secretKeyRef: { name: 'swoop-state-tokens', key: 'writer' } } },
-      { name: 'STATE_READ_TOKEN', valueFrom: { secretKeyRef: { name: 'swoop-state-tokens', key: 'reader' } } },
-      { name: 'LIFECYCLE_URL', valueFrom: { configMapKeyRef: { name: 'swoop-platform', key: 'lifecycle-url' } } },
-      { name: 'LIFECYCLE_TOKEN', valueFrom: { secretKeyRef: { name: 'swoop-lifecycle-token', key: 'token' } } },
-      { name: 'PORT', value: String(STATE_PORT) },
-      // npm writes its cache and logs under HOME; the root filesystem is read-only.
-      { name: 'HOME', value: '/tmp' },
-    ];
-    const hardened = {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    };
-    const labels = { 'app.kubernetes.io/name': 'swoop-state', 'app.kubernetes.io/part-of': 'swoop' };
-    const sa = new k8s.core.v1.ServiceAccount(`${name}-state`, { metadata: { name: 'swoop-state', namespace: ns }, automountServiceAccountToken: false }, k8sOpts);
-
-    // Pulumi waits for the Job to succeed before rolling the Deployment.
-    const migrate = new k8s.batch.v1.Job(`${name}-state-migrate`, {
-      metadata: { name: 'swoop-state-migrate', namespace: ns, labels },
-      spec: {
-        backoffLimit: 6,
-        template: {
-          metadata: { labels },
-          spec: {
-            restartPolicy: 'OnFailure',
-            serviceAccountName: 'swoop-state',
-            ...SYSTEM_POOL,
-            containers: [{
-              name: 'migrate',
-              image: args.stateImage,
-              command: ['npm', 'run', 'state:migrate'],
-              env: env.filter((e) => e.name === 'DATABASE_URL' || e.name === 'HOME'),
-              securityContext: hardened,
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-            }],
-            volumes: [{ name: 'tmp', emptyDir: {} }],
-          },
-        },
-      },
-    }, { ...k8sOpts, dependsOn: [dbSecret, sa] });
-
-    new k8s.apps.v1.Deployment(`${name}-state`, {
-      metadata: { name: 'swoop-state', namespace: ns, labels },
-      spec: {
-        replicas,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: 'swoop-state',
-            ...SYSTEM_POOL,
-            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels } }],
-            containers: [{
-              name: 'state',
-              image: args.stateImage,
-              command: ['npm', 'run', 'state:serve'],
-              ports: [{ name: 'http', containerPort: STATE_PORT }],
-              env,
-              readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 5 },
-              livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 20, failureThreshold: 3 },
-              resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
-              securityContext: hardened,
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-            }],
-            volumes: [{ name: 'tmp', emptyDir: {} }],
-          },
-        },
-      },
-    }, { ...k8sOpts, dependsOn: [migrate, config, tokens, lifecycleToken] });
-
-    new k8s.core.v1.Service(`${name}-state`, {
-      metadata: { name: 'swoop-state', namespace: ns, labels },
-      spec: { selector: labels, ports: [{ name: 'http', port: STATE_PORT, targetPort: 'http' }] },
-    }, k8sOpts);
-
-    const manifestDeps = [config, tokens, lifecycleToken, ingressToken, ...(args.dependsOn ?? [])];
+    const manifestDeps = [config, tokens, lifecycleToken, ingressToken, dbSecret, ...(args.dependsOn ?? [])];
     if (args.delivery.mode === 'pulumi') {
       const dir = resolve(args.delivery.manifestsDir ?? 'dist');
       new k8s.yaml.ConfigGroup(`${name}-manifests`, { files: [join(dir, '**', '*.yaml')] }, { ...k8sOpts, dependsOn: manifestDeps });

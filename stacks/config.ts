@@ -29,7 +29,6 @@ export interface StackConfig {
   readonly artifacts: { readonly bucketName?: string; readonly intermediateExpiryDays: number; readonly forceDestroy: boolean };
   readonly argoServerAuthModes: ArgoServerAuthMode[];
   readonly argoSso?: { readonly issuer: string; readonly clientId: string; readonly clientSecret: string; readonly redirectUrl: string };
-  readonly stateImage: string;
   /** From `manifestDelivery` and `gitops`. */
   readonly delivery: ManifestDelivery;
   /** From `eventBus`: the Argo component's EventBus, or false when dist/ brings it. */
@@ -55,7 +54,6 @@ export const CONFIG_KEYS = {
   argoServerAuthModes: 'a non-empty list of "client", "sso" ("server" is refused)',
   argoSso: 'an object {issuer, clientId, redirectUrl} (required with the "sso" auth mode)',
   argoSsoClientSecret: 'the OIDC client secret, set with `pulumi config set --secret`',
-  stateImage: 'a pinned image "repo:tag" or "repo@sha256:..." (not :latest)',
   manifestDelivery: '"pulumi" or "gitops"',
   gitops: 'an object {repoUrl, revision, path} (required with manifestDelivery gitops)',
   eventBus: '"manifests" (dist/ brings the EventBus, the default) or "infra" (the Argo component creates it)',
@@ -64,6 +62,11 @@ export const CONFIG_KEYS = {
 } as const;
 
 type Key = keyof typeof CONFIG_KEYS;
+
+/** Keys earlier versions accepted, with where their setting lives now. */
+const REMOVED_KEYS: Record<string, string> = {
+  stateImage: 'the state service is deployed from dist/state-service.yaml; its image is pinned in workflows/app.ts (STATE_SERVICE_IMAGE): delete the key and bump the image there',
+};
 
 /**
  * Reads and validates the project's config (the `<project>:<key>` entries of a stack), before
@@ -76,7 +79,9 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
   for (const [fullKey, value] of Object.entries(all)) {
     const [ns, key] = splitKey(fullKey);
     if (ns !== project) continue;
-    if (!(key in CONFIG_KEYS)) {
+    if (key in REMOVED_KEYS) {
+      errors.push(`${project}:${key} is no longer a setting: ${REMOVED_KEYS[key]}`);
+    } else if (!(key in CONFIG_KEYS)) {
       errors.push(`${project}:${key} is not a known key; known keys: ${Object.keys(CONFIG_KEYS).join(', ')}`);
     } else raw.set(key, value);
   }
@@ -183,9 +188,6 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     errors.push(`${project}:argoSso is set but argoServerAuthModes does not include "sso"`);
   }
 
-  const stateImage = str('stateImage') ?? '';
-  if (!/^[^\s:]+(:[^\s]+|@sha256:[0-9a-f]{64})$/.test(stateImage) || stateImage.endsWith(':latest')) fail('stateImage', stateImage || null);
-
   const manifestDelivery = oneOf('manifestDelivery', ['pulumi', 'gitops'] as const, 'pulumi');
   const gitObj = object('gitops');
   let delivery: ManifestDelivery = { mode: 'pulumi' };
@@ -220,7 +222,6 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     artifacts,
     argoServerAuthModes,
     argoSso,
-    stateImage,
     delivery,
     eventBus: oneOf('eventBus', ['manifests', 'infra'] as const, 'manifests') === 'infra' && { replicas: 3 },
     logRetentionDays: number('logRetentionDays', prod ? 365 : 30, (n) => LOG_RETENTION_DAYS.includes(n)),

@@ -75,7 +75,6 @@ new Platform('platform', {
   bucketName: bucket.bucketName,
   database: { host: database.address, port: database.port, databaseName: database.databaseName, secretArn: database.secretArn },
   secrets,
-  stateImage: cfg.stateImage,
   delivery: cfg.delivery,
   dependsOn: [argo.workflowsRelease, argo.eventsRelease],
 }, { dependsOn: [argo] });

@@ -6,7 +6,6 @@ const P = 'swoop-platform';
 const minimal = {
   [`${P}:environment`]: 'dev',
   [`${P}:adminPrincipalArns`]: '["arn:aws:iam::123456789012:role/admin"]',
-  [`${P}:stateImage`]: 'ghcr.io/x/state:1.0.0',
 };
 const load = (extra: Record<string, string>, stack = 'test') => loadStackConfig({ ...minimal, ...extra }, P, stack);
 const errorOf = (extra: Record<string, string>, stack?: string): string => {
@@ -58,7 +57,7 @@ describe('stack config', () => {
     [{ [`${P}:argoServerAuthModes`]: '["server"]' }, `${P}:argoServerAuthModes must be a non-empty list of "client", "sso" ("server" is refused) (got ["server"])`],
     [{ [`${P}:argoServerAuthModes`]: '[]' }, `${P}:argoServerAuthModes must be a non-empty list of "client", "sso"`],
     [{ [`${P}:argoServerAuthModes`]: '["sso"]' }, `${P}:argoSso.issuer must be an https:// OIDC issuer URL (got null)`],
-    [{ [`${P}:stateImage`]: 'ghcr.io/x/state:latest' }, `${P}:stateImage must be a pinned image "repo:tag" or "repo@sha256:..." (not :latest) (got "ghcr.io/x/state:latest")`],
+    [{ [`${P}:stateImage`]: 'ghcr.io/x/state:1.0.0' }, `${P}:stateImage is no longer a setting: the state service is deployed from dist/state-service.yaml; its image is pinned in workflows/app.ts`],
     [{ [`${P}:manifestDelivery`]: 'flux' }, `${P}:manifestDelivery must be "pulumi" or "gitops" (got "flux")`],
     [{ [`${P}:manifestDelivery`]: 'gitops' }, `${P}:gitops.repoUrl must be the Git URL of this repository (https://, ssh:// or git@) (got null)`],
     [{ [`${P}:eventBus`]: 'both' }, `${P}:eventBus must be "manifests" (dist/ brings the EventBus, the default) or "infra"`],
@@ -77,14 +76,14 @@ describe('stack config', () => {
   });
 
   it('reports every problem at once, for the stack named', () => {
-    const message = errorOf({ [`${P}:environment`]: 'qa', [`${P}:natGateways`]: 'x', [`${P}:stateImage`]: 'nope' }, 'broken');
+    const message = errorOf({ [`${P}:environment`]: 'qa', [`${P}:natGateways`]: 'x', [`${P}:vpcCidr`]: 'nope' }, 'broken');
     expect(message.split('\n')[0]).toBe('invalid configuration for stack "broken":');
     expect(message.split('\n  - ')).toHaveLength(4);
   });
 
-  it('requires the admin principals and the state image (no defaults)', () => {
+  it('requires the admin principals (no default)', () => {
     expect(() => loadStackConfig({ [`${P}:environment`]: 'dev' }, P, 'bare')).toThrow(
-      new RegExp(`${P}:adminPrincipalArns must be a non-empty list[^]*${P}:stateImage must be a pinned image`),
+      new RegExp(`invalid configuration for stack "bare":\n  - ${P}:adminPrincipalArns must be a non-empty list[^\n]*$`),
     );
   });
 

@@ -1,18 +1,19 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ResourceRecorder, policy, valueOf } from './support/pulumi-mocks';
+import { ResourceRecorder, policy, valueOf, type Registered } from './support/pulumi-mocks';
 import { testCluster } from './support/fixtures';
-import type { ManifestDelivery } from '../../infra/platform';
+import { STATE_URL, type ManifestDelivery } from '../../infra/platform';
 
 const database = { host: 'db.internal', port: 5432, databaseName: 'swoop', secretArn: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db' };
 const FIXTURE_DIST = join(__dirname, 'fixtures', 'dist');
+const REPO_DIST = join(__dirname, '..', '..', 'dist');
 
-async function makePlatform(id: string, delivery: ManifestDelivery, extra: Record<string, unknown> = {}) {
+async function makePlatform(id: string, delivery: ManifestDelivery) {
   const { Platform } = await import('../../infra/platform');
   const { SecretsSync } = await import('../../infra/secrets-sync');
   const cluster = await testCluster(`c-${id}`);
   const secrets = new SecretsSync(`secrets-${id}`, { cluster, secretArns: [database.secretArn], keyArns: ['arn:aws:kms:us-west-2:123456789012:key/db'], namespaces: ['swoop', 'argo'] });
-  return new Platform(id, { cluster, namespace: 'swoop', bucketName: 'art-bucket', database, secrets, stateImage: 'ghcr.io/x/state:1.2.3', delivery, ...extra });
+  return new Platform(id, { cluster, namespace: 'swoop', bucketName: 'art-bucket', database, secrets, delivery });
 }
 
 describe('Platform (manifests applied by Pulumi)', () => {
@@ -75,23 +76,8 @@ describe('Platform (manifests applied by Pulumi)', () => {
     expect(store.spec).toEqual({ provider: { aws: { service: 'SecretsManager', region: 'us-west-2' } }, conditions: [{ namespaces: ['swoop', 'argo'] }] });
   });
 
-  it('runs the migration Job, then the state Deployment and Service, all reading the DB URL from the secret', () => {
-    const job = rec.kube('Job', 'swoop-state-migrate')[0].inputs.spec.template.spec;
-    expect(job.containers[0]).toMatchObject({ image: 'ghcr.io/x/state:1.2.3', command: ['npm', 'run', 'state:migrate'] });
-    const dbEnv = { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'swoop-state-db', key: 'url' } } };
-    expect(job.containers[0].env).toContainEqual(dbEnv);
-    const deployment = rec.kube('Deployment', 'swoop-state')[0].inputs;
-    const container = deployment.spec.template.spec.containers[0];
-    expect(deployment.spec.replicas).toBe(2);
-    expect(container.env).toContainEqual(dbEnv);
-    // The names state/config.ts reads.
-    expect(container.env.map((e: any) => e.name)).toEqual(['DATABASE_URL', 'STATE_WRITE_TOKEN', 'STATE_READ_TOKEN', 'LIFECYCLE_URL', 'LIFECYCLE_TOKEN', 'PORT', 'HOME']);
-    expect(container.env).toContainEqual({ name: 'STATE_WRITE_TOKEN', valueFrom: { secretKeyRef: { name: 'swoop-state-tokens', key: 'writer' } } });
-    expect(container.readinessProbe.httpGet.path).toBe('/healthz');
-    expect(container.ports).toEqual([{ name: 'http', containerPort: 8080 }]);
-    expect(JSON.stringify(deployment)).not.toMatch(/postgres:\/\//);
-    const service = rec.kube('Service', 'swoop-state')[0].inputs;
-    expect(service.spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 'http' }]);
+  it('declares no workload of its own: the state service arrives with the manifests', () => {
+    for (const kind of ['Deployment', 'Job', 'Service', 'ServiceAccount', 'PodDisruptionBudget']) expect(rec.kube(kind), kind).toEqual([]);
   });
 
   it('applies every manifest of the dist folder with yaml.ConfigGroup', () => {
@@ -100,11 +86,6 @@ describe('Platform (manifests applied by Pulumi)', () => {
     expect(rec.kube('WorkflowTemplate', 'fixture-template')).toHaveLength(1);
     expect(rec.kube('ConfigMap', 'fixture-config')[0].inputs.metadata.namespace).toBe('swoop');
     expect(rec.ofType('kubernetes:argoproj.io/v1alpha1:Application')).toHaveLength(0);
-  });
-
-  it('refuses an unpinned state image, naming the field', async () => {
-    await expect(makePlatform('bad', { mode: 'pulumi', manifestsDir: FIXTURE_DIST }, { stateImage: 'ghcr.io/x/state:latest' })).rejects.toThrow(/stateImage must be a pinned image reference/);
-    await rec.settle();
   });
 });
 
@@ -121,7 +102,76 @@ describe('Platform (GitOps)', () => {
     expect(app.spec.source).toEqual({ repoURL: 'https://git.example.com/swoop.git', targetRevision: 'v1.2.0', path: 'dist', directory: { recurse: true } });
     expect(app.spec.destination).toEqual({ server: 'https://kubernetes.default.svc', namespace: 'swoop' });
     expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
-    // The state service stays with Pulumi: it depends on infrastructure outputs.
-    expect(rec.kube('Deployment', 'swoop-state')).toHaveLength(1);
+    // The state service is in the synced dist/, like every other manifest.
+    expect(rec.kube('Deployment')).toEqual([]);
   });
 });
+
+describe('Platform with the committed dist/ (the state service\'s only definition)', () => {
+  const rec = new ResourceRecorder();
+  beforeAll(async () => {
+    await rec.install('unit-dist');
+    await makePlatform('platform', { mode: 'pulumi', manifestsDir: REPO_DIST });
+    await rec.settle();
+  });
+  // ConfigGroup names what it applies `<namespace>/<name>`; Platform's own objects have plain names.
+  const fromDist = (r: Registered) => r.name.includes('/');
+  const stateObjects = () => rec.resources.filter((r) => r.type.startsWith('kubernetes:') && r.inputs.metadata?.labels?.['app.kubernetes.io/name'] === 'swoop-state');
+
+  it('applies the state service from dist/ once: Deployment, Service, PodDisruptionBudget, migration Job', () => {
+    expect(stateObjects().map((r) => `${r.inputs.kind}/${r.inputs.metadata.name}`).sort()).toEqual([
+      'Deployment/swoop-state', expect.stringMatching(/^Job\/swoop-state-migrate-[0-9a-f]{10}$/), 'PodDisruptionBudget/swoop-state', 'Service/swoop-state',
+    ]);
+    expect(stateObjects().every(fromDist)).toBe(true);
+  });
+
+  it('creates every Secret key and ConfigMap key the state service pods read', () => {
+    const pods = stateObjects().filter((r) => r.inputs.spec.template).map((r) => r.inputs.spec.template.spec);
+    const refs = [...new Set(pods.flatMap(podReferences))].sort();
+    expect(refs).toEqual([
+      'ConfigMap swoop-platform/lifecycle-url',
+      'Secret swoop-lifecycle-token/token',
+      'Secret swoop-state-db/url',
+      'Secret swoop-state-tokens/reader',
+      'Secret swoop-state-tokens/writer',
+    ]);
+    const provided = new Set(rec.resources.filter((r) => r.type.startsWith('kubernetes:') && !fromDist(r)).flatMap(providedKeys));
+    expect(refs.filter((ref) => !provided.has(ref))).toEqual([]);
+    // The comparison can fail: a key infra does not create is reported.
+    expect(['Secret swoop-state-tokens/writer-token'].filter((ref) => !provided.has(ref))).toEqual(['Secret swoop-state-tokens/writer-token']);
+  });
+
+  it('points state-url (the ConfigMap and Platform.stateUrl) at the Service dist/ declares', () => {
+    const service = rec.kube('Service', 'swoop-state').filter(fromDist)[0].inputs;
+    const container = rec.kube('Deployment', 'swoop-state')[0].inputs.spec.template.spec.containers[0];
+    const url = new URL(rec.kube('ConfigMap', 'swoop-platform')[0].inputs.data['state-url']);
+    expect(url.toString()).toBe(new URL(STATE_URL).toString());
+    expect(url.hostname).toBe(`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`);
+    const port = service.spec.ports.find((p: { port: number }) => p.port === Number(url.port));
+    expect(port).toBeDefined();
+    expect(container.ports.map((p: { containerPort: number }) => p.containerPort)).toContain(port.targetPort);
+  });
+});
+
+/** `Secret <name>/<key>` and `ConfigMap <name>/<key>` for every reference of a pod spec's containers. */
+function podReferences(spec: any): string[] {
+  return [...(spec.initContainers ?? []), ...spec.containers].flatMap((c: any) => {
+    if (c.envFrom?.length) throw new Error(`container ${c.name} uses envFrom: list its keys so this check can see them`);
+    return (c.env ?? []).flatMap((e: any) => {
+      const s = e.valueFrom?.secretKeyRef;
+      const m = e.valueFrom?.configMapKeyRef;
+      return s ? [`Secret ${s.name}/${s.key}`] : m ? [`ConfigMap ${m.name}/${m.key}`] : [];
+    });
+  });
+}
+
+/** The keys a Kubernetes object Platform declares makes available, in podReferences' form. */
+function providedKeys(r: Registered): string[] {
+  const kind = r.type.split(':').pop();
+  const { metadata, stringData, data, spec } = r.inputs;
+  if (kind === 'Secret') return Object.keys({ ...data, ...stringData }).map((k) => `Secret ${metadata.name}/${k}`);
+  if (kind === 'ConfigMap') return Object.keys(data ?? {}).map((k) => `ConfigMap ${metadata.name}/${k}`);
+  // External Secrets writes a Secret named target.name with the template's keys.
+  if (kind === 'ExternalSecret') return Object.keys(spec.target.template?.data ?? {}).map((k) => `Secret ${spec.target.name ?? metadata.name}/${k}`);
+  return [];
+}

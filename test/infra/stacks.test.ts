@@ -87,6 +87,15 @@ describe('stacks (whole program under mocks)', () => {
     expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
   });
 
+  it('dev applies the state service from dist/ exactly once; prod leaves it to the Argo CD sync', () => {
+    const state = (run: StackRun) => run.resources.filter((r) => r.type.startsWith('kubernetes:') && r.inputs.metadata?.labels?.['app.kubernetes.io/name'] === 'swoop-state');
+    expect(state(dev).map((r) => r.name).sort()).toEqual([
+      'swoop/swoop-state', 'swoop/swoop-state', 'swoop/swoop-state', expect.stringMatching(/^swoop\/swoop-state-migrate-[0-9a-f]{10}$/),
+    ]);
+    expect(state(dev).filter((r) => r.type === 'kubernetes:apps/v1:Deployment')).toHaveLength(1);
+    expect(state(prod)).toEqual([]);
+  });
+
   it('prod turns on SSO for the Argo server, with the client secret kept out of the values', () => {
     const values = (run: StackRun) => run.resources.find((r) => r.type === 'kubernetes:helm.sh/v3:Release' && r.inputs.chart === 'argo-workflows')!.inputs.values;
     expect(values(dev).server.authModes).toEqual(['client']);
