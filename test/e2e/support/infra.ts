@@ -23,7 +23,6 @@ export async function infraObjects(): Promise<ClusterObjects> {
     bucketName: 'swoop-e2e',
     database: { host: 'db.internal', port: 5432, databaseName: 'swoop', secretArn: DB_SECRET },
     secrets,
-    stateImage: 'ghcr.io/swoop/state:0.1.0',
     delivery: { mode: 'pulumi', manifestsDir: join(__dirname, '..', '..', '..', 'dist') },
   });
   await rec.settle();
