@@ -6,7 +6,7 @@
  * and `swoop-lifecycle-token` (contracts.md).
  */
 import { createHash } from 'node:crypto';
-import { Chart, type ChartProps, Duration, Size } from 'cdk8s';
+import { ApiObject, Chart, type ChartProps, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { COMPUTE_CLASS_LABEL, COMPUTE_CLASSES } from './compute-classes';
@@ -175,6 +175,14 @@ export class StateService extends Construct {
       }],
     });
     onSystemPool(this.migration);
+    // cdk8s-plus has neither a seccomp profile nor "drop ALL" (its Capability enum lists
+    // single capabilities only): patch both into each pod.
+    for (const workload of [this.deployment, this.migration]) {
+      ApiObject.of(workload).addJsonPatch(
+        JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+        JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
+      );
+    }
 
     this.url = `http://${STATE_SERVICE_NAME}.${namespace}.svc.cluster.local:${STATE_SERVICE_PORT}`;
   }

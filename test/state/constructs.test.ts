@@ -51,7 +51,10 @@ describe('StateService constructs', () => {
       PORT: '8080',
     });
     expect(byKind(docs, 'Secret')).toEqual([]);
-    expect(c.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(c.securityContext).toMatchObject({
+      runAsNonRoot: true, runAsUser: 1000, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] },
+    });
+    expect(deployment!.spec.template.spec.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
   });
 
   it('exposes swoop-state:8080, the state-url of the contract, to the Deployment pods', () => {
