@@ -1,14 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { readmeSection } from '../support/readme';
 
 const ROOT = resolve(__dirname, '..', '..');
 
-describe('docs/readme/constructs.md', () => {
+describe('README: Writing tasks and workflows', () => {
   it('its code blocks, in order, type-check, run and synthesize an app', () => {
-    const doc = readFileSync(join(ROOT, 'docs', 'readme', 'constructs.md'), 'utf8');
+    const doc = readmeSection('Writing tasks and workflows');
     const code = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n');
     expect(code).toContain('synthesize(app)');
     // Written beside the constructs so '../constructs' resolves as in workflows/.

@@ -1,13 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { App } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { ContainerTask, synthesize, TaskLibrary, Workflow } from '../../constructs';
 import { CallbackParameter, CallbackTarget, PlatformEvents } from '../../constructs/events';
+import { readmeSection } from '../support/readme';
 
-describe('docs/readme/events.md', () => {
+describe('README: Events', () => {
   it('its TypeScript examples run as written and synthesize the callbacks they describe', () => {
-    const markdown = readFileSync(join(__dirname, '..', '..', 'docs', 'readme', 'events.md'), 'utf8');
+    const markdown = readmeSection('Events: payloads in, chains, callbacks');
     const code = [...markdown.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n').replace(/^import .*$/gm, '');
     expect(code).toContain('new PlatformEvents');
     const app = new App();
