@@ -1,6 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runStack, type StackRun } from './support/stack-run';
 import { ResourceRecorder, type Registered } from './support/pulumi-mocks';
+
+const DIST = join(__dirname, '..', '..', 'dist');
 
 let dev: StackRun;
 let prod: StackRun;
@@ -76,6 +80,17 @@ describe('stacks (whole program under mocks)', () => {
     const classes = (run: StackRun) => new Set(run.resources.filter((r) => r.type === 'aws:eks/nodeGroup:NodeGroup').map((g) => g.inputs.labels['swoop.dev/compute-class']));
     expect(classes(dev)).toEqual(new Set(['system', 'general', 'gpu']));
     expect(classes(prod)).toEqual(new Set(['system', 'general', 'memory', 'gpu']));
+  });
+
+  it('every compute class the synthesized manifests select has a node pool in both stacks', () => {
+    const selected = new Set<string>();
+    for (const file of readdirSync(DIST).filter((f) => f.endsWith('.yaml'))) {
+      const text = readFileSync(join(DIST, file), 'utf8');
+      for (const m of text.matchAll(/swoop\.dev\/compute-class: (\S+)/g)) selected.add(m[1]);
+    }
+    expect(selected.size).toBeGreaterThan(0);
+    const pools = (run: StackRun) => new Set(run.resources.filter((r) => r.type === 'aws:eks/nodeGroup:NodeGroup').map((g) => g.inputs.labels['swoop.dev/compute-class']));
+    for (const run of [dev, prod]) for (const cls of selected) expect(pools(run), `pool for compute class "${cls}"`).toContain(cls);
   });
 
   it('dev applies dist/ with Pulumi; prod syncs it with an Argo CD Application', () => {
