@@ -8,8 +8,12 @@ import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
 
 export interface Queryable {
-  /** A parameterized query ($1, $2, ...); returns the rows. */
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  /**
+   * A parameterized query ($1, $2, ...); returns the rows. A `name` makes it a prepared
+   * statement on PostgreSQL, parsed and planned once per connection (hot paths only: one
+   * name per text).
+   */
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], name?: string): Promise<R[]>;
   /** Several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }
@@ -97,13 +101,13 @@ async function openPostgres(url: string, o: OpenDbOptions): Promise<Db> {
   const db: Db = {
     kind: 'postgres',
     location: `postgres://${parsed.host}${parsed.pathname} (schema ${schema})`,
-    query: (text, params) => run(async () => (await pool.query(text, params as unknown[])).rows),
+    query: (text, params, name) => run(async () => (await pool.query({ text, values: params as unknown[], name })).rows),
     exec: (sql) => run(async () => void (await pool.query(sql))),
     transaction: async (fn) => {
       const client = await run(() => pool.connect());
       let broken: unknown;
       const tx: Queryable = {
-        query: (text, params) => run(async () => (await client.query(text, params as unknown[])).rows),
+        query: (text, params, name) => run(async () => (await client.query({ text, values: params as unknown[], name })).rows),
         exec: (sql) => run(async () => void (await client.query(sql))),
       };
       try {

@@ -169,6 +169,7 @@ export class StateStore {
         const out = await db.query<{ idx: number; state: RunState; recorded: boolean; applied: boolean }>(
           'SELECT idx, state::text AS state, recorded, applied FROM swoop_record_events($1::jsonb)',
           [JSON.stringify(rows)],
+          'swoop_record_events',
         );
         const results: Omit<RecordResult, 'run'>[] = [];
         for (const r of out) results[r.idx] = { state: r.state, recorded: r.recorded, applied: r.applied };
