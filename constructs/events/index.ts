@@ -6,6 +6,8 @@ export * from './event-bus';
 export * from './event-sources';
 export * from './rbac';
 export * from './state-service';
+export * from './dispatch';
+export { type SubmitTarget } from './submit';
 export * from './ingress-sensor';
 export * from './chain-sensor';
 export { Callback, CallbackParameter, CallbackTarget, FINAL_STATES, resolveWhen, type CallbackProps, type FinalState, type HttpTargetProps, type StateSelector } from './callbacks';

@@ -3,11 +3,12 @@ import type { Workflow, WorkflowParameters } from '../workflow';
 import type { DeliveryPolicy } from './delivery';
 import { PAYLOAD_EVENT } from './names';
 import {
-  INGRESS_INPUT_KEY, INGRESS_PAYLOAD_ID_KEY, INGRESS_REPLACE_KEY, INGRESS_ROUTE_KEY, namesWorkflow, runNameTemplate, validIngressKey,
+  BARE_S3_REFERENCE, INGRESS_INPUT_KEY, INGRESS_PAYLOAD_ID_KEY, INGRESS_REFERENCE_KEY, INGRESS_REPLACE_KEY, INGRESS_ROUTE_KEY, INGRESS_URL_KEY,
+  namesWorkflow, runNameTemplate, validIngressKey,
 } from './routing';
 import { EventsSensor } from './sensor';
 import { HTTP_SUCCESS_POLICY, recordInvalidAction, type StateServiceTarget } from './state-service';
-import { submitAction } from './submit';
+import { submitAction, type SubmitTarget } from './submit';
 
 /** One way payloads arrive: an EventSource and how a delivery is identified. */
 export interface IngressSource {
@@ -24,8 +25,13 @@ export interface IngressSource {
 
 /** SQS: the SNS message id when SNS wrapped the payload, else the SQS message id (both stay the same on redelivery). */
 export const SQS_DELIVERY_IDENTITY = '.Input.body.MessageId | default .Input.messageId';
-/** Webhook: HTTP has no delivery id, so the payload content (Go's canonical JSON, keys sorted) identifies it. */
-export const WEBHOOK_DELIVERY_IDENTITY = 'toJson .Input.body';
+/**
+ * Webhook: the payload content (Go's canonical JSON, keys sorted), prefixed with the request's
+ * `Idempotency-Key` header when the caller sends one. Without the header the same content is
+ * always the same delivery; with it, each key is one delivery (the dispatch template sends its
+ * run name, so a re-sent bare reference is a new delivery, as it would be on SQS).
+ */
+export const WEBHOOK_DELIVERY_IDENTITY = 'toJson .Input.body | print (index .Input.header "Idempotency-Key" | default (list) | join ",")';
 
 export interface IngressSensorProps {
   readonly namespace: string;
@@ -34,14 +40,18 @@ export interface IngressSensorProps {
   readonly workflows: readonly Workflow<WorkflowParameters>[];
   readonly sources: readonly IngressSource[];
   readonly state: StateServiceTarget;
+  /** The WorkflowTemplate that reads bare `{"url": "s3://..."}` references and posts them back with their `process`. */
+  readonly dispatch: SubmitTarget;
   readonly delivery?: DeliveryPolicy;
 }
 
 /**
  * Routes payloads to workflows: a payload whose first `process` element names workflow W
- * (or a parallel group containing W) starts W; one naming an unknown workflow, or without a
- * usable `process`, or with a `url` that is not s3:// or https://, is recorded as INVALID
- * with the state service. Works for inline payloads, `{"url": ..., "process": ...}`
+ * (or a parallel group containing W) starts W; a bare `{"url": "s3://bucket/key"}` reference
+ * starts the dispatch template, which reads the object and posts it back with its `process`;
+ * anything else (an unknown workflow, no usable `process`, a `url` that is not s3:// or
+ * https://, a bare https:// reference) is recorded as INVALID with the state service. Each
+ * event matches exactly one of these. Works for inline payloads, `{"url": ..., "process": ...}`
  * references and SNS-wrapped SQS messages alike (see routing.ts).
  */
 export class IngressSensor extends Construct {
@@ -85,12 +95,37 @@ export class IngressSensor extends Construct {
           }, by),
         }, by);
       }
+      const dispatch = `dispatch-from-${source.id}`;
+      this.sensor.addDependency({
+        name: dispatch,
+        eventSourceName: source.eventSourceName,
+        eventName: PAYLOAD_EVENT,
+        data: [{ path: INGRESS_REFERENCE_KEY, type: 'string', value: [BARE_S3_REFERENCE] }],
+      }, by);
+      this.sensor.addTrigger({
+        name: `dispatch-from-${source.id}`,
+        dependency: dispatch,
+        delivery: props.delivery,
+        action: submitAction(props.dispatch, dispatch, {
+          nameTemplate: runNameTemplate(props.dispatch.templateName, `${source.deliveryIdentity} | print ${JSON.stringify(`/${props.dispatch.templateName}`)}`),
+          arguments: {
+            url: { dataKey: INGRESS_URL_KEY },
+            input: { dataKey: INGRESS_INPUT_KEY },
+            source: { value: source.eventSourceName },
+          },
+          labels: { 'swoop.dev/started-by': 'ingress' },
+        }, by),
+      }, by);
       const invalid = `invalid-from-${source.id}`;
       this.sensor.addDependency({
         name: invalid,
         eventSourceName: source.eventSourceName,
         eventName: PAYLOAD_EVENT,
-        data: [{ path: INGRESS_ROUTE_KEY, type: 'string', value: [validIngressKey(known)], comparator: '!=' }],
+        // Neither a workflow route nor a bare reference: data filters are ANDed.
+        data: [
+          { path: INGRESS_ROUTE_KEY, type: 'string', value: [validIngressKey(known)], comparator: '!=' },
+          { path: INGRESS_REFERENCE_KEY, type: 'string', value: [BARE_S3_REFERENCE], comparator: '!=' },
+        ],
       }, by);
       this.sensor.addTrigger({
         name: `record-invalid-from-${source.id}`,
@@ -99,7 +134,7 @@ export class IngressSensor extends Construct {
         extra: HTTP_SUCCESS_POLICY,
         action: recordInvalidAction(props.state, invalid, {
           source: source.eventSourceName,
-          message: `the payload's process block names no workflow this platform runs (known: ${[...known].sort().join(', ')}), or is missing or malformed, or its url is not s3:// or https://`,
+          message: `the payload's process block names no workflow this platform runs (known: ${[...known].sort().join(', ')}), or is missing or malformed, or its url is not s3:// or https://, or it is a bare https:// reference (only s3:// references may omit process)`,
           input: { dataKey: INGRESS_INPUT_KEY, value: '' },
           detail: { dataKey: INGRESS_ROUTE_KEY, value: '' },
         }),

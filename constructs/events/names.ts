@@ -17,6 +17,8 @@ export const INGRESS_WEBHOOK_ENDPOINT = '/payloads';
 export const INGRESS_TOKEN_SECRET = 'swoop-ingress-token';
 /** SQS queue EventSource for payloads (raw or SNS-wrapped messages). */
 export const INGRESS_SQS_SOURCE = 'swoop-ingress-sqs';
+/** Platform WorkflowTemplate that routes payloads passed by bare S3 reference (dispatch.ts). */
+export const DISPATCH_TEMPLATE = 'swoop-dispatch';
 /** Event name of both ingress EventSources. */
 export const PAYLOAD_EVENT = 'payload';
 

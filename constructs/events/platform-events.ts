@@ -6,6 +6,7 @@ import { Workflow, type WorkflowParameters } from '../workflow';
 import { Callback, type CallbackProps } from './callbacks';
 import { ChainSensor } from './chain-sensor';
 import type { DeliveryPolicy } from './delivery';
+import { PayloadDispatch, type PayloadDispatchProps } from './dispatch';
 import { EventBus, type EventBusProps } from './event-bus';
 import { lifecycleWebhook, payloadWebhook, PayloadQueue, type PayloadQueueProps, type PayloadWebhookProps, type WebhookSource } from './event-sources';
 import { IngressSensor, SQS_DELIVERY_IDENTITY, WEBHOOK_DELIVERY_IDENTITY, type IngressSource } from './ingress-sensor';
@@ -31,6 +32,8 @@ export interface PlatformEventsProps {
   readonly eventSourceAnnotations?: Record<string, string>;
   /** State service that records INVALID payloads. @default contracts.md URL, Authorization from Secret swoop-state-tokens/writer-authorization */
   readonly stateService?: Partial<StateServiceTarget>;
+  /** The `swoop-dispatch` WorkflowTemplate that routes bare `{"url": "s3://..."}` references. @default node image DISPATCH_IMAGE, the payload webhook of this chart */
+  readonly dispatch?: Pick<PayloadDispatchProps, 'image' | 'deadline'>;
   /** Retries of every trigger. @default 3 attempts from 1 s for Workflow submissions, 5 from 2 s for HTTP and log triggers, doubling */
   readonly delivery?: DeliveryPolicy;
 }
@@ -51,6 +54,7 @@ export class PlatformEvents extends Chart {
   public readonly queue?: PayloadQueue;
   public readonly lifecycle: WebhookSource;
   public readonly serviceAccounts: EventsServiceAccounts;
+  public readonly dispatch: PayloadDispatch;
   public readonly ingress: IngressSensor;
   public readonly chains: ChainSensor;
   private callbackSensor?: EventsSensor;
@@ -80,7 +84,13 @@ export class PlatformEvents extends Chart {
     this.lifecycle = lifecycleWebhook(this, 'LifecycleWebhook', common);
     const sensorCommon = { namespace, eventBusName: this.eventBus.name, serviceAccountName: SENSOR_SERVICE_ACCOUNT, delivery: props.delivery };
     const state = this.stateTarget();
-    this.ingress = new IngressSensor(this, 'Ingress', { ...sensorCommon, workflows: props.workflows, sources, state });
+    this.dispatch = new PayloadDispatch(this, 'Dispatch', {
+      ...props.dispatch,
+      namespace,
+      state,
+      webhookToken: props.webhook?.token,
+    });
+    this.ingress = new IngressSensor(this, 'Ingress', { ...sensorCommon, workflows: props.workflows, sources, state, dispatch: this.dispatch });
     this.chains = new ChainSensor(this, 'Chains', { ...sensorCommon, workflows: props.workflows, state });
   }
 

@@ -14,6 +14,21 @@ const FORMS = ['process.workflow', 'process.0.workflow', 'process.0.#.workflow']
 /** Route key of an ingress event: `[url?, workflow name(s)]` of a raw or SNS-wrapped payload. */
 export const INGRESS_ROUTE_KEY = `body|[url,Message|@fromstr|url,${FORMS.join(',')},${FORMS.map((f) => `Message|@fromstr|${f}`).join(',')}]`;
 
+/**
+ * Reference key of an ingress event: `{"url": ..., "process": ...}` of the raw payload, or
+ * `{"sns-url": ..., "sns-process": ...}` of an SNS-wrapped one, members present only when the
+ * payload has them. A bare reference (cirrus' form for payloads over ~120 KB) gives exactly
+ * `{"url":"s3://..."}` or `{"sns-url":"s3://..."}`: any `process` at all, even a malformed one,
+ * adds a member, so such payloads keep their normal routing (or INVALID record).
+ */
+export const INGRESS_REFERENCE_KEY = 'body|{"url":url,"process":process,"sns-url":Message|@fromstr|url,"sns-process":Message|@fromstr|process}';
+
+/** Matches the reference key of a bare `s3://bucket/key` reference. */
+export const BARE_S3_REFERENCE = '^\\{"(?:sns-)?url":"s3://[^"/]+/[^"]+"\\}$';
+
+/** The `url` of a raw or SNS-wrapped payload. */
+export const INGRESS_URL_KEY = 'body|[url,Message|@fromstr|url]|0';
+
 /** The payload as the workflow's `input`: the SNS `Message` text, else the body JSON (inline payload or `{"url": ...}` reference). */
 export const INGRESS_INPUT_KEY = 'body|[Message,@this]|0';
 

@@ -1,5 +1,11 @@
-import type { Workflow, WorkflowParameters } from '../workflow';
 import { parameters, type TriggerParameter } from './sensor';
+
+/** A WorkflowTemplate a trigger can submit: a user `Workflow` or a platform template such as `PayloadDispatch`. */
+export interface SubmitTarget {
+  readonly templateName: string;
+  readonly namespace: string;
+  readonly parameterNames: readonly string[];
+}
 
 /** Values for a submitted run: its deterministic name and workflow parameters by name. */
 export interface Submission {
@@ -15,7 +21,7 @@ export interface Submission {
  * `metadata.name` (never `generateName`) makes a second delivery of the same event fail with
  * AlreadyExists instead of starting a second run; `create` needs only the `create` verb.
  */
-export function submitAction(workflow: Workflow<WorkflowParameters>, dependency: string, submission: Submission, by: string): Record<string, unknown> {
+export function submitAction(workflow: SubmitTarget, dependency: string, submission: Submission, by: string): Record<string, unknown> {
   const names = Object.keys(submission.arguments);
   const declared = new Set(workflow.parameterNames);
   for (const name of names) {

@@ -94,7 +94,11 @@ describe('ingress routing (simulated on the synthesized sensors)', () => {
     ['a process element without workflow', payload([{ tasks: {} }])],
     ['a workflow name that is not a string', payload([{ workflow: 42 }])],
     ['a reference with a non-S3/HTTPS url', { url: 'ftp://host/payload.json', process: [{ workflow: 'cog' }] }],
-    ['a bare reference without its process block', { url: 's3://swoop-payloads/big/0001.json' }],
+    ['a bare https:// reference (only s3:// references may omit process)', { url: 'https://example.org/payloads/0001.json' }],
+    ['a bare s3:// reference without a key', { url: 's3://swoop-payloads' }],
+    ['a reference whose process is present but names no workflow', { url: 's3://swoop-payloads/big/0001.json', process: [] }],
+    ['a reference whose process is null', { url: 's3://swoop-payloads/big/0001.json', process: null }],
+    ['a process that is itself an s3:// string', { process: 's3://swoop-payloads/big/0001.json' }],
     ['a JSON body that is not an object', 'hello'],
   ];
   for (const [what, body] of invalid) {
@@ -115,6 +119,58 @@ describe('ingress routing (simulated on the synthesized sensors)', () => {
     const { firings } = sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', snsEnvelope('not json {', 'sns-9'), 'sqs-9'));
     expect(created(firings)).toEqual([]);
     expect(invalidRecords(firings)[0]).toMatchObject({ type: 'invalid', source: 'swoop-ingress-sqs', input: 'not json {' });
+  });
+});
+
+describe('payloads passed by bare reference go to the dispatch template, and only there', () => {
+  const { docs } = eventsFixture();
+  const ref = { url: 's3://swoop-payloads/big/0001.json' };
+  const dispatchParams = (input: string, source: string) => ({ url: ref.url, input, source });
+
+  it('webhook: submits swoop-dispatch with the url and the payload as delivered; no workflow, no INVALID record', () => {
+    const sim = new Simulator(docs);
+    const { firings } = sim.deliver(webhook(ref));
+    expect(firings.map((f) => f.trigger)).toEqual(['dispatch-from-webhook']);
+    const [run] = created(firings);
+    expect(run).toEqual({ template: 'swoop-dispatch', name: expect.stringMatching(/^swoop-dispatch-[0-9a-f]{16}$/), params: dispatchParams(JSON.stringify(ref), 'swoop-ingress'), outcome: 'created' });
+  });
+
+  it('SQS, raw and SNS-wrapped: the same dispatch, named from the message identity', () => {
+    const sim = new Simulator(docs);
+    const raw = sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', ref, 'm-1')).firings;
+    expect(raw.map((f) => f.trigger)).toEqual(['dispatch-from-sqs']);
+    expect(created(raw)[0].params).toEqual(dispatchParams(JSON.stringify(ref), 'swoop-ingress-sqs'));
+    const sns = sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', snsEnvelope(ref, 'sns-1'), 'm-2')).firings;
+    expect(sns.map((f) => f.trigger)).toEqual(['dispatch-from-sqs']);
+    expect(created(sns)[0].params).toEqual(dispatchParams(JSON.stringify(ref), 'swoop-ingress-sqs'));
+    expect(created(sns)[0].name).not.toBe(created(raw)[0].name);
+  });
+
+  it('a duplicate delivery computes the same dispatch name and is AlreadyExists', () => {
+    const sim = new Simulator(docs);
+    const a = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', snsEnvelope(ref, 'sns-2'), 'm-3')).firings)[0];
+    const b = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', snsEnvelope(ref, 'sns-2'), 'm-4')).firings)[0];
+    const c = created(sim.deliver(webhook(ref)).firings)[0];
+    const d = created(sim.deliver(webhook(ref)).firings)[0];
+    expect([b.name, b.outcome]).toEqual([a.name, 'already-exists']);
+    expect([d.name, d.outcome]).toEqual([c.name, 'already-exists']);
+    expect(sim.createdObjects).toHaveLength(2);
+  });
+
+  it('what the dispatch posts back ({url, process}) routes directly to the workflow, never to dispatch again', () => {
+    const sim = new Simulator(docs);
+    const { firings } = sim.deliver(webhook({ ...ref, process: [{ workflow: 'cog' }, { workflow: 'publish' }] }));
+    expect(firings.map((f) => f.trigger)).toEqual(['start-cog-from-webhook']);
+  });
+
+  it('the Idempotency-Key header the dispatch sends makes each dispatch run its own delivery; without it the content decides', () => {
+    const sim = new Simulator(docs);
+    const body = { ...ref, process: [{ workflow: 'cog' }] };
+    const keyed = (key: string) => created(sim.deliver(webhookEvent('swoop-ingress', 'payload', body, { Authorization: 'Bearer t', 'Idempotency-Key': key })).firings)[0];
+    const first = keyed('swoop-dispatch-aaaa');
+    expect(keyed('swoop-dispatch-aaaa')).toMatchObject({ name: first.name, outcome: 'already-exists' });
+    expect(keyed('swoop-dispatch-bbbb')).toMatchObject({ outcome: 'created' });
+    expect(created(sim.deliver(webhook(body)).firings)[0].name).not.toBe(first.name);
   });
 });
 
