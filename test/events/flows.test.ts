@@ -114,6 +114,22 @@ describe('ingress routing (simulated on the synthesized sensors)', () => {
     });
   }
 
+  it('every payload takes exactly one of the routes {workflows, dispatch, INVALID}, on every source', () => {
+    const bodies: unknown[] = [
+      payload(ingestProcess), payload({ workflow: 'cog' }), payload([[{ workflow: 'cog' }, { workflow: 'thumbs' }]]),
+      { url: 's3://b/k.json', process: [{ workflow: 'cog' }] }, { url: 's3://b/k.json' }, { url: 's3://b/dir/k.json', id: 'x' },
+      ...invalid.map(([, body]) => body),
+    ];
+    const routeOf = (trigger: string) => (trigger.startsWith('start-') ? 'workflows' : trigger.startsWith('dispatch-') ? 'dispatch' : trigger.startsWith('record-invalid-') ? 'invalid' : trigger);
+    for (const body of bodies) {
+      const deliveries = [webhook(body), sqsEvent('swoop-ingress-sqs', 'payload', body, 'm'), sqsEvent('swoop-ingress-sqs', 'payload', snsEnvelope(body, 's'), 'm')];
+      for (const event of deliveries) {
+        const routes = new Set(new Simulator(docs).deliver(event).firings.map((f) => routeOf(f.trigger)));
+        expect([...routes], JSON.stringify(event.data)).toHaveLength(1);
+      }
+    }
+  });
+
   it('records an SNS message that is not JSON as INVALID', () => {
     const sim = new Simulator(docs);
     const { firings } = sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', snsEnvelope('not json {', 'sns-9'), 'sqs-9'));
