@@ -80,7 +80,8 @@ export class PayloadDispatch extends Construct implements SubmitTarget {
       },
       spec: {
         entrypoint: 'main',
-        onExit: 'record-failure',
+        // The exit hook (Argo's other spelling of onExit) runs even after the deadline or a stuck pod.
+        hooks: { exit: { template: 'record-failure' } },
         serviceAccountName: WORKFLOW_SERVICE_ACCOUNT,
         activeDeadlineSeconds: deadline,
         podGC: { strategy: 'OnPodSuccess' },

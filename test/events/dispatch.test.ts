@@ -62,7 +62,7 @@ describe('the swoop-dispatch WorkflowTemplate', () => {
   });
 
   it('records INVALID from its exit handler only when the run did not succeed', () => {
-    expect(template.spec.onExit).toBe('record-failure');
+    expect(template.spec.hooks).toEqual({ exit: { template: 'record-failure' } });
     const exit = (template.spec.templates as Doc[]).find((t) => t.name === 'record-failure')!;
     expect(exit.dag.tasks[0]).toMatchObject({ template: 'record-invalid', when: '{{workflow.status}} != Succeeded' });
     const record = (template.spec.templates as Doc[]).find((t) => t.name === 'record-invalid')!;
