@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKEND, call, createTestDb, HAVE_POSTGRES, lifecycle, payloadIdOf, prng, shuffle, startTestService, type TestDb, type TestService, WRITER } from './support';
+import { BACKEND, callRetrying, createTestDb, HAVE_POSTGRES, lifecycle, payloadIdOf, prng, shuffle, startTestService, type TestDb, type TestService, WRITER } from './support';
 
 /**
  * Many writers deliver shuffled, duplicated lifecycle events for hundreds of runs through
@@ -73,7 +73,7 @@ describe(`concurrent, shuffled, duplicated delivery (${BACKEND}${HAVE_POSTGRES ?
           await new Promise((r) => setImmediate(r));
           continue;
         }
-        const a = await call(s.url, 'POST', d.path, { token: WRITER, body: d.body });
+        const a = await callRetrying(s.url, 'POST', d.path, { token: WRITER, body: d.body });
         if (d.kind === 'claim') claimed.add(d.run);
         answers.push({ d, ...a });
       }
@@ -109,7 +109,7 @@ describe(`concurrent, shuffled, duplicated delivery (${BACKEND}${HAVE_POSTGRES ?
   it('many runs claiming one payload at once: exactly one wins', async () => {
     const payloadId = 'sentinel-2-l2a/workflow-cog-archive/contended';
     const answers = await Promise.all(Array.from({ length: 40 }, (_, i) =>
-      call(s.url, 'POST', '/claim', { token: WRITER, body: { payloadId, workflow: 'cog-archive', run: `contender-${i}` } })));
+      callRetrying(s.url, 'POST', '/claim', { token: WRITER, body: { payloadId, workflow: 'cog-archive', run: `contender-${i}` } })));
     expect(answers.every((a) => a.status === 200)).toBe(true);
     const winners = answers.filter((a) => a.body.claimed);
     expect(winners).toHaveLength(1);

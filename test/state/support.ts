@@ -85,6 +85,19 @@ export async function call(base: string, method: string, path: string, options: 
   return { status: res.status, body };
 }
 
+/**
+ * `call` as the service's real callers behave (Argo's retryStrategy, the sensors' retries):
+ * a 503 (database briefly unavailable, a collision PostgreSQL aborted) is retried with
+ * backoff; anything else is the answer.
+ */
+export async function callRetrying(base: string, method: string, path: string, options: Parameters<typeof call>[3] = {}, attempts = 8): Promise<Answer> {
+  for (let i = 1; ; i++) {
+    const answer = await call(base, method, path, options);
+    if (answer.status !== 503 || i >= attempts) return answer;
+    await new Promise((r) => setTimeout(r, 20 * 2 ** i));
+  }
+}
+
 /** Deterministic PRNG (mulberry32) so shuffles are reproducible from the seed. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
