@@ -1,4 +1,4 @@
-import { ApiObject, Duration, Lazy } from 'cdk8s';
+import { type ApiObject, Duration } from 'cdk8s';
 import {
   containerProblems, renderContainer, renderPodFields, resolveComputeClass, taskIO, type ContainerSettings,
 } from './container';
@@ -69,17 +69,7 @@ export class ContainerTask<
       validate: () => (this.retry.limit < 0 || !Number.isInteger(this.retry.limit) ? [`retry limit must be a whole number >= 0; got ${this.retry.limit}`] : []),
     });
     const library = TaskLibrary.of(this);
-    this.workflowTemplate = new ApiObject(this, 'WorkflowTemplate', {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'WorkflowTemplate',
-      metadata: {
-        name: this.taskName,
-        namespace: library.namespace,
-        labels: standardLabels(this.taskName, 'task', this.version),
-        ...(this.description ? { annotations: { 'workflows.argoproj.io/description': this.description } } : {}),
-      },
-      spec: Lazy.any({ produce: () => this.renderSpec() }),
-    });
+    this.workflowTemplate = this.newWorkflowTemplate(library.namespace, standardLabels(this.taskName, 'task', this.version), () => this.renderSpec());
   }
 
   /** The container with the template's input names rewritten by `rename` (used for container groups). @internal */

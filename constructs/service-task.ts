@@ -1,4 +1,4 @@
-import { ApiObject, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { COMPUTE_CLASSES, COMPUTE_CLASS_LABEL, isComputeClassName, type TaskComputeClass } from './compute-classes';
 import { containerProblems, renderContainer, resolveComputeClass, taskIO, type EnvEntry } from './container';
@@ -132,17 +132,7 @@ export class ServiceTask<IP extends InputParameters = None> extends Task<IP, Non
     });
     this.service.metadata.addLabel('app.kubernetes.io/name', this.taskName);
 
-    this.workflowTemplate = new ApiObject(this, 'WorkflowTemplate', {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'WorkflowTemplate',
-      metadata: {
-        name: this.taskName,
-        namespace: library.namespace,
-        labels,
-        ...(this.description ? { annotations: { 'workflows.argoproj.io/description': this.description } } : {}),
-      },
-      spec: Lazy.any({ produce: () => ({ templates: [this.renderTemplate()] }) }),
-    });
+    this.workflowTemplate = this.newWorkflowTemplate(library.namespace, labels, () => ({ templates: [this.renderTemplate()] }));
   }
 
   private renderTemplate(): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import type { ApiObject, Duration } from 'cdk8s';
+import { ApiObject, Lazy, type Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { dnsLabelProblem, labelValueProblem, parameterNameProblem } from './names';
 import { INPUT_PARAM, OUTPUT_PARAM, TASK_ENTRY_TEMPLATE } from './platform';
@@ -122,6 +122,21 @@ export abstract class Task<
   public readonly description?: string;
   /** The WorkflowTemplate; use `addJsonPatch` on it to set any field the props do not cover. */
   public abstract readonly workflowTemplate: ApiObject;
+
+  /** The task's WorkflowTemplate, its spec rendered at synthesis (after every prop is known). */
+  protected newWorkflowTemplate(namespace: string, labels: Record<string, string>, renderSpec: () => unknown): ApiObject {
+    return new ApiObject(this, 'WorkflowTemplate', {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'WorkflowTemplate',
+      metadata: {
+        name: this.taskName,
+        namespace,
+        labels,
+        ...(this.description ? { annotations: { 'workflows.argoproj.io/description': this.description } } : {}),
+      },
+      spec: Lazy.any({ produce: renderSpec }),
+    });
+  }
 
   protected constructor(scope: Construct, id: string, props: TaskBaseProps<IP, OP, IA, OA>) {
     super(scope, id);
