@@ -47,7 +47,7 @@ function post(name: string, path: string, body: string): Record<string, unknown>
   };
 }
 
-function event(type: 'running' | 'completed', workflowName: string, phase: string, finalOutput: string): string {
+function event(type: 'running' | 'completed', workflowName: string, phase: string, finalOutput: string, deadline?: Duration): string {
   const fields: [string, string][] = [
     ['type', quote(type)],
     ['workflow', quote(workflowName)],
@@ -63,6 +63,10 @@ function event(type: 'running' | 'completed', workflowName: string, phase: strin
     ['failures', type === 'completed' ? "workflow.failures ?? ''" : quote('')],
     ['input', param('input')],
     ['output', finalOutput],
+    // A literal: the state service adds it to startedAt. Argo expressions have no reliable time
+    // arithmetic (creationTimestamp is a map of formats, argo-workflows#6906, and sprig.date
+    // falls back to now() on a wrong type, #11608), so the deadline is not computed here.
+    ...(deadline ? [['deadlineSeconds', String(deadline.toSeconds())] as [string, string]] : []),
   ];
   return `{${fields.map(([k, v]) => `${quote(k)}: ${v}`).join(', ')}}`;
 }
@@ -72,8 +76,12 @@ export function claimTemplate(workflowName: string): Record<string, unknown> {
   return post(CLAIM_TEMPLATE, '/claim', body);
 }
 
-export function runningTemplate(workflowName: string): Record<string, unknown> {
-  return post(RUNNING_TEMPLATE, '/events', event('running', workflowName, 'workflow.status', quote('')));
+/**
+ * `deadline`: the workflow's activeDeadlineSeconds, sent so the state service can end a run
+ * whose exit handler never reports (terminated or lost workflows); undefined when it has none.
+ */
+export function runningTemplate(workflowName: string, deadline: Duration | undefined): Record<string, unknown> {
+  return post(RUNNING_TEMPLATE, '/events', event('running', workflowName, 'workflow.status', quote(''), deadline));
 }
 
 /** `finalOutputExpression`: expression of the final payload URL, or undefined when the workflow has none. */

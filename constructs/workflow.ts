@@ -271,11 +271,12 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
       ? outputExpression(output)
       : undefined;
     const podLabels = this.labels;
+    const timeout = props.timeout ?? Duration.hours(6);
     return {
       entrypoint: 'main',
       serviceAccountName: props.serviceAccountName ?? WORKFLOW_SERVICE_ACCOUNT,
       artifactRepositoryRef: props.artifactRepository ?? { configMap: ARTIFACT_REPOSITORY_CONFIGMAP, key: ARTIFACT_REPOSITORY_KEY },
-      activeDeadlineSeconds: (props.timeout ?? Duration.hours(6)).toSeconds(),
+      activeDeadlineSeconds: timeout.toSeconds(),
       podGC: { strategy: props.podGC ?? 'OnPodSuccess' },
       ttlStrategy: {
         secondsAfterSuccess: (props.ttl?.afterSuccess ?? Duration.days(1)).toSeconds(),
@@ -300,7 +301,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
         },
         ...groups.map((g) => g.renderTemplate(podLabels)),
         claimTemplate(this.templateName),
-        runningTemplate(this.templateName),
+        runningTemplate(this.templateName, timeout),
         {
           name: EXIT_TEMPLATE,
           dag: {

@@ -24,6 +24,21 @@ export interface StateServiceConfig {
   /** LIFECYCLE_URL; undefined disables forwarding. */
   readonly lifecycleUrl?: string;
   readonly lifecycleToken?: string;
+  /**
+   * The stuck-run sweeper (docs/state.md), from STUCK_RUN_SWEEP_INTERVAL_SECONDS (default 60;
+   * 0 turns it off), STUCK_RUN_GRACE_SECONDS (default 600) and STUCK_RUN_MAX_SILENCE_SECONDS
+   * (default 86400). Undefined: no sweeper.
+   */
+  readonly stuckRuns?: { readonly intervalMs: number; readonly graceMs: number; readonly maxSilenceMs: number };
+}
+
+function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  const v = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(v) || v < min) {
+    throw new Error(`${name} must be a whole number of seconds, at least ${min} (got "${raw}")`);
+  }
+  return v * 1000;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServiceConfig {
@@ -49,6 +64,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
   if (env.LIFECYCLE_URL && !/^https?:\/\//.test(env.LIFECYCLE_URL)) {
     throw new Error(`LIFECYCLE_URL must be an http(s) URL (got "${env.LIFECYCLE_URL}")`);
   }
+  const sweepIntervalMs = seconds(env, 'STUCK_RUN_SWEEP_INTERVAL_SECONDS', 60, 0);
+  const stuckRuns = {
+    intervalMs: sweepIntervalMs,
+    graceMs: seconds(env, 'STUCK_RUN_GRACE_SECONDS', 600, 0),
+    maxSilenceMs: seconds(env, 'STUCK_RUN_MAX_SILENCE_SECONDS', 86_400, 1),
+  };
   return {
     databaseUrl,
     pgliteDir: env.PGLITE_DIR || undefined,
@@ -62,5 +83,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
     generatedTokens,
     lifecycleUrl: env.LIFECYCLE_URL || undefined,
     lifecycleToken: env.LIFECYCLE_TOKEN || undefined,
+    stuckRuns: sweepIntervalMs > 0 ? stuckRuns : undefined,
   };
 }

@@ -9,6 +9,9 @@ async function main(): Promise<void> {
     `swoop state service listening on ${service.url}`,
     `  database: ${service.db.location}`,
     `  lifecycle forwarding: ${config.lifecycleUrl ?? 'off (LIFECYCLE_URL unset)'}`,
+    `  stuck-run sweeper: ${config.stuckRuns
+      ? `every ${config.stuckRuns.intervalMs / 1000} s (grace ${config.stuckRuns.graceMs / 1000} s, max silence ${config.stuckRuns.maxSilenceMs / 1000} s)`
+      : 'off (STUCK_RUN_SWEEP_INTERVAL_SECONDS=0)'}`,
   ];
   if (config.generatedTokens) {
     lines.push(`  writer token: ${config.writerToken}`, `  reader token: ${config.readerToken}`,

@@ -1,6 +1,7 @@
 /**
  * Assembles the running service: database, migrations (PGlite only: on PostgreSQL the
- * migration Job owns the schema), partition upkeep, the outbox forwarder and HTTP.
+ * migration Job owns the schema), partition upkeep, the outbox forwarder, the stuck-run
+ * sweeper and HTTP.
  */
 import type { FastifyInstance } from 'fastify';
 import type { StateServiceConfig } from './config';
@@ -9,12 +10,14 @@ import { migrate } from './migrate';
 import { OutboxForwarder } from './outbox';
 import { buildStateServer } from './server';
 import { StateStore } from './store';
+import { StuckRunSweeper } from './sweeper';
 
 export interface RunningStateService {
   readonly db: Db;
   readonly app: FastifyInstance;
   readonly url: string;
   readonly forwarder?: OutboxForwarder;
+  readonly sweeper?: StuckRunSweeper;
   close(): Promise<void>;
 }
 
@@ -41,15 +44,21 @@ export async function startStateService(config: StateServiceConfig, options: { l
     forwarder,
     logger: options.log ? { level: config.logLevel } : false,
   });
+  const sweeper = config.stuckRuns
+    ? new StuckRunSweeper({ db, ...config.stuckRuns, log, onEnded: () => forwarder?.nudge() })
+    : undefined;
   const url = await app.listen({ host: config.host, port: config.port });
   forwarder?.start();
+  sweeper?.start();
   return {
     db,
     app,
     url,
     forwarder,
+    sweeper,
     close: async () => {
       clearInterval(timer);
+      await sweeper?.stop();
       await forwarder?.stop();
       await app.close();
       await db.close();

@@ -138,6 +138,8 @@ interface EventRow {
   readonly claim?: string;
   readonly claimReason?: string;
   readonly claimOwner?: string;
+  /** running events: sets the run's deadline_at (0007) */
+  readonly deadlineSeconds?: number;
 }
 
 function toEventRow(ev: LifecycleEvent | InvalidEvent): EventRow {
@@ -156,6 +158,7 @@ function toEventRow(ev: LifecycleEvent | InvalidEvent): EventRow {
     parentRun: orNull(ev.parentRun), input: orNull(ev.input), output: orNull(ev.output),
     error: state === 'SUCCESSFUL' ? null : errorText(ev.message, ev.failures),
     startedAt: orNull(ev.startedAt), finishedAt: orNull(ev.finishedAt),
+    ...(ev.deadlineSeconds !== null ? { deadlineSeconds: ev.deadlineSeconds } : {}),
   };
 }
 

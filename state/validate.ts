@@ -1,5 +1,5 @@
 /**
- * Input checking for the HTTP API. Bodies are flat JSON objects of strings, so a small
+ * Input checking for the HTTP API. Bodies are flat JSON objects of strings (and one number), so a small
  * explicit checker gives better messages than a schema engine: every error names the
  * field and says what is expected. Nothing is written unless this passes.
  */
@@ -31,6 +31,11 @@ export interface LifecycleEvent {
   readonly failures: string;
   readonly input: string;
   readonly output: string;
+  /**
+   * running events only: the workflow's activeDeadlineSeconds, counted from startedAt; null
+   * when it has none. Lets the service end runs whose completion never arrives.
+   */
+  readonly deadlineSeconds: number | null;
 }
 
 /** From ingress: a payload naming no known workflow, or malformed (contracts.md). */
@@ -79,7 +84,9 @@ const MAX_LENGTH: Record<string, number> = {
   detail: 64 * KIB,
 };
 
-const EVENT_FIELDS = ['type', 'workflow', 'run', 'uid', 'payloadId', 'parentRun', 'phase', 'startedAt', 'finishedAt', 'message', 'failures', 'input', 'output'];
+const EVENT_FIELDS = ['type', 'workflow', 'run', 'uid', 'payloadId', 'parentRun', 'phase', 'startedAt', 'finishedAt', 'message', 'failures', 'input', 'output', 'deadlineSeconds'];
+// Ten years: far beyond any workflow deadline, and keeps startedAt + deadline a valid timestamp.
+const MAX_DEADLINE_SECONDS = 10 * 366 * 24 * 3600;
 const INVALID_FIELDS = ['type', 'source', 'message', 'input', 'detail', 'workflow', 'run', 'payloadId'];
 const CLAIM_FIELDS = ['payloadId', 'workflow', 'run', 'input', 'replace', 'parentRun', 'uid'];
 
@@ -123,6 +130,19 @@ function timestamp(o: Record<string, unknown>, field: string): string {
   const v = str(o, field, false);
   if (v !== '' && !isTimestamp(v)) {
     throw new InputError(400, field, `${field} must be an RFC 3339 timestamp such as 2024-05-01T12:00:00Z, or empty`);
+  }
+  return v;
+}
+
+function deadlineSeconds(o: Record<string, unknown>, type: 'running' | 'completed'): number | null {
+  const v = o.deadlineSeconds;
+  if (v === undefined || v === null) return null;
+  if (type !== 'running') {
+    throw new InputError(400, 'deadlineSeconds', 'deadlineSeconds belongs to running events; leave it out of completed events');
+  }
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_DEADLINE_SECONDS) {
+    throw new InputError(400, 'deadlineSeconds',
+      `deadlineSeconds must be a whole number of seconds from 1 to ${MAX_DEADLINE_SECONDS} (the workflow's activeDeadlineSeconds), or absent; got ${JSON.stringify(v)}`);
   }
   return v;
 }
@@ -180,6 +200,7 @@ export function parseEvent(body: unknown): LifecycleEvent | InvalidEvent {
     failures,
     input: str(o, 'input', false),
     output: str(o, 'output', false),
+    deadlineSeconds: deadlineSeconds(o, type),
   };
 }
 

@@ -215,6 +215,19 @@ describe('Workflow', () => {
     // The final step's output URL is reported on success.
     expect(completed.body).toContain("'output': workflow.status == 'Succeeded' ? workflow.parameters['payload-store'] + '/' + workflow.name + '/merge/output.json' : ''");
     expect(template(doc, 'swoop-running').http.body).toContain("'type': 'running'");
+    // The running event carries the run's deadline (default timeout 6 h) as a literal number;
+    // the completed event does not.
+    expect(doc.spec.activeDeadlineSeconds).toBe(21600);
+    expect(template(doc, 'swoop-running').http.body).toMatch(/, 'deadlineSeconds': 21600\}\)\}\}$/);
+    expect(completed.body).not.toContain('deadlineSeconds');
+  });
+
+  it('sends a custom timeout as the running event\'s deadlineSeconds', () => {
+    const f = fixture();
+    new Workflow(f.app, 'wf', { timeout: Duration.minutes(90) }).addStep('split', f.tasks.split);
+    const doc = documents(f.app).get('WorkflowTemplate/wf')!;
+    expect(doc.spec.activeDeadlineSeconds).toBe(5400);
+    expect(template(doc, 'swoop-running').http.body).toContain("'deadlineSeconds': 5400}");
   });
 
   it('combines conditions and depends on what a condition reads', () => {

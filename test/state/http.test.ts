@@ -55,6 +55,11 @@ describe(`state service HTTP API (${BACKEND}, real server on loopback)`, () => {
       ['invalid with a non-string detail', { path: '/events', token: WRITER, body: { type: 'invalid', input: '{', detail: { line: 1 } } }, 400, 'detail'],
       ['claim replace not boolean', { path: '/claim', token: WRITER, body: { payloadId: 'p', workflow: 'w', run: 'r', replace: 'yes' } }, 400, 'replace'],
       ['claim unknown field', { path: '/claim', token: WRITER, body: { payloadId: 'p', workflow: 'w', run: 'r', force: true } }, 400, 'force'],
+      ['deadlineSeconds as a string', { path: '/events', token: WRITER, body: { ...good, deadlineSeconds: '21600' } }, 400, 'deadlineSeconds'],
+      ['deadlineSeconds not whole', { path: '/events', token: WRITER, body: { ...good, deadlineSeconds: 1.5 } }, 400, 'deadlineSeconds'],
+      ['deadlineSeconds zero', { path: '/events', token: WRITER, body: { ...good, deadlineSeconds: 0 } }, 400, 'deadlineSeconds'],
+      ['deadlineSeconds beyond ten years', { path: '/events', token: WRITER, body: { ...good, deadlineSeconds: 400_000_000 } }, 400, 'deadlineSeconds'],
+      ['deadlineSeconds on a completed event', { path: '/events', token: WRITER, body: { ...good, type: 'completed', phase: 'Succeeded', deadlineSeconds: 60 } }, 400, 'deadlineSeconds'],
     ];
     it.each(cases)('%s -> %i (%s)', async (_name, req, status, field) => {
       const before = await tables();

@@ -201,7 +201,8 @@ export async function startPlatform(manifests: Manifests): Promise<RunningPlatfo
   const platformData = { 'payload-store': PAYLOAD_STORE, 'state-url': 'pending', 'lifecycle-url': lifecycle.endpointUrl };
   const configMap = { labels: { 'workflows.argoproj.io/configmap-type': 'Parameter' }, data: platformData };
   const env = stateServiceEnv({ configMaps: { 'swoop-platform': configMap }, secrets });
-  Object.assign(env, { HOST: '127.0.0.1', PORT: '0', DATABASE_SCHEMA: schema });
+  // The stuck-run sweeper runs on the real clock; tests drive it explicitly (test/state/sweeper.test.ts).
+  Object.assign(env, { HOST: '127.0.0.1', PORT: '0', DATABASE_SCHEMA: schema, STUCK_RUN_SWEEP_INTERVAL_SECONDS: '0' });
   if (DATABASE_URL) {
     // On PostgreSQL the migration Job owns the schema; this is what it runs.
     const db = await openDb({ url: DATABASE_URL, schema });
