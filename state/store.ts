@@ -43,6 +43,8 @@ export interface RunView {
   readonly createdAt: string;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
+  /** when Argo would have ended the run (from its running event); null when unknown */
+  readonly deadlineAt: string | null;
   readonly updatedAt: string;
 }
 
@@ -84,7 +86,7 @@ const TS = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH
 const RUN_COLUMNS = `r.run, r.uid, r.workflow, r.payload_id AS "payloadId", r.attempt,
   r.parent_run AS "parentRun", r.state::text AS state, r.claim, r.claim_reason AS "claimReason",
   r.input, r.output, r.error, ${TS('r.created_at')} AS "createdAt", ${TS('r.started_at')} AS "startedAt",
-  ${TS('r.finished_at')} AS "finishedAt", ${TS('r.updated_at')} AS "updatedAt"`;
+  ${TS('r.finished_at')} AS "finishedAt", ${TS('r.deadline_at')} AS "deadlineAt", ${TS('r.updated_at')} AS "updatedAt"`;
 
 const HISTORY_COLUMNS = `e.run, e.state::text AS state, e.applied, e.source,
   ${TS('e.occurred_at')} AS "occurredAt", ${TS('e.recorded_at')} AS "recordedAt", e.message`;

@@ -54,6 +54,7 @@ describe(`stuck-run sweeper (${BACKEND})`, () => {
     // A re-delivered running event with another deadline does not move it.
     await post({ ...lifecycle({ type: 'running', run: 'dl', phase: 'Running', payloadId: payloadIdOf(1) }), deadlineSeconds: 60 });
     expect((await row('dl')).deadline).toBe('2024-05-01T13:00:00Z');
+    expect((await call(s.url, 'GET', '/runs/dl', { token: READER })).body).toMatchObject({ state: 'RUNNING', deadlineAt: '2024-05-01T13:00:00.000000Z' });
     await running(2, 'none');
     expect((await row('none')).deadline).toBeNull();
   });
