@@ -66,6 +66,11 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
       const sent = JSON.parse(run.runningRequest().body);
       const outcome = await run.running();
       expect({ startedAt: sent.startedAt, status: outcome.status, body: outcome.body }).toMatchObject({ startedAt: run.run.creationTimestamp, status: 200 });
+      // It carries the workflow's deadline, which the service turns into the run's deadlineAt.
+      const deadlineSeconds = template(name, false).spec.activeDeadlineSeconds as number;
+      expect(sent.deadlineSeconds).toBe(deadlineSeconds);
+      const recorded = await platform.read(`/runs/${run.run.name}`);
+      expect(Date.parse(recorded.deadlineAt)).toBe(Date.parse(run.run.creationTimestamp) + deadlineSeconds * 1000);
     });
   });
 
