@@ -4,7 +4,7 @@ import { HAVE_REFERENCE } from '../support/reference';
 import { validateArgoDocument } from '../support/schema';
 import { ResourceRecorder, valueOf, type Registered } from './support/pulumi-mocks';
 import { testCluster } from './support/fixtures';
-import { validateWorkflowsDefinition } from './support/argo-definition';
+import { validateWorkflowsDefinition } from '../support/schema';
 
 const rec = new ResourceRecorder();
 const database = { host: 'db.internal', port: 5432, secretArn: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db' };

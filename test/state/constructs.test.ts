@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import Ajv2020 from 'ajv/dist/2020';
 import { App, Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { StateService, StateServiceChart } from '../../constructs/state-service';
-import { HAVE_REFERENCE, referencePath } from '../support/reference';
+import { HAVE_REFERENCE } from '../support/reference';
+import { validateWorkflowsDefinition } from '../support/schema';
 
 type Json = Record<string, any>;
 
@@ -102,22 +101,7 @@ describe('StateService constructs', () => {
 
   describe.skipIf(!HAVE_REFERENCE)('against the upstream Kubernetes definitions (Argo Workflows v4.0.6 schema)', () => {
     // The Argo schema embeds the core Kubernetes types; objects are closed so unknown fields fail.
-    const schema = JSON.parse(readFileSync(referencePath('argo-workflows', 'schema.json'), 'utf8')) as Json;
-    const close = (node: any): void => {
-      if (Array.isArray(node)) return node.forEach(close);
-      if (!node || typeof node !== 'object') return;
-      if (node.properties && node.additionalProperties === undefined) node.additionalProperties = false;
-      for (const [k, v] of Object.entries(node)) (k === 'properties' ? Object.values(v as Json).forEach(close) : close(v));
-    };
-    const defs = schema.definitions as Json;
-    close(defs);
-    defs['io.k8s.apimachinery.pkg.util.intstr.IntOrString'] = { type: ['integer', 'string'] };
-    const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
-    ajv.addSchema({ definitions: defs }, 'k8s');
-    const check = (def: string, value: unknown) => {
-      const validate = ajv.compile({ $ref: `k8s#/definitions/${def}` });
-      return validate(value) ? [] : validate.errors!.map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
-    };
+    const check = validateWorkflowsDefinition;
 
     it.each(['Deployment', 'Job'])('%s pod: containers, security context, affinity and tolerations are valid', (kind) => {
       const pod = byKind(docs, kind)[0]!.spec.template.spec;

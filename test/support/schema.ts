@@ -50,7 +50,13 @@ function closeObjects(node: unknown, dropRequired: boolean): void {
   }
 }
 
-function build(file: string, kinds: Record<string, string>, dropRequired: boolean, draft2020: boolean): SchemaValidator {
+interface LoadedSchema {
+  readonly ajv: Ajv;
+  readonly file: string;
+  readonly compiled: Map<string, ValidateFunction>;
+}
+
+function load(file: string, dropRequired: boolean, draft2020: boolean): LoadedSchema {
   const schema = JSON.parse(readFileSync(referencePath(file), 'utf8')) as Json;
   delete schema.$schema;
   delete schema.$id;
@@ -63,22 +69,42 @@ function build(file: string, kinds: Record<string, string>, dropRequired: boolea
   const opts = { strict: false, allErrors: true, validateFormats: false } as const;
   const ajv = draft2020 ? new Ajv2020(opts) : new Ajv(opts);
   ajv.addSchema(schema, 'argo');
-  const validators = new Map<string, ValidateFunction>();
-  for (const [kind, def] of Object.entries(kinds)) {
-    validators.set(kind, ajv.compile({ $ref: `argo#/definitions/${def}` }));
+  return { ajv, file, compiled: new Map() };
+}
+
+function check(loaded: LoadedSchema, definition: string, value: unknown): string[] {
+  let validator = loaded.compiled.get(definition);
+  if (!validator) {
+    validator = loaded.ajv.compile({ $ref: `argo#/definitions/${definition}` });
+    loaded.compiled.set(definition, validator);
   }
+  if (validator(value)) return [];
+  return (validator.errors ?? []).map((e) => {
+    const extra = e.keyword === 'additionalProperties' ? ` '${(e.params as Json).additionalProperty}'` : '';
+    return `${e.instancePath || '/'} ${e.message}${extra}`;
+  });
+}
+
+function build(loaded: LoadedSchema, kinds: Record<string, string>): SchemaValidator {
   return {
     validate(doc: unknown): string[] {
       const kind = (doc as Json | null)?.kind;
-      const validator = typeof kind === 'string' ? validators.get(kind) : undefined;
-      if (!validator) return [`no schema for kind ${String(kind)} in ${file}`];
-      if (validator(doc)) return [];
-      return (validator.errors ?? []).map((e) => {
-        const extra = e.keyword === 'additionalProperties' ? ` '${(e.params as Json).additionalProperty}'` : '';
-        return `${e.instancePath || '/'} ${e.message}${extra}`;
-      });
+      const definition = typeof kind === 'string' ? kinds[kind] : undefined;
+      if (!definition) return [`no schema for kind ${String(kind)} in ${loaded.file}`];
+      return check(loaded, definition, doc);
     },
   };
+}
+
+let workflowsSchema: LoadedSchema | undefined;
+const loadWorkflows = () => (workflowsSchema ??= load('argo-workflows/schema.json', false, true));
+
+/**
+ * Validates a value against one definition of the Argo Workflows schema, which also embeds
+ * the core Kubernetes types (e.g. `io.k8s.api.core.v1.Container`), unknown fields rejected.
+ */
+export function validateWorkflowsDefinition(definition: string, value: unknown): string[] {
+  return check(loadWorkflows(), definition, value);
 }
 
 let workflows: SchemaValidator | undefined;
@@ -86,12 +112,12 @@ let events: SchemaValidator | undefined;
 
 /** Validator for Argo Workflows kinds (v4.0.6 schema). */
 export function argoWorkflowsSchema(): SchemaValidator {
-  return (workflows ??= build('argo-workflows/schema.json', WORKFLOW_KINDS, false, true));
+  return (workflows ??= build(loadWorkflows(), WORKFLOW_KINDS));
 }
 
 /** Validator for Argo Events kinds (v1.9.10 schema, `required` lists ignored). */
 export function argoEventsSchema(): SchemaValidator {
-  return (events ??= build('argo-events/schema.json', EVENTS_KINDS, true, false));
+  return (events ??= build(load('argo-events/schema.json', true, false), EVENTS_KINDS));
 }
 
 /** Validates any Argo document by its kind; non-Argo kinds (core Kubernetes) return []. */
