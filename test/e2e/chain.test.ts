@@ -4,7 +4,6 @@ import { Simulator, type Firing } from '../../tools/simulator';
 import { workflowFailures, type Doc } from './support/argo';
 import { cirrusId, cirrusPayload, expectedRunName, newRun } from './support/fixtures';
 import { BACKEND, LIFECYCLE_TOKEN, startPlatform, synthesizeManifests, webhookOf, type Received, type RunningPlatform } from './support/platform';
-import { withFixes } from './support/proposed-fixes';
 import { ArgoRun, runToEnd } from './support/run';
 
 const CALLBACK_URL = 'https://hooks.example.org/swoop';
@@ -47,7 +46,7 @@ describe(`run.finished from the real state service drives the synthesized chain 
   });
   afterAll(async () => platform?.stop());
 
-  const template = (name: string) => withFixes(manifests.find('WorkflowTemplate', name));
+  const template = (name: string) => structuredClone(manifests.find('WorkflowTemplate', name));
 
   /** Runs `name` to its end and returns what the state service forwarded for it. */
   async function finished(name: string, args: Record<string, string>, phase: 'Succeeded' | 'Failed' = 'Succeeded', message = ''): Promise<{ run: ArgoRun; received: Received }> {

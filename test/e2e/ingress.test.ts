@@ -6,7 +6,6 @@ import { validateArgoDocument } from '../support/schema';
 import type { Doc } from './support/argo';
 import { cirrusId, cirrusPayload, expectedRunName, newRun } from './support/fixtures';
 import { BACKEND, startPlatform, synthesizeManifests, webhookOf, WebhookReceiver, type RunningPlatform } from './support/platform';
-import { withFixes } from './support/proposed-fixes';
 import { ArgoRun } from './support/run';
 
 const manifests = synthesizeManifests();
@@ -74,7 +73,7 @@ describe(`a cirrus payload from the webhook to the claim of its run (${BACKEND})
       outcome: 'created',
     });
     expect(JSON.parse(wf!.params.input!)).toEqual(body);
-    const run = new ArgoRun(withFixes(manifests.find('WorkflowTemplate', WORKFLOW)), { ...newRun(WORKFLOW, {}), name: wf!.name, arguments: wf!.params }, platform.cluster);
+    const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', WORKFLOW)), { ...newRun(WORKFLOW, {}), name: wf!.name, arguments: wf!.params }, platform.cluster);
     expect(run.parameters).toMatchObject({ input: wf!.params.input, 'payload-store': expect.stringMatching(/^s3:\/\//), 'state-url': platform.stateUrl, 'max-cloud-cover': expect.any(String) });
 
     expect(submitted((await deliver(body)).firings).map((s) => [s.name, s.outcome])).toEqual([[wf!.name, 'already-exists']]);
@@ -91,7 +90,7 @@ describe(`a cirrus payload from the webhook to the claim of its run (${BACKEND})
     const id = cirrusId(WORKFLOW, 'S2B_WITH_ID');
     const [wf] = submitted((await deliver(payload({ id, item: 'S2B_WITH_ID' }))).firings);
     expect(wf!.params['payload-id']).toBe(id);
-    const run = new ArgoRun(withFixes(manifests.find('WorkflowTemplate', WORKFLOW)), { ...newRun(WORKFLOW, {}), name: wf!.name, arguments: wf!.params }, platform.cluster);
+    const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', WORKFLOW)), { ...newRun(WORKFLOW, {}), name: wf!.name, arguments: wf!.params }, platform.cluster);
     const claim = await run.claim();
     expect([claim.status, JSON.parse(claim.body)]).toEqual([200, { claimed: true, reason: 'new payload', run: wf!.name }]);
     expect(await platform.read(`/payloads/${encodeURIComponent(id)}`)).toMatchObject({
@@ -101,7 +100,7 @@ describe(`a cirrus payload from the webhook to the claim of its run (${BACKEND})
 
   it('the run of a payload without an id (the usual cirrus input) claims it under the derived cirrus id', async () => {
     const [wf] = submitted((await deliver(payload({ item: 'S2B_NO_ID' }))).firings);
-    const run = new ArgoRun(withFixes(manifests.find('WorkflowTemplate', WORKFLOW)), { ...newRun(WORKFLOW, {}), name: wf!.name, arguments: wf!.params }, platform.cluster);
+    const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', WORKFLOW)), { ...newRun(WORKFLOW, {}), name: wf!.name, arguments: wf!.params }, platform.cluster);
     const claim = await run.claim();
     expect({ status: claim.status, body: JSON.parse(claim.body) }).toMatchObject({ status: 200, body: { claimed: true, run: wf!.name } });
     expect((await platform.read(`/runs/${wf!.name}`)).payloadId).toBe(cirrusId(WORKFLOW, 'S2B_NO_ID'));

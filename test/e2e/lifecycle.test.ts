@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderTags, workflowFailures, type Doc, type FailedNode, type TaskOutputs } from './support/argo';
 import { cirrusId, cirrusPayload, newRun } from './support/fixtures';
 import { BACKEND, LIFECYCLE_TOKEN, PAYLOAD_STORE, startPlatform, synthesizeManifests, type RunningPlatform } from './support/platform';
-import { withFixes } from './support/proposed-fixes';
 import { ArgoRun } from './support/run';
 
 const manifests = synthesizeManifests();
@@ -15,9 +14,8 @@ const STEP_OUTPUTS: TaskOutputs = {
   'cloud-mask': { parameters: { 'cloud-cover': '12.5' } },
 };
 
-function template(name: string, fixed = true): Doc {
-  const wt = manifests.find('WorkflowTemplate', name);
-  return fixed ? withFixes(wt) : structuredClone(wt);
+function template(name: string): Doc {
+  return structuredClone(manifests.find('WorkflowTemplate', name));
 }
 
 /** Every output payload URL a single (not fanned-out) DAG task of this run writes, rendered. */
@@ -38,8 +36,8 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
   });
   afterAll(async () => platform?.stop());
 
-  const submit = (name: string, args: Record<string, string>, fixed = true) =>
-    new ArgoRun(template(name, fixed), newRun(name, args), platform.cluster);
+  const submit = (name: string, args: Record<string, string>) =>
+    new ArgoRun(template(name), newRun(name, args), platform.cluster);
 
   it('finds the three shipped workflows in the synthesized app', () => {
     expect(NAMES.sort()).toEqual(['cog-conversion', 'copy-and-publish', 'sentinel2-cloud-mask']);
@@ -47,7 +45,7 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
 
   describe('the lifecycle templates as generated', () => {
     it.each(NAMES)('%s: every user step waits for the claim (its depends reach the claim task)', (name) => {
-      const tasks = new ArgoRun(template(name, false), newRun(name, { input: 's3://in/x.json' }), platform.cluster).dagTasks;
+      const tasks = new ArgoRun(template(name), newRun(name, { input: 's3://in/x.json' }), platform.cluster).dagTasks;
       const deps = new Map(tasks.map((t) => [t.name as string, String(t.depends ?? '').match(/[A-Za-z0-9-]+(?=\.|\b)/g)?.filter((d) => tasks.some((o) => o.name === d)) ?? []]));
       const reachesClaim = (task: string, seen = new Set<string>()): boolean =>
         task === 'claim' || (!seen.has(task) && deps.get(task)!.some((d) => reachesClaim(d, seen.add(task))));
@@ -55,26 +53,26 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
     });
 
     it.each(NAMES)('%s: the claim request is authorized by the state service', async (name) => {
-      const run = submit(name, { input: 's3://in/a.json', 'payload-id': cirrusId(name, 'AUTH') }, false);
+      const run = submit(name, { input: 's3://in/a.json', 'payload-id': cirrusId(name, 'AUTH') });
       const outcome = await run.claim();
       expect({ status: outcome.status, body: JSON.parse(outcome.body) }).toMatchObject({ status: 200, body: { claimed: true } });
     });
 
     it.each(NAMES)('%s: the running event is accepted (startedAt is RFC 3339)', async (name) => {
-      const run = submit(name, { input: 's3://in/b.json', 'payload-id': cirrusId(name, 'TIME') }, false);
+      const run = submit(name, { input: 's3://in/b.json', 'payload-id': cirrusId(name, 'TIME') });
       expect((await run.claim()).status).toBe(200);
       const sent = JSON.parse(run.runningRequest().body);
       const outcome = await run.running();
       expect({ startedAt: sent.startedAt, status: outcome.status, body: outcome.body }).toMatchObject({ startedAt: run.run.creationTimestamp, status: 200 });
       // It carries the workflow's deadline, which the service turns into the run's deadlineAt.
-      const deadlineSeconds = template(name, false).spec.activeDeadlineSeconds as number;
+      const deadlineSeconds = template(name).spec.activeDeadlineSeconds as number;
       expect(sent.deadlineSeconds).toBe(deadlineSeconds);
       const recorded = await platform.read(`/runs/${run.run.name}`);
       expect(Date.parse(recorded.deadlineAt)).toBe(Date.parse(run.run.creationTimestamp) + deadlineSeconds * 1000);
     });
   });
 
-  describe('with the proposed template fixes (docs/e2e.md)', () => {
+  describe('whole runs', () => {
     it.each(NAMES)('%s: claim -> running -> completed(Succeeded) records SUCCESSFUL with its history, forwarded once', async (name) => {
       const input = JSON.stringify(cirrusPayload([{ workflow: name }], { id: cirrusId(name, `OK-${name}`) }));
       const run = submit(name, { input, 'payload-id': cirrusId(name, `OK-${name}`) });
