@@ -82,3 +82,22 @@ export type TaskComputeClass = {
 export function isComputeClassName(name: string): name is ComputeClassName {
   return Object.prototype.hasOwnProperty.call(COMPUTE_CLASSES, name);
 }
+
+/** Kubernetes toleration of one taint of a pool. */
+export interface Toleration {
+  readonly key: string;
+  readonly operator: 'Equal' | 'Exists';
+  readonly value?: string;
+  readonly effect: string;
+}
+
+/** Where a pod of a class runs: the pool's node label, and a toleration for each of its taints. */
+export function placementOn(name: ComputeClassName): { nodeSelector: Record<string, string>; tolerations?: Toleration[] } {
+  const tolerations: Toleration[] = COMPUTE_CLASSES[name].taints.map((t: ComputeClassSpec['taints'][number]) => ({
+    key: t.key,
+    operator: t.value === undefined ? 'Exists' : 'Equal',
+    ...(t.value === undefined ? {} : { value: t.value }),
+    effect: t.effect,
+  }));
+  return { nodeSelector: { [COMPUTE_CLASS_LABEL]: name }, ...(tolerations.length ? { tolerations } : {}) };
+}

@@ -1,7 +1,7 @@
 import { Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu, type ContainerResources } from 'cdk8s-plus-27';
 import {
-  COMPUTE_CLASSES, COMPUTE_CLASS_LABEL, GPU_RESOURCE, isComputeClassName, type ComputeClassName, type TaskComputeClass,
+  COMPUTE_CLASSES, COMPUTE_CLASS_LABEL, GPU_RESOURCE, isComputeClassName, placementOn, type ComputeClassName, type TaskComputeClass,
 } from './compute-classes';
 import { imagePinProblem } from './image';
 import { INPUT_ENV, INPUT_PARAM, OUTPUT_ENV, OUTPUT_PARAM } from './platform';
@@ -224,17 +224,10 @@ export function renderContainer(
 /** Pod-level fields of a task's template: placement on its compute class and the pod security context. */
 export function renderPodFields(settings: { gpus?: number; computeClass?: string; runAsUser?: number; readOnlyRootFilesystem?: boolean }): Record<string, unknown> {
   const computeClass = resolveComputeClass(settings);
-  const spec = isComputeClassName(computeClass) ? COMPUTE_CLASSES[computeClass] : undefined;
   const uid = settings.runAsUser ?? DEFAULT_UID;
-  const tolerations = (spec?.taints ?? []).map((t) => ({
-    key: t.key,
-    operator: t.value === undefined ? 'Exists' : 'Equal',
-    ...(t.value === undefined ? {} : { value: t.value }),
-    effect: t.effect,
-  }));
   return {
-    nodeSelector: { [COMPUTE_CLASS_LABEL]: computeClass },
-    ...(tolerations.length ? { tolerations } : {}),
+    // An unknown class is a validation error reported elsewhere; render its label alone meanwhile.
+    ...(isComputeClassName(computeClass) ? placementOn(computeClass) : { nodeSelector: { [COMPUTE_CLASS_LABEL]: computeClass } }),
     securityContext: {
       runAsNonRoot: true,
       runAsUser: uid,

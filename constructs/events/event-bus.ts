@@ -2,7 +2,7 @@ import { ApiObject, Size } from 'cdk8s';
 import { Construct } from 'constructs';
 import { SWOOP_NAMESPACE } from '../platform';
 import { failAt, standardLabels } from '../names';
-import { EVENT_BUS_NAME } from './names';
+import { EVENT_BUS_NAME, PLATFORM_PLACEMENT } from './names';
 
 export interface EventBusPersistence {
   /** @default 10 GiB */
@@ -47,6 +47,7 @@ export class EventBus extends Construct {
         jetstream: {
           version: props.version ?? '2.10.10',
           replicas,
+          ...PLATFORM_PLACEMENT,
           maxPayload: String((props.maxPayload ?? Size.mebibytes(1)).toKibibytes() * 1024),
           ...(persistence
             ? {

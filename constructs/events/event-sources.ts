@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { failAt, standardLabels } from '../names';
 import {
   INGRESS_SQS_SOURCE, INGRESS_TOKEN_SECRET, INGRESS_WEBHOOK_ENDPOINT, INGRESS_WEBHOOK_SOURCE, LIFECYCLE_ENDPOINT, LIFECYCLE_EVENT,
-  LIFECYCLE_SOURCE, LIFECYCLE_TOKEN_SECRET, PAYLOAD_EVENT, WEBHOOK_PORT,
+  LIFECYCLE_SOURCE, LIFECYCLE_TOKEN_SECRET, PAYLOAD_EVENT, PLATFORM_PLACEMENT, WEBHOOK_PORT,
 } from './names';
 
 /** A key of a Kubernetes Secret. */
@@ -43,7 +43,7 @@ export class WebhookSource extends Construct {
       metadata: { name: props.name, namespace: props.namespace, labels: standardLabels(props.name, 'event-source') },
       spec: {
         eventBusName: props.eventBusName,
-        template: { serviceAccountName: props.serviceAccountName },
+        template: { serviceAccountName: props.serviceAccountName, ...PLATFORM_PLACEMENT },
         service: { ports: [{ name: 'http', port: WEBHOOK_PORT, targetPort: WEBHOOK_PORT }] },
         webhook: {
           [props.eventName]: {
@@ -100,7 +100,7 @@ export class PayloadQueue extends Construct {
       metadata: { name: this.name, namespace: props.namespace, labels: standardLabels(this.name, 'event-source') },
       spec: {
         eventBusName: props.eventBusName,
-        template: { serviceAccountName: props.serviceAccountName },
+        template: { serviceAccountName: props.serviceAccountName, ...PLATFORM_PLACEMENT },
         sqs: {
           [this.eventName]: {
             queue: props.queue,

@@ -1,3 +1,5 @@
+import { placementOn } from '../compute-classes';
+
 /**
  * Names of the events layer that other parts rely on: the lifecycle webhook and the
  * state service come from docs/contracts.md; the ingress names are this layer's own
@@ -35,3 +37,9 @@ export const STATE_AUTHORIZATION_KEY = 'writer-authorization';
 
 export const SENSOR_SERVICE_ACCOUNT = 'swoop-events-sensor';
 export const EVENT_SOURCE_SERVICE_ACCOUNT = 'swoop-events-source';
+
+/**
+ * Event sources, sensors and the event bus are platform services: they run on the system
+ * pool beside the Argo controllers, so the task pools can scale to zero when idle.
+ */
+export const PLATFORM_PLACEMENT = placementOn('system');

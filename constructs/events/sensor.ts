@@ -2,6 +2,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { failAt, standardLabels } from '../names';
 import { deliveryFields, type DeliveryPolicy } from './delivery';
+import { PLATFORM_PLACEMENT } from './names';
 
 /** An Argo Events data filter: the value at `path` (GJSON) compared as `type`. */
 export interface DataFilter {
@@ -66,7 +67,7 @@ export class EventsSensor extends Construct {
       metadata: { name: props.name, namespace: props.namespace, labels: standardLabels(props.name, props.component) },
       spec: {
         eventBusName: props.eventBusName,
-        template: { serviceAccountName: props.serviceAccountName },
+        template: { serviceAccountName: props.serviceAccountName, ...PLATFORM_PLACEMENT },
         dependencies: Lazy.any({ produce: () => this.dependencies.map(renderDependency) }),
         triggers: Lazy.any({ produce: () => this.triggers }),
       },

@@ -105,6 +105,14 @@ describe('events manifests', () => {
     expect(findDoc(docs, 'ServiceAccount', 'swoop-events-source').automountServiceAccountToken).toBe(false);
   });
 
+  it('event sources, sensors and the event bus run on the system pool, so task pools can scale to zero', () => {
+    const system = { nodeSelector: { 'swoop.dev/compute-class': 'system' }, tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Equal', value: 'true', effect: 'NoSchedule' }] };
+    const pods = docs.filter((d) => d.kind === 'Sensor' || d.kind === 'EventSource').map((d) => d.spec.template);
+    expect(pods.length).toBeGreaterThanOrEqual(5);
+    for (const pod of pods) expect(pod).toMatchObject(system);
+    expect(findDoc(docs, 'EventBus', 'default').spec.jetstream).toMatchObject(system);
+  });
+
   it('synthesis is deterministic', () => {
     expect(eventsFixture().files.get('events.yaml')).toBe(files.get('events.yaml'));
   });
@@ -142,7 +150,11 @@ describe('EventBus', () => {
   };
 
   it('defaults to a 3-server JetStream with persistent volumes', () => {
-    expect(bus({}).spec.jetstream).toEqual({ version: '2.10.10', replicas: 3, maxPayload: '1048576', persistence: { accessMode: 'ReadWriteOnce', volumeSize: '10Gi' } });
+    expect(bus({}).spec.jetstream).toEqual({
+      version: '2.10.10', replicas: 3, maxPayload: '1048576', persistence: { accessMode: 'ReadWriteOnce', volumeSize: '10Gi' },
+      nodeSelector: { 'swoop.dev/compute-class': 'system' },
+      tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Equal', value: 'true', effect: 'NoSchedule' }],
+    });
   });
 
   it('takes replicas, volume size and class, or no persistence', () => {
