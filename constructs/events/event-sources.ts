@@ -28,6 +28,20 @@ export interface WebhookSourceProps extends CommonProps {
   readonly maxPayload?: Size;
 }
 
+/** An EventSource of the platform: its bus, identity and system-pool placement, plus `sources`. */
+function eventSource(scope: Construct, name: string, props: CommonProps, sources: Record<string, unknown>): ApiObject {
+  return new ApiObject(scope, 'Resource', {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'EventSource',
+    metadata: { name, namespace: props.namespace, labels: standardLabels(name, 'event-source') },
+    spec: {
+      eventBusName: props.eventBusName,
+      template: { serviceAccountName: props.serviceAccountName, ...PLATFORM_PLACEMENT },
+      ...sources,
+    },
+  });
+}
+
 /** A webhook EventSource behind a bearer token, with its Service on port 12000. */
 export class WebhookSource extends Construct {
   public readonly name: string;
@@ -37,22 +51,15 @@ export class WebhookSource extends Construct {
     super(scope, id);
     this.name = props.name;
     this.eventName = props.eventName;
-    new ApiObject(this, 'Resource', {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'EventSource',
-      metadata: { name: props.name, namespace: props.namespace, labels: standardLabels(props.name, 'event-source') },
-      spec: {
-        eventBusName: props.eventBusName,
-        template: { serviceAccountName: props.serviceAccountName, ...PLATFORM_PLACEMENT },
-        service: { ports: [{ name: 'http', port: WEBHOOK_PORT, targetPort: WEBHOOK_PORT }] },
-        webhook: {
-          [props.eventName]: {
-            port: String(WEBHOOK_PORT),
-            endpoint: props.endpoint,
-            method: 'POST',
-            authSecret: { name: props.token.name, key: props.token.key },
-            maxPayloadSize: (props.maxPayload ?? Size.mebibytes(1)).toKibibytes() * 1024,
-          },
+    eventSource(this, props.name, props, {
+      service: { ports: [{ name: 'http', port: WEBHOOK_PORT, targetPort: WEBHOOK_PORT }] },
+      webhook: {
+        [props.eventName]: {
+          port: String(WEBHOOK_PORT),
+          endpoint: props.endpoint,
+          method: 'POST',
+          authSecret: { name: props.token.name, key: props.token.key },
+          maxPayloadSize: (props.maxPayload ?? Size.mebibytes(1)).toKibibytes() * 1024,
         },
       },
     });
@@ -94,23 +101,16 @@ export class PayloadQueue extends Construct {
     if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(props.region)) failAt(this.node.path, `region "${props.region}" is not an AWS region name such as us-west-2`);
     const waitSeconds = (props.waitTime ?? Duration.seconds(20)).toSeconds();
     if (waitSeconds < 0 || waitSeconds > 20) failAt(this.node.path, `waitTime is ${waitSeconds}s; SQS long polling allows 0 to 20 seconds`);
-    new ApiObject(this, 'Resource', {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'EventSource',
-      metadata: { name: this.name, namespace: props.namespace, labels: standardLabels(this.name, 'event-source') },
-      spec: {
-        eventBusName: props.eventBusName,
-        template: { serviceAccountName: props.serviceAccountName, ...PLATFORM_PLACEMENT },
-        sqs: {
-          [this.eventName]: {
-            queue: props.queue,
-            region: props.region,
-            jsonBody: true,
-            waitTimeSeconds: waitSeconds,
-            dlq: props.deadLetterQueue ?? true,
-            ...(props.queueAccountId ? { queueAccountId: props.queueAccountId } : {}),
-            ...(props.roleArn ? { roleARN: props.roleArn } : {}),
-          },
+    eventSource(this, this.name, props, {
+      sqs: {
+        [this.eventName]: {
+          queue: props.queue,
+          region: props.region,
+          jsonBody: true,
+          waitTimeSeconds: waitSeconds,
+          dlq: props.deadLetterQueue ?? true,
+          ...(props.queueAccountId ? { queueAccountId: props.queueAccountId } : {}),
+          ...(props.roleArn ? { roleARN: props.roleArn } : {}),
         },
       },
     });
