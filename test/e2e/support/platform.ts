@@ -19,10 +19,10 @@ import { migrate } from '../../../state/migrate';
 import { startStateService, type RunningStateService } from '../../../state/service';
 import { webhookEvent, type SimulatedEvent } from '../../../tools/simulator';
 import { buildApp, type SwoopApp } from '../../../workflows/app';
+import { BACKEND, DATABASE_URL } from '../../state/support';
 import type { ClusterObjects, Doc } from './argo';
 
-export const DATABASE_URL = process.env.DATABASE_URL || undefined;
-export const BACKEND = DATABASE_URL ? 'postgres' : 'pglite';
+export { BACKEND };
 
 export const WRITER_TOKEN = 'e2e-writer-token';
 export const READER_TOKEN = 'e2e-reader-token';
