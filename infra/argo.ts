@@ -1,7 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { stringify } from 'yaml';
-import { CHARTS } from './charts';
+import { CHARTS, chartSource } from './charts';
 import { SYSTEM_POOL } from './scheduling';
 import type { Cluster } from './cluster';
 import type { SecretsSync } from './secrets-sync';
@@ -155,9 +155,7 @@ export class Argo extends pulumi.ComponentResource {
 
     this.workflowsRelease = new k8s.helm.v3.Release(`${name}-workflows`, {
       name: 'argo-workflows',
-      chart: CHARTS.argoWorkflows.chart,
-      version: CHARTS.argoWorkflows.version,
-      repositoryOpts: { repo: CHARTS.argoWorkflows.repo },
+      ...chartSource(CHARTS.argoWorkflows),
       namespace: ARGO_NAMESPACE,
       values: {
         workflow: {
@@ -216,9 +214,7 @@ export class Argo extends pulumi.ComponentResource {
 
     this.eventsRelease = new k8s.helm.v3.Release(`${name}-events`, {
       name: 'argo-events',
-      chart: CHARTS.argoEvents.chart,
-      version: CHARTS.argoEvents.version,
-      repositoryOpts: { repo: CHARTS.argoEvents.repo },
+      ...chartSource(CHARTS.argoEvents),
       namespace: ARGO_EVENTS_NAMESPACE,
       values: {
         crds: { install: true, keep: true },

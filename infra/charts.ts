@@ -17,3 +17,8 @@ export const CHARTS = {
   clusterAutoscaler: { chart: 'cluster-autoscaler', version: '9.46.6', repo: 'https://kubernetes.github.io/autoscaler' },
   nvidiaDevicePlugin: { chart: 'nvidia-device-plugin', version: '0.17.1', repo: 'https://nvidia.github.io/k8s-device-plugin' },
 } as const satisfies Record<string, ChartPin>;
+
+/** The `chart`, `version` and `repositoryOpts` of a helm.v3.Release installing `pin`. */
+export function chartSource(pin: ChartPin): { chart: string; version: string; repositoryOpts: { repo: string } } {
+  return { chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo } };
+}

@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { COMPUTE_CLASS_LABEL, COMPUTE_CLASSES, GPU_RESOURCE, type ComputeClassName, type ComputeClassSpec } from '../constructs/compute-classes';
-import { CHARTS } from './charts';
+import { CHARTS, chartSource } from './charts';
 import { SYSTEM_POOL } from './scheduling';
 import { podIdentityTrustPolicy, policyDocument, serviceTrustPolicy } from './iam';
 import type { Cluster } from './cluster';
@@ -143,9 +143,7 @@ export class NodePools extends pulumi.ComponentResource {
       const gpuClasses = classes.filter((c) => COMPUTE_CLASSES[c].gpusPerNode > 0);
       new k8s.helm.v3.Release(`${name}-nvidia-device-plugin`, {
         name: 'nvidia-device-plugin',
-        chart: CHARTS.nvidiaDevicePlugin.chart,
-        version: CHARTS.nvidiaDevicePlugin.version,
-        repositoryOpts: { repo: CHARTS.nvidiaDevicePlugin.repo },
+        ...chartSource(CHARTS.nvidiaDevicePlugin),
         namespace: 'kube-system',
         values: {
           // Replaces the chart's default affinity, which waits for NFD labels we do not deploy.
@@ -192,9 +190,7 @@ export class NodePools extends pulumi.ComponentResource {
     cluster.bindServiceAccount(`${name}-autoscaler`, 'kube-system', 'cluster-autoscaler', role.arn, this);
     new k8s.helm.v3.Release(`${name}-cluster-autoscaler`, {
       name: 'cluster-autoscaler',
-      chart: CHARTS.clusterAutoscaler.chart,
-      version: CHARTS.clusterAutoscaler.version,
-      repositoryOpts: { repo: CHARTS.clusterAutoscaler.repo },
+      ...chartSource(CHARTS.clusterAutoscaler),
       namespace: 'kube-system',
       values: {
         cloudProvider: 'aws',

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { CHARTS } from './charts';
+import { CHARTS, chartSource } from './charts';
 import { SYSTEM_POOL } from './scheduling';
 import type { Cluster } from './cluster';
 import type { SecretsSync } from './secrets-sync';
@@ -135,9 +135,7 @@ export class Platform extends pulumi.ComponentResource {
   ): pulumi.Output<string> {
     const argocd = new k8s.helm.v3.Release(`${name}-argocd`, {
       name: 'argo-cd',
-      chart: CHARTS.argoCd.chart,
-      version: CHARTS.argoCd.version,
-      repositoryOpts: { repo: CHARTS.argoCd.repo },
+      ...chartSource(CHARTS.argoCd),
       namespace: 'argocd',
       createNamespace: true,
       values: { global: SYSTEM_POOL },

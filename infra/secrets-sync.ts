@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { CHARTS } from './charts';
+import { CHARTS, chartSource } from './charts';
 import { SYSTEM_POOL } from './scheduling';
 import { podIdentityTrustPolicy, policyDocument } from './iam';
 import type { Cluster } from './cluster';
@@ -57,9 +57,7 @@ export class SecretsSync extends pulumi.ComponentResource {
     const k8sOpts = { parent: this, provider: this.provider };
     const release = new k8s.helm.v3.Release(`${name}-external-secrets`, {
       name: 'external-secrets',
-      chart: CHARTS.externalSecrets.chart,
-      version: CHARTS.externalSecrets.version,
-      repositoryOpts: { repo: CHARTS.externalSecrets.repo },
+      ...chartSource(CHARTS.externalSecrets),
       namespace: 'external-secrets',
       createNamespace: true,
       values: {
