@@ -1,15 +1,15 @@
 /**
  * The state service's HTTP API (fastify). Writers (workflow hooks, ingress) POST
  * lifecycle events and claims; readers query payloads, runs, counts and OGC API -
- * Processes jobs. Every request is authenticated before its body is read; every input is
+ * Processes jobs. Events are accepted into the journal and applied in the background
+ * (state/journal.ts). Every request is authenticated before its body is read; every input is
  * checked before anything is written; a database outage answers 503 so callers retry.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { DbUnavailableError } from './db';
 import { loadMigrations } from './migrate';
-import type { OutboxForwarder } from './outbox';
-import { OGC_STATUS, type OgcStatus, RUN_STATES, type RunState, isFinal } from './states';
+import { OGC_STATUS, type OgcStatus, RUN_STATES, type RunState } from './states';
 import type { RunView, StateStore } from './store';
 import { InputError, parseClaim, parseEvent, parsePage, parseRunFilter } from './validate';
 
@@ -21,8 +21,6 @@ export interface StateServerProps {
   readonly readerToken: string;
   /** Largest request body in bytes. Default: 1 MiB. */
   readonly bodyLimit?: number;
-  /** Woken after a run finishes so its notification leaves at once. Default: none. */
-  readonly forwarder?: OutboxForwarder;
   /** JSON log to stdout at this level, or false for none. Default: false. */
   readonly logger?: false | { readonly level: string };
 }
@@ -119,10 +117,11 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
     return problem === undefined ? { status: 'ready' } : sendError(reply, 503, undefined, problem);
   });
 
-  app.post('/events', { onRequest: writer }, async (req) => {
-    const result = await store.recordEvent(parseEvent(req.body));
-    if (result.applied && isFinal(result.state)) props.forwarder?.nudge();
-    return result;
+  // 202: the event is durably stored and applied within milliseconds (state/journal.ts);
+  // every read and claim catches up with it first.
+  app.post('/events', { onRequest: writer }, async (req, reply) => {
+    const result = await store.accept(parseEvent(req.body));
+    return reply.code(202).send(result);
   });
 
   app.post('/claim', { onRequest: writer }, async (req) => store.claim(parseClaim(req.body)));

@@ -1,11 +1,12 @@
 /**
  * Assembles the running service: database, migrations (PGlite only: on PostgreSQL the
- * migration Job owns the schema), partition upkeep, the outbox forwarder, the stuck-run
- * sweeper and HTTP.
+ * migration Job owns the schema), partition upkeep, the journal applier, the outbox
+ * forwarder, the stuck-run sweeper and HTTP.
  */
 import type { FastifyInstance } from 'fastify';
 import type { StateServiceConfig } from './config';
 import { type Db, openDb } from './db';
+import { JournalApplier } from './journal';
 import { migrate } from './migrate';
 import { OutboxForwarder } from './outbox';
 import { buildStateServer } from './server';
@@ -16,6 +17,7 @@ export interface RunningStateService {
   readonly db: Db;
   readonly app: FastifyInstance;
   readonly url: string;
+  readonly applier: JournalApplier;
   readonly forwarder?: OutboxForwarder;
   readonly sweeper?: StuckRunSweeper;
   close(): Promise<void>;
@@ -26,34 +28,37 @@ const HOUR_MS = 3_600_000;
 export async function startStateService(config: StateServiceConfig, options: { log?: boolean } = {}): Promise<RunningStateService> {
   const db = await openDb({ url: config.databaseUrl, dataDir: config.pgliteDir, schema: config.schema, maxConnections: config.maxConnections });
   if (db.kind === 'pglite') await migrate(db);
-  const store = new StateStore(db);
   const log = (msg: string, fields?: Record<string, unknown>) => console.error(JSON.stringify({ msg, ...fields }));
+  const forwarder = config.lifecycleUrl
+    ? new OutboxForwarder({ db, url: config.lifecycleUrl, token: config.lifecycleToken, log })
+    : undefined;
+  // A run that finished wakes the forwarder so its notification leaves at once.
+  const applier = new JournalApplier({ db, log, onApplied: () => forwarder?.nudge() });
+  const store = new StateStore(db, { onAccepted: () => applier.nudge() });
   // Month partitions are made ahead; failures only matter once the default partition is
   // all that is left, so they are logged, not fatal.
   const upkeep = () => store.ensurePartitions().catch((err: Error) => log('partition upkeep failed', { error: err.message }));
   await upkeep();
   const timer = setInterval(upkeep, HOUR_MS);
   timer.unref();
-  const forwarder = config.lifecycleUrl
-    ? new OutboxForwarder({ db, url: config.lifecycleUrl, token: config.lifecycleToken, log })
-    : undefined;
   const app = buildStateServer({
     store,
     writerToken: config.writerToken,
     readerToken: config.readerToken,
-    forwarder,
     logger: options.log ? { level: config.logLevel } : false,
   });
   const sweeper = config.stuckRuns
     ? new StuckRunSweeper({ db, ...config.stuckRuns, log, onEnded: () => forwarder?.nudge() })
     : undefined;
   const url = await app.listen({ host: config.host, port: config.port });
+  applier.start();
   forwarder?.start();
   sweeper?.start();
   return {
     db,
     app,
     url,
+    applier,
     forwarder,
     sweeper,
     close: async () => {
@@ -61,6 +66,7 @@ export async function startStateService(config: StateServiceConfig, options: { l
       await sweeper?.stop();
       await forwarder?.stop();
       await app.close();
+      await applier.stop();
       await db.close();
     },
   };

@@ -1,22 +1,22 @@
 /**
- * The state store: the service's only access to the database. Writes are single calls
- * to the SQL functions of the migrations (which hold every correctness rule); reads are
- * parameterized SELECTs shaped for the API.
+ * The state store: the service's only access to the database. Lifecycle events are
+ * accepted into the journal (group commit) and applied by the JournalApplier; claims are
+ * single calls to the SQL functions of the migrations (which hold every correctness rule);
+ * reads are parameterized SELECTs shaped for the API. Claims and reads catch up with the
+ * journal first, so they never miss an acknowledged event.
  */
 import { createHash } from 'node:crypto';
 import { Batcher } from './batcher';
 import type { Db } from './db';
+import { catchUp } from './journal';
 import { cirrusPayloadId, derivePayloadId } from './payload-id';
 import { type RunState, RUN_STATES, stateOfPhase } from './states';
 import { type ClaimRequest, type InvalidEvent, type LifecycleEvent, type Page, type RunFilter, encodeCursor } from './validate';
 
-export interface RecordResult {
-  /** the run's state after this event */
-  readonly state: RunState;
-  /** false when this report was a duplicate: no history row was added */
-  readonly recorded: boolean;
-  /** false when the report did not change the state (late or superseded) */
-  readonly applied: boolean;
+/** The answer to POST /events: the event is durably stored and will be applied. */
+export interface AcceptResult {
+  readonly accepted: true;
+  /** the run the event is recorded under (derived for INVALID reports without one) */
   readonly run: string;
 }
 
@@ -117,13 +117,15 @@ export function invalidRunName(ev: InvalidEvent): string {
 }
 
 export interface StateStoreOptions {
-  /** Most events recorded per transaction. Default: 100. */
+  /** Most events accepted per transaction. Default: 100. */
   readonly maxBatch?: number;
-  /** Most recording transactions in flight. Default: 4. */
+  /** Most accepting transactions in flight. Default: 4. */
   readonly maxInFlight?: number;
+  /** Called after accepted events committed (the JournalApplier's nudge). Default: none. */
+  readonly onAccepted?: () => void;
 }
 
-/** The arguments of swoop_record_event, as swoop_record_events takes them. */
+/** One event as the journal keeps it and swoop_record_events takes it. */
 interface EventRow {
   readonly run: string;
   readonly workflow: string;
@@ -165,31 +167,33 @@ function toEventRow(ev: LifecycleEvent | InvalidEvent): EventRow {
 }
 
 export class StateStore {
-  private readonly batcher: Batcher<EventRow, Omit<RecordResult, 'run'>>;
+  private readonly batcher: Batcher<EventRow, undefined>;
 
   constructor(readonly db: Db, options: StateStoreOptions = {}) {
     this.batcher = new Batcher({
       ...options,
       run: async (rows) => {
-        const out = await db.query<{ idx: number; state: RunState; recorded: boolean; applied: boolean }>(
-          'SELECT idx, state::text AS state, recorded, applied FROM swoop_record_events($1::jsonb)',
+        await db.query(
+          `INSERT INTO event_journal (event)
+           SELECT e.v FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(v, n) ORDER BY e.n`,
           [JSON.stringify(rows)],
-          'swoop_record_events',
+          'swoop_accept',
         );
-        const results: Omit<RecordResult, 'run'>[] = [];
-        for (const r of out) results[r.idx] = { state: r.state, recorded: r.recorded, applied: r.applied };
-        return results;
+        options.onAccepted?.();
+        return rows.map(() => undefined);
       },
     });
   }
 
-  async recordEvent(ev: LifecycleEvent | InvalidEvent): Promise<RecordResult> {
+  /** Stores the event durably; the JournalApplier records it moments later. */
+  async accept(ev: LifecycleEvent | InvalidEvent): Promise<AcceptResult> {
     const row = toEventRow(ev);
-    const result = await this.batcher.submit(row);
-    return { ...result, run: row.run };
+    await this.batcher.submit(row);
+    return { accepted: true, run: row.run };
   }
 
   async claim(req: ClaimRequest): Promise<ClaimResult> {
+    await catchUp(this.db);
     const [row] = await this.db.query<{ claimed: boolean; reason: string; owner: string }>(
       'SELECT claimed, reason, owner FROM swoop_claim($1, $2, $3, $4, $5, $6, $7)',
       [req.payloadId || derivePayloadId(req.input, req.workflow), req.workflow, req.run, orNull(req.input), req.replace,
@@ -201,6 +205,7 @@ export class StateStore {
   /** By cirrus payload id, or by its 64-hex-digit hash. One round trip. */
   async payload(idOrHash: string): Promise<PayloadView | undefined> {
     const byHash = /^[0-9a-f]{64}$/.test(idOrHash);
+    await catchUp(this.db);
     const [p] = await this.db.query<Omit<PayloadView, 'state'>>(
       `SELECT p.payload_id AS "payloadId", p.hash, p.workflow, p.collections, p.item_ids AS "itemIds", p.input,
               ${TS('p.created_at')} AS "createdAt",
@@ -220,6 +225,7 @@ export class StateStore {
   }
 
   async run(name: string): Promise<(RunView & { history: HistoryEntry[] }) | undefined> {
+    await catchUp(this.db);
     const [run] = await this.db.query<RunView>(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.run = $1`, [name]);
     if (!run) return undefined;
     const history = await this.db.query<HistoryEntry>(
@@ -231,6 +237,7 @@ export class StateStore {
   }
 
   async runs(filter: RunFilter, page: Page): Promise<RunPage> {
+    await catchUp(this.db);
     const params: unknown[] = [];
     const where = this.where(filter, params);
     if (page.cursor) {
@@ -252,6 +259,7 @@ export class StateStore {
 
   /** Number of runs in every state (zeros included) among those the filter selects. */
   async counts(filter: RunFilter): Promise<Record<RunState, number>> {
+    await catchUp(this.db);
     const params: unknown[] = [];
     const where = this.where(filter, params);
     const rows = await this.db.query<{ state: RunState; n: number }>(

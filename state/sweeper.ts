@@ -2,11 +2,13 @@
  * Ends runs whose completion never arrives. Argo skips the exit handler of a terminated
  * workflow, and a lost workflow (deleted, controller or cluster failure) reports nothing,
  * so without this such runs stay RUNNING forever and keep their payload "active" for the
- * claim. Each round is one call to swoop_end_stuck_runs (0007), which records TIMED_OUT
+ * claim. Accepted events are applied first (a completion waiting in the journal is not
+ * stuck). Each round is one call to swoop_end_stuck_runs (0007), which records TIMED_OUT
  * through the normal recording path and skips rows another replica or writer holds, so
  * any number of replicas may sweep at once.
  */
 import type { Db } from './db';
+import { catchUp } from './journal';
 
 export interface StuckRunSweeperProps {
   readonly db: Db;
@@ -55,6 +57,8 @@ export class StuckRunSweeper {
    * next sweep). Returns the runs this call ended; calling it again ends nothing new.
    */
   async sweep(now: Date = new Date()): Promise<EndedRun[]> {
+    // A completion already acknowledged but not yet applied must win over the timeout.
+    await catchUp(this.props.db);
     const ended: EndedRun[] = [];
     for (;;) {
       const rows = await this.props.db.query<EndedRun>(

@@ -380,6 +380,8 @@ export type TriggerAction =
       /** Header name to `secret <name>/<key>` (or `configmap ...`). */
       readonly secureHeaders: Record<string, string>;
       readonly body: unknown;
+      /** Response statuses the trigger's policy counts as delivered; undefined: no policy, any response. */
+      readonly allowedStatuses?: readonly number[];
     }
   | { readonly type: 'log' }
   /** The action could not be built (a parameter did not resolve): Argo retries, then dead-letters it. */
@@ -528,6 +530,7 @@ export class Simulator {
     }
     const http = template.http as Json | undefined;
     if (http) {
+      const policy = ((trigger.policy as Json | undefined)?.status as Json | undefined)?.allow as number[] | undefined;
       const secureHeaders: Record<string, string> = {};
       for (const h of (http.secureHeaders as Json[] | undefined) ?? []) {
         const from = h.valueFrom as Json;
@@ -546,6 +549,7 @@ export class Simulator {
           headers: { ...(http.headers as Record<string, string> | undefined), ...(constructPayload(http.dynamicHeaders as Json[] | undefined, events) as Record<string, string> | undefined) },
           secureHeaders,
           body: constructPayload(http.payload as Json[] | undefined, events),
+          ...(policy ? { allowedStatuses: policy } : {}),
         },
       };
     }

@@ -63,7 +63,7 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
       expect((await run.claim()).status).toBe(200);
       const sent = JSON.parse(run.runningRequest().body);
       const outcome = await run.running();
-      expect({ startedAt: sent.startedAt, status: outcome.status, body: outcome.body }).toMatchObject({ startedAt: run.run.creationTimestamp, status: 200 });
+      expect({ startedAt: sent.startedAt, status: outcome.status, body: outcome.body }).toMatchObject({ startedAt: run.run.creationTimestamp, status: 202 });
       // It carries the workflow's deadline, which the service turns into the run's deadlineAt.
       const deadlineSeconds = template(name).spec.activeDeadlineSeconds as number;
       expect(sent.deadlineSeconds).toBe(deadlineSeconds);
@@ -84,9 +84,10 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
       expect(Object.values(steps).every(Boolean)).toBe(true);
 
       const running = await run.running();
-      expect([running.succeeded, JSON.parse(running.body)]).toEqual([true, { state: 'RUNNING', recorded: true, applied: true, run: run.run.name }]);
+      expect([running.succeeded, JSON.parse(running.body)]).toEqual([true, { accepted: true, run: run.run.name }]);
+      expect((await platform.read(`/runs/${run.run.name}`)).state).toBe('RUNNING');
       const completed = await run.completed('Succeeded', workflowFailures([]));
-      expect([completed.succeeded, JSON.parse(completed.body).state]).toEqual([true, 'SUCCESSFUL']);
+      expect([completed.succeeded, JSON.parse(completed.body)]).toEqual([true, { accepted: true, run: run.run.name }]);
 
       const recorded = await platform.read(`/runs/${run.run.name}`);
       expect(recorded).toMatchObject({
@@ -109,8 +110,8 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
 
       // The exit handler's retry (or a replayed request) delivers the same event again.
       const again = await run.completed('Succeeded', workflowFailures([]));
-      expect([again.succeeded, JSON.parse(again.body)]).toEqual([true, { state: 'SUCCESSFUL', recorded: false, applied: false, run: run.run.name }]);
-      expect((await platform.read(`/runs/${run.run.name}`)).history).toHaveLength(3);
+      expect([again.succeeded, JSON.parse(again.body)]).toEqual([true, { accepted: true, run: run.run.name }]);
+      expect((await platform.read(`/runs/${run.run.name}`)).history).toHaveLength(3); // the duplicate added nothing
       const outbox = await platform.state.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE run = $1', [run.run.name]);
       expect(outbox[0]!.n).toBe(1);
     });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND, callRetrying, createTestDb, HAVE_POSTGRES, lifecycle, payloadIdOf, prng, shuffle, startTestService, type TestDb, type TestService, WRITER } from './support';
+import { catchUp } from '../../state/journal';
 
 /**
  * Many writers deliver shuffled, duplicated lifecycle events for hundreds of runs through
@@ -79,13 +80,13 @@ describe(`concurrent, shuffled, duplicated delivery (${BACKEND}${HAVE_POSTGRES ?
       }
     }));
 
-    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    // Claims answer 200, events 202 (accepted into the journal, applied in the background).
+    expect(answers.filter((a) => a.status !== (a.d.kind === 'claim' ? 200 : 202))).toEqual([]);
     expect(answers.length).toBe(sent);
     // Every claim of a run got "claimed" (all of them, duplicates included: same answer).
     expect(answers.filter((a) => a.d.kind === 'claim' && a.body.claimed !== true)).toEqual([]);
-    // Exactly one answer per (run, event) says "recorded": the duplicates added nothing.
-    const recorded = answers.filter((a) => a.d.kind !== 'claim' && a.body.recorded === true);
-    expect(recorded.length).toBe(RUNS * 2);
+    // Whatever the background applier has not done yet, a reader's catch-up does.
+    await catchUp(t.db);
 
     const runs = await t.db.query<{ run: string; state: string; claim: string; attempt: number; output: string | null }>(
       'SELECT run, state::text AS state, claim, attempt, output FROM runs ORDER BY run');
@@ -110,7 +111,7 @@ describe(`concurrent, shuffled, duplicated delivery (${BACKEND}${HAVE_POSTGRES ?
     const payloadId = 'sentinel-2-l2a/workflow-cog-archive/contended';
     const answers = await Promise.all(Array.from({ length: 40 }, (_, i) =>
       callRetrying(s.url, 'POST', '/claim', { token: WRITER, body: { payloadId, workflow: 'cog-archive', run: `contender-${i}` } })));
-    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
     const winners = answers.filter((a) => a.body.claimed);
     expect(winners).toHaveLength(1);
     const owner = winners[0]!.body.run as string;

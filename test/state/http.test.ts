@@ -101,11 +101,17 @@ describe(`state service HTTP API (${BACKEND}, real server on loopback)`, () => {
       const dup = await call(s.url, 'POST', '/claim', { token: WRITER, body: { payloadId, workflow: 'cog-archive', run: 'cog-2', input: 's3://b/in.json' } });
       expect(dup).toEqual({ status: 200, body: { claimed: false, reason: 'payload is active: run cog-1 is QUEUED', run: 'cog-1' } });
 
+      // 202 once the event is durably accepted; every read sees it (reads catch up first).
+      const accepted = { status: 202, body: { accepted: true, run: 'cog-1' } };
+      const state = async () => (await call(s.url, 'GET', '/runs/cog-1', { token: READER })).body.state;
       const running = lifecycle({ type: 'running', run: 'cog-1', phase: 'Running', payloadId });
-      expect((await call(s.url, 'POST', '/events', { token: WRITER, body: running })).body).toEqual({ run: 'cog-1', state: 'RUNNING', recorded: true, applied: true });
+      expect(await call(s.url, 'POST', '/events', { token: WRITER, body: running })).toEqual(accepted);
+      expect(await state()).toBe('RUNNING');
       const done = lifecycle({ type: 'completed', run: 'cog-1', phase: 'Succeeded', payloadId, output: 's3://b/out.json' });
-      expect((await call(s.url, 'POST', '/events', { token: WRITER, body: done })).body).toEqual({ run: 'cog-1', state: 'SUCCESSFUL', recorded: true, applied: true });
-      expect((await call(s.url, 'POST', '/events', { token: WRITER, body: running })).body).toEqual({ run: 'cog-1', state: 'SUCCESSFUL', recorded: false, applied: false });
+      expect(await call(s.url, 'POST', '/events', { token: WRITER, body: done })).toEqual(accepted);
+      expect(await state()).toBe('SUCCESSFUL');
+      expect(await call(s.url, 'POST', '/events', { token: WRITER, body: running })).toEqual(accepted);
+      expect(await state()).toBe('SUCCESSFUL');
 
       const byId = await call(s.url, 'GET', `/payloads/${payloadId}`, { token: READER });
       expect(byId.status).toBe(200);
@@ -135,12 +141,14 @@ describe(`state service HTTP API (${BACKEND}, real server on loopback)`, () => {
       const body = { type: 'invalid', source: 'payload-webhook', message: 'no workflow "nope"', input, detail: 'known: cog-archive' };
       const first = await call(s.url, 'POST', '/events', { token: WRITER, body });
       const again = await call(s.url, 'POST', '/events', { token: WRITER, body });
-      expect(first.body).toMatchObject({ state: 'INVALID', recorded: true, applied: true, run: expect.stringMatching(/^invalid-[0-9a-f]{24}$/) });
-      expect(again.body).toEqual({ ...first.body, recorded: false, applied: false });
+      expect(first).toEqual({ status: 202, body: { accepted: true, run: expect.stringMatching(/^invalid-[0-9a-f]{24}$/) } });
+      expect(again).toEqual(first);
       const p = await call(s.url, 'GET', '/payloads/c/workflow-nope/x', { token: READER });
-      expect(p.body).toMatchObject({ state: 'INVALID', runs: [{ error: 'no workflow "nope"\nknown: cog-archive' }], history: [{ source: 'ingress:payload-webhook' }] });
+      expect(p.body).toMatchObject({ state: 'INVALID', runs: [{ run: first.body.run, error: 'no workflow "nope"\nknown: cog-archive' }] });
+      expect(p.body.runs).toHaveLength(1);
+      expect(p.body.history).toEqual([expect.objectContaining({ state: 'INVALID', source: 'ingress:payload-webhook' })]);
       const garbage = await call(s.url, 'POST', '/events', { token: WRITER, body: { type: 'invalid', source: 'sns', message: 'not JSON', input: '{"features": [' } });
-      expect(garbage.body).toMatchObject({ state: 'INVALID', recorded: true });
+      expect(garbage.status).toBe(202);
       const run = await call(s.url, 'GET', `/runs/${garbage.body.run}`, { token: READER });
       expect(run.body).toMatchObject({ payloadId: null, state: 'INVALID', input: '{"features": [', error: 'not JSON' });
     });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { catchUp } from '../../state/journal';
 import { backoffMs, OutboxForwarder } from '../../state/outbox';
 import { BACKEND, call, createTestDb, HAVE_POSTGRES, lifecycle, payloadIdOf, startTestService, type TestDb, WRITER } from './support';
 
@@ -117,6 +118,7 @@ describe(`outbox forwarder to a real HTTP receiver (${BACKEND})`, () => {
         await call(s.url, 'POST', '/claim', { token: WRITER, body: { workflow: 'cog-archive', run, input } });
         await call(s.url, 'POST', '/events', { token: WRITER, body: { ...lifecycle({ type: 'completed', run, phase: 'Succeeded' }), input } });
       }
+      await catchUp(t.db);
       const rows = await t.db.query<{ run: string; next: unknown }>(`SELECT run, body->'next' AS next FROM outbox ORDER BY run`);
       expect(rows).toEqual([
         { run: 'next-0', next: [{ workflow: 'publish', chain_filter: '@.id' }, [{ workflow: 'a' }, { workflow: 'b' }]] },
@@ -133,6 +135,7 @@ describe(`outbox forwarder to a real HTTP receiver (${BACKEND})`, () => {
     const forwarder = new OutboxForwarder({ db: t.db, url: 'http://127.0.0.1:9/unreachable', pollIntervalMs: 10, retryBaseMs: 10, retryMaxMs: 40 });
     const s = await startTestService(t.db);
     await finish(s.url, 7, 'Succeeded');
+    await catchUp(t.db); // the run's outbox row exists once its events are applied
     await forwarder.deliverDue();
     await new Promise((r) => setTimeout(r, 20));
     await forwarder.deliverDue();

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { type Db, openDb, quoteIdent } from '../../state/db';
 import { migrate } from '../../state/migrate';
+import { JournalApplier } from '../../state/journal';
 import type { OutboxForwarder } from '../../state/outbox';
 import { buildStateServer } from '../../state/server';
 import { StateStore } from '../../state/store';
@@ -55,13 +56,22 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-/** The real HTTP service on a loopback port. */
+/** The real HTTP service on a loopback port, with its journal applier, as service.ts wires them. */
 export async function startTestService(db: Db, options: { forwarder?: OutboxForwarder; bodyLimit?: number } = {}): Promise<TestService> {
-  const store = new StateStore(db);
-  const app = buildStateServer({ store, writerToken: WRITER, readerToken: READER, ...options });
+  const applier = new JournalApplier({ db, onApplied: () => options.forwarder?.nudge() });
+  const store = new StateStore(db, { onAccepted: () => applier.nudge() });
+  const app = buildStateServer({ store, writerToken: WRITER, readerToken: READER, bodyLimit: options.bodyLimit });
   await app.listen({ host: '127.0.0.1', port: 0 });
+  applier.start();
   const { port } = app.server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, store, close: () => app.close() };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    store,
+    close: async () => {
+      await app.close();
+      await applier.stop();
+    },
+  };
 }
 
 export interface Answer {

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../state/config';
 import type { Db } from '../../state/db';
+import { catchUp } from '../../state/journal';
 import { startStateService } from '../../state/service';
 import { StuckRunSweeper } from '../../state/sweeper';
 import {
@@ -38,15 +39,16 @@ describe(`stuck-run sweeper (${BACKEND})`, () => {
   const running = async (i: number, run: string, deadlineSeconds?: number) => {
     expect((await claim(i, run)).body).toMatchObject({ claimed: true });
     const body = { ...lifecycle({ type: 'running', run, phase: 'Running', payloadId: payloadIdOf(i) }), ...(deadlineSeconds ? { deadlineSeconds } : {}) };
-    expect((await post(body)).status).toBe(200);
+    expect((await post(body)).status).toBe(202);
   };
-  const row = async (run: string) => (await t.db.query<{ state: string; error: string | null; deadline: string | null; finished: string | null; output: string | null }>(
+  // Direct reads catch up with the journal first, as the service's reads do.
+  const row = async (run: string) => (await catchUp(t.db), await t.db.query<{ state: string; error: string | null; deadline: string | null; finished: string | null; output: string | null }>(
     `SELECT state::text AS state, error, output, swoop_rfc3339(finished_at) AS finished,
             CASE WHEN deadline_at IS NULL THEN NULL ELSE swoop_rfc3339(deadline_at) END AS deadline
      FROM runs WHERE run = $1`, [run]))[0]!;
-  const history = async (run: string) => t.db.query<{ state: string; source: string; applied: boolean }>(
-    'SELECT state::text AS state, source, applied FROM run_events WHERE run = $1 ORDER BY recorded_at, state', [run]);
-  const outbox = async (run: string) => t.db.query<{ body: Record<string, unknown> }>('SELECT body FROM outbox WHERE run = $1', [run]);
+  const history = async (run: string) => (await catchUp(t.db), t.db.query<{ state: string; source: string; applied: boolean }>(
+    'SELECT state::text AS state, source, applied FROM run_events WHERE run = $1 ORDER BY recorded_at, state', [run]));
+  const outbox = async (run: string) => (await catchUp(t.db), t.db.query<{ body: Record<string, unknown> }>('SELECT body FROM outbox WHERE run = $1', [run]));
 
   it('stores the deadline from the running event (startedAt + deadlineSeconds), once', async () => {
     await running(1, 'dl', 3600);
@@ -107,8 +109,8 @@ describe(`stuck-run sweeper (${BACKEND})`, () => {
     await new StuckRunSweeper({ db: t.db }).sweep(at(21 * MIN));
     const before = await row('late');
     const answer = await post(lifecycle({ type: 'completed', run: 'late', phase: 'Succeeded', payloadId: payloadIdOf(1), output: 's3://b/out.json' }));
-    // 200, so the exit handler's retry stops; the first final state stays the outcome.
-    expect(answer).toEqual({ status: 200, body: { run: 'late', state: 'TIMED_OUT', recorded: true, applied: false } });
+    // Accepted, so the exit handler's retry stops; the first final state stays the outcome.
+    expect(answer).toEqual({ status: 202, body: { accepted: true, run: 'late' } });
     expect(await row('late')).toEqual(before);
     expect((await history('late')).map((h) => [h.state, h.source, h.applied])).toEqual([
       ['QUEUED', 'claim', true], ['RUNNING', 'running', true], ['TIMED_OUT', 'sweeper', true], ['SUCCESSFUL', 'completed', false],
@@ -178,6 +180,7 @@ describe(`concurrent sweepers and writers (${BACKEND})`, () => {
     const endedBySweep = [...sweeps.flat(), ...after].map((r) => r.run);
     expect(new Set(endedBySweep).size).toBe(endedBySweep.length);
 
+    await catchUp(t.db);
     const rows = await t.db.query<{ run: string; state: string; finals: number; applied: number; outbox: number }>(
       `SELECT r.run, r.state::text AS state,
               (SELECT count(*)::int FROM run_events e WHERE e.run = r.run AND e.state IN ('FAILED', 'TIMED_OUT')) AS finals,
@@ -200,6 +203,7 @@ describe(`concurrent sweepers and writers (${BACKEND})`, () => {
   it.skipIf(!HAVE_POSTGRES)('a sweeper never waits on a run a writer holds: it skips it, and a later sweep ends it', async () => {
     await callRetrying(s.url, 'POST', '/claim', { token: WRITER, body: { payloadId: payloadIdOf(1), workflow: 'cog-archive', run: 'held', input: 's3://b/in.json' } });
     await callRetrying(s.url, 'POST', '/events', { token: WRITER, body: { ...lifecycle({ type: 'running', run: 'held', phase: 'Running', payloadId: payloadIdOf(1) }), deadlineSeconds: 60 } });
+    await catchUp(t.db); // the running event is applied before the holder takes its lock
     const holder = await t.open({ maxConnections: 1 });
     const sweeper = new StuckRunSweeper({ db: second });
     await holder.transaction(async (tx) => {

@@ -1,0 +1,117 @@
+/**
+ * Accept, then apply (migration 0008, docs/state.md). POST /events answers once its event
+ * is durably in `event_journal`; the JournalApplier moves accepted events through the
+ * recording rules in large batches, in the background. `catchUp` is what readers, claims
+ * and the sweeper call first, so no answer is based on less than what was acknowledged.
+ */
+import type { Db, Queryable } from './db';
+
+/** Events applied per transaction. */
+export const APPLY_BATCH = 500;
+
+/** Applies up to `limit` accepted events; returns how many it took (0: journal empty). */
+export async function applyJournal(db: Queryable, limit: number, wait: boolean): Promise<number> {
+  const [row] = await db.query<{ n: number }>('SELECT swoop_apply_journal($1, $2) AS n', [limit, wait], wait ? 'swoop_catch_up' : 'swoop_apply');
+  return row!.n;
+}
+
+/**
+ * Applies every event acknowledged before the call, waiting for rows another applier holds.
+ * One cheap round trip when the journal is empty, as it is whenever the appliers keep up.
+ */
+export async function catchUp(db: Queryable): Promise<void> {
+  while ((await applyJournal(db, APPLY_BATCH, true)) === APPLY_BATCH);
+}
+
+export interface JournalApplierProps {
+  readonly db: Db;
+  /** Most events per transaction. Default: APPLY_BATCH (500). */
+  readonly batchSize?: number;
+  /**
+   * How long to let events gather after a nudge before applying, ms. One transaction then
+   * applies many events: each costs less, and the applier takes the CPU in fewer bursts
+   * (on a small node its bursts delay the request path). Readers and claims do not wait
+   * for it: they catch up themselves. Default: 50.
+   */
+  readonly lingerMs?: number;
+  /** Poll for events other replicas accepted and did not apply (they died), ms. Default: 1000. */
+  readonly pollIntervalMs?: number;
+  /** Called after a round applied events (e.g. to wake the outbox forwarder). */
+  readonly onApplied?: (count: number) => void;
+  /** Where problems are reported. Default: silent. */
+  readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** One per replica; replicas share the journal (SKIP LOCKED), so any number may run. */
+export class JournalApplier {
+  private readonly batchSize: number;
+  private readonly lingerMs: number;
+  private readonly pollIntervalMs: number;
+  private running = false;
+  private loop?: Promise<void>;
+  private pending = false;
+  private wake?: () => void;
+
+  constructor(private readonly props: JournalApplierProps) {
+    this.batchSize = props.batchSize ?? APPLY_BATCH;
+    this.lingerMs = props.lingerMs ?? 50;
+    this.pollIntervalMs = props.pollIntervalMs ?? 1_000;
+    for (const [name, v, min] of [['batchSize', this.batchSize, 1], ['lingerMs', this.lingerMs, 0], ['pollIntervalMs', this.pollIntervalMs, 1]] as const) {
+      if (!Number.isInteger(v) || v < min) throw new Error(`JournalApplier: ${name} must be an integer >= ${min} (got ${v})`);
+    }
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops after the current round; events left in the journal wait for the next applier. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** New events were accepted: apply them soon. */
+  nudge(): void {
+    this.pending = true;
+    this.wake?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    let full = false;
+    while (this.running) {
+      if (!this.pending && !full) await this.sleep(this.pollIntervalMs);
+      if (!this.running) break;
+      // After a full batch more is already waiting: no reason to linger.
+      if (!full && this.lingerMs > 0) await new Promise((r) => setTimeout(r, this.lingerMs));
+      this.pending = false;
+      full = false;
+      try {
+        const n = await applyJournal(this.props.db, this.batchSize, false);
+        failures = 0;
+        if (n > 0) this.props.onApplied?.(n);
+        full = n === this.batchSize;
+      } catch (err) {
+        failures++;
+        this.props.log?.('applying accepted events failed; will retry', { error: err instanceof Error ? err.message : String(err), failures });
+        // The events stay in the journal; back off while the database recovers.
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 50 * 2 ** failures)));
+        this.pending = true;
+      }
+    }
+  }
+}
