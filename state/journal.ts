@@ -28,10 +28,10 @@ export interface JournalApplierProps {
   /** Most events per transaction. Default: APPLY_BATCH (500). */
   readonly batchSize?: number;
   /**
-   * How long to let events gather after a nudge before applying, ms. One transaction then
-   * applies many events: each costs less, and the applier takes the CPU in fewer bursts
-   * (on a small node its bursts delay the request path). Readers and claims do not wait
-   * for it: they catch up themselves. Default: 50.
+   * How long accepted events may wait for more to gather, ms; a full batch goes at once.
+   * Fewer, larger transactions cost less per event, and on a small node each of the
+   * applier's CPU bursts delays the request path. Readers and claims never wait for it:
+   * they catch up themselves. Default: 250.
    */
   readonly lingerMs?: number;
   /** Poll for events other replicas accepted and did not apply (they died), ms. Default: 1000. */
@@ -49,12 +49,15 @@ export class JournalApplier {
   private readonly pollIntervalMs: number;
   private running = false;
   private loop?: Promise<void>;
-  private pending = false;
   private wake?: () => void;
+  /** Events this replica accepted since the last round, and when the first of them was. */
+  private accepted = 0;
+  private firstAcceptedAt?: number;
+  private idleSince = Date.now();
 
   constructor(private readonly props: JournalApplierProps) {
     this.batchSize = props.batchSize ?? APPLY_BATCH;
-    this.lingerMs = props.lingerMs ?? 50;
+    this.lingerMs = props.lingerMs ?? 250;
     this.pollIntervalMs = props.pollIntervalMs ?? 1_000;
     for (const [name, v, min] of [['batchSize', this.batchSize, 1], ['lingerMs', this.lingerMs, 0], ['pollIntervalMs', this.pollIntervalMs, 1]] as const) {
       if (!Number.isInteger(v) || v < min) throw new Error(`JournalApplier: ${name} must be an integer >= ${min} (got ${v})`);
@@ -74,10 +77,12 @@ export class JournalApplier {
     await this.loop;
   }
 
-  /** New events were accepted: apply them soon. */
-  nudge(): void {
-    this.pending = true;
-    this.wake?.();
+  /** `count` events were accepted: apply them within lingerMs, or at once when a batch is full. */
+  nudge(count = 1): void {
+    const first = this.firstAcceptedAt === undefined;
+    if (first) this.firstAcceptedAt = Date.now();
+    this.accepted += count;
+    if (first || this.accepted >= this.batchSize) this.wake?.();
   }
 
   private sleep(ms: number): Promise<void> {
@@ -90,16 +95,24 @@ export class JournalApplier {
     });
   }
 
+  private async waitForWork(): Promise<void> {
+    while (this.running && this.accepted < this.batchSize) {
+      const deadline = this.firstAcceptedAt === undefined ? this.idleSince + this.pollIntervalMs : this.firstAcceptedAt + this.lingerMs;
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      await this.sleep(left);
+    }
+  }
+
   private async run(): Promise<void> {
     let failures = 0;
     let full = false;
     while (this.running) {
-      if (!this.pending && !full) await this.sleep(this.pollIntervalMs);
-      if (!this.running) break;
       // After a full batch more is already waiting: no reason to linger.
-      if (!full && this.lingerMs > 0) await new Promise((r) => setTimeout(r, this.lingerMs));
-      this.pending = false;
-      full = false;
+      if (!full) await this.waitForWork();
+      if (!this.running) break;
+      this.accepted = 0;
+      this.firstAcceptedAt = undefined;
       try {
         const n = await applyJournal(this.props.db, this.batchSize, false);
         failures = 0;
@@ -108,10 +121,11 @@ export class JournalApplier {
       } catch (err) {
         failures++;
         this.props.log?.('applying accepted events failed; will retry', { error: err instanceof Error ? err.message : String(err), failures });
-        // The events stay in the journal; back off while the database recovers.
+        // The events stay in the journal; back off while the database recovers, then retry.
         await new Promise((r) => setTimeout(r, Math.min(5_000, 50 * 2 ** failures)));
-        this.pending = true;
+        full = true;
       }
+      this.idleSince = Date.now();
     }
   }
 }

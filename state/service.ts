@@ -34,7 +34,7 @@ export async function startStateService(config: StateServiceConfig, options: { l
     : undefined;
   // A run that finished wakes the forwarder so its notification leaves at once.
   const applier = new JournalApplier({ db, log, onApplied: () => forwarder?.nudge() });
-  const store = new StateStore(db, { onAccepted: () => applier.nudge() });
+  const store = new StateStore(db, { onAccepted: (n) => applier.nudge(n) });
   // Month partitions are made ahead; failures only matter once the default partition is
   // all that is left, so they are logged, not fatal.
   const upkeep = () => store.ensurePartitions().catch((err: Error) => log('partition upkeep failed', { error: err.message }));

@@ -121,8 +121,8 @@ export interface StateStoreOptions {
   readonly maxBatch?: number;
   /** Most accepting transactions in flight. Default: 4. */
   readonly maxInFlight?: number;
-  /** Called after accepted events committed (the JournalApplier's nudge). Default: none. */
-  readonly onAccepted?: () => void;
+  /** Called with how many events were accepted, once committed (the JournalApplier's nudge). Default: none. */
+  readonly onAccepted?: (count: number) => void;
 }
 
 /** One event as the journal keeps it and swoop_record_events takes it. */
@@ -179,7 +179,7 @@ export class StateStore {
           [JSON.stringify(rows)],
           'swoop_accept',
         );
-        options.onAccepted?.();
+        options.onAccepted?.(rows.length);
         return rows.map(() => undefined);
       },
     });

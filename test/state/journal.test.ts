@@ -116,7 +116,7 @@ describe(`JournalApplier (${BACKEND})`, () => {
   it('applies accepted events in the background, nudged by acceptance, and reports how many', async () => {
     const applied: number[] = [];
     const applier = new JournalApplier({ db: t.db, lingerMs: 5, pollIntervalMs: 60_000, onApplied: (n) => applied.push(n) });
-    const store = new StateStore(t.db, { onAccepted: () => applier.nudge() });
+    const store = new StateStore(t.db, { onAccepted: (n) => applier.nudge(n) });
     applier.start();
     try {
       await store.accept(parseEvent(lifecycle({ type: 'running', run: 'bg', phase: 'Running', payloadId: payloadIdOf(1) })));

@@ -59,7 +59,7 @@ export interface TestService {
 /** The real HTTP service on a loopback port, with its journal applier, as service.ts wires them. */
 export async function startTestService(db: Db, options: { forwarder?: OutboxForwarder; bodyLimit?: number } = {}): Promise<TestService> {
   const applier = new JournalApplier({ db, onApplied: () => options.forwarder?.nudge() });
-  const store = new StateStore(db, { onAccepted: () => applier.nudge() });
+  const store = new StateStore(db, { onAccepted: (n) => applier.nudge(n) });
   const app = buildStateServer({ store, writerToken: WRITER, readerToken: READER, bodyLimit: options.bodyLimit });
   await app.listen({ host: '127.0.0.1', port: 0 });
   applier.start();
