@@ -122,7 +122,7 @@ export class JournalApplier {
         failures++;
         this.props.log?.('applying accepted events failed; will retry', { error: err instanceof Error ? err.message : String(err), failures });
         // The events stay in the journal; back off while the database recovers, then retry.
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 50 * 2 ** failures)));
+        await this.sleep(Math.min(5_000, 50 * 2 ** failures));
         full = true;
       }
       this.idleSince = Date.now();

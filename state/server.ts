@@ -117,8 +117,8 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
     return problem === undefined ? { status: 'ready' } : sendError(reply, 503, undefined, problem);
   });
 
-  // 202: the event is durably stored and applied within milliseconds (state/journal.ts);
-  // every read and claim catches up with it first.
+  // 202: the event is durably stored and applied moments later (state/journal.ts); every
+  // read and claim catches up with it first.
   app.post('/events', { onRequest: writer }, async (req, reply) => {
     const result = await store.accept(parseEvent(req.body));
     return reply.code(202).send(result);

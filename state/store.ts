@@ -202,7 +202,7 @@ export class StateStore {
     return { claimed: row!.claimed, reason: row!.reason, run: row!.owner };
   }
 
-  /** By cirrus payload id, or by its 64-hex-digit hash. One round trip. */
+  /** By cirrus payload id, or by its 64-hex-digit hash: one query after the catch-up. */
   async payload(idOrHash: string): Promise<PayloadView | undefined> {
     const byHash = /^[0-9a-f]{64}$/.test(idOrHash);
     await catchUp(this.db);

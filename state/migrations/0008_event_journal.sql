@@ -26,14 +26,16 @@ CREATE TABLE event_journal_rejects (
 -- Applies up to p_limit accepted events, oldest first, and returns how many it took.
 -- p_wait = false: rows another applier holds are skipped (background appliers in any
 --   number of replicas share the journal).
--- p_wait = true: such rows are waited for, so on return every event acknowledged before
---   the call has been applied (by this call or by the holder, which has committed).
+-- p_wait = true: such rows are waited for, so on return the oldest p_limit events
+--   acknowledged before the call have been applied (by this call, or by the holder, which
+--   has committed); callers repeat until it returns less than p_limit.
 -- A run's events are applied in acceptance order: the batch is split into rounds, the
 -- first event of each run, then the second, ..., each round one swoop_record_events call
 -- with distinct runs (its set-based path). A round that fails is retried one event at a
--- time; an event that still fails goes to event_journal_rejects. Lock waits, deadlocks and
--- cancellations are not the event's fault: they abort the whole call, and the rows stay in
--- the journal for the next one.
+-- time; an event that still fails goes to event_journal_rejects (replay after a fix:
+-- INSERT INTO event_journal (event) SELECT event FROM event_journal_rejects ...). Lock
+-- timeouts, deadlocks, resource shortages (disk full, ...) and cancellations are not the
+-- event's fault: they abort the whole call, and the rows stay in the journal for the next.
 CREATE FUNCTION swoop_apply_journal(p_limit int, p_wait boolean) RETURNS int
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -68,7 +70,7 @@ BEGIN
                                    FROM jsonb_to_recordset(taken) AS x(id bigint, event jsonb, rnd int)
                                    WHERE x.rnd = r));
     EXCEPTION
-      WHEN deadlock_detected OR serialization_failure OR lock_not_available THEN RAISE;
+      WHEN deadlock_detected OR serialization_failure OR lock_not_available OR insufficient_resources THEN RAISE;
       WHEN OTHERS THEN
         FOR ev IN SELECT x.id, x.event, x."acceptedAt" AS accepted_at
                   FROM jsonb_to_recordset(taken) AS x(id bigint, event jsonb, "acceptedAt" timestamptz, rnd int)
@@ -76,7 +78,7 @@ BEGIN
           BEGIN
             PERFORM swoop_record_events(jsonb_build_array(ev.event));
           EXCEPTION
-            WHEN deadlock_detected OR serialization_failure OR lock_not_available THEN RAISE;
+            WHEN deadlock_detected OR serialization_failure OR lock_not_available OR insufficient_resources THEN RAISE;
             WHEN OTHERS THEN
               INSERT INTO event_journal_rejects (id, event, accepted_at, error)
               VALUES (ev.id, ev.event, ev.accepted_at, SQLSTATE || ': ' || SQLERRM);
