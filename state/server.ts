@@ -145,6 +145,8 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
     return found;
   });
 
+  app.get('/journal', { onRequest: reader }, async () => store.journal());
+
   app.get('/counts', { onRequest: reader }, async (req) => ({
     counts: await store.counts(parseRunFilter(req.query as Record<string, unknown>, COUNT_FILTERS)),
   }));

@@ -72,6 +72,15 @@ export interface PayloadView {
   readonly history: HistoryEntry[];
 }
 
+export interface JournalStatus {
+  /** events accepted and not applied yet */
+  readonly pending: number;
+  /** when the oldest of them was accepted; null when none is pending */
+  readonly oldestAcceptedAt: string | null;
+  /** events the recording rules refused (event_journal_rejects); should stay 0 */
+  readonly rejected: number;
+}
+
 export interface RunPage {
   readonly runs: RunView[];
   /** cursor for the next page; null on the last page */
@@ -276,6 +285,15 @@ export class StateStore {
   async ensurePartitions(): Promise<number> {
     const [row] = await this.db.query<{ n: number }>('SELECT swoop_ensure_event_partitions(now(), 3) AS n');
     return row!.n;
+  }
+
+  /** The journal's backlog and its rejects: what an operator watches (GET /journal). */
+  async journal(): Promise<JournalStatus> {
+    const [row] = await this.db.query<JournalStatus>(
+      `SELECT (SELECT count(*)::int FROM event_journal) AS pending,
+              (SELECT ${TS('min(accepted_at)')} FROM event_journal) AS "oldestAcceptedAt",
+              (SELECT count(*)::int FROM event_journal_rejects) AS rejected`);
+    return row!;
   }
 
   /**

@@ -22,6 +22,8 @@ describe(`state service HTTP API (${BACKEND}, real server on loopback)`, () => {
   it('healthz and readyz answer without a token', async () => {
     expect(await call(s.url, 'GET', '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
     expect(await call(s.url, 'GET', '/readyz')).toEqual({ status: 200, body: { status: 'ready' } });
+    expect((await call(s.url, 'GET', '/journal')).status).toBe(401);
+    expect(await call(s.url, 'GET', '/journal', { token: READER })).toEqual({ status: 200, body: { pending: 0, oldestAcceptedAt: null, rejected: 0 } });
   });
 
   describe('bad input is refused with a JSON error naming the field, and nothing is written', () => {

@@ -55,7 +55,9 @@ describe(`event journal (${BACKEND})`, () => {
     // Input is checked before acceptance, so only a bug could store this; it must not block the journal.
     await t.db.query(`INSERT INTO event_journal (event) VALUES ($1)`, [JSON.stringify({ run: 'bad', workflow: 'w', state: 'DONE', source: 'running' })]);
     await accept({ type: 'running', run: 'good-2', phase: 'Running', payloadId: payloadIdOf(2) });
+    expect(await store.journal()).toEqual({ pending: 3, oldestAcceptedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/), rejected: 0 });
     expect(await applyJournal(t.db, 500, false)).toBe(3);
+    expect(await store.journal()).toEqual({ pending: 0, oldestAcceptedAt: null, rejected: 1 });
     expect([await state('good-1'), await state('good-2'), await state('bad')]).toEqual(['RUNNING', 'RUNNING', undefined]);
     const rejects = await t.db.query<{ event: { run: string }; error: string }>('SELECT event, error FROM event_journal_rejects');
     expect(rejects).toEqual([{ event: expect.objectContaining({ run: 'bad' }), error: expect.stringMatching(/^22P02: invalid input value for enum run_state: "DONE"/) }]);
