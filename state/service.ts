@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { StateServiceConfig } from './config';
 import { type Db, openDb } from './db';
-import { JournalApplier } from './journal';
+import { catchUp, JournalApplier } from './journal';
 import { migrate } from './migrate';
 import { OutboxForwarder } from './outbox';
 import { buildStateServer } from './server';
@@ -67,6 +67,9 @@ export async function startStateService(config: StateServiceConfig, options: { l
       await forwarder?.stop();
       await app.close();
       await applier.stop();
+      // Apply what this replica accepted last, so nothing waits for another replica or the
+      // next start; if the database is gone, the events stay in the journal for them.
+      await catchUp(db).catch(() => undefined);
       await db.close();
     },
   };
