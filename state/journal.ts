@@ -4,6 +4,7 @@
  * recording rules in large batches, in the background. `catchUp` is what readers, claims
  * and the sweeper call first, so no answer is based on less than what was acknowledged.
  */
+import { BackgroundLoop } from './background-loop';
 import type { Db, Queryable } from './db';
 
 /** Events applied per transaction. */
@@ -43,19 +44,17 @@ export interface JournalApplierProps {
 }
 
 /** One per replica; replicas share the journal (SKIP LOCKED), so any number may run. */
-export class JournalApplier {
+export class JournalApplier extends BackgroundLoop {
   private readonly batchSize: number;
   private readonly lingerMs: number;
   private readonly pollIntervalMs: number;
-  private running = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
   /** Events this replica accepted since the last round, and when the first of them was. */
   private accepted = 0;
   private firstAcceptedAt?: number;
   private idleSince = Date.now();
 
   constructor(private readonly props: JournalApplierProps) {
+    super();
     this.batchSize = props.batchSize ?? APPLY_BATCH;
     this.lingerMs = props.lingerMs ?? 250;
     this.pollIntervalMs = props.pollIntervalMs ?? 1_000;
@@ -64,35 +63,12 @@ export class JournalApplier {
     }
   }
 
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
-  }
-
-  /** Stops after the current round; events left in the journal wait for the next applier. */
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
-  }
-
   /** `count` events were accepted: apply them within lingerMs, or at once when a batch is full. */
   nudge(count = 1): void {
     const first = this.firstAcceptedAt === undefined;
     if (first) this.firstAcceptedAt = Date.now();
     this.accepted += count;
-    if (first || this.accepted >= this.batchSize) this.wake?.();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+    if (first || this.accepted >= this.batchSize) this.wake();
   }
 
   private async waitForWork(): Promise<void> {
@@ -104,7 +80,8 @@ export class JournalApplier {
     }
   }
 
-  private async run(): Promise<void> {
+  // stop() leaves events in the journal for the next applier (or the final catch-up).
+  protected async run(): Promise<void> {
     let failures = 0;
     let full = false;
     while (this.running) {

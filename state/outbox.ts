@@ -6,6 +6,7 @@
  * exponentially (base * 2^attempts, capped). Delivery is at least once; the receiver
  * deduplicates by run (the X-Swoop-Run header and the body's `run`).
  */
+import { BackgroundLoop } from './background-loop';
 import type { Db } from './db';
 
 export interface OutboxForwarderProps {
@@ -42,18 +43,16 @@ interface Leased {
   attempts: number;
 }
 
-export class OutboxForwarder {
+export class OutboxForwarder extends BackgroundLoop {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly leaseMs: number;
   private readonly timeoutMs: number;
-  private running = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
 
   constructor(private readonly props: OutboxForwarderProps) {
+    super();
     this.batchSize = props.batchSize ?? 20;
     this.pollIntervalMs = props.pollIntervalMs ?? 1_000;
     this.retryBaseMs = props.retryBaseMs ?? 1_000;
@@ -65,18 +64,6 @@ export class OutboxForwarder {
   /** Delay before retry number `attempts` (1 = first retry). */
   retryDelayMs(attempts: number): number {
     return backoffMs(attempts, this.retryBaseMs, this.retryMaxMs);
-  }
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
   }
 
   /** Leases the rows that are due and tries each once. Returns how many it tried. */
@@ -128,7 +115,7 @@ export class OutboxForwarder {
     );
   }
 
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     while (this.running) {
       let tried = 0;
       try {
@@ -136,20 +123,12 @@ export class OutboxForwarder {
       } catch (err) {
         this.props.log?.('outbox round failed', { error: err instanceof Error ? err.message : String(err) });
       }
-      if (tried < this.batchSize && this.running) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.pollIntervalMs);
-          this.wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-      }
+      if (tried < this.batchSize && this.running) await this.sleep(this.pollIntervalMs);
     }
   }
 
   /** Ends the current sleep so newly committed rows go out without waiting a poll interval. */
   nudge(): void {
-    this.wake?.();
+    this.wake();
   }
 }
