@@ -19,7 +19,7 @@ describe(`event journal (${BACKEND})`, () => {
   afterEach(async () => t.drop());
 
   const accept = (fields: Parameters<typeof lifecycle>[0]) => store.accept(parseEvent(lifecycle(fields)));
-  const pending = async () => (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM event_journal'))[0]!.n;
+  const pending = async () => (await store.journal()).pending;
   const state = async (run: string) => (await t.db.query<{ state: string }>('SELECT state::text AS state FROM runs WHERE run = $1', [run]))[0]?.state;
   const history = async (run: string) => (await t.db.query<{ state: string; applied: boolean }>(
     'SELECT state::text AS state, applied FROM run_events WHERE run = $1 ORDER BY recorded_at, state', [run])).map((h) => [h.state, h.applied]);
