@@ -91,7 +91,10 @@ async function openPostgres(url: string, o: OpenDbOptions): Promise<Db> {
   });
   // An idle client losing its connection must not crash the process; the pool drops it.
   pool.on('error', () => undefined);
-  if (schema !== 'public') {
+  // Only when missing: the service's own role may not create schemas (0009), and
+  // CREATE SCHEMA IF NOT EXISTS checks that privilege before it checks existence.
+  if (schema !== 'public'
+      && (await run(() => pool.query('SELECT to_regnamespace($1) IS NULL AS missing', [quoteIdent(schema)]))).rows[0].missing) {
     await run(() => pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`)).catch(async (e) => {
       // Two processes creating the same schema at once: the loser sees a unique violation.
       if ((e as { code?: string }).code !== '23505') throw e;

@@ -67,6 +67,31 @@ describe.skipIf(!HAVE_POSTGRES)(`npm run state:migrate${HAVE_POSTGRES ? '' : ` -
       await db.close();
     }
   });
+
+  it('with STATE_APP_URL, creates the service role from the URL and grants it the service privileges', async () => {
+    const schema = `swoop_test_${randomBytes(6).toString('hex')}`;
+    const role = `swoop_test_svc_${randomBytes(5).toString('hex')}`;
+    const appUrl = new URL(DATABASE_URL!);
+    appUrl.username = role;
+    appUrl.password = 'p@ss:word/1';
+    const db = await openDb({ url: DATABASE_URL });
+    try {
+      const r = spawnSync(TSX[0]!, [...TSX.slice(1), 'state/migrate-cli.ts'], {
+        cwd: ROOT, env: { ...process.env, DATABASE_SCHEMA: schema, STATE_APP_URL: appUrl.toString() }, encoding: 'utf8',
+      });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toContain(`granted the service's privileges to role ${role}`);
+      const [grants] = await db.query<{ usage: boolean; insert: boolean; update: boolean }>(
+        `SELECT has_schema_privilege($1, $2, 'USAGE') AS usage, has_table_privilege($1, $3, 'INSERT') AS insert,
+                has_table_privilege($1, $4, 'UPDATE') AS update`,
+        [role, schema, `${quoteIdent(schema)}.event_journal`, `${quoteIdent(schema)}.runs`]);
+      expect(grants).toEqual({ usage: true, insert: true, update: false });
+    } finally {
+      await db.exec(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+      await db.exec(`DROP OWNED BY ${quoteIdent(role)}; DROP ROLE IF EXISTS ${quoteIdent(role)}`).catch(() => undefined);
+      await db.close();
+    }
+  });
 });
 
 describe('npm run state:migrate without a database', () => {
@@ -74,5 +99,12 @@ describe('npm run state:migrate without a database', () => {
     const r = spawnSync(TSX[0]!, [...TSX.slice(1), 'state/migrate-cli.ts'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: '' }, encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('state:migrate: DATABASE_URL is required');
+  });
+  it('names the problem with STATE_APP_URL before touching the database', () => {
+    const run = (appUrl: string) => spawnSync(TSX[0]!, [...TSX.slice(1), 'state/migrate-cli.ts'], {
+      cwd: ROOT, env: { ...process.env, DATABASE_URL: 'postgres://127.0.0.1:1/none', STATE_APP_URL: appUrl }, encoding: 'utf8',
+    });
+    expect(run('swoop_state:secret@db').stderr).toContain('STATE_APP_URL is not a URL');
+    expect(run('postgres://db.example:5432/swoop').stderr).toContain('STATE_APP_URL names no user');
   });
 });

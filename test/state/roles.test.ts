@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Db, openDb, quoteIdent } from '../../state/db';
+import { grantServiceRole } from '../../state/roles';
+import { type RunningStateService, startStateService } from '../../state/service';
+import { call, createTestDb, DATABASE_URL, HAVE_POSTGRES, lifecycle, payloadIdOf, POSTGRES_ONLY, READER, type TestDb, WRITER } from './support';
+
+const PAUSE = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await PAUSE(25);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe.skipIf(!HAVE_POSTGRES)(`the state service's own database role${HAVE_POSTGRES ? '' : ` - ${POSTGRES_ONLY}`}`, () => {
+  let t: TestDb;
+  let asService: Db;
+  let serviceUrl: URL;
+  const role = `swoop_test_svc_${randomBytes(5).toString('hex')}`;
+
+  beforeAll(async () => {
+    t = await createTestDb();
+    expect(await grantServiceRole(t.db, { name: role, password: 'first-password' })).toBe('granted');
+    serviceUrl = new URL(DATABASE_URL!);
+    serviceUrl.username = role;
+    serviceUrl.password = 'first-password';
+    asService = await openDb({ url: serviceUrl.toString(), schema: t.schema, maxConnections: 2 });
+  });
+
+  afterAll(async () => {
+    await asService?.close();
+    await t?.drop();
+    const admin = await openDb({ url: DATABASE_URL });
+    await admin.exec(`DROP OWNED BY ${quoteIdent(role)}; DROP ROLE IF EXISTS ${quoteIdent(role)}`);
+    await admin.close();
+  });
+
+  it('runs the whole service: accept, apply, read, claim, outbox delivery, stuck-run sweep, partition upkeep', async () => {
+    const delivered: string[] = [];
+    const receiver: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        delivered.push(JSON.parse(body).run);
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    let svc: RunningStateService | undefined;
+    try {
+      svc = await startStateService({
+        databaseUrl: serviceUrl.toString(), schema: t.schema, maxConnections: 4, host: '127.0.0.1', port: 0,
+        writerToken: WRITER, readerToken: READER, generatedTokens: false, logLevel: 'warn',
+        lifecycleUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/lifecycle`,
+        stuckRuns: { intervalMs: 3_600_000, graceMs: 0, maxSilenceMs: 60_000 },
+      });
+      const payloadId = payloadIdOf(1);
+      const claim = await call(svc.url, 'POST', '/claim', { token: WRITER, body: { payloadId, workflow: 'cog-archive', run: 'done-1' } });
+      expect(claim.body).toMatchObject({ claimed: true, run: 'done-1' });
+      for (const type of ['running', 'completed'] as const) {
+        const ev = lifecycle({ type, run: 'done-1', payloadId, phase: type === 'running' ? 'Running' : 'Succeeded' });
+        expect((await call(svc.url, 'POST', '/events', { token: WRITER, body: ev })).status).toBe(202);
+      }
+      const payload = await call(svc.url, 'GET', `/payloads/${payloadId}`, { token: READER });
+      expect(payload.body.state).toBe('SUCCESSFUL');
+      await until('the outbox delivery', async () => (delivered.includes('done-1') ? true : undefined));
+
+      await call(svc.url, 'POST', '/claim', { token: WRITER, body: { payloadId: payloadIdOf(2), workflow: 'cog-archive', run: 'lost-2' } });
+      await call(svc.url, 'POST', '/events', { token: WRITER, body: lifecycle({ type: 'running', run: 'lost-2', payloadId: payloadIdOf(2), phase: 'Running' }) });
+      await call(svc.url, 'GET', '/runs/lost-2', { token: READER });
+      const ended = await svc.sweeper!.sweep(new Date(Date.now() + 2 * 86_400_000));
+      expect(ended.map((e) => e.run)).toEqual(['lost-2']);
+      expect((await call(svc.url, 'GET', '/runs/lost-2', { token: READER })).body.state).toBe('TIMED_OUT');
+      expect((await call(svc.url, 'GET', '/journal', { token: READER })).body).toMatchObject({ pending: 0, rejected: 0 });
+    } finally {
+      await svc?.close();
+      receiver.close();
+    }
+    const [made] = await asService.query<{ n: number }>(`SELECT swoop_ensure_event_partitions(now() + interval '3 years', 1) AS n`);
+    expect(made!.n).toBe(1);
+  });
+
+  it.each([
+    ['moving a run around the monotonic rule', `UPDATE runs SET state = 'PENDING'`],
+    ['rewriting history', 'DELETE FROM run_events'],
+    ['inserting a run directly', `INSERT INTO runs (run, workflow, state) VALUES ('forged', 'w', 'RUNNING')`],
+    ['recording without the journal', `SELECT * FROM swoop_record_events('[{"run":"forged","workflow":"w","state":"RUNNING","source":"x"}]')`],
+    ['dropping accepted events', 'DELETE FROM event_journal'],
+    ['changing a notification', `UPDATE outbox SET body = '{}'`],
+    ['changing the schema', 'DROP TABLE event_journal'],
+    ['creating tables', 'CREATE TABLE forged (x int)'],
+  ])('is refused %s', async (_what, sql) => {
+    await expect(asService.exec(sql)).rejects.toMatchObject({ code: '42501' });
+  });
+
+  it('is granted again idempotently, taking a new password, and not to the owner itself', async () => {
+    const admin = await t.open();
+    const secret = async () => (await admin.query<{ p: string }>('SELECT rolpassword AS p FROM pg_authid WHERE rolname = $1', [role]))[0]!.p;
+    const before = await secret();
+    expect(before).toMatch(/^SCRAM-SHA-256\$/);
+    expect(await grantServiceRole(t.db, { name: role, password: 'rotated-password' })).toBe('granted');
+    expect(await secret()).not.toBe(before);
+    const [me] = await t.db.query<{ u: string }>('SELECT current_user AS u');
+    expect(await grantServiceRole(t.db, { name: me!.u })).toBe('same-as-owner');
+    await expect(asService.query('SELECT count(*) FROM runs')).resolves.toHaveLength(1);
+  });
+});
