@@ -2,8 +2,9 @@
  * The state service on Kubernetes: a Deployment (2+ replicas, spread over nodes of the
  * system pool, probes on /healthz and /readyz), its Service `swoop-state:8080`, a
  * PodDisruptionBudget keeping one replica up through node drains, and the migration Job.
- * Secrets are referenced, never created: infra owns `swoop-state-db`, `swoop-state-tokens`
- * and `swoop-lifecycle-token` (contracts.md).
+ * Secrets are referenced, never created: infra owns `swoop-state-db` (the service's own
+ * role), `swoop-state-db-owner` (the schema owner, for the migration Job only),
+ * `swoop-state-tokens` and `swoop-lifecycle-token` (contracts.md).
  */
 import { createHash } from 'node:crypto';
 import { ApiObject, Chart, type ChartProps, Duration, JsonPatch, Size } from 'cdk8s';
@@ -27,8 +28,18 @@ export interface StateServiceProps {
   readonly namespace?: string;
   /** Replicas; at least 2 so a node drain or a rollout never stops recording. Default: 2. */
   readonly replicas?: number;
-  /** Secret key holding the database `postgres://` URL. Default: `swoop-state-db` / `url`. */
+  /**
+   * Secret key holding the `postgres://` URL the service connects with, as its own role:
+   * it reads, and writes only through the journal and the rule-holding functions
+   * (docs/state.md). Default: `swoop-state-db` / `url`.
+   */
   readonly databaseUrl?: SecretKeyRef;
+  /**
+   * Secret key holding the URL of the schema's owner. Only the migration Job reads it: it
+   * migrates, then creates the service's role from `databaseUrl` and grants it its
+   * privileges. Default: `swoop-state-db-owner` / `url`.
+   */
+  readonly ownerDatabaseUrl?: SecretKeyRef;
   /** Secret with the bearer tokens, keys `writer` and `reader`. Default: `swoop-state-tokens`. */
   readonly tokensSecret?: string;
   /** Secret key with the lifecycle webhook token. Default: `swoop-lifecycle-token` / `token`. */
@@ -72,6 +83,8 @@ export class StateService extends Construct {
     const secret = (id: string, name: string) => kplus.Secret.fromSecretName(this, id, name);
     const db = props.databaseUrl ?? { name: 'swoop-state-db', key: 'url' };
     const databaseUrl = kplus.EnvValue.fromSecretValue({ secret: secret('DatabaseSecret', db.name), key: db.key });
+    const owner = props.ownerDatabaseUrl ?? { name: 'swoop-state-db-owner', key: 'url' };
+    const ownerDatabaseUrl = kplus.EnvValue.fromSecretValue({ secret: secret('OwnerDatabaseSecret', owner.name), key: owner.key });
     const tokens = secret('TokensSecret', props.tokensSecret ?? STATE_TOKENS_SECRET);
     const lifecycle = props.lifecycleToken ?? { name: 'swoop-lifecycle-token', key: 'token' };
     const platform = kplus.ConfigMap.fromConfigMapName(this, 'Platform', props.platformConfigMap ?? PLATFORM_CONFIGMAP);
@@ -169,7 +182,7 @@ export class StateService extends Construct {
         name: 'migrate',
         image: props.image,
         command: ['node', 'state/migrate-cli.js'],
-        envVariables: { DATABASE_URL: databaseUrl },
+        envVariables: { DATABASE_URL: ownerDatabaseUrl, STATE_APP_URL: databaseUrl },
         securityContext,
         resources: { cpu: { request: kplus.Cpu.millis(100) }, memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) } },
       }],

@@ -68,12 +68,15 @@ describe('StateService constructs', () => {
     expect(budget!.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: deployment!.spec.selector.matchLabels } });
   });
 
-  it('migrates with a Job named after the migration set, using the same image and database secret', () => {
+  it('migrates with a Job named after the migration set, as the schema owner, granting the service URL\'s role', () => {
     expect(job!.metadata.name).toMatch(/^swoop-state-migrate-[0-9a-f]{10}$/);
     const [c] = job!.spec.template.spec.containers;
     expect(c.command).toEqual(['node', 'state/migrate-cli.js']);
     expect(c.image).toBe('ghcr.io/acme/swoop-state:0.1.0');
-    expect(c.env).toEqual([{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'swoop-state-db', key: 'url' } } }]);
+    expect(c.env).toEqual([
+      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'swoop-state-db-owner', key: 'url' } } },
+      { name: 'STATE_APP_URL', valueFrom: { secretKeyRef: { name: 'swoop-state-db', key: 'url' } } },
+    ]);
     expect(job!.spec.template.spec.restartPolicy).toBe('Never');
     expect(job!.spec.backoffLimit).toBe(6);
   });
@@ -83,13 +86,15 @@ describe('StateService constructs', () => {
   });
 
   it('honours overrides of namespace, replicas and secret names', () => {
-    const custom = synth({ namespace: 'geo', replicas: 3, databaseUrl: { name: 'pg', key: 'dsn' }, tokensSecret: 'tok' });
+    const custom = synth({ namespace: 'geo', replicas: 3, databaseUrl: { name: 'pg', key: 'dsn' }, ownerDatabaseUrl: { name: 'pg-owner', key: 'dsn' }, tokensSecret: 'tok' });
     const d = byKind(custom, 'Deployment')[0]!;
     expect(d.metadata.namespace).toBe('geo');
     expect(d.spec.replicas).toBe(3);
     const env = d.spec.template.spec.containers[0].env as Json[];
     expect(env.find((e) => e.name === 'DATABASE_URL')!.valueFrom.secretKeyRef).toEqual({ name: 'pg', key: 'dsn' });
     expect(env.find((e) => e.name === 'STATE_READ_TOKEN')!.valueFrom.secretKeyRef).toEqual({ name: 'tok', key: 'reader' });
+    const jobEnv = byKind(custom, 'Job')[0]!.spec.template.spec.containers[0].env as Json[];
+    expect(jobEnv.map((e) => [e.name, e.valueFrom.secretKeyRef.name])).toEqual([['DATABASE_URL', 'pg-owner'], ['STATE_APP_URL', 'pg']]);
   });
 
   it('refuses fewer than two replicas and a missing image, naming the construct path', () => {
