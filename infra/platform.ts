@@ -29,7 +29,10 @@ export interface PlatformArgs {
     readonly host: pulumi.Input<string>;
     readonly port: pulumi.Input<number>;
     readonly databaseName: string;
+    /** Secret of the master user: the migration Job's (swoop-state-db-owner). */
     readonly secretArn: pulumi.Input<string>;
+    /** Secret of the state service's own role (swoop-state-db). */
+    readonly serviceSecretArn: pulumi.Input<string>;
   };
   readonly secrets: SecretsSync;
   readonly delivery: ManifestDelivery;
@@ -47,7 +50,9 @@ export const LIFECYCLE_URL = 'http://swoop-lifecycle-eventsource-svc.swoop.svc.c
  * What the workflows, the events layer and the state service expect to find in their
  * namespace (docs/contracts.md, constructs/events/names.ts, constructs/state-service.ts):
  * the `swoop-platform` ConfigMap, the token Secrets (state writer/reader, lifecycle and
- * ingress webhooks), the `swoop-state-db` Secret rendered from the RDS master secret, and
+ * ingress webhooks), the database URL Secrets `swoop-state-db` (the service's own role) and
+ * `swoop-state-db-owner` (the master user, for the migration Job) rendered from their
+ * Secrets Manager secrets, and
  * the synthesized manifests, applied here or synced by Argo CD. The state service's own
  * objects (Deployment, Service, PodDisruptionBudget, migration Job) are among those
  * manifests: `dist/state-service.yaml` is their only definition.
@@ -105,18 +110,20 @@ export class Platform extends pulumi.ComponentResource {
     }, { ...k8sOpts, dependsOn: [agentRole] });
 
     const db = args.database;
-    // The migration Job and the state service pods (dist/) read `url`; they wait for it
-    // through the manifests' dependency on this secret below.
-    const dbSecret = args.secrets.syncSecret(`${name}-state-db`, {
+    // The state service pods (dist/) read swoop-state-db/url; the migration Job reads both
+    // and grants the service's role (state/roles.ts). They wait for them through the
+    // manifests' dependency on these secrets below.
+    const dbUrl = (id: string, secretName: string, remoteSecretArn: pulumi.Input<string>) => args.secrets.syncSecret(`${name}-${id}`, {
       namespace: ns,
-      name: 'swoop-state-db',
-      remoteSecretArn: db.secretArn,
+      name: secretName,
+      remoteSecretArn,
       template: {
         url: pulumi.interpolate`postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@${db.host}:${db.port}/${db.databaseName}?sslmode=require`,
       },
     });
+    const dbSecrets = [dbUrl('state-db', 'swoop-state-db', db.serviceSecretArn), dbUrl('state-db-owner', 'swoop-state-db-owner', db.secretArn)];
 
-    const manifestDeps = [config, tokens, lifecycleToken, ingressToken, dbSecret, ...(args.dependsOn ?? [])];
+    const manifestDeps = [config, tokens, lifecycleToken, ingressToken, ...dbSecrets, ...(args.dependsOn ?? [])];
     if (args.delivery.mode === 'pulumi') {
       const dir = resolve(args.delivery.manifestsDir ?? 'dist');
       new k8s.yaml.ConfigGroup(`${name}-manifests`, { files: [join(dir, '**', '*.yaml')] }, { ...k8sOpts, dependsOn: manifestDeps });

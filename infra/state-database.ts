@@ -1,6 +1,10 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
 import { encryptionKey } from './kms';
+
+/** Login role the state service connects as (its migration Job grants it: state/roles.ts). */
+export const STATE_SERVICE_ROLE = 'swoop_state';
 
 /** PostgreSQL major versions accepted (the state service and the Argo archive need 16+). */
 export const SUPPORTED_POSTGRES_VERSIONS = ['16', '17'] as const;
@@ -36,7 +40,9 @@ export interface StateDatabaseArgs {
  * security group open only to the cluster, KMS-encrypted storage, Performance Insights and
  * the master secret, SSL forced by parameter group, and a master password generated and
  * rotated by Secrets Manager (`manageMasterUserPassword`), so it never appears in Pulumi
- * config or state. Clients read it from the secret (see SecretsSync).
+ * config or state. Clients read it from the secret (see SecretsSync). Only migrations use
+ * the master user: the state service has its own role (STATE_SERVICE_ROLE), whose
+ * credentials are a second secret.
  */
 export class StateDatabase extends pulumi.ComponentResource {
   public readonly address: pulumi.Output<string>;
@@ -44,6 +50,8 @@ export class StateDatabase extends pulumi.ComponentResource {
   public readonly databaseName: string;
   /** ARN of the Secrets Manager secret holding `{"username","password"}` of the master user. */
   public readonly secretArn: pulumi.Output<string>;
+  /** ARN of the Secrets Manager secret holding `{"username","password"}` of STATE_SERVICE_ROLE. */
+  public readonly serviceSecretArn: pulumi.Output<string>;
   public readonly keyArn: pulumi.Output<string>;
   public readonly securityGroupId: pulumi.Output<string>;
 
@@ -125,6 +133,24 @@ export class StateDatabase extends pulumi.ComponentResource {
       if (!arn) throw new Error(`StateDatabase ${name}: RDS returned no master user secret; manageMasterUserPassword must stay enabled`);
       return arn;
     });
-    this.registerOutputs({ address: this.address, port: this.port, secretArn: this.secretArn, securityGroupId: this.securityGroupId });
+
+    // The role is created in the database by the migration Job (it reads this secret through
+    // swoop-state-db). Unlike the master password, Pulumi generates this one, so it is in
+    // the stack state, encrypted as a secret; a new password is `pulumi up --replace` on the
+    // RandomPassword, and the next migration Job sets it.
+    const servicePassword = new random.RandomPassword(`${name}-service-role`, { length: 40, special: false }, parent);
+    const serviceSecret = new aws.secretsmanager.Secret(`${name}-service-role`, {
+      description: `Login of the swoop state service (role ${STATE_SERVICE_ROLE}) on RDS ${name}`,
+      kmsKeyId: key.arn,
+      tags: args.tags,
+    }, parent);
+    new aws.secretsmanager.SecretVersion(`${name}-service-role`, {
+      secretId: serviceSecret.id,
+      secretString: pulumi.jsonStringify({ username: STATE_SERVICE_ROLE, password: servicePassword.result }),
+    }, parent);
+    this.serviceSecretArn = serviceSecret.arn;
+    this.registerOutputs({
+      address: this.address, port: this.port, secretArn: this.secretArn, serviceSecretArn: this.serviceSecretArn, securityGroupId: this.securityGroupId,
+    });
   }
 }

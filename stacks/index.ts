@@ -53,7 +53,7 @@ const database = new StateDatabase('state', {
 
 const secrets = new SecretsSync('secrets', {
   cluster,
-  secretArns: [database.secretArn],
+  secretArns: [database.secretArn, database.serviceSecretArn],
   keyArns: [database.keyArn],
   namespaces: ['swoop', ARGO_NAMESPACE],
 }, { dependsOn: [nodes] });
@@ -73,7 +73,10 @@ new Platform('platform', {
   cluster,
   namespace: argo.workflowNamespace,
   bucketName: bucket.bucketName,
-  database: { host: database.address, port: database.port, databaseName: database.databaseName, secretArn: database.secretArn },
+  database: {
+    host: database.address, port: database.port, databaseName: database.databaseName,
+    secretArn: database.secretArn, serviceSecretArn: database.serviceSecretArn,
+  },
   secrets,
   delivery: cfg.delivery,
   dependsOn: [argo.workflowsRelease, argo.eventsRelease],

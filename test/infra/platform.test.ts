@@ -4,7 +4,11 @@ import { ResourceRecorder, policy, valueOf, type Registered } from './support/pu
 import { testCluster } from './support/fixtures';
 import { STATE_URL, type ManifestDelivery } from '../../infra/platform';
 
-const database = { host: 'db.internal', port: 5432, databaseName: 'swoop', secretArn: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db' };
+const database = {
+  host: 'db.internal', port: 5432, databaseName: 'swoop',
+  secretArn: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db',
+  serviceSecretArn: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:swoop-state',
+};
 const FIXTURE_DIST = join(__dirname, 'fixtures', 'dist');
 const REPO_DIST = join(__dirname, '..', '..', 'dist');
 
@@ -12,7 +16,7 @@ async function makePlatform(id: string, delivery: ManifestDelivery) {
   const { Platform } = await import('../../infra/platform');
   const { SecretsSync } = await import('../../infra/secrets-sync');
   const cluster = await testCluster(`c-${id}`);
-  const secrets = new SecretsSync(`secrets-${id}`, { cluster, secretArns: [database.secretArn], keyArns: ['arn:aws:kms:us-west-2:123456789012:key/db'], namespaces: ['swoop', 'argo'] });
+  const secrets = new SecretsSync(`secrets-${id}`, { cluster, secretArns: [database.secretArn, database.serviceSecretArn], keyArns: ['arn:aws:kms:us-west-2:123456789012:key/db'], namespaces: ['swoop', 'argo'] });
   return new Platform(id, { cluster, namespace: 'swoop', bucketName: 'art-bucket', database, secrets, delivery });
 }
 
@@ -58,18 +62,21 @@ describe('Platform (manifests applied by Pulumi)', () => {
     expect(binding.inputs.roleRef.name).toBe('swoop-workflow-agent-secrets');
   });
 
-  it('renders swoop-state-db/url from the RDS master secret through External Secrets, with TLS required', () => {
-    const es = rec.kube('ExternalSecret', 'swoop-state-db')[0].inputs;
+  it.each([
+    ['swoop-state-db', 'the state service\'s own role', 'serviceSecretArn'],
+    ['swoop-state-db-owner', 'the RDS master user (migrations only)', 'secretArn'],
+  ] as const)('renders %s/url for %s through External Secrets, with TLS required', (secretName, _who, arn) => {
+    const es = rec.kube('ExternalSecret', secretName)[0].inputs;
     expect(es.metadata.namespace).toBe('swoop');
     expect(es.spec.secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: 'aws-secrets-manager' });
-    expect(es.spec.dataFrom).toEqual([{ extract: { key: database.secretArn } }]);
+    expect(es.spec.dataFrom).toEqual([{ extract: { key: database[arn] } }]);
     expect(es.spec.target.template.data.url).toBe('postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@db.internal:5432/swoop?sslmode=require');
   });
 
   it('lets the secrets operator read only the listed secret and key', () => {
     const statements = policy(rec.one('aws:iam/rolePolicy:RolePolicy', 'secrets-platform-eso').inputs.policy).Statement;
     expect(statements).toEqual([
-      { Sid: 'ReadListedSecrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: [database.secretArn] },
+      { Sid: 'ReadListedSecrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: [database.secretArn, database.serviceSecretArn] },
       { Sid: 'DecryptListedSecrets', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: ['arn:aws:kms:us-west-2:123456789012:key/db'] },
     ]);
     const store = rec.kube('ClusterSecretStore')[0].inputs;
@@ -131,6 +138,7 @@ describe('Platform with the committed dist/ (the state service\'s only definitio
     expect(refs).toEqual([
       'ConfigMap swoop-platform/lifecycle-url',
       'Secret swoop-lifecycle-token/token',
+      'Secret swoop-state-db-owner/url',
       'Secret swoop-state-db/url',
       'Secret swoop-state-tokens/reader',
       'Secret swoop-state-tokens/writer',

@@ -141,7 +141,8 @@ const INVARIANTS: Invariant[] = [
   })],
   ['Kubernetes: database credentials only arrive through ExternalSecrets (never literal Secret data)', (r) => [
     ...r.kube('Secret').filter((s) => JSON.stringify(s.inputs).match(/postgres:\/\/|"password"/)).map((s) => `Secret ${s.inputs.metadata.name} carries DB credentials`),
-    ...unless(r.kube('ExternalSecret').some((e) => e.inputs.spec.target.name === 'swoop-state-db'), 'swoop-state-db is not an ExternalSecret'),
+    ...['swoop-state-db', 'swoop-state-db-owner'].flatMap((name) =>
+      unless(r.kube('ExternalSecret').some((e) => e.inputs.spec.target.name === name), `${name} is not an ExternalSecret`)),
   ]],
   // Workloads infra declares itself (dist/ objects, named namespace/name by ConfigGroup, are the construct library's to check).
   ['Kubernetes: platform containers run without privilege escalation, all capabilities dropped', (r) => [...r.kube('Job'), ...r.kube('Deployment')].filter((w) => !w.name.includes('/')).flatMap((w) =>

@@ -6,11 +6,13 @@ const base = { vpcId: 'vpc-1', subnetIds: ['db-a', 'db-b', 'db-c'], clientSecuri
 describe('StateDatabase (defaults)', () => {
   const rec = new ResourceRecorder();
   let secretArn: string;
+  let serviceSecretArn: string;
   beforeAll(async () => {
     await rec.install('unit');
     const { StateDatabase } = await import('../../infra/state-database');
     const db = new StateDatabase('state', base);
     secretArn = await valueOf(db.secretArn);
+    serviceSecretArn = await valueOf(db.serviceSecretArn);
     await rec.settle();
   });
 
@@ -31,6 +33,16 @@ describe('StateDatabase (defaults)', () => {
     expect(db.masterUserSecretKmsKeyId).toBe('arn:aws:kms:us-west-2:123456789012:key/state-db');
     expect(db.password).toBeUndefined();
     expect(secretArn).toBe('arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db-state');
+  });
+
+  it('keeps the state service\'s own login in a second secret, encrypted with the database key', () => {
+    const secret = rec.one('aws:secretsmanager/secret:Secret');
+    expect(secret.inputs.kmsKeyId).toBe('arn:aws:kms:us-west-2:123456789012:key/state-db');
+    const version = rec.one('aws:secretsmanager/secretVersion:SecretVersion').inputs;
+    expect(version.secretId).toBe(`${secret.name}-id`);
+    expect(JSON.parse(version.secretString)).toEqual({ username: 'swoop_state', password: 'generated-state-service-role' });
+    expect(rec.one('random:index/randomPassword:RandomPassword').inputs).toMatchObject({ length: 40, special: false });
+    expect(serviceSecretArn).toBe('arn:aws:secretsmanager:us-west-2:123456789012:state-service-role');
   });
 
   it('forces SSL through a parameter group of the matching family', () => {

@@ -9,6 +9,7 @@ import { ResourceRecorder } from '../../infra/support/pulumi-mocks';
 import type { ClusterObjects } from './argo';
 
 const DB_SECRET = 'arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db';
+const SERVICE_DB_SECRET = 'arn:aws:secretsmanager:us-west-2:123456789012:secret:swoop-state';
 
 export async function infraObjects(): Promise<ClusterObjects> {
   const rec = new ResourceRecorder();
@@ -16,12 +17,12 @@ export async function infraObjects(): Promise<ClusterObjects> {
   const { Platform } = await import('../../../infra/platform');
   const { SecretsSync } = await import('../../../infra/secrets-sync');
   const cluster = await testCluster('e2e');
-  const secrets = new SecretsSync('secrets-e2e', { cluster, secretArns: [DB_SECRET], keyArns: ['arn:aws:kms:us-west-2:123456789012:key/db'], namespaces: ['swoop', 'argo'] });
+  const secrets = new SecretsSync('secrets-e2e', { cluster, secretArns: [DB_SECRET, SERVICE_DB_SECRET], keyArns: ['arn:aws:kms:us-west-2:123456789012:key/db'], namespaces: ['swoop', 'argo'] });
   new Platform('e2e', {
     cluster,
     namespace: 'swoop',
     bucketName: 'swoop-e2e',
-    database: { host: 'db.internal', port: 5432, databaseName: 'swoop', secretArn: DB_SECRET },
+    database: { host: 'db.internal', port: 5432, databaseName: 'swoop', secretArn: DB_SECRET, serviceSecretArn: SERVICE_DB_SECRET },
     secrets,
     delivery: { mode: 'pulumi', manifestsDir: join(__dirname, '..', '..', '..', 'dist') },
   });

@@ -16,6 +16,7 @@ import { StateServiceChart } from '../../../constructs/state-service';
 import { configFromEnv } from '../../../state/config';
 import { openDb, quoteIdent } from '../../../state/db';
 import { migrate } from '../../../state/migrate';
+import { grantServiceRole } from '../../../state/roles';
 import { startStateService, type RunningStateService } from '../../../state/service';
 import { webhookEvent, type SimulatedEvent } from '../../../tools/simulator';
 import { buildApp, type SwoopApp } from '../../../workflows/app';
@@ -192,11 +193,20 @@ export async function startPlatform(manifests: Manifests): Promise<RunningPlatfo
   const lifecycle = new WebhookReceiver(lifecycleSpec, LIFECYCLE_TOKEN);
   await lifecycle.start();
   const schema = `swoop_e2e_${randomBytes(5).toString('hex')}`;
+  // On PostgreSQL the service connects as its own role, as deployed (docs/state.md).
+  const role = `swoop_e2e_svc_${randomBytes(5).toString('hex')}`;
+  let serviceUrl: string | undefined;
+  if (DATABASE_URL) {
+    const u = new URL(DATABASE_URL);
+    u.username = role;
+    serviceUrl = u.toString();
+  }
   const secrets = {
     'swoop-state-tokens': { writer: WRITER_TOKEN, reader: READER_TOKEN, 'writer-authorization': `Bearer ${WRITER_TOKEN}` },
     'swoop-lifecycle-token': { token: LIFECYCLE_TOKEN },
     'swoop-ingress-token': { token: 'e2e-ingress-token' },
-    'swoop-state-db': { url: DATABASE_URL ?? 'postgres://unused-with-pglite' },
+    'swoop-state-db': { url: serviceUrl ?? 'postgres://unused-with-pglite' },
+    'swoop-state-db-owner': { url: DATABASE_URL ?? 'postgres://unused-with-pglite' },
   };
   const platformData = { 'payload-store': PAYLOAD_STORE, 'state-url': 'pending', 'lifecycle-url': lifecycle.endpointUrl };
   const configMap = { labels: { 'workflows.argoproj.io/configmap-type': 'Parameter' }, data: platformData };
@@ -204,9 +214,10 @@ export async function startPlatform(manifests: Manifests): Promise<RunningPlatfo
   // The stuck-run sweeper runs on the real clock; tests drive it explicitly (test/state/sweeper.test.ts).
   Object.assign(env, { HOST: '127.0.0.1', PORT: '0', DATABASE_SCHEMA: schema, STUCK_RUN_SWEEP_INTERVAL_SECONDS: '0' });
   if (DATABASE_URL) {
-    // On PostgreSQL the migration Job owns the schema; this is what it runs.
+    // On PostgreSQL the migration Job owns the schema; this is what it runs, as the owner.
     const db = await openDb({ url: DATABASE_URL, schema });
     await migrate(db);
+    await grantServiceRole(db, { name: role });
     await db.close();
   } else delete env.DATABASE_URL;
   const state = await startStateService(configFromEnv(env));
@@ -229,6 +240,7 @@ export async function startPlatform(manifests: Manifests): Promise<RunningPlatfo
       if (DATABASE_URL) {
         const db = await openDb({ url: DATABASE_URL });
         await db.exec(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+        await db.exec(`DROP OWNED BY ${quoteIdent(role)}; DROP ROLE IF EXISTS ${quoteIdent(role)}`);
         await db.close();
       }
     },
