@@ -29,7 +29,14 @@ export interface ArgoArgs {
   /** Prefix of artifacts and archived logs in the bucket. Default `artifacts`. */
   readonly artifactPrefix?: string;
   /** State database holding the workflow archive (database `argo` on that instance). */
-  readonly database: { readonly host: pulumi.Input<string>; readonly port: pulumi.Input<number>; readonly secretArn: pulumi.Input<string> };
+  readonly database: {
+    readonly host: pulumi.Input<string>;
+    readonly port: pulumi.Input<number>;
+    /** Master user secret: only the Job creating the archive's role and database uses it. */
+    readonly secretArn: pulumi.Input<string>;
+    /** The archive's own login (ARCHIVE_ROLE), which the controller connects as. */
+    readonly archiveSecretArn: pulumi.Input<string>;
+  };
   readonly secrets: SecretsSync;
   /** Argo server auth modes; `server` (no auth) is refused. Default `['client']`. */
   readonly serverAuthModes?: ArgoServerAuthMode[];
@@ -54,6 +61,21 @@ export const ARGO_EVENTS_NAMESPACE = 'argo-events';
 export const JETSTREAM_VERSION = '2.10.10';
 
 /** The `default` entry of the artifact-repositories ConfigMap (an Argo ArtifactRepository). */
+/**
+ * What the archive database Job runs as the master user: the archive's own role (created,
+ * or its password reset) and its database, owned by that role, so Argo creates its tables
+ * there and can touch nothing else. psql quotes the values (:'name') and \gexec runs the
+ * statements built from them; every step is idempotent. The master joins the role first:
+ * creating a database owned by a role takes the right to SET ROLE to it (PostgreSQL 16+).
+ */
+export const ARCHIVE_DATABASE_SCRIPT = `psql -v ON_ERROR_STOP=1 -v role="$ARCHIVE_USER" -v password="$ARCHIVE_PASSWORD" -v database="$ARCHIVE_DATABASE" <<'SQL'
+SELECT format('CREATE ROLE %I LOGIN', :'role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \\gexec
+SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', :'role', :'password') \\gexec
+SELECT format('GRANT %I TO CURRENT_USER', :'role') \\gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'database', :'role') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'database') \\gexec
+SELECT format('ALTER DATABASE %I OWNER TO %I', :'database', :'role') \\gexec
+SQL`;
+
 export function artifactRepository(bucket: string, region: string, keyArn: string, prefix = 'artifacts'): Record<string, unknown> {
   return {
     archiveLogs: true,
@@ -111,13 +133,15 @@ export class Argo extends pulumi.ComponentResource {
     );
     this.workflowNamespace = namespaces[0].metadata.name;
 
-    // Archive credentials: the RDS master secret rendered in the controller's namespace.
-    const dbSecret = args.secrets.syncSecret(`${name}-archive-db`, {
+    // The controller's credentials are the archive's own role; the master user's are for the
+    // Job below only.
+    const login = (id: string, secretName: string, remoteSecretArn: pulumi.Input<string>) => args.secrets.syncSecret(`${name}-${id}`, {
       namespace: ARGO_NAMESPACE,
-      name: 'argo-postgres-config',
-      remoteSecretArn: args.database.secretArn,
+      name: secretName,
+      remoteSecretArn,
       template: { username: '{{ .username }}', password: '{{ .password }}' },
     }, { dependsOn: [namespaces[1]] });
+    const dbSecrets = [login('archive-db', 'argo-postgres-config', args.database.archiveSecretArn), login('archive-db-owner', 'argo-postgres-owner', args.database.secretArn)];
     const createDb = new k8s.batch.v1.Job(`${name}-archive-db`, {
       metadata: { name: 'argo-archive-database', namespace: ARGO_NAMESPACE },
       spec: {
@@ -130,21 +154,24 @@ export class Argo extends pulumi.ComponentResource {
             containers: [{
               name: 'create-database',
               image: args.psqlImage ?? 'postgres:17-alpine',
-              command: ['sh', '-c', `psql -tAc "SELECT 1 FROM pg_database WHERE datname = 'argo'" | grep -q 1 || psql -c 'CREATE DATABASE argo'`],
+              command: ['sh', '-c', ARCHIVE_DATABASE_SCRIPT],
               env: [
                 { name: 'PGHOST', value: args.database.host },
                 { name: 'PGPORT', value: pulumi.output(args.database.port).apply(String) },
                 { name: 'PGDATABASE', value: 'postgres' },
                 { name: 'PGSSLMODE', value: 'require' },
-                { name: 'PGUSER', valueFrom: { secretKeyRef: { name: 'argo-postgres-config', key: 'username' } } },
-                { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'argo-postgres-config', key: 'password' } } },
+                { name: 'PGUSER', valueFrom: { secretKeyRef: { name: 'argo-postgres-owner', key: 'username' } } },
+                { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'argo-postgres-owner', key: 'password' } } },
+                { name: 'ARCHIVE_USER', valueFrom: { secretKeyRef: { name: 'argo-postgres-config', key: 'username' } } },
+                { name: 'ARCHIVE_PASSWORD', valueFrom: { secretKeyRef: { name: 'argo-postgres-config', key: 'password' } } },
+                { name: 'ARCHIVE_DATABASE', value: 'argo' },
               ],
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
             }],
           },
         },
       },
-    }, { ...k8sOpts, dependsOn: [dbSecret] });
+    }, { ...k8sOpts, dependsOn: dbSecrets });
 
     const ssoSecret = args.sso
       ? new k8s.core.v1.Secret(`${name}-sso`, {

@@ -5,6 +5,8 @@ import { encryptionKey } from './kms';
 
 /** Login role the state service connects as (its migration Job grants it: state/roles.ts). */
 export const STATE_SERVICE_ROLE = 'swoop_state';
+/** Login role of the Argo workflow archive, owner of database `argo` (infra/argo.ts creates both). */
+export const ARCHIVE_ROLE = 'argo_archive';
 
 /** PostgreSQL major versions accepted (the state service and the Argo archive need 16+). */
 export const SUPPORTED_POSTGRES_VERSIONS = ['16', '17'] as const;
@@ -40,9 +42,9 @@ export interface StateDatabaseArgs {
  * security group open only to the cluster, KMS-encrypted storage, Performance Insights and
  * the master secret, SSL forced by parameter group, and a master password generated and
  * rotated by Secrets Manager (`manageMasterUserPassword`), so it never appears in Pulumi
- * config or state. Clients read it from the secret (see SecretsSync). Only migrations use
- * the master user: the state service has its own role (STATE_SERVICE_ROLE), whose
- * credentials are a second secret.
+ * config or state. Clients read it from the secret (see SecretsSync). Only the jobs that
+ * create schemas and roles use the master user: the state service and the Argo archive
+ * each connect as their own role (STATE_SERVICE_ROLE, ARCHIVE_ROLE), with a secret each.
  */
 export class StateDatabase extends pulumi.ComponentResource {
   public readonly address: pulumi.Output<string>;
@@ -52,6 +54,8 @@ export class StateDatabase extends pulumi.ComponentResource {
   public readonly secretArn: pulumi.Output<string>;
   /** ARN of the Secrets Manager secret holding `{"username","password"}` of STATE_SERVICE_ROLE. */
   public readonly serviceSecretArn: pulumi.Output<string>;
+  /** ARN of the Secrets Manager secret holding `{"username","password"}` of ARCHIVE_ROLE. */
+  public readonly archiveSecretArn: pulumi.Output<string>;
   public readonly keyArn: pulumi.Output<string>;
   public readonly securityGroupId: pulumi.Output<string>;
 
@@ -134,23 +138,28 @@ export class StateDatabase extends pulumi.ComponentResource {
       return arn;
     });
 
-    // The role is created in the database by the migration Job (it reads this secret through
-    // swoop-state-db). Unlike the master password, Pulumi generates this one, so it is in
-    // the stack state, encrypted as a secret; a new password is `pulumi up --replace` on the
-    // RandomPassword, and the next migration Job sets it.
-    const servicePassword = new random.RandomPassword(`${name}-service-role`, { length: 40, special: false }, parent);
-    const serviceSecret = new aws.secretsmanager.Secret(`${name}-service-role`, {
-      description: `Login of the swoop state service (role ${STATE_SERVICE_ROLE}) on RDS ${name}`,
-      kmsKeyId: key.arn,
-      tags: args.tags,
-    }, parent);
-    new aws.secretsmanager.SecretVersion(`${name}-service-role`, {
-      secretId: serviceSecret.id,
-      secretString: pulumi.jsonStringify({ username: STATE_SERVICE_ROLE, password: servicePassword.result }),
-    }, parent);
-    this.serviceSecretArn = serviceSecret.arn;
+    // The roles are created in the database by the jobs that read these secrets (the state
+    // migration Job, the archive database Job). Unlike the master password, Pulumi generates
+    // these, so they are in the stack state, encrypted as secrets; a new password is
+    // `pulumi up --replace` on the RandomPassword, and the next job run sets it.
+    const login = (id: string, role: string, what: string) => {
+      const password = new random.RandomPassword(`${name}-${id}`, { length: 40, special: false }, parent);
+      const secret = new aws.secretsmanager.Secret(`${name}-${id}`, {
+        description: `Login of ${what} (role ${role}) on RDS ${name}`,
+        kmsKeyId: key.arn,
+        tags: args.tags,
+      }, parent);
+      new aws.secretsmanager.SecretVersion(`${name}-${id}`, {
+        secretId: secret.id,
+        secretString: pulumi.jsonStringify({ username: role, password: password.result }),
+      }, parent);
+      return secret.arn;
+    };
+    this.serviceSecretArn = login('service-role', STATE_SERVICE_ROLE, 'the swoop state service');
+    this.archiveSecretArn = login('archive-role', ARCHIVE_ROLE, 'the Argo workflow archive');
     this.registerOutputs({
-      address: this.address, port: this.port, secretArn: this.secretArn, serviceSecretArn: this.serviceSecretArn, securityGroupId: this.securityGroupId,
+      address: this.address, port: this.port, secretArn: this.secretArn, serviceSecretArn: this.serviceSecretArn,
+      archiveSecretArn: this.archiveSecretArn, securityGroupId: this.securityGroupId,
     });
   }
 }

@@ -53,7 +53,7 @@ const database = new StateDatabase('state', {
 
 const secrets = new SecretsSync('secrets', {
   cluster,
-  secretArns: [database.secretArn, database.serviceSecretArn],
+  secretArns: [database.secretArn, database.serviceSecretArn, database.archiveSecretArn],
   keyArns: [database.keyArn],
   namespaces: ['swoop', ARGO_NAMESPACE],
 }, { dependsOn: [nodes] });
@@ -62,7 +62,7 @@ const argo = new Argo('argo', {
   cluster,
   bucketName: bucket.bucketName,
   bucketKeyArn: bucket.keyArn,
-  database: { host: database.address, port: database.port, secretArn: database.secretArn },
+  database: { host: database.address, port: database.port, secretArn: database.secretArn, archiveSecretArn: database.archiveSecretArn },
   secrets,
   serverAuthModes: cfg.argoServerAuthModes,
   sso: cfg.argoSso && { ...cfg.argoSso, clientSecret: pulumi.secret(cfg.argoSso.clientSecret) },

@@ -5,15 +5,20 @@ import { validateArgoDocument } from '../support/schema';
 import { ResourceRecorder, valueOf, type Registered } from './support/pulumi-mocks';
 import { testCluster } from './support/fixtures';
 import { validateWorkflowsDefinition } from '../support/schema';
+import { ARCHIVE_DATABASE_SCRIPT } from '../../infra/argo';
 
 const rec = new ResourceRecorder();
-const database = { host: 'db.internal', port: 5432, secretArn: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db' };
+const database = {
+  host: 'db.internal', port: 5432,
+  secretArn: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db',
+  archiveSecretArn: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:argo-archive',
+};
 
 async function makeArgo(id: string, extra: Record<string, unknown> = {}) {
   const { Argo } = await import('../../infra/argo');
   const { SecretsSync } = await import('../../infra/secrets-sync');
   const cluster = await testCluster(`c-${id}`);
-  const secrets = new SecretsSync(`secrets-${id}`, { cluster, secretArns: [database.secretArn], keyArns: ['arn:aws:kms:us-west-2:123456789012:key/db'], namespaces: ['swoop', 'argo'] });
+  const secrets = new SecretsSync(`secrets-${id}`, { cluster, secretArns: [database.secretArn, database.archiveSecretArn], keyArns: ['arn:aws:kms:us-west-2:123456789012:key/db'], namespaces: ['swoop', 'argo'] });
   return new Argo(id, { cluster, bucketName: 'art-bucket', bucketKeyArn: 'arn:aws:kms:us-west-2:123456789012:key/art', database, secrets, ...extra });
 }
 const release = (chart: string): Registered => rec.ofType('kubernetes:helm.sh/v3:Release').find((r) => r.inputs.chart === chart)!;
@@ -44,7 +49,7 @@ describe('Argo', () => {
     expect(release('argo-workflows').inputs.values.server).toMatchObject({ authModes: ['client'], secure: true });
   });
 
-  it('persists the workflow archive to the state database with credentials from the synced secret', () => {
+  it('persists the workflow archive to the state database as its own role, from the synced secret', () => {
     const persistence = release('argo-workflows').inputs.values.controller.persistence;
     expect(persistence).toEqual({
       archive: true,
@@ -56,19 +61,24 @@ describe('Argo', () => {
         ssl: true, sslMode: 'require',
       },
     });
-    const synced = rec.kube('ExternalSecret', 'argo-postgres-config')[0].inputs;
-    expect(synced.metadata.namespace).toBe('argo');
-    expect(synced.spec.dataFrom).toEqual([{ extract: { key: database.secretArn } }]);
-    expect(synced.spec.target.template.data).toEqual({ username: '{{ .username }}', password: '{{ .password }}' });
+    for (const [secretName, arn] of [['argo-postgres-config', database.archiveSecretArn], ['argo-postgres-owner', database.secretArn]]) {
+      const synced = rec.kube('ExternalSecret', secretName)[0].inputs;
+      expect(synced.metadata.namespace).toBe('argo');
+      expect(synced.spec.dataFrom).toEqual([{ extract: { key: arn } }]);
+      expect(synced.spec.target.template.data).toEqual({ username: '{{ .username }}', password: '{{ .password }}' });
+    }
   });
 
-  it('creates the archive database once, from the synced credentials, before the controller starts', () => {
+  it('creates the archive role and database as the master user, before the controller starts', () => {
     const job = rec.kube('Job', 'argo-archive-database')[0].inputs;
     const container = job.spec.template.spec.containers[0];
-    expect(container.command.join(' ')).toContain('CREATE DATABASE argo');
-    expect(container.command.join(' ')).toContain("datname = 'argo'");
-    expect(container.env).toContainEqual({ name: 'PGSSLMODE', value: 'require' });
-    expect(container.env).toContainEqual({ name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: 'argo-postgres-config', key: 'password' } } });
+    expect(container.command).toEqual(['sh', '-c', ARCHIVE_DATABASE_SCRIPT]);
+    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? `${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`]));
+    expect(env).toEqual({
+      PGHOST: 'db.internal', PGPORT: '5432', PGDATABASE: 'postgres', PGSSLMODE: 'require',
+      PGUSER: 'argo-postgres-owner/username', PGPASSWORD: 'argo-postgres-owner/password',
+      ARCHIVE_USER: 'argo-postgres-config/username', ARCHIVE_PASSWORD: 'argo-postgres-config/password', ARCHIVE_DATABASE: 'argo',
+    });
   });
 
   it('gives workflows the swoop-workflow service account with agent and artifact GC permissions', () => {

@@ -7,12 +7,14 @@ describe('StateDatabase (defaults)', () => {
   const rec = new ResourceRecorder();
   let secretArn: string;
   let serviceSecretArn: string;
+  let archiveSecretArn: string;
   beforeAll(async () => {
     await rec.install('unit');
     const { StateDatabase } = await import('../../infra/state-database');
     const db = new StateDatabase('state', base);
     secretArn = await valueOf(db.secretArn);
     serviceSecretArn = await valueOf(db.serviceSecretArn);
+    archiveSecretArn = await valueOf(db.archiveSecretArn);
     await rec.settle();
   });
 
@@ -35,14 +37,17 @@ describe('StateDatabase (defaults)', () => {
     expect(secretArn).toBe('arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!db-state');
   });
 
-  it('keeps the state service\'s own login in a second secret, encrypted with the database key', () => {
-    const secret = rec.one('aws:secretsmanager/secret:Secret');
+  it.each([
+    ['state-service-role', 'swoop_state', () => serviceSecretArn],
+    ['state-archive-role', 'argo_archive', () => archiveSecretArn],
+  ])('keeps the login %s (role %s) in its own secret, encrypted with the database key', (id, role, arn) => {
+    const secret = rec.one('aws:secretsmanager/secret:Secret', id);
     expect(secret.inputs.kmsKeyId).toBe('arn:aws:kms:us-west-2:123456789012:key/state-db');
-    const version = rec.one('aws:secretsmanager/secretVersion:SecretVersion').inputs;
-    expect(version.secretId).toBe(`${secret.name}-id`);
-    expect(JSON.parse(version.secretString)).toEqual({ username: 'swoop_state', password: 'generated-state-service-role' });
-    expect(rec.one('random:index/randomPassword:RandomPassword').inputs).toMatchObject({ length: 40, special: false });
-    expect(serviceSecretArn).toBe('arn:aws:secretsmanager:us-west-2:123456789012:state-service-role');
+    const version = rec.one('aws:secretsmanager/secretVersion:SecretVersion', id).inputs;
+    expect(version.secretId).toBe(`${id}-id`);
+    expect(JSON.parse(version.secretString)).toEqual({ username: role, password: `generated-${id}` });
+    expect(rec.one('random:index/randomPassword:RandomPassword', id).inputs).toMatchObject({ length: 40, special: false });
+    expect(arn()).toBe(`arn:aws:secretsmanager:us-west-2:123456789012:${id}`);
   });
 
   it('forces SSL through a parameter group of the matching family', () => {
