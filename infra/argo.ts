@@ -60,7 +60,6 @@ export const ARGO_EVENTS_NAMESPACE = 'argo-events';
 /** JetStream version known to the pinned argo-events chart (`configs.jetstream.versions`). */
 export const JETSTREAM_VERSION = '2.10.10';
 
-/** The `default` entry of the artifact-repositories ConfigMap (an Argo ArtifactRepository). */
 /**
  * What the archive database Job runs as the master user: the archive's own role (created,
  * or its password reset) and its database, owned by that role, so Argo creates its tables
@@ -76,6 +75,7 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'database', :'role') WHERE NOT EXI
 SELECT format('ALTER DATABASE %I OWNER TO %I', :'database', :'role') \\gexec
 SQL`;
 
+/** The `default` entry of the artifact-repositories ConfigMap (an Argo ArtifactRepository). */
 export function artifactRepository(bucket: string, region: string, keyArn: string, prefix = 'artifacts'): Record<string, unknown> {
   return {
     archiveLogs: true,

@@ -21,7 +21,7 @@ function serviceRole(appUrl: string): { name: string; password?: string } {
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is required (the owner\'s postgres:// URL; Secret swoop-state-db-admin key url)');
+  if (!url) throw new Error('DATABASE_URL is required (the owner\'s postgres:// URL; Secret swoop-state-db-owner key url)');
   const role = process.env.STATE_APP_URL ? serviceRole(process.env.STATE_APP_URL) : undefined;
   const db = await openDb({ url, schema: process.env.DATABASE_SCHEMA || undefined, statementTimeoutMs: 0 });
   try {
