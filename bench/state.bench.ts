@@ -21,6 +21,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import { Pool as HttpPool } from 'undici';
@@ -112,6 +114,58 @@ function event(run: string, done: boolean) {
   };
 }
 
+/** CPU seconds a process has used (Linux /proc: utime + stime at 100 ticks/s); undefined elsewhere. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds of each PostgreSQL process (backends, WAL writer, checkpointer, ...) by pid. */
+function postgresCpu(): Map<number, number> | undefined {
+  let dirs: string[];
+  try {
+    dirs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return undefined;
+  }
+  const byPid = new Map<number, number>();
+  for (const d of dirs) {
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') byPid.set(Number(d), cpuSeconds(Number(d)) ?? 0);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return byPid;
+}
+
+/** CPU PostgreSQL used between two readings: processes that ended in between are not counted. */
+function postgresCpuBetween(start: Map<number, number>, end: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, sec] of end) total += sec - (start.get(pid) ?? 0);
+  return total;
+}
+
+/** Where the CPU of a measured stretch went: load generator, service, PostgreSQL. */
+function cpuMeter(servicePid: number) {
+  const read = () => ({ gen: process.cpuUsage(), svc: cpuSeconds(servicePid), pg: postgresCpu(), at: performance.now() });
+  const start = read();
+  return (events: number) => {
+    const end = read();
+    const gen = (end.gen.user + end.gen.system - start.gen.user - start.gen.system) / 1e6;
+    if (end.svc === undefined || start.svc === undefined || end.pg === undefined || start.pg === undefined) return 'n/a (needs Linux /proc)';
+    const svc = end.svc - start.svc;
+    const pg = postgresCpuBetween(start.pg, end.pg);
+    const us = (sec: number) => ((sec * 1e6) / events).toFixed(0).padStart(4);
+    const idle = 1 - (gen + svc + pg) / (((end.at - start.at) / 1000) * cpus().length);
+    return `${us(gen)} | ${us(svc)}    | ${us(pg)}       | ${(Math.max(0, idle) * 100).toFixed(0).padStart(3)}%`;
+  };
+}
+
 const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(8);
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 
@@ -175,6 +229,7 @@ async function main(): Promise<void> {
     console.log(`recording: service events/s over raw-INSERT ceiling rows/s, same clients (target ratio >= ${RATIO_TARGET})`);
     console.log('clients | raw INSERT/s | service events/s | ratio     | service p50 ms | p99 ms | raw p50 ms | p99 ms');
     const verdicts: boolean[] = [];
+    const cpuLines: string[] = [];
     for (const clients of LEVELS) {
       const pool = new Pool({ connectionString: benchUrl, max: clients });
       const raw = await drive(clients, async (c, i) => {
@@ -183,6 +238,7 @@ async function main(): Promise<void> {
       });
       await pool.end();
       const http = new HttpPool(`http://127.0.0.1:${service.port}`, { connections: clients });
+      const meter = cpuMeter(service.child.pid!);
       const svc = await drive(clients, (c, i) => send(http, 'POST', '/events', WRITER, event(`svc-${clients}-${c}-${i >> 1}`, i % 2 === 1)));
       await http.close();
       // An event counts once it is applied, not when it is acknowledged: the level lasts
@@ -192,6 +248,7 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 2));
       }
       const drainSeconds = (performance.now() - drainStart) / 1000;
+      cpuLines.push(`${String(clients).padStart(7)} | ${meter(svc.count)}`);
       const recordedPerSecond = svc.count / (svc.seconds + drainSeconds);
       const expected = { SUCCESSFUL: 0, RUNNING: 0 };
       for (const n of svc.perClient) {
@@ -210,6 +267,12 @@ async function main(): Promise<void> {
       verdicts.push(ratio >= RATIO_TARGET);
       console.log(`${String(clients).padStart(7)} | ${fmt(raw.perSecond)}     | ${fmt(recordedPerSecond)}         | ${ratio.toFixed(2)} ${verdict(ratio >= RATIO_TARGET)} | ${fmt(svc.p50, 2)}       | ${fmt(svc.p99, 2)} | ${fmt(raw.p50, 2)}   | ${fmt(raw.p99, 2)}`);
     }
+
+    // Apart from the load generator, all of it is recording: acknowledging (HTTP, journal
+    // INSERT and commit) and applying. Idle is time the cores waited (commits, round trips).
+    console.log(`\nCPU per recorded event through the service, us (the load generator's includes its HTTP client; PostgreSQL is all its processes):`);
+    console.log('clients | load gen | service | PostgreSQL | idle of the cores');
+    for (const line of cpuLines) console.log(line);
 
     const http = new HttpPool(`http://127.0.0.1:${service.port}`, { connections: 1 });
     const lookups: number[] = [];
