@@ -4,7 +4,7 @@
  * nothing more. Read everything; write the journal, the outbox's delivery columns, and
  * through the rule-holding functions that run as the owner.
  */
-import type { Db } from './db';
+import type { Db, Queryable } from './db';
 
 /** Functions the service calls; they run as the owner (0009). */
 export const SERVICE_FUNCTIONS = [
@@ -56,4 +56,20 @@ export async function grantServiceRole(db: Db, role: ServiceRole): Promise<Grant
     await sql(`GRANT EXECUTE ON FUNCTION ${SERVICE_FUNCTIONS.join(', ')} TO %I`, role.name);
     return 'granted';
   });
+}
+
+/**
+ * What the current role lacks of the service's privileges (empty for the owner, or once
+ * granted); /readyz reports it, so a service whose role was never granted is not ready
+ * instead of failing every write. Every name here is a constant of this file.
+ */
+export async function missingServicePrivileges(db: Queryable): Promise<string[]> {
+  const checks: [string, string][] = [
+    ['INSERT on event_journal', `has_table_privilege(to_regclass('event_journal'), 'INSERT')`],
+    ['SELECT on runs', `has_table_privilege(to_regclass('runs'), 'SELECT')`],
+    ['UPDATE of the outbox delivery columns', `has_column_privilege(to_regclass('outbox'), 'delivered_at', 'UPDATE')`],
+    ...SERVICE_FUNCTIONS.map((f): [string, string] => [`EXECUTE on ${f}`, `has_function_privilege(to_regprocedure('${f}'), 'EXECUTE')`]),
+  ];
+  const [row] = await db.query<Record<string, boolean | null>>(`SELECT ${checks.map(([, sql], i) => `${sql} AS c${i}`).join(', ')}`);
+  return checks.filter((_, i) => row![`c${i}`] !== true).map(([what]) => what);
 }

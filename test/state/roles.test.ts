@@ -99,6 +99,41 @@ describe.skipIf(!HAVE_POSTGRES)(`the state service's own database role${HAVE_POS
     await expect(asService.exec(sql)).rejects.toMatchObject({ code: '42501' });
   });
 
+  it('keeps the service unready, naming what its role lacks, until the migration grants it', async () => {
+    const config = {
+      databaseUrl: serviceUrl.toString(), schema: t.schema, maxConnections: 2, host: '127.0.0.1', port: 0,
+      writerToken: WRITER, readerToken: READER, generatedTokens: false, logLevel: 'warn',
+    };
+    const svc = await startStateService(config);
+    try {
+      expect((await call(svc.url, 'GET', '/readyz')).status).toBe(200);
+      await t.db.exec(`REVOKE EXECUTE ON FUNCTION swoop_claim(text, text, text, text, boolean, text, text) FROM ${quoteIdent(role)}`);
+      const unready = await call(svc.url, 'GET', '/readyz');
+      expect(unready.status).toBe(503);
+      expect(unready.body.message).toBe(`the database role ${role} lacks EXECUTE on swoop_claim(text, text, text, text, boolean, text, text): `
+        + 'run the migration as the schema owner with STATE_APP_URL set to this service\'s database URL, which grants them (docs/state.md)');
+      await grantServiceRole(t.db, { name: role });
+      expect((await call(svc.url, 'GET', '/readyz')).status).toBe(200);
+    } finally {
+      await svc.close();
+    }
+    // A role never granted sees no schema at all.
+    const stranger = `${role}_stranger`;
+    await t.db.exec(`CREATE ROLE ${quoteIdent(stranger)} LOGIN`);
+    const strangerUrl = new URL(serviceUrl);
+    strangerUrl.username = stranger;
+    const other = await startStateService({ ...config, databaseUrl: strangerUrl.toString() }).catch((e: Error) => e);
+    try {
+      expect(other).not.toBeInstanceOf(Error);
+      const answer = await call((other as RunningStateService).url, 'GET', '/readyz');
+      expect(answer.status).toBe(503);
+      expect(answer.body.message).toMatch(/schema is at version 0.*STATE_APP_URL/);
+    } finally {
+      if (!(other instanceof Error)) await other.close();
+      await t.db.exec(`DROP ROLE ${quoteIdent(stranger)}`);
+    }
+  });
+
   it('is granted again idempotently, taking a new password, and not to the owner itself', async () => {
     const admin = await t.open();
     const secret = async () => (await admin.query<{ p: string }>('SELECT rolpassword AS p FROM pg_authid WHERE rolname = $1', [role]))[0]!.p;
