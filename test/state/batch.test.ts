@@ -2,12 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND, createTestDb, prng, shuffle, type TestDb } from './support';
 
 /**
- * The set-based swoop_record_events (0006) must record exactly what recording the same
- * batches one event at a time does (0005's loop, kept as swoop_record_events_each): same
- * answers, runs, attempts, history, payloads and notifications. Both get the same
- * random batches -- new and known runs, several runs of one payload, runs without a
- * payload id, claimed runs, late, duplicate and gap-filling reports, and batches naming
- * a run twice or smaller than 4 (which take the per-event path) -- in two fresh schemas.
+ * The set-based swoop_record_events (0006, with the deadline in place since 0010) must
+ * record exactly what recording the same batches one event at a time does (0005's loop,
+ * kept as swoop_record_events_each, then 0007's deadline statement): same answers, runs,
+ * attempts, deadlines, history, payloads and notifications. Both get the same random
+ * batches -- new and known runs, several runs of one payload, runs without a payload id,
+ * claimed runs, late, duplicate and gap-filling reports, running reports with and without
+ * a deadline (re-delivered with another one, or arriving after the end), and batches
+ * naming a run twice or smaller than 4 (which take the per-event path) -- in two fresh
+ * schemas.
  */
 const RUNS = 60;
 const PAYLOADS = 8;
@@ -28,7 +31,17 @@ interface Report {
   error?: string;
   startedAt?: string;
   finishedAt?: string;
+  deadlineSeconds?: number;
 }
+
+/** 0007's deadline rule, the reference: after the batch, each run it named that is still active and has none gets startedAt (else its creation) + its smallest deadlineSeconds. */
+const DEADLINE_RULE = `
+  UPDATE runs x SET deadline_at = coalesce(x.started_at, x.created_at) + d.secs * interval '1 second'
+  FROM (SELECT e.v->>'run' AS run, min((e.v->>'deadlineSeconds')::bigint) AS secs
+        FROM jsonb_array_elements($1::jsonb) AS e(v)
+        WHERE jsonb_typeof(e.v->'deadlineSeconds') = 'number'
+        GROUP BY e.v->>'run') d
+  WHERE x.run = d.run AND x.deadline_at IS NULL AND x.state IN ('PENDING', 'QUEUED', 'RUNNING')`;
 
 function reports(random: () => number): Report[] {
   const out: Report[] = [];
@@ -38,8 +51,11 @@ function reports(random: () => number): Report[] {
     const payloadId = i % 5 === 4 ? undefined : `c1/workflow-wf/item-${i % PAYLOADS}`;
     const final = FINALS[i % FINALS.length]!;
     const base = { run, workflow: 'wf', payloadId, startedAt: '2024-05-01T12:00:00Z' };
-    // the uid and input arrive only with some reports: later ones fill the gaps
-    out.push({ ...base, state: 'RUNNING', source: 'running', uid: random() < 0.5 ? `uid-${i}` : undefined });
+    // the uid and input arrive only with some reports: later ones fill the gaps; most running
+    // reports carry the workflow's deadline, as the lifecycle hook sends it
+    const deadlineSeconds = i % 6 === 5 ? undefined : 3600 + i;
+    out.push({ ...base, state: 'RUNNING', source: 'running', uid: random() < 0.5 ? `uid-${i}` : undefined, deadlineSeconds });
+    if (i % 7 === 0) out.push({ ...base, state: 'RUNNING', source: 'running', deadlineSeconds: 60 }); // re-delivered, another deadline
     out.push({ ...base, state: final, source: 'completed', uid: random() < 0.5 ? `uid-${i}` : undefined, input: `s3://in/${i}`,
       output: final === 'SUCCESSFUL' ? `s3://out/${i}` : undefined, error: final === 'SUCCESSFUL' ? undefined : `boom ${i}`,
       finishedAt: '2024-05-01T12:30:00Z' });
@@ -74,7 +90,7 @@ describe(`set-based batch recording (${BACKEND})`, () => {
   const snapshot = async (t: TestDb) => ({
     payloads: await t.db.query<Row>('SELECT payload_id, hash, workflow, collections, item_ids, input FROM payloads ORDER BY payload_id'),
     runs: await t.db.query<Row>(`SELECT run, uid, workflow, payload_id, attempt, parent_run, state::text, claim, claim_reason, claim_owner,
-                                       input, output, error, started_at::text, finished_at::text FROM runs ORDER BY run`),
+                                       input, output, error, started_at::text, finished_at::text, deadline_at::text FROM runs ORDER BY run`),
     history: await t.db.query<Row>(`SELECT run, state::text, applied, source, payload_id, occurred_at::text, message
                                     FROM run_events ORDER BY run, state`),
     outbox: await t.db.query<Row>('SELECT run, body FROM outbox ORDER BY run'),
@@ -92,6 +108,7 @@ describe(`set-based batch recording (${BACKEND})`, () => {
       const json = JSON.stringify(batch);
       const fromSet = await set.db.query<Row>('SELECT idx, state::text AS state, recorded, applied FROM swoop_record_events($1::jsonb) ORDER BY idx', [json]);
       const fromEach = await each.db.query<Row>('SELECT idx, state::text AS state, recorded, applied FROM swoop_record_events_each($1::jsonb) ORDER BY idx', [json]);
+      await each.db.query(DEADLINE_RULE, [json]);
       expect(fromSet, json).toEqual(fromEach);
       if (new Set(batch.map((r) => r.run)).size === batch.length && batch.length >= 4) setBased++;
     }
@@ -102,6 +119,23 @@ describe(`set-based batch recording (${BACKEND})`, () => {
     expect(a.runs.some((r) => (r.attempt as number) > 1)).toBe(true);
     expect(a.outbox.length).toBeGreaterThan(5);
     expect(a.history.some((h) => h.applied === false)).toBe(true);
+    expect(a.runs.filter((r) => r.deadline_at !== null).length).toBeGreaterThan(10);
+    expect(a.runs.some((r) => r.deadline_at === null)).toBe(true);
+  });
+
+  it('sets a deadline on the set-based path from the run\'s creation when the report has no start', async () => {
+    const batch = ['dl-a', 'dl-b', 'dl-c', 'dl-d'].map((run, i) => ({
+      run, workflow: 'wf', state: 'RUNNING', source: 'running', deadlineSeconds: 600 * (i + 1), ...(i === 0 ? {} : { startedAt: '2024-05-01T12:00:00Z' }),
+    }));
+    await set.db.query('SELECT * FROM swoop_record_events($1::jsonb)', [JSON.stringify(batch)]);
+    const runs = await set.db.query<Row>(`SELECT run, (deadline_at - coalesce(started_at, created_at))::text AS span, started_at IS NULL AS unstarted
+                                          FROM runs WHERE run LIKE 'dl-%' ORDER BY run`);
+    expect(runs).toEqual([
+      { run: 'dl-a', span: '00:10:00', unstarted: true },
+      { run: 'dl-b', span: '00:20:00', unstarted: false },
+      { run: 'dl-c', span: '00:30:00', unstarted: false },
+      { run: 'dl-d', span: '00:40:00', unstarted: false },
+    ]);
   });
 
   it('answers in input order and adds nothing for a batch of duplicates', async () => {
