@@ -105,12 +105,17 @@ async function startService(databaseUrl: string): Promise<{ port: number; child:
   return { port, child };
 }
 
-/** Each bench run reports running, then completed: the lifecycle hooks' two events. */
+/**
+ * Each bench run reports running, then completed: the lifecycle hooks' two bodies
+ * (constructs/lifecycle.ts), the running one with the workflow's deadline, as every
+ * synthesized workflow has one.
+ */
 function event(run: string, done: boolean) {
   return {
     type: done ? 'completed' : 'running', workflow: 'bench', run, uid: run, payloadId: `sentinel-2-l2a/workflow-bench/${run}`, parentRun: '',
     phase: done ? 'Succeeded' : 'Running', startedAt: '2024-05-01T12:00:00Z', finishedAt: done ? '2024-05-01T12:05:00Z' : '',
     message: '', failures: '', input: `s3://bench/${run}.json`, output: done ? `s3://bench/${run}.out.json` : '',
+    ...(done ? {} : { deadlineSeconds: 21_600 }),
   };
 }
 
