@@ -63,13 +63,14 @@ export async function grantServiceRole(db: Db, role: ServiceRole): Promise<Grant
  * granted); /readyz reports it, so a service whose role was never granted is not ready
  * instead of failing every write. Every name here is a constant of this file.
  */
-export async function missingServicePrivileges(db: Queryable): Promise<string[]> {
+export async function missingServicePrivileges(db: Queryable): Promise<{ role: string; missing: string[] }> {
   const checks: [string, string][] = [
     ['INSERT on event_journal', `has_table_privilege(to_regclass('event_journal'), 'INSERT')`],
     ['SELECT on runs', `has_table_privilege(to_regclass('runs'), 'SELECT')`],
     ['UPDATE of the outbox delivery columns', `has_column_privilege(to_regclass('outbox'), 'delivered_at', 'UPDATE')`],
     ...SERVICE_FUNCTIONS.map((f): [string, string] => [`EXECUTE on ${f}`, `has_function_privilege(to_regprocedure('${f}'), 'EXECUTE')`]),
   ];
-  const [row] = await db.query<Record<string, boolean | null>>(`SELECT ${checks.map(([, sql], i) => `${sql} AS c${i}`).join(', ')}`);
-  return checks.filter((_, i) => row![`c${i}`] !== true).map(([what]) => what);
+  const [row] = await db.query<Record<string, string | boolean | null>>(
+    `SELECT current_user AS role, ${checks.map(([, sql], i) => `${sql} AS c${i}`).join(', ')}`);
+  return { role: row!.role as string, missing: checks.filter((_, i) => row![`c${i}`] !== true).map(([what]) => what) };
 }

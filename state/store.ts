@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { Batcher } from './batcher';
 import type { Db } from './db';
 import { catchUp } from './journal';
-import { missingServicePrivileges } from './roles';
 import { cirrusPayloadId, derivePayloadId } from './payload-id';
+import { missingServicePrivileges } from './roles';
 import { type RunState, RUN_STATES, stateOfPhase } from './states';
 import { type ClaimRequest, type InvalidEvent, type LifecycleEvent, type Page, type RunFilter, encodeCursor } from './validate';
 
@@ -311,15 +311,10 @@ export class StateStore {
       return `the database schema is at version ${version}, this build needs ${expectedVersion}: run the migration (npm run state:migrate / the migration Job; `
         + 'with STATE_APP_URL when the service has its own role, which sees nothing until it is granted)';
     }
-    const missing = await missingServicePrivileges(this.db);
+    const { role, missing } = await missingServicePrivileges(this.db);
     return missing.length > 0
-      ? `the database role ${await this.currentUser()} lacks ${missing.join(', ')}: run the migration as the schema owner with STATE_APP_URL set to this service's database URL, which grants them (docs/state.md)`
+      ? `the database role ${role} lacks ${missing.join(', ')}: run the migration as the schema owner with STATE_APP_URL set to this service's database URL, which grants them (docs/state.md)`
       : undefined;
-  }
-
-  private async currentUser(): Promise<string> {
-    const [row] = await this.db.query<{ u: string }>('SELECT current_user AS u');
-    return row!.u;
   }
 
   // Every value is a bind parameter; only fixed SQL fragments are concatenated.
