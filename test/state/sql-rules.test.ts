@@ -148,4 +148,23 @@ describe(`SQL rules (${BACKEND})`, () => {
     expect(await outbox('o2')).toEqual([]);
     expect(await outbox('lonely')).toEqual([]);
   });
+
+  it('`next` is the rest of an inline payload\'s process array, and [] for anything else (as in 0005; 0011 skips the exception)', async () => {
+    const cases: [string | null, unknown][] = [
+      [null, []],
+      ['', []],
+      ['s3://bucket/payloads/x/input.json', []],
+      ['{not json', []],
+      ['[{"process": [1, 2]}]', []],
+      ['"{\\"process\\": [1, 2]}"', []],
+      ['{"process": "cog-archive"}', []],
+      ['{"process": [{"workflow": "only"}]}', []],
+      ['{"process": [{"workflow": "a"}, {"workflow": "b"}, [{"workflow": "c"}]]}', [{ workflow: 'b' }, [{ workflow: 'c' }]]],
+      [' \t\r\n{"process": [1, 2, 3]}', [2, 3]],
+    ];
+    for (const [input, next] of cases) {
+      const [row] = await t.db.query<Row>('SELECT swoop_next_process($1) AS next', [input]);
+      expect(row!.next, String(input)).toEqual(next);
+    }
+  });
 });
