@@ -27,7 +27,9 @@ function workload(random: () => number): Step[] {
     const base = { run, workflow: 'wf', payloadId, startedAt: '2024-05-01T12:00:00Z', input: i % 5 === 0 ? `{"process": [{"workflow": "wf"}, {"workflow": "next-${i}"}]}` : `s3://in/${i}` };
     if (i % 8 === 7) {
       // ingress found the payload invalid: the run is recorded claimed and final at once
-      reports.push({ ...base, state: 'INVALID', source: 'ingress', error: `bad ${i}`, claim: 'claimed', claimReason: 'invalid at ingress', claimOwner: run });
+      // (with a finish time: without one each schema would record its own now())
+      reports.push({ ...base, state: 'INVALID', source: 'ingress', error: `bad ${i}`, claim: 'claimed', claimReason: 'invalid at ingress', claimOwner: run,
+        finishedAt: '2024-05-01T12:00:01Z' });
       continue;
     }
     if (i % 4 !== 3) claims.push({ kind: 'claim', payloadId, run, replace: i % 9 === 0 });
