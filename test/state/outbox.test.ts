@@ -1,53 +1,7 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { catchUp } from '../../state/journal';
 import { backoffMs, OutboxForwarder } from '../../state/outbox';
-import { BACKEND, call, createTestDb, HAVE_POSTGRES, lifecycle, payloadIdOf, startTestService, type TestDb, WRITER } from './support';
-
-interface Received {
-  readonly auth: string | undefined;
-  readonly runHeader: string | undefined;
-  readonly body: Record<string, string>;
-  readonly at: number;
-}
-
-/** A real webhook receiver on loopback that fails the first `failFirst` deliveries of each run. */
-async function receiver(failFirst: number): Promise<{ url: string; accepted: Received[]; refused: Received[]; close(): Promise<void> }> {
-  const accepted: Received[] = [];
-  const refused: Received[] = [];
-  const seen = new Map<string, number>();
-  const read = async (req: IncomingMessage) => {
-    let text = '';
-    for await (const chunk of req) text += chunk;
-    return JSON.parse(text) as Record<string, string>;
-  };
-  const server: Server = createServer((req, res) => {
-    void read(req).then((body) => {
-      const r = { auth: req.headers.authorization, runHeader: req.headers['x-swoop-run'] as string, body, at: Date.now() };
-      const n = (seen.get(body.run!) ?? 0) + 1;
-      seen.set(body.run!, n);
-      if (n <= failFirst) {
-        refused.push(r);
-        res.writeHead(503).end('busy');
-      } else {
-        accepted.push(r);
-        res.writeHead(200).end('{}');
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/lifecycle`, accepted, refused, close: () => new Promise((r) => server.close(() => r())) };
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { BACKEND, call, createTestDb, HAVE_POSTGRES, lifecycle, payloadIdOf, startTestService, type TestDb, until, webhookReceiver, WRITER } from './support';
 
 describe(`outbox forwarder to a real HTTP receiver (${BACKEND})`, () => {
   let t: TestDb;
@@ -66,7 +20,7 @@ describe(`outbox forwarder to a real HTTP receiver (${BACKEND})`, () => {
   };
 
   it('sends one run.finished per finished claimed run, with the token, retrying with exponential backoff', async () => {
-    const rx = await receiver(2);
+    const rx = await webhookReceiver(2);
     const forwarder = new OutboxForwarder({ db: t.db, url: rx.url, token: 'lifecycle-secret', pollIntervalMs: 20, retryBaseMs: 100, retryMaxMs: 1_000 });
     const s = await startTestService(t.db, { forwarder });
     forwarder.start();
@@ -142,7 +96,7 @@ describe(`outbox forwarder to a real HTTP receiver (${BACKEND})`, () => {
     const [row] = await t.db.query<{ attempts: number; last_error: string; delivered: boolean }>(
       'SELECT attempts, last_error, delivered_at IS NOT NULL AS delivered FROM outbox');
     expect(row).toMatchObject({ attempts: 2, delivered: false, last_error: expect.stringMatching(/fetch failed|ECONNREFUSED/) });
-    const rx = await receiver(0);
+    const rx = await webhookReceiver(0);
     const back = new OutboxForwarder({ db: t.db, url: rx.url, pollIntervalMs: 10, retryBaseMs: 10 });
     back.start();
     try {
@@ -156,7 +110,7 @@ describe(`outbox forwarder to a real HTTP receiver (${BACKEND})`, () => {
   });
 
   it('two replicas forwarding from one database deliver each event exactly once', async () => {
-    const rx = await receiver(0);
+    const rx = await webhookReceiver(0);
     const second = HAVE_POSTGRES ? await t.open() : t.db; // PGlite: one database, two forwarders on it
     const a = new OutboxForwarder({ db: t.db, url: rx.url, pollIntervalMs: 5, batchSize: 3 });
     const b = new OutboxForwarder({ db: second, url: rx.url, pollIntervalMs: 5, batchSize: 3 });

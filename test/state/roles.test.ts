@@ -1,22 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, openDb, quoteIdent } from '../../state/db';
 import { grantServiceRole } from '../../state/roles';
 import { type RunningStateService, startStateService } from '../../state/service';
-import { call, createTestDb, DATABASE_URL, HAVE_POSTGRES, lifecycle, payloadIdOf, POSTGRES_ONLY, READER, type TestDb, WRITER } from './support';
-
-const PAUSE = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await PAUSE(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import {
+  call, createTestDb, DATABASE_URL, HAVE_POSTGRES, lifecycle, payloadIdOf, POSTGRES_ONLY, READER, type TestDb, until, webhookReceiver, WRITER,
+} from './support';
 
 describe.skipIf(!HAVE_POSTGRES)(`the state service's own database role${HAVE_POSTGRES ? '' : ` - ${POSTGRES_ONLY}`}`, () => {
   let t: TestDb;
@@ -42,22 +31,13 @@ describe.skipIf(!HAVE_POSTGRES)(`the state service's own database role${HAVE_POS
   });
 
   it('runs the whole service: accept, apply, read, claim, outbox delivery, stuck-run sweep, partition upkeep', async () => {
-    const delivered: string[] = [];
-    const receiver: Server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        delivered.push(JSON.parse(body).run);
-        res.end();
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const receiver = await webhookReceiver();
     let svc: RunningStateService | undefined;
     try {
       svc = await startStateService({
         databaseUrl: serviceUrl.toString(), schema: t.schema, maxConnections: 4, host: '127.0.0.1', port: 0,
         writerToken: WRITER, readerToken: READER, generatedTokens: false, logLevel: 'warn',
-        lifecycleUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/lifecycle`,
+        lifecycleUrl: receiver.url,
         stuckRuns: { intervalMs: 3_600_000, graceMs: 0, maxSilenceMs: 60_000 },
       });
       const payloadId = payloadIdOf(1);
@@ -69,7 +49,7 @@ describe.skipIf(!HAVE_POSTGRES)(`the state service's own database role${HAVE_POS
       }
       const payload = await call(svc.url, 'GET', `/payloads/${payloadId}`, { token: READER });
       expect(payload.body.state).toBe('SUCCESSFUL');
-      await until('the outbox delivery', async () => (delivered.includes('done-1') ? true : undefined));
+      await until(() => receiver.accepted.some((r) => r.body.run === 'done-1'));
 
       await call(svc.url, 'POST', '/claim', { token: WRITER, body: { payloadId: payloadIdOf(2), workflow: 'cog-archive', run: 'lost-2' } });
       await call(svc.url, 'POST', '/events', { token: WRITER, body: lifecycle({ type: 'running', run: 'lost-2', payloadId: payloadIdOf(2), phase: 'Running' }) });
@@ -80,7 +60,7 @@ describe.skipIf(!HAVE_POSTGRES)(`the state service's own database role${HAVE_POS
       expect((await call(svc.url, 'GET', '/journal', { token: READER })).body).toMatchObject({ pending: 0, rejected: 0 });
     } finally {
       await svc?.close();
-      receiver.close();
+      await receiver.close();
     }
     const [made] = await asService.query<{ n: number }>(`SELECT swoop_ensure_event_partitions(now() + interval '3 years', 1) AS n`);
     expect(made!.n).toBe(1);

@@ -4,6 +4,7 @@
  * afterwards, so concurrent test runs on one server never see each other.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Db, openDb, quoteIdent } from '../../state/db';
 import { migrate } from '../../state/migrate';
@@ -158,4 +159,49 @@ export function lifecycle(fields: {
 
 export function payloadIdOf(i: number, workflow = 'cog-archive'): string {
   return `sentinel-2-l2a/workflow-${workflow}/S2B_17HQD_2020110${i % 10}_${i}_L2A`;
+}
+
+export interface Received {
+  readonly auth: string | undefined;
+  readonly runHeader: string | undefined;
+  readonly body: Record<string, string>;
+  readonly at: number;
+}
+
+/** A real webhook receiver on loopback that fails the first `failFirst` deliveries of each run. */
+export async function webhookReceiver(failFirst = 0): Promise<{ url: string; accepted: Received[]; refused: Received[]; close(): Promise<void> }> {
+  const accepted: Received[] = [];
+  const refused: Received[] = [];
+  const seen = new Map<string, number>();
+  const read = async (req: IncomingMessage) => {
+    let text = '';
+    for await (const chunk of req) text += chunk;
+    return JSON.parse(text) as Record<string, string>;
+  };
+  const server: Server = createServer((req, res) => {
+    void read(req).then((body) => {
+      const r = { auth: req.headers.authorization, runHeader: req.headers['x-swoop-run'] as string, body, at: Date.now() };
+      const n = (seen.get(body.run!) ?? 0) + 1;
+      seen.set(body.run!, n);
+      if (n <= failFirst) {
+        refused.push(r);
+        res.writeHead(503).end('busy');
+      } else {
+        accepted.push(r);
+        res.writeHead(200).end('{}');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/lifecycle`, accepted, refused, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** Polls `condition` every 25 ms until it holds; fails after `timeoutMs`. */
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
