@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ARCHIVE_DATABASE_SCRIPT } from '../../infra/argo';
 import { openDb, quoteIdent } from '../../state/db';
-import { DATABASE_URL } from '../state/support';
+import { DATABASE_URL, databaseUrlAs } from '../state/support';
 
 const HAVE_PSQL = spawnSync('psql', ['--version']).status === 0;
 const SKIP = !DATABASE_URL ? 'needs a real PostgreSQL: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)'
@@ -60,11 +60,7 @@ describe.skipIf(SKIP !== undefined)(`the archive database Job${SKIP ? ` - ${SKIP
       await db.close();
     }
     // Argo creates its tables itself: the role can, in its own database.
-    const url = new URL(DATABASE_URL!);
-    url.username = role;
-    url.password = 'rotated-password';
-    url.pathname = `/${database}`;
-    const asArchive = await openDb({ url: url.toString(), maxConnections: 1 });
+    const asArchive = await openDb({ url: databaseUrlAs(role, { password: 'rotated-password', database }), maxConnections: 1 });
     try {
       await asArchive.exec('CREATE TABLE argo_workflows (id text PRIMARY KEY)');
       expect(await asArchive.query('SELECT count(*)::int AS n FROM argo_workflows')).toEqual([{ n: 0 }]);

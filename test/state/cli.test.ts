@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../state/config';
 import { openDb, quoteIdent } from '../../state/db';
 import { loadMigrations } from '../../state/migrate';
-import { call, DATABASE_URL, HAVE_POSTGRES, POSTGRES_ONLY } from './support';
+import { call, DATABASE_URL, databaseUrlAs, HAVE_POSTGRES, POSTGRES_ONLY } from './support';
 
 const ROOT = join(__dirname, '..', '..');
 const TSX = [process.execPath, '--import', 'tsx'];
@@ -71,13 +71,11 @@ describe.skipIf(!HAVE_POSTGRES)(`npm run state:migrate${HAVE_POSTGRES ? '' : ` -
   it('with STATE_APP_URL, creates the service role from the URL and grants it the service privileges', async () => {
     const schema = `swoop_test_${randomBytes(6).toString('hex')}`;
     const role = `swoop_test_svc_${randomBytes(5).toString('hex')}`;
-    const appUrl = new URL(DATABASE_URL!);
-    appUrl.username = role;
-    appUrl.password = 'p@ss:word/1';
+    const appUrl = databaseUrlAs(role, { password: 'p@ss:word/1' });
     const db = await openDb({ url: DATABASE_URL });
     try {
       const r = spawnSync(TSX[0]!, [...TSX.slice(1), 'state/migrate-cli.ts'], {
-        cwd: ROOT, env: { ...process.env, DATABASE_SCHEMA: schema, STATE_APP_URL: appUrl.toString() }, encoding: 'utf8',
+        cwd: ROOT, env: { ...process.env, DATABASE_SCHEMA: schema, STATE_APP_URL: appUrl }, encoding: 'utf8',
       });
       expect(r.stderr).toBe('');
       expect(r.stdout).toContain(`granted the service's privileges to role ${role}`);

@@ -4,22 +4,20 @@ import { type Db, openDb, quoteIdent } from '../../state/db';
 import { grantServiceRole } from '../../state/roles';
 import { type RunningStateService, startStateService } from '../../state/service';
 import {
-  call, createTestDb, DATABASE_URL, HAVE_POSTGRES, lifecycle, payloadIdOf, POSTGRES_ONLY, READER, type TestDb, until, webhookReceiver, WRITER,
+  call, createTestDb, DATABASE_URL, databaseUrlAs, HAVE_POSTGRES, lifecycle, payloadIdOf, POSTGRES_ONLY, READER, type TestDb, until, webhookReceiver, WRITER,
 } from './support';
 
 describe.skipIf(!HAVE_POSTGRES)(`the state service's own database role${HAVE_POSTGRES ? '' : ` - ${POSTGRES_ONLY}`}`, () => {
   let t: TestDb;
   let asService: Db;
-  let serviceUrl: URL;
+  let serviceUrl: string;
   const role = `swoop_test_svc_${randomBytes(5).toString('hex')}`;
 
   beforeAll(async () => {
     t = await createTestDb();
     expect(await grantServiceRole(t.db, { name: role, password: 'first-password' })).toBe('granted');
-    serviceUrl = new URL(DATABASE_URL!);
-    serviceUrl.username = role;
-    serviceUrl.password = 'first-password';
-    asService = await openDb({ url: serviceUrl.toString(), schema: t.schema, maxConnections: 2 });
+    serviceUrl = databaseUrlAs(role, { password: 'first-password' });
+    asService = await openDb({ url: serviceUrl, schema: t.schema, maxConnections: 2 });
   });
 
   afterAll(async () => {
@@ -35,7 +33,7 @@ describe.skipIf(!HAVE_POSTGRES)(`the state service's own database role${HAVE_POS
     let svc: RunningStateService | undefined;
     try {
       svc = await startStateService({
-        databaseUrl: serviceUrl.toString(), schema: t.schema, maxConnections: 4, host: '127.0.0.1', port: 0,
+        databaseUrl: serviceUrl, schema: t.schema, maxConnections: 4, host: '127.0.0.1', port: 0,
         writerToken: WRITER, readerToken: READER, generatedTokens: false, logLevel: 'warn',
         lifecycleUrl: receiver.url,
         stuckRuns: { intervalMs: 3_600_000, graceMs: 0, maxSilenceMs: 60_000 },
@@ -81,7 +79,7 @@ describe.skipIf(!HAVE_POSTGRES)(`the state service's own database role${HAVE_POS
 
   it('keeps the service unready, naming what its role lacks, until the migration grants it', async () => {
     const config = {
-      databaseUrl: serviceUrl.toString(), schema: t.schema, maxConnections: 2, host: '127.0.0.1', port: 0,
+      databaseUrl: serviceUrl, schema: t.schema, maxConnections: 2, host: '127.0.0.1', port: 0,
       writerToken: WRITER, readerToken: READER, generatedTokens: false, logLevel: 'warn',
     };
     const svc = await startStateService(config);
@@ -100,9 +98,7 @@ describe.skipIf(!HAVE_POSTGRES)(`the state service's own database role${HAVE_POS
     // A role never granted sees no schema at all.
     const stranger = `${role}_stranger`;
     await t.db.exec(`CREATE ROLE ${quoteIdent(stranger)} LOGIN`);
-    const strangerUrl = new URL(serviceUrl);
-    strangerUrl.username = stranger;
-    const other = await startStateService({ ...config, databaseUrl: strangerUrl.toString() }).catch((e: Error) => e);
+    const other = await startStateService({ ...config, databaseUrl: databaseUrlAs(stranger) }).catch((e: Error) => e);
     try {
       expect(other).not.toBeInstanceOf(Error);
       const answer = await call((other as RunningStateService).url, 'GET', '/readyz');

@@ -18,6 +18,16 @@ export const HAVE_POSTGRES = DATABASE_URL !== undefined;
 export const BACKEND = HAVE_POSTGRES ? 'postgres' : 'pglite';
 export const POSTGRES_ONLY = 'needs a real PostgreSQL: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test); skipped on PGlite';
 
+/** DATABASE_URL as another user (with its password, on another database), e.g. the service's own role. */
+export function databaseUrlAs(user: string, options: { password?: string; database?: string } = {}): string {
+  if (!DATABASE_URL) throw new Error('a URL for another user needs DATABASE_URL');
+  const url = new URL(DATABASE_URL);
+  url.username = user;
+  url.password = options.password ?? '';
+  if (options.database) url.pathname = `/${options.database}`;
+  return url.toString();
+}
+
 export const WRITER = 'writer-token-for-tests';
 export const READER = 'reader-token-for-tests';
 

@@ -20,7 +20,7 @@ import { grantServiceRole } from '../../../state/roles';
 import { startStateService, type RunningStateService } from '../../../state/service';
 import { webhookEvent, type SimulatedEvent } from '../../../tools/simulator';
 import { buildApp, type SwoopApp } from '../../../workflows/app';
-import { BACKEND, DATABASE_URL } from '../../state/support';
+import { BACKEND, DATABASE_URL, databaseUrlAs } from '../../state/support';
 import type { ClusterObjects, Doc } from './argo';
 
 export { BACKEND };
@@ -195,12 +195,7 @@ export async function startPlatform(manifests: Manifests): Promise<RunningPlatfo
   const schema = `swoop_e2e_${randomBytes(5).toString('hex')}`;
   // On PostgreSQL the service connects as its own role, as deployed (docs/state.md).
   const role = `swoop_e2e_svc_${randomBytes(5).toString('hex')}`;
-  let serviceUrl: string | undefined;
-  if (DATABASE_URL) {
-    const u = new URL(DATABASE_URL);
-    u.username = role;
-    serviceUrl = u.toString();
-  }
+  const serviceUrl = DATABASE_URL ? databaseUrlAs(role) : undefined;
   const secrets = {
     'swoop-state-tokens': { writer: WRITER_TOKEN, reader: READER_TOKEN, 'writer-authorization': `Bearer ${WRITER_TOKEN}` },
     'swoop-lifecycle-token': { token: LIFECYCLE_TOKEN },
