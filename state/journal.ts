@@ -35,6 +35,11 @@ export interface JournalApplierProps {
    * they catch up themselves. Default: 250.
    */
   readonly lingerMs?: number;
+  /**
+   * Apply once no event has been accepted for this long, ms, without lingering further: the
+   * end of a burst, or a lone event in quiet hours, is applied at once. Default: 10.
+   */
+  readonly quietMs?: number;
   /** Poll for events other replicas accepted and did not apply (they died), ms. Default: 1000. */
   readonly pollIntervalMs?: number;
   /** Called after a round applied events (e.g. to wake the outbox forwarder). */
@@ -47,33 +52,40 @@ export interface JournalApplierProps {
 export class JournalApplier extends BackgroundLoop {
   private readonly batchSize: number;
   private readonly lingerMs: number;
+  private readonly quietMs: number;
   private readonly pollIntervalMs: number;
-  /** Events this replica accepted since the last round, and when the first of them was. */
+  /** Events this replica accepted since the last round, and when the first and the last of them were. */
   private accepted = 0;
   private firstAcceptedAt?: number;
+  private lastAcceptedAt = 0;
   private idleSince = Date.now();
 
   constructor(private readonly props: JournalApplierProps) {
     super();
     this.batchSize = props.batchSize ?? APPLY_BATCH;
     this.lingerMs = props.lingerMs ?? 250;
+    this.quietMs = props.quietMs ?? 10;
     this.pollIntervalMs = props.pollIntervalMs ?? 1_000;
-    for (const [name, v, min] of [['batchSize', this.batchSize, 1], ['lingerMs', this.lingerMs, 0], ['pollIntervalMs', this.pollIntervalMs, 1]] as const) {
+    for (const [name, v, min] of [['batchSize', this.batchSize, 1], ['lingerMs', this.lingerMs, 0], ['quietMs', this.quietMs, 0],
+      ['pollIntervalMs', this.pollIntervalMs, 1]] as const) {
       if (!Number.isInteger(v) || v < min) throw new Error(`JournalApplier: ${name} must be an integer >= ${min} (got ${v})`);
     }
   }
 
-  /** `count` events were accepted: apply them within lingerMs, or at once when a batch is full. */
+  /** `count` events were accepted: apply them within lingerMs, after quietMs without more, or at once when a batch is full. */
   nudge(count = 1): void {
     const first = this.firstAcceptedAt === undefined;
-    if (first) this.firstAcceptedAt = Date.now();
+    this.lastAcceptedAt = Date.now();
+    if (first) this.firstAcceptedAt = this.lastAcceptedAt;
     this.accepted += count;
     if (first || this.accepted >= this.batchSize) this.wake();
   }
 
   private async waitForWork(): Promise<void> {
     while (this.running && this.accepted < this.batchSize) {
-      const deadline = this.firstAcceptedAt === undefined ? this.idleSince + this.pollIntervalMs : this.firstAcceptedAt + this.lingerMs;
+      const deadline = this.firstAcceptedAt === undefined
+        ? this.idleSince + this.pollIntervalMs
+        : Math.min(this.firstAcceptedAt + this.lingerMs, this.lastAcceptedAt + this.quietMs);
       const left = deadline - Date.now();
       if (left <= 0) return;
       await this.sleep(left);

@@ -134,8 +134,28 @@ describe(`JournalApplier (${BACKEND})`, () => {
     }
   });
 
+  it('applies a stream once it goes quiet, in one batch, without waiting out the linger', async () => {
+    const applied: number[] = [];
+    const applier = new JournalApplier({ db: t.db, lingerMs: 60_000, quietMs: 300, pollIntervalMs: 60_000, onApplied: (n) => applied.push(n) });
+    const store = new StateStore(t.db, { onAccepted: (n) => applier.nudge(n) });
+    applier.start();
+    try {
+      // Each accept is one commit (milliseconds), far below quietMs: the applier waits for the stream to end.
+      for (let i = 0; i < 20; i++) {
+        await store.accept(parseEvent(lifecycle({ type: 'running', run: `quiet-${i}`, phase: 'Running', payloadId: payloadIdOf(i) })));
+      }
+      const end = Date.now() + 10_000;
+      while (applied.reduce((a, b) => a + b, 0) < 20 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      expect(applied.reduce((a, b) => a + b, 0)).toBe(20);
+      expect(applied.length).toBeLessThan(20); // batched, not one transaction per event
+    } finally {
+      await applier.stop();
+    }
+  });
+
   it('refuses nonsense settings, naming them', () => {
     expect(() => new JournalApplier({ db: t.db, batchSize: 0 })).toThrow('JournalApplier: batchSize must be an integer >= 1 (got 0)');
     expect(() => new JournalApplier({ db: t.db, lingerMs: -1 })).toThrow(/lingerMs must be an integer >= 0/);
+    expect(() => new JournalApplier({ db: t.db, quietMs: 1.5 })).toThrow('JournalApplier: quietMs must be an integer >= 0 (got 1.5)');
   });
 });
