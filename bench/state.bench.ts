@@ -194,19 +194,19 @@ function postgresCpuBetween(start: Map<number, number>, end: Map<number, number>
   return total;
 }
 
-/** Where the CPU of the measured stretches went: load generator, service, PostgreSQL, idle. */
+/** Where the CPU of the measured stretches went: load generator, server, PostgreSQL, idle. */
 class CpuAccount {
   private gen = 0;
-  private svc = 0;
+  private server = 0;
   private pg = 0;
   private wall = 0;
   private available = true;
   private start?: ReturnType<CpuAccount['read']>;
 
-  constructor(private readonly servicePid: number) {}
+  constructor(private readonly serverPid: number) {}
 
   private read() {
-    return { gen: process.cpuUsage(), svc: cpuSeconds(this.servicePid), pg: postgresCpu(), at: performance.now() };
+    return { gen: process.cpuUsage(), server: cpuSeconds(this.serverPid), pg: postgresCpu(), at: performance.now() };
   }
 
   begin(): void {
@@ -216,12 +216,12 @@ class CpuAccount {
   end(): void {
     const start = this.start!;
     const end = this.read();
-    if (end.svc === undefined || start.svc === undefined || end.pg === undefined || start.pg === undefined) {
+    if (end.server === undefined || start.server === undefined || end.pg === undefined || start.pg === undefined) {
       this.available = false;
       return;
     }
     this.gen += (end.gen.user + end.gen.system - start.gen.user - start.gen.system) / 1e6;
-    this.svc += end.svc - start.svc;
+    this.server += end.server - start.server;
     this.pg += postgresCpuBetween(start.pg, end.pg);
     this.wall += (end.at - start.at) / 1000;
   }
@@ -229,8 +229,8 @@ class CpuAccount {
   report(events: number): string {
     if (!this.available) return 'n/a (needs Linux /proc)';
     const us = (sec: number) => ((sec * 1e6) / events).toFixed(0).padStart(4);
-    const idle = 1 - (this.gen + this.svc + this.pg) / (this.wall * cpus().length);
-    return `${us(this.gen)} | ${us(this.svc)}    | ${us(this.pg)}       | ${(Math.max(0, idle) * 100).toFixed(0).padStart(3)}%`;
+    const idle = 1 - (this.gen + this.server + this.pg) / (this.wall * cpus().length);
+    return `    ${us(this.gen)} |    ${us(this.server)} |       ${us(this.pg)} |              ${(Math.max(0, idle) * 100).toFixed(0).padStart(3)}%`;
   }
 }
 
@@ -320,10 +320,16 @@ async function main(): Promise<void> {
       const bare = new Measure(clients);
       const svc = new Measure(clients);
       const cpu = new CpuAccount(service.child.pid!);
+      const floorCpu = new CpuAccount(floor.child.pid!);
+      let drainSeconds = 0;
       const paths = [
         () => raw.slice((c, i) => pool.query('INSERT INTO raw_events (run, state, payload_id, message) VALUES ($1, $2, $3, $4)',
           [`raw-${clients}-${c}-${i}`, 'RUNNING', `sentinel-2-l2a/workflow-bench/raw-${c}-${i}`, null]).then(() => undefined)),
-        () => bare.slice((c, i) => send(floorHttp, 'POST', '/events', WRITER, event(`floor-${clients}-${c}-${i >> 1}`, i % 2 === 1))),
+        async () => {
+          floorCpu.begin();
+          await bare.slice((c, i) => send(floorHttp, 'POST', '/events', WRITER, event(`floor-${clients}-${c}-${i >> 1}`, i % 2 === 1)));
+          floorCpu.end();
+        },
         async () => {
           cpu.begin();
           await svc.slice((c, i) => send(http, 'POST', '/events', WRITER, event(`svc-${clients}-${c}-${i >> 1}`, i % 2 === 1)));
@@ -333,6 +339,7 @@ async function main(): Promise<void> {
           while ((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM event_journal'))[0]!.n > 0) {
             await new Promise((r) => setTimeout(r, 2));
           }
+          drainSeconds += (performance.now() - drainStart) / 1000;
           svc.seconds += (performance.now() - drainStart) / 1000;
           cpu.end();
         },
@@ -341,7 +348,8 @@ async function main(): Promise<void> {
         for (let k = 0; k < paths.length; k++) await paths[(round + k) % paths.length]!();
       }
       await Promise.all([pool.end(), http.close(), floorHttp.close()]);
-      cpuLines.push(`${String(clients).padStart(7)} | ${cpu.report(svc.count)}`);
+      cpuLines.push(`${String(clients).padStart(7)} | service    | ${cpu.report(svc.count)} |      ${(drainSeconds / svc.seconds * 100).toFixed(0).padStart(3)}%`);
+      cpuLines.push(`${String(clients).padStart(7)} | HTTP floor | ${floorCpu.report(bare.count)} |`);
 
       // Every run must now be in the state its events imply.
       if (svc.perClient.some((n) => Math.ceil(n / 2) > claimsPerClient)) {
@@ -372,8 +380,9 @@ async function main(): Promise<void> {
 
     // Apart from the load generator, all of it is recording: acknowledging (HTTP, journal
     // INSERT and commit) and applying. Idle is time the cores waited (commits, round trips).
-    console.log(`\nCPU per recorded event through the service, us (the load generator's includes its HTTP client; PostgreSQL is all its processes):`);
-    console.log('clients | load gen | service | PostgreSQL | idle of the cores');
+    console.log(`\nCPU per recorded event, us (the load generator's includes its HTTP client; server: the service or the floor; PostgreSQL: all its processes),`);
+    console.log('and the share of the service\'s time spent applying what was left when its slices ended:');
+    console.log('clients | path       | load gen | server  | PostgreSQL | idle of the cores | draining');
     for (const line of cpuLines) console.log(line);
 
     const http = new HttpPool(`http://127.0.0.1:${service.port}`, { connections: 1 });
