@@ -44,6 +44,10 @@ const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:543
 const LEVELS = [1, 8, 32];
 const SLICES = Number(process.env.BENCH_SLICES ?? 5);
 const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 1);
+if (!Number.isInteger(SLICES) || SLICES < 1 || !(SLICE_SECONDS > 0)) {
+  console.error(`bench:state: BENCH_SLICES must be an integer >= 1 and BENCH_SLICE_SECONDS a number > 0 (got "${process.env.BENCH_SLICES}", "${process.env.BENCH_SLICE_SECONDS}")`);
+  process.exit(2);
+}
 const HISTORY_ROWS = 1_000_000;
 const LOOKUPS = 2_000;
 const RATIO_TARGET = 0.5;
@@ -339,8 +343,9 @@ async function main(): Promise<void> {
           while ((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM event_journal'))[0]!.n > 0) {
             await new Promise((r) => setTimeout(r, 2));
           }
-          drainSeconds += (performance.now() - drainStart) / 1000;
-          svc.seconds += (performance.now() - drainStart) / 1000;
+          const drained = (performance.now() - drainStart) / 1000;
+          drainSeconds += drained;
+          svc.seconds += drained;
           cpu.end();
         },
       ];
