@@ -134,7 +134,7 @@ describe(`JournalApplier (${BACKEND})`, () => {
     }
   });
 
-  it('applies a stream once it goes quiet, in one batch, without waiting out the linger', async () => {
+  it('applies a stream once it goes quiet, batched, without waiting out the linger', async () => {
     const applied: number[] = [];
     const applier = new JournalApplier({ db: t.db, lingerMs: 60_000, quietMs: 300, pollIntervalMs: 60_000, onApplied: (n) => applied.push(n) });
     const store = new StateStore(t.db, { onAccepted: (n) => applier.nudge(n) });
