@@ -78,8 +78,7 @@ class Measure {
   }
 
   percentile(p: number): number {
-    const sorted = [...this.latencies].sort((a, b) => a - b);
-    return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+    return percentile([...this.latencies].sort((a, b) => a - b), p);
   }
 
   /** Runs every client's loop of `op` for one slice; each client's `i` continues from the last slice. */
