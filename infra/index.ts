@@ -2,6 +2,8 @@ export * from './argo';
 export * from './artifact-bucket';
 export * from './charts';
 export * from './cluster';
+export * from './image-repository';
+export * from './ingress-queue';
 export * from './network';
 export * from './node-pools';
 export * from './platform';

@@ -11,8 +11,10 @@ export function encryptionKey(
   parent: pulumi.Resource,
   deletionWindowInDays = 30,
   tags?: Record<string, string>,
+  /** Key policy; default AWS's (the account's IAM policies decide). */
+  policy?: pulumi.Input<string>,
 ): aws.kms.Key {
-  const key = new aws.kms.Key(name, { description, enableKeyRotation: true, deletionWindowInDays, tags }, { parent });
+  const key = new aws.kms.Key(name, { description, enableKeyRotation: true, deletionWindowInDays, tags, ...(policy ? { policy } : {}) }, { parent });
   new aws.kms.Alias(name, { name: `alias/${name}`, targetKeyId: key.keyId }, { parent });
   return key;
 }

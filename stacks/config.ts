@@ -35,6 +35,8 @@ export interface StackConfig {
   readonly eventBus: { readonly replicas: number } | false;
   readonly logRetentionDays: number;
   readonly keyDeletionWindowDays: number;
+  /** The process queue (`<clusterName>-process`): SNS topic in front of it, receives before dead-lettering. */
+  readonly ingress: { readonly topic: boolean; readonly maxReceiveCount: number };
   /** Pulumi `protect` on the bucket and database: true in prod. */
   readonly protectData: boolean;
 }
@@ -59,6 +61,7 @@ export const CONFIG_KEYS = {
   eventBus: '"manifests" (dist/ brings the EventBus, the default) or "infra" (the Argo component creates it)',
   logRetentionDays: `days of EKS control plane logs, one of CloudWatch's ${LOG_RETENTION_DAYS.join(', ')} (default: 30 in dev, 365 in prod)`,
   keyDeletionWindowDays: 'days before a deleted KMS key is destroyed, 7 to 30 (default: 7 in dev, 30 in prod)',
+  ingress: 'an object {topic, maxReceiveCount}: an SNS topic <clusterName>-process in front of the queue (default false), receives before a payload is dead-lettered, 1 to 1000 (default 5)',
 } as const;
 
 type Key = keyof typeof CONFIG_KEYS;
@@ -209,6 +212,13 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     return value;
   };
 
+  const ingressObj = object('ingress');
+  const ingress = {
+    topic: field<boolean>('ingress', ingressObj, 'topic', false, bool, 'true or false'),
+    maxReceiveCount: field<number>('ingress', ingressObj, 'maxReceiveCount', 5, posInt(1, 1000), 'a whole number from 1 to 1000'),
+  };
+  for (const k of Object.keys(ingressObj ?? {})) if (!(k in ingress)) errors.push(`${project}:ingress.${k} is not a known field; known: ${Object.keys(ingress).join(', ')}`);
+
   const config: StackConfig = {
     environment,
     clusterName,
@@ -227,6 +237,7 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     logRetentionDays: number('logRetentionDays', prod ? 365 : 30, (n) => LOG_RETENTION_DAYS.includes(n)),
     keyDeletionWindowDays: number('keyDeletionWindowDays', prod ? 30 : 7, (n) => Number.isInteger(n) && n >= 7 && n <= 30),
     protectData: prod,
+    ingress,
   };
   if (errors.length > 0) {
     throw new Error(`invalid configuration for stack "${stack}":\n  - ${errors.join('\n  - ')}`);

@@ -6,6 +6,8 @@ import * as pulumi from '@pulumi/pulumi';
 import {
   ARGO_NAMESPACE, ARGO_SERVER_SERVICE_ACCOUNT, Argo, ArtifactBucket, Cluster, Network, NodePools, Platform, SecretsSync, StateDatabase, WORKFLOW_SERVICE_ACCOUNT,
 } from '../infra';
+import { IngressQueue } from '../infra/ingress-queue';
+import { ImageRepository } from '../infra/image-repository';
 import { loadStackConfig } from './config';
 
 const stack = pulumi.getStack();
@@ -82,9 +84,26 @@ new Platform('platform', {
   dependsOn: [argo.workflowsRelease, argo.eventsRelease],
 }, { dependsOn: [argo] });
 
+const ingress = new IngressQueue('ingress', {
+  clusterName: cfg.clusterName,
+  cluster,
+  topic: cfg.ingress.topic,
+  maxReceiveCount: cfg.ingress.maxReceiveCount,
+  keyDeletionWindowDays,
+  tags,
+});
+
+const stateImages = new ImageRepository('state-image', { repositoryName: `${cfg.clusterName}/swoop-state`, forceDelete: !cfg.protectData, tags });
+
 export const clusterName = cluster.name;
 export const kubeconfig = cluster.kubeconfig;
 export const bucketName = bucket.bucketName;
 export const databaseEndpoint = database.address;
 export const databaseSecretArn = database.secretArn;
 export const argoServerUrl = argo.serverUrl;
+export const ingressQueueUrl = ingress.queueUrl;
+export const ingressDeadLetterQueueUrl = ingress.dlqUrl;
+/** Empty when the stack has no topic (`ingress.topic: false`). */
+export const ingressTopicArn = ingress.topicArn ?? '';
+/** Where CI pushes the state service image (docs/contracts.md). */
+export const stateImageRepositoryUrl = stateImages.repositoryUrl;

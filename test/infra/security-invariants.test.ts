@@ -131,6 +131,46 @@ const INVARIANTS: Invariant[] = [
     const arn = `arn:aws:s3:::${bucket.inputs.bucket ?? `${bucket.name}-bucket`}`;
     return policy(role.inputs.policy).Statement.flatMap((s: any) => list<string>(s.Resource).filter((res) => res !== arn && res !== `${arn}/*` && !res.startsWith('arn:aws:kms:')).map((res) => `workflow role reaches ${res}`));
   }],
+  ['SQS: every queue encrypted with a customer KMS key', (r) => r.of('aws:sqs/queue:Queue').flatMap((q) =>
+    unless(/^arn:aws:kms:/.test(q.inputs.kmsMasterKeyId ?? ''), `${q.inputs.name} not SSE-KMS`))],
+  ['SQS: every queue either dead-letters (redrive) or is a 14-day dead-letter queue', (r) => r.of('aws:sqs/queue:Queue').flatMap((q) => {
+    if (!q.inputs.redrivePolicy) return unless(q.inputs.messageRetentionSeconds === 14 * 24 * 3600, `${q.inputs.name} neither redrives nor keeps dead letters 14 days`);
+    const redrive = JSON.parse(q.inputs.redrivePolicy);
+    const target = r.of('aws:sqs/queue:Queue').find((d) => `arn:aws:sqs:us-west-2:123456789012:${d.inputs.name}` === redrive.deadLetterTargetArn);
+    return unless(!!target && Number.isInteger(redrive.maxReceiveCount) && redrive.maxReceiveCount >= 1, `${q.inputs.name} redrives to ${redrive.deadLetterTargetArn}`);
+  })],
+  ['SQS: queue policies deny plain HTTP and admit senders only as SNS from this stack\'s topic', (r) => r.of('aws:sqs/queuePolicy:QueuePolicy').flatMap((p) => {
+    const statements = policy(p.inputs.policy).Statement;
+    const topics = r.of('aws:sns/topic:Topic').map((t) => `arn:aws:sns:us-west-2:123456789012:${t.inputs.name}`);
+    return [
+      ...unless(statements.some((s: any) => s.Effect === 'Deny' && s.Principal === '*' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false'), `${p.name} accepts plain HTTP`),
+      ...statements.filter((s: any) => s.Effect === 'Allow').flatMap((s: any) => unless(
+        s.Principal?.Service === 'sns.amazonaws.com' && list(s.Action).every((a) => a === 'sqs:SendMessage') && topics.includes(s.Condition?.ArnEquals?.['aws:SourceArn']),
+        `${p.name} allows ${JSON.stringify(s.Principal)} ${s.Action} without our topic as source`)),
+    ];
+  })],
+  ['SNS: topics encrypted, published only by this account, over TLS', (r) => r.of('aws:sns/topic:Topic').flatMap((t) => {
+    const doc = r.of('aws:sns/topicPolicy:TopicPolicy').find((p) => p.name === t.name);
+    const statements = doc ? policy(doc.inputs.policy).Statement : [];
+    return [
+      ...unless(/^arn:aws:kms:/.test(t.inputs.kmsMasterKeyId ?? ''), `${t.inputs.name} unencrypted`),
+      ...unless(statements.some((s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false'), `${t.inputs.name} accepts plain HTTP`),
+      ...statements.filter((s: any) => s.Effect === 'Allow').flatMap((s: any) =>
+        unless(s.Principal?.AWS === 'arn:aws:iam::123456789012:root', `${t.inputs.name} publishable by ${JSON.stringify(s.Principal)}`)),
+    ];
+  })],
+  ['IAM: the SQS event source may only receive and delete on the process queue and decrypt its key', (r) => {
+    const trust = r.of('aws:iam/role:Role').filter((x) => policy(x.inputs.assumeRolePolicy).Statement.some((s: any) => s.Condition?.StringEquals?.['aws:RequestTag/kubernetes-service-account'] === 'swoop-events-source'));
+    if (trust.length !== 1) return [`${trust.length} roles for swoop-events-source`];
+    const queue = r.of('aws:sqs/queue:Queue').find((q) => q.inputs.redrivePolicy);
+    const queueArn = `arn:aws:sqs:us-west-2:123456789012:${queue?.inputs.name}`;
+    const keyArn = queue?.inputs.kmsMasterKeyId;
+    return r.of('aws:iam/rolePolicy:RolePolicy').filter((p) => p.inputs.role === `${trust[0].name}-id`).flatMap((p) => policy(p.inputs.policy).Statement.flatMap((s: any) => {
+      const allowed = list<string>(s.Resource).every((res) => res === queueArn) ? ['sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes']
+        : list<string>(s.Resource).every((res) => res === keyArn) ? ['kms:Decrypt'] : [];
+      return list<string>(s.Action).filter((a) => !allowed.includes(a)).map((a) => `event source may ${a} on ${s.Resource}`);
+    }));
+  }],
   ['Argo: the server requires client or SSO auth, never "server"', (r) => r.of('kubernetes:helm.sh/v3:Release').filter((h) => h.inputs.chart === 'argo-workflows').flatMap((h) => {
     const modes = list<string>(h.inputs.values?.server?.authModes);
     return unless(modes.length > 0 && modes.every((m) => m === 'client' || m === 'sso') && !h.inputs.values?.server?.authMode, `argo server auth modes ${JSON.stringify(modes)}`);
@@ -152,11 +192,12 @@ const INVARIANTS: Invariant[] = [
 
 describe('security invariants', () => {
   const runs: Record<string, Resources> = {};
-  let devResources: Registered[] = [];
+  const resources: Record<string, Registered[]> = {};
   beforeAll(async () => {
-    devResources = (await runStack('dev')).resources;
-    runs.dev = new Resources(devResources);
-    runs.prod = new Resources((await runStack('prod', { 'swoop-platform:argoSsoClientSecret': 's' })).resources);
+    resources.dev = (await runStack('dev')).resources;
+    resources.prod = (await runStack('prod', { 'swoop-platform:argoSsoClientSecret': 's' })).resources;
+    runs.dev = new Resources(resources.dev);
+    runs.prod = new Resources(resources.prod);
   });
 
   it('has at least 15 invariants', () => expect(INVARIANTS.length).toBeGreaterThanOrEqual(15));
@@ -185,9 +226,34 @@ describe('security invariants', () => {
       role.inputs.assumeRolePolicy = JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }] });
     },
     'Argo: the server requires client or SSO auth, never "server"': (all) => { all.find((r) => r.inputs.chart === 'argo-workflows')!.inputs.values.server.authModes = ['server']; },
+    'SQS: every queue encrypted with a customer KMS key': (all) => { delete find(all, 'aws:sqs/queue:Queue').inputs.kmsMasterKeyId; },
+    'SQS: every queue either dead-letters (redrive) or is a 14-day dead-letter queue': (all) => {
+      const queue = all.find((r) => r.type === 'aws:sqs/queue:Queue' && r.inputs.redrivePolicy)!;
+      delete queue.inputs.redrivePolicy;
+    },
+    'SQS: queue policies deny plain HTTP and admit senders only as SNS from this stack\'s topic': (all) => {
+      const p = find(all, 'aws:sqs/queuePolicy:QueuePolicy');
+      const doc = policy(p.inputs.policy);
+      delete doc.Statement.find((s: any) => s.Effect === 'Allow').Condition;
+      p.inputs.policy = JSON.stringify(doc);
+    },
+    'SNS: topics encrypted, published only by this account, over TLS': (all) => {
+      const p = find(all, 'aws:sns/topicPolicy:TopicPolicy');
+      const doc = policy(p.inputs.policy);
+      doc.Statement.find((s: any) => s.Effect === 'Allow').Principal = '*';
+      p.inputs.policy = JSON.stringify(doc);
+    },
+    'IAM: the SQS event source may only receive and delete on the process queue and decrypt its key': (all) => {
+      const p = all.find((r) => r.type === 'aws:iam/rolePolicy:RolePolicy' && r.name === 'ingress-event-source')!;
+      const doc = policy(p.inputs.policy);
+      doc.Statement[0].Action.push('sqs:SendMessage');
+      p.inputs.policy = JSON.stringify(doc);
+    },
   };
+  /** Breakers whose property exists only in prod (the SNS topic). Others break a dev copy. */
+  const onProd = new Set(['SQS: queue policies deny plain HTTP and admit senders only as SNS from this stack\'s topic', 'SNS: topics encrypted, published only by this account, over TLS']);
   it.each(Object.keys(breakers))('detects a violation of "%s"', (name) => {
-    const copy: Registered[] = structuredClone(devResources);
+    const copy: Registered[] = structuredClone(resources[onProd.has(name) ? 'prod' : 'dev']);
     breakers[name](copy);
     const check = INVARIANTS.find(([n]) => n === name)![1];
     expect(check(new Resources(copy)).length).toBeGreaterThan(0);

@@ -22,10 +22,13 @@ describe('stacks (whole program under mocks)', () => {
     prod = await runStack('prod', { 'swoop-platform:argoSsoClientSecret': 'sso-client-secret' });
   });
 
-  it('exports cluster name and kubeconfig, bucket, database endpoint and secret ARN, Argo server URL', () => {
+  it('exports cluster name and kubeconfig, bucket, database endpoint and secret ARN, Argo server URL, the ingress queue', () => {
     for (const run of [dev, prod]) {
-      expect(Object.keys(run.outputs).sort()).toEqual(['argoServerUrl', 'bucketName', 'clusterName', 'databaseEndpoint', 'databaseSecretArn', 'kubeconfig']);
-      for (const value of Object.values(run.outputs)) expect(value).toBeTruthy();
+      expect(Object.keys(run.outputs).sort()).toEqual(expect.arrayContaining([
+        'argoServerUrl', 'bucketName', 'clusterName', 'databaseEndpoint', 'databaseSecretArn', 'ingressDeadLetterQueueUrl', 'ingressQueueUrl', 'ingressTopicArn', 'kubeconfig',
+        'stateImageRepositoryUrl',
+      ]));
+      for (const [name, value] of Object.entries(run.outputs)) if (name !== 'ingressTopicArn') expect(value, name).toBeTruthy();
       const kubeconfig = JSON.parse(run.outputs.kubeconfig as string);
       expect(kubeconfig.users[0].user.exec.command).toBe('aws');
       expect(run.outputs.databaseSecretArn).toMatch(/^arn:aws:secretsmanager:/);
@@ -33,6 +36,10 @@ describe('stacks (whole program under mocks)', () => {
     expect(dev.outputs.clusterName).toBe('swoop-dev');
     expect(prod.outputs.clusterName).toBe('swoop-prod');
     expect(prod.outputs.bucketName).toBe('swoop-prod-artifacts-210987654321');
+    expect(dev.outputs.ingressQueueUrl).toBe('https://sqs.us-west-2.amazonaws.com/123456789012/swoop-dev-process');
+    expect(dev.outputs.ingressTopicArn).toBe('');
+    expect(prod.outputs.stateImageRepositoryUrl).toBe('123456789012.dkr.ecr.us-west-2.amazonaws.com/swoop-prod/swoop-state');
+    expect(prod.outputs.ingressTopicArn).toBe('arn:aws:sns:us-west-2:123456789012:swoop-prod-process');
   });
 
   it('builds every part of the platform in both stacks', () => {
@@ -66,6 +73,14 @@ describe('stacks (whole program under mocks)', () => {
     const kmsWindows = (run: StackRun) => new Set(run.resources.filter((r) => r.type === 'aws:kms/key:Key').map((k) => k.inputs.deletionWindowInDays));
     expect(kmsWindows(dev)).toEqual(new Set([7]));
     expect(kmsWindows(prod)).toEqual(new Set([30]));
+  });
+
+  it('keeps the state service image in an ECR repository per environment: scanned on push, immutable tags', () => {
+    for (const [run, name] of [[dev, 'swoop-dev/swoop-state'], [prod, 'swoop-prod/swoop-state']] as const) {
+      expect(one(run, 'aws:ecr/repository:Repository').inputs).toMatchObject({
+        name, imageTagMutability: 'IMMUTABLE', imageScanningConfiguration: { scanOnPush: true }, forceDelete: run === dev,
+      });
+    }
   });
 
   it('dev exposes the API to its configured CIDR only; prod keeps the endpoint private', () => {

@@ -106,6 +106,12 @@ function computed(type: string, name: string, inputs: Record<string, any>): Reco
       return { arn: arn('eks', `nodegroup/${name}`), resources: [{ autoscalingGroups: [{ name: `eks-${name}-asg` }] }] };
     case 'aws:ec2/launchTemplate:LaunchTemplate':
       return { latestVersion: 1 };
+    case 'aws:sqs/queue:Queue':
+      return { arn: arn('sqs', inputs.name ?? name), url: `https://sqs.us-west-2.amazonaws.com/123456789012/${inputs.name ?? name}` };
+    case 'aws:ecr/repository:Repository':
+      return { arn: arn('ecr', `repository/${inputs.name}`), repositoryUrl: `123456789012.dkr.ecr.us-west-2.amazonaws.com/${inputs.name}` };
+    case 'aws:sns/topic:Topic':
+      return { arn: arn('sns', inputs.name ?? name) };
     case 'aws:cloudwatch/logGroup:LogGroup':
       return { arn: arn('logs', `log-group:${inputs.name ?? name}`) };
     default:

@@ -31,9 +31,8 @@ export async function runStack(stack: string, extra: Record<string, string> = {}
   vi.resetModules();
   const program = (await import('../../../stacks/index')) as Record<string, pulumi.Output<unknown>>;
   const outputs: Record<string, unknown> = {};
-  for (const name of ['clusterName', 'kubeconfig', 'bucketName', 'databaseEndpoint', 'databaseSecretArn', 'argoServerUrl']) {
-    outputs[name] = await valueOf(program[name]);
-  }
+  // Every export of the program is a stack output.
+  for (const [name, value] of Object.entries(program)) outputs[name] = await valueOf(value);
   await recorder.settle();
   return { resources: [...recorder.resources], outputs, recorder };
 }
