@@ -33,11 +33,10 @@ export function buildApp(outdir = 'dist'): SwoopApp {
   // Cirrus chaining: clear scenes go on to COG conversion, every converted payload gets published.
   cloudMask.then(cog, { filter: '@.properties.eo:cloud_cover < 50' });
   cog.then(publish);
-  const workflows = [cloudMask, cog, publish];
 
-  // Platform charts: the events layer (routing, chains and callbacks built from the
-  // workflows, so it comes after every then()) and the state service.
-  const events = new PlatformEvents(app, 'events', { workflows });
+  // Platform charts: the events layer and the state service. The events layer routes every
+  // Workflow of this app (it finds them itself), so it comes after every workflow and then().
+  const events = new PlatformEvents(app, 'events');
   events.addCallback('notify-failures', {
     workflow: cloudMask,
     when: ['!successful'],
@@ -50,5 +49,5 @@ export function buildApp(outdir = 'dist'): SwoopApp {
   // Secrets and ConfigMap it reads and delivers dist/ with everything else.
   const state = new StateServiceChart(app, 'state-service', { image: STATE_SERVICE_IMAGE });
 
-  return { app, events, state, library, workflows };
+  return { app, events, state, library, workflows: events.workflows };
 }

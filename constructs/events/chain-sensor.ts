@@ -50,11 +50,14 @@ export class ChainSensor extends Construct {
     });
     const known = props.workflows.map((w) => w.templateName);
     const linksSeen = new Map(props.workflows.map((w) => [w, w.chainLinks.length]));
+    const unknownLinks: string[] = [];
     this.node.addValidation({
-      validate: () =>
-        props.workflows
+      validate: () => [
+        ...unknownLinks,
+        ...props.workflows
           .filter((w) => w.chainLinks.length !== linksSeen.get(w))
           .map((w) => `${w.node.path}.then() was called after the events layer was created, so that link has no sensor; create PlatformEvents after chaining the workflows`),
+      ],
     });
     for (const upstream of props.workflows) {
       if (upstream.chainLinks.length === 0) continue;
@@ -63,8 +66,11 @@ export class ChainSensor extends Construct {
       const seen = new Map<string, number>();
       for (const link of upstream.chainLinks) {
         const to = link.to;
-        if (!known.includes(to.templateName)) {
-          throw new Error(`${upstream.node.path}: then() chains to workflow ${to.templateName} (${to.node.path}), which is not in the workflows given to the events layer; add it`);
+        if (!props.workflows.includes(to)) {
+          unknownLinks.push(to.node.root !== upstream.node.root
+            ? `${upstream.node.path}.then() chains to workflow ${to.templateName}, which belongs to another App; create it in this app`
+            : `${upstream.node.path}.then() chains to workflow ${to.templateName} (${to.node.path}), which is not routed by the events layer; add it to the workflows given to PlatformEvents, or leave that list out`);
+          continue;
         }
         const base = `${upstream.templateName}-then-${to.templateName}`;
         const count = (seen.get(base) ?? 0) + 1;

@@ -18,8 +18,13 @@ import { EventsSensor } from './sensor';
 import type { StateServiceTarget } from './state-service';
 
 export interface PlatformEventsProps {
-  /** Every workflow payloads may name; each gets routing, its `then()` links become chains. */
-  readonly workflows: readonly Workflow<WorkflowParameters>[];
+  /**
+   * Every workflow payloads may name; each gets routing, its `then()` links become chains.
+   * Leave it out: the events layer finds every Workflow of the app itself. When given, a
+   * Workflow of the app missing from it is a synth error, so none can be forgotten.
+   * @default every Workflow in the app, in construct-tree order
+   */
+  readonly workflows?: readonly Workflow<WorkflowParameters>[];
   /** @default 'swoop' */
   readonly namespace?: string;
   /** @default a 3-server JetStream bus named 'default' with 10 GiB volumes */
@@ -49,6 +54,8 @@ export interface PlatformEventsProps {
  * ```
  */
 export class PlatformEvents extends Chart {
+  /** The workflows payloads may name: the app's, in construct-tree order. */
+  public readonly workflows: readonly Workflow<WorkflowParameters>[];
   public readonly eventBus: EventBus;
   public readonly webhook: WebhookSource;
   public readonly queue?: PayloadQueue;
@@ -61,12 +68,14 @@ export class PlatformEvents extends Chart {
   private readonly props: PlatformEventsProps;
   private readonly ns: string;
 
-  constructor(scope: Construct, id: string, props: PlatformEventsProps) {
+  constructor(scope: Construct, id: string, props: PlatformEventsProps = {}) {
     const namespace = props.namespace ?? SWOOP_NAMESPACE;
     super(scope, id, { namespace, disableResourceNameHashes: true });
     this.props = props;
     this.ns = namespace;
-    validateWorkflows(this.node.path, props.workflows);
+    this.workflows = props.workflows ?? appWorkflows(this);
+    validateWorkflows(this.node.path, this.workflows);
+    this.node.addValidation({ validate: () => this.unroutedWorkflows() });
     this.eventBus = new EventBus(this, 'EventBus', { ...props.eventBus, namespace });
     this.serviceAccounts = new EventsServiceAccounts(this, 'ServiceAccounts', {
       namespace,
@@ -90,14 +99,15 @@ export class PlatformEvents extends Chart {
       state,
       webhookToken: props.webhook?.token,
     });
-    this.ingress = new IngressSensor(this, 'Ingress', { ...sensorCommon, workflows: props.workflows, sources, state, dispatch: this.dispatch });
-    this.chains = new ChainSensor(this, 'Chains', { ...sensorCommon, workflows: props.workflows, state });
+    this.ingress = new IngressSensor(this, 'Ingress', { ...sensorCommon, workflows: this.workflows, sources, state, dispatch: this.dispatch });
+    this.chains = new ChainSensor(this, 'Chains', { ...sensorCommon, workflows: this.workflows, state });
   }
 
   /** Adds a SWOOP callback on the runs of one of the workflows. */
   public addCallback(id: string, props: CallbackProps): Callback {
-    if (!this.props.workflows.includes(props.workflow)) {
-      failAt(`${this.node.path}/Callbacks/${id}`, `workflow ${String(props.workflow?.templateName)} is not in the workflows given to PlatformEvents; add it there first`);
+    if (!this.workflows.includes(props.workflow)) {
+      const where = Workflow.isWorkflow(props.workflow) && props.workflow.node.root !== this.node.root ? 'belongs to another App' : 'is not routed by the events layer';
+      failAt(`${this.node.path}/Callbacks/${id}`, `workflow ${String(props.workflow?.templateName)} ${where}; create it in this app before PlatformEvents`);
     }
     this.callbackSensor ??= new EventsSensor(this, 'Callbacks', {
       name: 'swoop-callbacks',
@@ -109,6 +119,15 @@ export class PlatformEvents extends Chart {
     return new Callback(this.callbackSensor, id, { delivery: this.props.delivery, ...props, sensor: this.callbackSensor });
   }
 
+  /** Workflows of the app that payloads could not reach: created after the events layer, or left out of `workflows`. */
+  private unroutedWorkflows(): string[] {
+    return appWorkflows(this)
+      .filter((w) => !this.workflows.includes(w))
+      .map((w) => this.props.workflows
+        ? `workflow ${w.templateName} (${w.node.path}) is in the app but not in the workflows given to PlatformEvents, so payloads naming it would be recorded INVALID; add it, or leave \`workflows\` out to route every workflow of the app`
+        : `workflow ${w.templateName} (${w.node.path}) was created after the events layer, so payloads naming it would be recorded INVALID; create PlatformEvents after every workflow`);
+  }
+
   private stateTarget(): StateServiceTarget {
     return {
       url: this.props.stateService?.url ?? DEFAULT_STATE_URL,
@@ -117,8 +136,13 @@ export class PlatformEvents extends Chart {
   }
 }
 
+/** Every Workflow in the app of `scope`, in construct-tree order (deterministic: the order they were added). */
+export function appWorkflows(scope: Construct): Workflow<WorkflowParameters>[] {
+  return scope.node.root.node.findAll().filter((c): c is Workflow<WorkflowParameters> => Workflow.isWorkflow(c));
+}
+
 function validateWorkflows(path: string, workflows: readonly Workflow<WorkflowParameters>[]): void {
-  if (workflows.length === 0) failAt(path, 'workflows is empty; payloads could only ever be INVALID. Pass the workflows payloads may name');
+  if (workflows.length === 0) failAt(path, 'the app has no workflows (or workflows is empty); payloads could only ever be INVALID. Create the workflows before PlatformEvents');
   const names = new Set<string>();
   for (const w of workflows) {
     if (!Workflow.isWorkflow(w)) failAt(path, 'workflows must hold Workflow constructs');

@@ -147,11 +147,11 @@ describe('callback configuration errors name the construct path', () => {
     expect(build({ callbacks: (e, wf) => e.addCallback('w', { workflow: wf.publish, target: CallbackTarget.workflow(wf.notify) }) })).toThrow(/needs an "input" parameter/);
   });
 
-  it('a callback on a workflow the events layer was not given', () => {
+  it('a callback on something the events layer does not route', () => {
     expect(
       build({
         callbacks: (e) => e.addCallback('c', { workflow: { templateName: 'stranger' } as never, target: CallbackTarget.log() }),
       }),
-    ).toThrow(/events\/Callbacks\/c: workflow stranger is not in the workflows given to PlatformEvents/);
+    ).toThrow(/events\/Callbacks\/c: workflow stranger is not routed by the events layer; create it in this app before PlatformEvents/);
   });
 });

@@ -87,7 +87,7 @@ describe('ingress routing (simulated on the synthesized sensors)', () => {
   });
 
   const invalid: [string, unknown][] = [
-    ['an unknown workflow', payload([{ workflow: 'cog-archive' }])],
+    ['an unknown workflow', payload([{ workflow: 'no-such-workflow' }])],
     ['an unknown workflow in the single-object form', payload({ workflow: 'nope' })],
     ['a parallel group with one unknown member', payload([[{ workflow: 'cog' }, { workflow: 'nope' }]])],
     ['no process block', { type: 'FeatureCollection', features: [] }],
@@ -299,7 +299,7 @@ describe('chains', () => {
 
   it('records a `next` naming an unknown workflow as INVALID', () => {
     const sim = new Simulator(docs);
-    const { firings } = sim.deliver(finished('publish', 'SUCCESSFUL', 'publish-1', 'uid-u', { next: [{ workflow: 'cog-archive' }] }));
+    const { firings } = sim.deliver(finished('publish', 'SUCCESSFUL', 'publish-1', 'uid-u', { next: [{ workflow: 'no-such-workflow' }] }));
     expect(created(firings)).toEqual([]);
     expect(invalidRecords(firings)[0]).toMatchObject({ type: 'invalid', source: 'swoop-lifecycle' });
   });
