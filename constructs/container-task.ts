@@ -66,7 +66,7 @@ export class ContainerTask<
     this.computeClass = resolveComputeClass(props);
     this.node.addValidation({ validate: () => containerProblems(this.settings as ContainerSettings<InputParameters, InputArtifacts>) });
     this.node.addValidation({
-      validate: () => (this.retry.limit < 0 || !Number.isInteger(this.retry.limit) ? [`retry limit must be a whole number >= 0; got ${this.retry.limit}`] : []),
+      validate: () => (this.retry.limit < 0 || !Number.isInteger(this.retry.limit) ? [`retry limit is ${this.retry.limit}; use a whole number >= 0`] : []),
     });
     const library = TaskLibrary.of(this);
     this.workflowTemplate = this.newWorkflowTemplate(library.namespace, standardLabels(this.taskName, 'task', this.version), () => this.renderSpec());

@@ -129,7 +129,7 @@ export function placementProblems(computeClass: string, demand: Demand, what = '
   if (demand.gpus > 0 && spec.maxPod.gpus === 0) {
     errors.push(`${what} ${demand.gpus} GPU(s) but compute class "${computeClass}" has no GPUs; use computeClass 'gpu' or remove gpus`);
   } else if (demand.gpus > spec.maxPod.gpus) {
-    errors.push(`${what} ${demand.gpus} GPUs but a pod on compute class "${computeClass}" can get at most ${spec.maxPod.gpus}`);
+    errors.push(`${what} ${demand.gpus} GPUs but a pod on compute class "${computeClass}" can get at most ${spec.maxPod.gpus}; request at most ${spec.maxPod.gpus}`);
   }
   if (demand.cpuMillis > spec.maxPod.cpuMillis) {
     errors.push(
@@ -153,7 +153,7 @@ export function containerProblems(settings: ContainerSettings<InputParameters, I
   if (image) errors.push(image);
   const gpus = settings.gpus ?? 0;
   if (!Number.isInteger(gpus) || gpus < 0) {
-    errors.push(`gpus must be a whole number >= 0; got ${gpus}`);
+    errors.push(`gpus is ${gpus}; use a whole number >= 0`);
   }
   const r = settings.resources;
   if (r?.cpu?.request && r.cpu.limit && cpuMillis(r.cpu.limit) < cpuMillis(r.cpu.request)) {

@@ -16,3 +16,5 @@ export { ContainerGroup, GroupMember, type ContainerGroupOptions } from './conta
 export * from './workflow';
 export * from './pods';
 export * from './synth';
+export * from './errors';
+export { synthCommand, type SynthCommandOptions } from './synth-cli';

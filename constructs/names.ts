@@ -44,7 +44,4 @@ export function standardLabels(name: string, component: string, version?: string
   };
 }
 
-/** Throws an error that names the construct path, the same shape validation errors have. */
-export function failAt(path: string, message: string): never {
-  throw new Error(`${path}: ${message}`);
-}
+export { failAt } from './errors';

@@ -71,7 +71,7 @@ export class ServiceTask<IP extends InputParameters = None> extends Task<IP, Non
     const settings = { ...props, gpus: 0 };
     this.node.addValidation({ validate: () => containerProblems(settings) });
     this.node.addValidation({
-      validate: () => (this.path.startsWith('/') ? [] : [`path "${this.path}" must start with "/"`]),
+      validate: () => (this.path.startsWith('/') ? [] : [`path "${this.path}" does not start with "/"; use "/${this.path}"`]),
     });
 
     const labels = standardLabels(this.taskName, 'service-task', this.version);

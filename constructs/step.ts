@@ -211,9 +211,9 @@ export abstract class DagNode extends Construct implements Producer {
       for (const [, stepName, kind, outputName] of text.matchAll(TASK_TAG)) {
         const producer = this.context.lookup(stepName);
         if (!producer || !(producer instanceof Step)) {
-          errors.push(`reads {{tasks.${stepName}.outputs.${kind}.${outputName}}} but the workflow has no step "${stepName}"`);
+          errors.push(`reads {{tasks.${stepName}.outputs.${kind}.${outputName}}} but the workflow has no step "${stepName}"; name an existing step (or use its outputs object)`);
         } else if (!producer.declares(kind as 'parameters' | 'artifacts', outputName)) {
-          errors.push(`reads output ${kind === 'parameters' ? 'parameter' : 'artifact'} "${outputName}" of step "${stepName}", which its task "${producer.task.taskName}" does not declare`);
+          errors.push(`reads output ${kind === 'parameters' ? 'parameter' : 'artifact'} "${outputName}" of step "${stepName}", which its task "${producer.task.taskName}" does not declare; read a declared output or declare it in the task's outputs`);
         }
       }
       for (const [, name] of text.matchAll(WORKFLOW_PARAM_TAG)) {
@@ -236,7 +236,7 @@ export function checkArguments(task: AnyTask, parameters: Record<string, Value>,
   }
   for (const [name, value] of Object.entries(parameters)) {
     if (!declared.includes(name)) {
-      errors.push(`task "${task.taskName}" declares no input parameter "${name}" (declared: ${declared.join(', ') || 'none'})`);
+      errors.push(`task "${task.taskName}" declares no input parameter "${name}" (declared: ${declared.join(', ') || 'none'}); pass only declared parameters or declare it in the task's inputs`);
     } else if (typeof value !== 'string' && !(value instanceof Ref)) {
       errors.push(`input parameter "${name}" must be a string or a reference (step.outputs.parameters.x, wf.params.x, wf.item); an artifact goes in artifacts`);
     }
@@ -248,7 +248,7 @@ export function checkArguments(task: AnyTask, parameters: Record<string, Value>,
     }
   }
   for (const [name, value] of Object.entries(artifacts)) {
-    if (!task.inputArtifacts[name]) errors.push(`task "${task.taskName}" declares no input artifact "${name}"`);
+    if (!task.inputArtifacts[name]) errors.push(`task "${task.taskName}" declares no input artifact "${name}"; pass only declared artifacts or declare it in the task's inputs`);
     else if (!(value instanceof ArtifactRef)) errors.push(`input artifact "${name}" must be another step's output artifact (step.outputs.artifacts.x)`);
   }
   return errors;

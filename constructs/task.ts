@@ -1,5 +1,6 @@
 import { ApiObject, Lazy, type Duration } from 'cdk8s';
 import { Construct } from 'constructs';
+import { failAt } from './errors';
 import { dnsLabelProblem, labelValueProblem, parameterNameProblem } from './names';
 import { INPUT_PARAM, OUTPUT_PARAM, TASK_ENTRY_TEMPLATE } from './platform';
 
@@ -139,6 +140,9 @@ export abstract class Task<
   }
 
   protected constructor(scope: Construct, id: string, props: TaskBaseProps<IP, OP, IA, OA>) {
+    if (scope.node.tryFindChild(id)) {
+      failAt(`${scope.node.path}/${id}`, `the task library already has a task with the id "${id}"; give each task its own id`);
+    }
     super(scope, id);
     Object.defineProperty(this, TASK_MARK, { value: true });
     this.taskName = props.name ?? id;
@@ -198,7 +202,7 @@ export abstract class Task<
       if (problem) errors.push(problem);
       const spec = this.inputParameters[name];
       if (spec.enum && spec.default !== undefined && !spec.enum.includes(spec.default)) {
-        errors.push(`input parameter "${name}" default "${spec.default}" is not one of its enum values (${spec.enum.join(', ')})`);
+        errors.push(`input parameter "${name}" default "${spec.default}" is not one of its enum values (${spec.enum.join(', ')}); make the default one of them`);
       }
     }
     for (const name of Object.keys(this.outputParameters)) {

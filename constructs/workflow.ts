@@ -111,6 +111,9 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
   private readonly context: WorkflowContext;
 
   constructor(scope: Construct, id: string, props: WorkflowProps<P> = {}) {
+    if (scope.node.tryFindChild(id)) {
+      failAt(scope.node.path ? `${scope.node.path}/${id}` : id, `the app already has a construct with the id "${id}"; give each workflow its own id`);
+    }
     const namespace = props.namespace ?? SWOOP_NAMESPACE;
     super(scope, id, { namespace, disableResourceNameHashes: true });
     Object.defineProperty(this, MARK, { value: true });
@@ -347,7 +350,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
       const problem = parameterNameProblem('workflow parameter', name);
       if (problem) errors.push(problem);
       if (spec.enum && spec.default !== undefined && !spec.enum.includes(spec.default)) {
-        errors.push(`parameter "${name}" default "${spec.default}" is not one of its enum values (${spec.enum.join(', ')})`);
+        errors.push(`parameter "${name}" default "${spec.default}" is not one of its enum values (${spec.enum.join(', ')}); make the default one of them`);
       }
     }
     const cycle = findCycle(this.nodes);
@@ -361,7 +364,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
         errors.push(`exit step "${step.name}" reads an output of step "${name}"; exit steps run after the DAG and may only read workflow parameters and wf.status`);
       }
     }
-    if (this.props.timeout && this.props.timeout.toSeconds() <= 0) errors.push('timeout must be positive');
+    if (this.props.timeout && this.props.timeout.toSeconds() <= 0) errors.push('timeout is not positive; give the workflow a positive Duration');
     for (const link of this.chainLinks) {
       if (!Workflow.isWorkflow(link.to)) {
         errors.push(`then() was given ${(link.to as { node?: Construct['node'] }).node?.path ?? String(link.to)}, which is not a Workflow; chains start workflows`);

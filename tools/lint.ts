@@ -5,10 +5,11 @@
  * is any, 2 when the input is unusable.
  */
 import { existsSync } from 'node:fs';
+import { runCommand } from '../constructs/errors';
 import { formatProblem, isRule, lint, loadFiles, RULES, yamlFiles, type Rule } from './lint/index';
 import { loadSchemaValidation } from './lint/schema';
 
-const USAGE = `usage: npm run lint -- [--disable rule,...] [--no-schema] [dir-or-file...]   (default: dist)
+const USAGE = `usage: npm run lint -- [--disable rule,...] [--no-schema] [--debug] [dir-or-file...]   (default: dist)
 rules: ${RULES.join(', ')}`;
 
 function main(argv: string[]): number {
@@ -56,4 +57,5 @@ function usageError(message: string): number {
   return 2;
 }
 
-process.exitCode = main(process.argv.slice(2));
+// Anything unexpected is one line and exit 1 (`--debug`: the stack trace).
+void runCommand(main);

@@ -8,9 +8,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
+import { runCommand } from '../constructs/errors';
 import { describeDelivery, Simulator, snsEnvelope, sqsEvent, webhookEvent, type SimulatedEvent } from './simulator';
 
-const USAGE = 'usage: npm run simulate -- <payload.json> [--via webhook|sqs|sns|lifecycle] [--manifests dir] [--twice]';
+const USAGE = 'usage: npm run simulate -- <payload.json> [--via webhook|sqs|sns|lifecycle] [--manifests dir] [--twice] [--debug]';
 
 function eventFor(via: string, body: unknown, text: string): SimulatedEvent {
   const id = createHash('sha256').update(text).digest('hex').slice(0, 12);
@@ -48,6 +49,7 @@ function main(argv: string[]): number {
     else file = arg;
   }
   if (!file) throw new UsageError('no payload file given');
+  if (!existsSync(file)) throw new UsageError(`no such payload file ${file}`);
   if (!existsSync(manifests)) throw new UsageError(`no manifests at ${manifests}; run \`npm run synth\` first`);
   const text = readFileSync(file, 'utf8');
   let body: unknown;
@@ -67,10 +69,18 @@ function main(argv: string[]): number {
   return 0;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (e) {
-  const hint = /no EventSource defines/.test((e as Error).message) ? ' (is the events chart part of `npm run synth`? see workflows/app.ts)' : '';
-  console.error(`simulate: ${(e as Error).message}${hint}${e instanceof UsageError ? `\n${USAGE}` : ''}`);
-  process.exitCode = 2;
-}
+// A usage error exits 2 with the usage; anything else is one line and exit 1 (`--debug`: the stack trace).
+void runCommand((argv) => {
+  try {
+    return main(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`simulate: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof Error && /no EventSource defines/.test(e.message)) {
+      e.message += '; is the events chart part of `npm run synth`? see workflows/app.ts';
+    }
+    throw e;
+  }
+});

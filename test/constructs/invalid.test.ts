@@ -36,13 +36,13 @@ const cases: { name: string; build: () => ReturnType<typeof fixture>['app']; pat
     name: 'negative GPUs',
     build: () => { const f = fixture(); new ContainerTask(f.lib, 'bad', { image: 'python:3.12.7', gpus: -1 }); return f.app; },
     path: 'lib/bad',
-    message: 'gpus must be a whole number >= 0; got -1',
+    message: 'gpus is -1; use a whole number >= 0',
   },
   {
     name: 'fractional GPUs',
     build: () => { const f = fixture(); new ContainerTask(f.lib, 'bad', { image: 'python:3.12.7', gpus: 0.5 }); return f.app; },
     path: 'lib/bad',
-    message: 'gpus must be a whole number >= 0; got 0.5',
+    message: 'gpus is 0.5; use a whole number >= 0',
   },
   {
     name: 'GPU count on a non-GPU class',
@@ -54,7 +54,7 @@ const cases: { name: string; build: () => ReturnType<typeof fixture>['app']; pat
     name: 'more GPUs than a GPU node offers a pod',
     build: () => { const f = fixture(); new ContainerTask(f.lib, 'bad', { image: 'python:3.12.7', gpus: 8 }); return f.app; },
     path: 'lib/bad',
-    message: 'requests 8 GPUs but a pod on compute class "gpu" can get at most 4',
+    message: 'requests 8 GPUs but a pod on compute class "gpu" can get at most 4; request at most 4',
   },
   {
     name: 'unknown compute class',
@@ -130,19 +130,31 @@ const cases: { name: string; build: () => ReturnType<typeof fixture>['app']; pat
       return f.app;
     },
     path: 'lib/bad',
-    message: 'input parameter "mode" default "fast" is not one of its enum values (full, quick)',
+    message: 'input parameter "mode" default "fast" is not one of its enum values (full, quick); make the default one of them',
   },
   {
     name: 'negative retry limit',
     build: () => { const f = fixture(); new ContainerTask(f.lib, 'bad', { image: 'python:3.12.7', retry: { limit: -1 } }); return f.app; },
     path: 'lib/bad',
-    message: 'retry limit must be a whole number >= 0; got -1',
+    message: 'retry limit is -1; use a whole number >= 0',
   },
   {
     name: 'duplicate step names',
     build: () => { const f = fixture(); const wf = new Workflow(f.app, 'wf'); wf.addStep('a', f.tasks.small); wf.addStep('a', f.tasks.split); return f.app; },
     path: 'wf/a',
     message: 'duplicate step name "a" (already used by wf/a); every step of a workflow needs its own name',
+  },
+  {
+    name: 'duplicate task ids in the library',
+    build: () => { const f = fixture(); new ContainerTask(f.lib, 'split', { image: 'python:3.12.7' }); return f.app; },
+    path: 'lib/split',
+    message: 'the task library already has a task with the id "split"; give each task its own id',
+  },
+  {
+    name: 'duplicate task names (ids differ)',
+    build: () => { const f = fixture(); new ContainerTask(f.lib, 'split-2', { name: 'split', image: 'python:3.12.7' }); return f.app; },
+    path: 'lib/split-2',
+    message: 'WorkflowTemplate "split" in namespace "swoop" is also defined by lib/split; give one of them another name',
   },
   {
     name: 'invalid step name',
@@ -170,7 +182,7 @@ const cases: { name: string; build: () => ReturnType<typeof fixture>['app']; pat
       return f.app;
     },
     path: 'wf/convert',
-    message: 'task "convert" declares no input parameter "level" (declared: asset, compression)',
+    message: 'task "convert" declares no input parameter "level" (declared: asset, compression); pass only declared parameters or declare it in the task\'s inputs',
   },
   {
     name: 'missing required input artifact',
@@ -186,7 +198,7 @@ const cases: { name: string; build: () => ReturnType<typeof fixture>['app']; pat
       return f.app;
     },
     path: 'wf/merge',
-    message: 'reads {{tasks.convert.outputs.parameters.output}} but the workflow has no step "convert"',
+    message: 'reads {{tasks.convert.outputs.parameters.output}} but the workflow has no step "convert"; name an existing step (or use its outputs object)',
   },
   {
     name: 'dangling output: an output the task does not declare',
@@ -198,7 +210,7 @@ const cases: { name: string; build: () => ReturnType<typeof fixture>['app']; pat
       return f.app;
     },
     path: 'wf/merge',
-    message: 'reads output parameter "items" of step "split", which its task "split" does not declare',
+    message: 'reads output parameter "items" of step "split", which its task "split" does not declare; read a declared output or declare it in the task\'s outputs',
   },
   {
     name: 'output of a step of another workflow',
@@ -275,7 +287,7 @@ const cases: { name: string; build: () => ReturnType<typeof fixture>['app']; pat
       return f.app;
     },
     path: 'wf',
-    message: 'parameter "compression" default "JPEG" is not one of its enum values (DEFLATE, ZSTD)',
+    message: 'parameter "compression" default "JPEG" is not one of its enum values (DEFLATE, ZSTD); make the default one of them',
   },
   {
     name: 'undeclared workflow parameter in a hand-written tag',
@@ -403,7 +415,7 @@ const cases: { name: string; build: () => ReturnType<typeof fixture>['app']; pat
       return f.app;
     },
     path: 'lib/svc',
-    message: 'path "publish" must start with "/"',
+    message: 'path "publish" does not start with "/"; use "/publish"',
   },
 ];
 
@@ -415,6 +427,10 @@ describe('invalid constructions', () => {
 
   it.each(cases)('$name', ({ build, path, message }) => {
     expect(problemsOf(build)).toEqual([`${path}: ${message}`]);
+  });
+
+  it.each(cases)('$name: one line, "<what is wrong>; <what to do>"', ({ message }) => {
+    expect(message).toMatch(/^[^\n;]+; [^\n]+$/);
   });
 
   it('the fixture itself is valid', () => {

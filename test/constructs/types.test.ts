@@ -60,7 +60,7 @@ describe('typed wiring', () => {
     expect(problems).toEqual(expect.arrayContaining([
       'wf/c1: missing required input parameter "asset" of task "convert"; pass it in parameters',
       'wf/c2: missing required input parameter "asset" of task "convert"; pass it in parameters',
-      'wf/c3: task "convert" declares no input parameter "level" (declared: asset, compression)',
+      'wf/c3: task "convert" declares no input parameter "level" (declared: asset, compression); pass only declared parameters or declare it in the task\'s inputs',
       'wf/c4: input parameter "asset" must be a string or a reference (step.outputs.parameters.x, wf.params.x, wf.item); an artifact goes in artifacts',
       'wf/m1: missing required input artifact "stack" of task "mask"; pass another step\'s output artifact in artifacts',
       'wf/m2: input artifact "stack" must be another step\'s output artifact (step.outputs.artifacts.x)',
