@@ -9,8 +9,8 @@ import { DISPATCH_TEMPLATE, INGRESS_TOKEN_SECRET, INGRESS_WEBHOOK_ENDPOINT, INGR
 import type { StateServiceTarget } from './state-service';
 import type { SubmitTarget } from './submit';
 
-/** The Node image running the dispatch script. Pinned so dist/ says exactly what runs. */
-export const DISPATCH_IMAGE = 'node:20.18.0-slim';
+/** The Node image running the dispatch script: the Node 24 LTS release .ci/run tests the script with. Pinned so dist/ says exactly what runs. */
+export const DISPATCH_IMAGE = 'node:24.22.3-slim';
 
 /** The script the dispatch step runs (plain Node, no dependencies); tests run the same file. */
 export const DISPATCH_SCRIPT_FILE = join(__dirname, 'dispatch-script.cjs');
