@@ -16,7 +16,8 @@ const SKIP = !DATABASE_URL ? 'needs a real PostgreSQL: set DATABASE_URL (e.g. po
 describe.skipIf(SKIP !== undefined)(`the archive database Job${SKIP ? ` - ${SKIP}` : ''}`, () => {
   const role = `argo_archive_test_${randomBytes(5).toString('hex')}`;
   const database = `argo_test_${randomBytes(5).toString('hex')}`;
-  const admin = () => openDb({ url: DATABASE_URL, maxConnections: 1 });
+  // CREATE/DROP DATABASE wait for a checkpoint, which can outlast the service's 15 s statement timeout on a busy server.
+  const admin = () => openDb({ url: DATABASE_URL, maxConnections: 1, statementTimeoutMs: 0 });
 
   const runJob = (password: string) => {
     const url = new URL(DATABASE_URL!);
