@@ -41,6 +41,8 @@ export class ArtifactBucket extends pulumi.ComponentResource {
   public readonly keyArn: pulumi.Output<string>;
   /** Role ARNs keyed `<namespace>/<service account>`. */
   public readonly roleArns: Record<string, pulumi.Output<string>> = {};
+  /** Role names keyed like roleArns, for grants other components add (data buckets). */
+  public readonly roleNames: Record<string, pulumi.Output<string>> = {};
 
   constructor(name: string, args: ArtifactBucketArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super('swoop:infra:ArtifactBucket', name, {}, opts);
@@ -102,12 +104,14 @@ export class ArtifactBucket extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: [publicBlock] });
 
     for (const binding of args.bindings ?? [{ namespace: 'swoop', serviceAccount: 'swoop-workflow', access: 'read-write' as const }]) {
-      this.roleArns[`${binding.namespace}/${binding.serviceAccount}`] = this.grant(name, binding, bucket, key, args);
+      const role = this.grant(name, binding, bucket, key, args);
+      this.roleArns[`${binding.namespace}/${binding.serviceAccount}`] = role.arn;
+      this.roleNames[`${binding.namespace}/${binding.serviceAccount}`] = role.name;
     }
     this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, keyArn: this.keyArn, roleArns: this.roleArns });
   }
 
-  private grant(name: string, binding: BucketAccessBinding, bucket: aws.s3.Bucket, key: aws.kms.Key, args: ArtifactBucketArgs): pulumi.Output<string> {
+  private grant(name: string, binding: BucketAccessBinding, bucket: aws.s3.Bucket, key: aws.kms.Key, args: ArtifactBucketArgs): aws.iam.Role {
     const id = `${name}-${binding.namespace}-${binding.serviceAccount}`;
     const objectActions = binding.access === 'read-write' ? ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] : ['s3:GetObject'];
     const keyActions = binding.access === 'read-write' ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'];
@@ -131,6 +135,6 @@ export class ArtifactBucket extends pulumi.ComponentResource {
         roleArn: role.arn,
       }, { parent: this });
     }
-    return role.arn;
+    return role;
   }
 }

@@ -38,6 +38,11 @@ export interface PlatformArgs {
   readonly delivery: ManifestDelivery;
   /** Service account of workflow pods, whose agent reads the state token Secret. Default `swoop-workflow`. */
   readonly workflowServiceAccount?: string;
+  /**
+   * Secrets the manifests reference that the platform does not generate (API credentials,
+   * alert webhooks): name -> key -> value, created in the namespace as Pulumi secrets.
+   */
+  readonly workloadSecrets?: Record<string, Record<string, pulumi.Input<string>>>;
   /** Resources the manifests need first (the Argo releases: their CRDs). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -45,6 +50,20 @@ export interface PlatformArgs {
 /** In-cluster URLs fixed by docs/contracts.md. */
 export const STATE_URL = 'http://swoop-state.swoop.svc.cluster.local:8080';
 export const LIFECYCLE_URL = 'http://swoop-lifecycle-eventsource-svc.swoop.svc.cluster.local:12000/lifecycle';
+
+/** The Secrets (name -> keys) Platform creates in the workflow namespace; a test holds it against what it declares. */
+export const PLATFORM_SECRETS: Readonly<Record<string, readonly string[]>> = {
+  'swoop-state-tokens': ['writer', 'reader', 'writer-authorization'],
+  'swoop-lifecycle-token': ['token'],
+  'swoop-ingress-token': ['token'],
+  'swoop-state-db': ['url'],
+  'swoop-state-db-owner': ['url'],
+};
+
+/** The folder of manifests a delivery applies or syncs (relative to the project root). */
+export function manifestsDirOf(delivery: ManifestDelivery): string {
+  return delivery.mode === 'pulumi' ? delivery.manifestsDir ?? 'dist' : delivery.path;
+}
 
 /**
  * What the workflows, the events layer and the state service expect to find in their
@@ -123,9 +142,14 @@ export class Platform extends pulumi.ComponentResource {
     });
     const dbSecrets = [dbUrl('state-db', 'swoop-state-db', db.serviceSecretArn), dbUrl('state-db-owner', 'swoop-state-db-owner', db.secretArn)];
 
-    const manifestDeps = [config, tokens, lifecycleToken, ingressToken, ...dbSecrets, ...(args.dependsOn ?? [])];
+    const workloadSecrets = Object.entries(args.workloadSecrets ?? {}).map(([secretName, data]) => new k8s.core.v1.Secret(`${name}-secret-${secretName}`, {
+      metadata: { name: secretName, namespace: ns },
+      stringData: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, pulumi.secret(v)])),
+    }, k8sOpts));
+
+    const manifestDeps = [config, tokens, lifecycleToken, ingressToken, ...dbSecrets, ...workloadSecrets, ...(args.dependsOn ?? [])];
     if (args.delivery.mode === 'pulumi') {
-      const dir = resolve(args.delivery.manifestsDir ?? 'dist');
+      const dir = resolve(manifestsDirOf(args.delivery));
       new k8s.yaml.ConfigGroup(`${name}-manifests`, { files: [join(dir, '**', '*.yaml')] }, { ...k8sOpts, dependsOn: manifestDeps });
     } else {
       this.application = this.syncWithArgoCd(name, args.delivery, ns, k8sOpts, manifestDeps);

@@ -37,6 +37,10 @@ export interface StackConfig {
   readonly keyDeletionWindowDays: number;
   /** The process queue (`<clusterName>-process`): SNS topic in front of it, receives before dead-lettering. */
   readonly ingress: { readonly topic: boolean; readonly maxReceiveCount: number };
+  /** Buckets workflow pods read and write besides the artifact bucket (the workflow role's only other grants). */
+  readonly dataBuckets: { readonly read: string[]; readonly write: { readonly name: string; readonly create: boolean; readonly publicRead: boolean }[] };
+  /** Secrets the manifests reference that the stack does not generate: name -> key -> value. */
+  readonly workloadSecrets: Record<string, Record<string, string>>;
   /** Pulumi `protect` on the bucket and database: true in prod. */
   readonly protectData: boolean;
 }
@@ -62,6 +66,8 @@ export const CONFIG_KEYS = {
   logRetentionDays: `days of EKS control plane logs, one of CloudWatch's ${LOG_RETENTION_DAYS.join(', ')} (default: 30 in dev, 365 in prod)`,
   keyDeletionWindowDays: 'days before a deleted KMS key is destroyed, 7 to 30 (default: 7 in dev, 30 in prod)',
   ingress: 'an object {topic, maxReceiveCount}: an SNS topic <clusterName>-process in front of the queue (default false), receives before a payload is dead-lettered, 1 to 1000 (default 5)',
+  dataBuckets: 'an object {read: [bucket names], write: [{name, create, publicRead}]}: buckets workflows read, and write (create: the stack makes it; publicRead: anyone may read its objects, only with create)',
+  workloadSecrets: 'an object {<Secret name>: {<key>: <value>}} of the Secrets the manifests reference that the stack does not create; set each value with `pulumi config set --secret --path \'workloadSecrets.<name>.<key>\' <value>`',
 } as const;
 
 type Key = keyof typeof CONFIG_KEYS;
@@ -219,6 +225,15 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
   };
   for (const k of Object.keys(ingressObj ?? {})) if (!(k in ingress)) errors.push(`${project}:ingress.${k} is not a known field; known: ${Object.keys(ingress).join(', ')}`);
 
+  const dataBuckets = readDataBuckets(object('dataBuckets'), (msg) => errors.push(`${project}:dataBuckets${msg}`));
+  const workloadSecrets: Record<string, Record<string, string>> = {};
+  for (const [secret, keys] of Object.entries(object('workloadSecrets') ?? {})) {
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(secret)) errors.push(`${project}:workloadSecrets.${secret} is not a valid Secret name`);
+    else if (!keys || typeof keys !== 'object' || Array.isArray(keys) || !Object.entries(keys).every(([k, v]) => /^[-._a-zA-Z0-9]+$/.test(k) && typeof v === 'string' && v.length > 0)) {
+      errors.push(`${project}:workloadSecrets.${secret} must be an object of Secret keys to non-empty strings`);
+    } else workloadSecrets[secret] = keys as Record<string, string>;
+  }
+
   const config: StackConfig = {
     environment,
     clusterName,
@@ -238,11 +253,40 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     keyDeletionWindowDays: number('keyDeletionWindowDays', prod ? 30 : 7, (n) => Number.isInteger(n) && n >= 7 && n <= 30),
     protectData: prod,
     ingress,
+    dataBuckets,
+    workloadSecrets,
   };
   if (errors.length > 0) {
     throw new Error(`invalid configuration for stack "${stack}":\n  - ${errors.join('\n  - ')}`);
   }
   return config;
+}
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** `dataBuckets`, each problem reported as `<path> <what>` (the caller prefixes the key). */
+function readDataBuckets(obj: Record<string, unknown> | undefined, fail: (msg: string) => void): StackConfig['dataBuckets'] {
+  const out: StackConfig['dataBuckets'] = { read: [], write: [] };
+  for (const k of Object.keys(obj ?? {})) if (k !== 'read' && k !== 'write') fail(`.${k} is not a known field; known: read, write`);
+  const read = obj?.read ?? [];
+  if (!Array.isArray(read)) fail(`.read must be a list of bucket names (got ${JSON.stringify(read)})`);
+  else read.forEach((b, i) => (typeof b === 'string' && BUCKET_NAME.test(b) ? out.read.push(b) : fail(`.read[${i}] must be a valid S3 bucket name (got ${JSON.stringify(b)})`)));
+  const write = obj?.write ?? [];
+  if (!Array.isArray(write)) fail(`.write must be a list of {name, create, publicRead} (got ${JSON.stringify(write)})`);
+  else write.forEach((w, i) => {
+    const at = `.write[${i}]`;
+    if (!w || typeof w !== 'object' || Array.isArray(w)) return fail(`${at} must be an object {name, create, publicRead} (got ${JSON.stringify(w)})`);
+    const { name, create = false, publicRead = false, ...rest } = w as Record<string, unknown>;
+    for (const k of Object.keys(rest)) fail(`${at}.${k} is not a known field; known: name, create, publicRead`);
+    if (typeof name !== 'string' || !BUCKET_NAME.test(name)) return fail(`${at}.name must be a valid S3 bucket name (got ${JSON.stringify(name ?? null)})`);
+    if (typeof create !== 'boolean') return fail(`${at}.create must be true or false (got ${JSON.stringify(create)})`);
+    if (typeof publicRead !== 'boolean') return fail(`${at}.publicRead must be true or false (got ${JSON.stringify(publicRead)})`);
+    if (publicRead && !create) return fail(`${at}.publicRead needs create: true (public access is set only on buckets the stack creates)`);
+    if (out.read.includes(name)) return fail(`${at}.name "${name}" is also in read; list it once, under write (write includes read)`);
+    if (out.write.some((x) => x.name === name)) return fail(`${at}.name "${name}" is listed twice`);
+    out.write.push({ name, create, publicRead });
+  });
+  return out;
 }
 
 function splitKey(fullKey: string): [string, string] {

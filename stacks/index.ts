@@ -8,10 +8,16 @@ import {
 } from '../infra';
 import { IngressQueue } from '../infra/ingress-queue';
 import { ImageRepository } from '../infra/image-repository';
+import { DataBuckets } from '../infra/data-buckets';
+import { missingSecretInputs, secretReferences } from '../infra/manifest-secrets';
+import { PLATFORM_SECRETS, manifestsDirOf } from '../infra/platform';
 import { loadStackConfig } from './config';
 
 const stack = pulumi.getStack();
 const cfg = loadStackConfig(pulumi.runtime.allConfig(), pulumi.getProject(), stack);
+// Every Secret the manifests read must exist: made here, or given as a stack input.
+const missingSecrets = missingSecretInputs(secretReferences(manifestsDirOf(cfg.delivery)), PLATFORM_SECRETS, cfg.workloadSecrets);
+if (missingSecrets.length > 0) throw new Error(`invalid configuration for stack "${stack}":\n  - ${missingSecrets.join('\n  - ')}`);
 const tags = { 'swoop.dev/stack': stack, 'swoop.dev/environment': cfg.environment, 'managed-by': 'pulumi' };
 const { keyDeletionWindowDays } = cfg;
 
@@ -41,6 +47,15 @@ const bucket = new ArtifactBucket('artifacts', {
     { namespace: 'swoop', serviceAccount: WORKFLOW_SERVICE_ACCOUNT, access: 'read-write' },
     { namespace: ARGO_NAMESPACE, serviceAccount: ARGO_SERVER_SERVICE_ACCOUNT, access: 'read' },
   ],
+  tags,
+}, { protect: cfg.protectData });
+
+new DataBuckets('data', {
+  read: cfg.dataBuckets.read,
+  write: cfg.dataBuckets.write,
+  workflowRoleName: bucket.roleNames[`swoop/${WORKFLOW_SERVICE_ACCOUNT}`],
+  forceDestroy: cfg.artifacts.forceDestroy,
+  keyDeletionWindowDays,
   tags,
 }, { protect: cfg.protectData });
 
@@ -81,6 +96,7 @@ new Platform('platform', {
   },
   secrets,
   delivery: cfg.delivery,
+  workloadSecrets: cfg.workloadSecrets,
   dependsOn: [argo.workflowsRelease, argo.eventsRelease],
 }, { dependsOn: [argo] });
 

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { policy, type Registered } from './support/pulumi-mocks';
-import { runStack } from './support/stack-run';
+import { runStack, stackConfig } from './support/stack-run';
+import { loadStackConfig, type StackConfig } from '../../stacks/config';
+import { DATA_BUCKET_TAG } from '../../infra/data-buckets';
 
 /**
  * Security invariants of a whole stack, each a predicate over every resource the program
@@ -10,7 +12,8 @@ import { runStack } from './support/stack-run';
 type Invariant = readonly [name: string, violations: (r: Resources) => string[]];
 
 class Resources {
-  constructor(readonly all: Registered[]) {}
+  /** The stack's declared data buckets, the grants the workflow role must have exactly. */
+  constructor(readonly all: Registered[], readonly dataBuckets: StackConfig['dataBuckets']) {}
   of(type: string): Registered[] {
     return this.all.filter((r) => r.type === type);
   }
@@ -28,19 +31,29 @@ class Resources {
   }
 }
 
+const publicRead = (b: Registered) => b.inputs.tags?.[DATA_BUCKET_TAG] === 'public-read';
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const unless = (cond: boolean, message: string) => (cond ? [] : [message]);
 
 const INVARIANTS: Invariant[] = [
-  ['S3: every bucket blocks all public access', (r) => r.of('aws:s3/bucket:Bucket').flatMap((b) => {
+  ['S3: every bucket blocks all public access, except object reads of a declared public-read data bucket', (r) => r.of('aws:s3/bucket:Bucket').flatMap((b) => {
     const block = r.of('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').find((p) => p.inputs.bucket === `${b.name}-id`)?.inputs;
-    return unless(!!block && block.blockPublicAcls && block.blockPublicPolicy && block.ignorePublicAcls && block.restrictPublicBuckets, `${b.name} lacks a full public access block`);
+    if (!publicRead(b)) return unless(!!block && block.blockPublicAcls && block.blockPublicPolicy && block.ignorePublicAcls && block.restrictPublicBuckets, `${b.name} lacks a full public access block`);
+    const doc = r.of('aws:s3/bucketPolicy:BucketPolicy').find((p) => p.inputs.bucket === `${b.name}-id`);
+    const arn = `arn:aws:s3:::${b.inputs.bucket}`;
+    return [
+      ...unless(!!block && block.blockPublicAcls && block.ignorePublicAcls, `${b.name} allows public ACLs`),
+      ...(doc ? policy(doc.inputs.policy).Statement : []).filter((s: any) => s.Effect === 'Allow' && (s.Principal === '*' || s.Principal?.AWS === '*'))
+        .flatMap((s: any) => unless(list(s.Action).every((a) => a === 's3:GetObject') && list(s.Resource).every((res) => res === `${arn}/*`), `${b.name} grants the public ${s.Action} on ${s.Resource}`)),
+    ];
   })],
   ['S3: object ownership enforced (ACLs disabled)', (r) => r.of('aws:s3/bucket:Bucket').flatMap((b) =>
     unless(r.of('aws:s3/bucketOwnershipControls:BucketOwnershipControls').some((o) => o.inputs.bucket === `${b.name}-id` && o.inputs.rule.objectOwnership === 'BucketOwnerEnforced'), `${b.name} allows ACLs`))],
   ['S3: default encryption is SSE-KMS with a customer key', (r) => r.of('aws:s3/bucket:Bucket').flatMap((b) => {
     const sse = r.of('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration').find((e) => e.inputs.bucket === `${b.name}-id`);
     const rule = sse?.inputs.rules?.[0]?.applyServerSideEncryptionByDefault;
+    // Anonymous readers cannot use a KMS key: a public-read bucket is SSE-S3.
+    if (publicRead(b)) return unless(rule?.sseAlgorithm === 'AES256', `${b.name} is not encrypted`);
     return unless(rule?.sseAlgorithm === 'aws:kms' && /^arn:aws:kms:/.test(rule?.kmsMasterKeyId ?? ''), `${b.name} is not SSE-KMS with a customer key`);
   })],
   ['S3: bucket policy denies every request without TLS', (r) => r.of('aws:s3/bucket:Bucket').flatMap((b) => {
@@ -49,7 +62,9 @@ const INVARIANTS: Invariant[] = [
     const arn = `arn:aws:s3:::${b.inputs.bucket ?? `${b.name}-bucket`}`;
     return unless(!!deny && deny.Principal === '*' && deny.Action === 's3:*' && list(deny.Resource).includes(arn) && list(deny.Resource).includes(`${arn}/*`), `${b.name} accepts plain HTTP`);
   })],
-  ['S3: intermediate artifacts expire', (r) => r.of('aws:s3/bucket:Bucket').flatMap((b) => {
+  ['S3: data buckets the stack creates are versioned', (r) => r.of('aws:s3/bucket:Bucket').filter((b) => b.inputs.tags?.[DATA_BUCKET_TAG]).flatMap((b) =>
+    unless(r.of('aws:s3/bucketVersioning:BucketVersioning').some((v) => v.inputs.bucket === `${b.name}-id` && v.inputs.versioningConfiguration?.status === 'Enabled'), `${b.name} is not versioned`))],
+  ['S3: intermediate artifacts expire', (r) => r.of('aws:s3/bucket:Bucket').filter((b) => !b.inputs.tags?.[DATA_BUCKET_TAG]).flatMap((b) => {
     const rules = r.of('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration').find((l) => l.inputs.bucket === `${b.name}-id`)?.inputs.rules ?? [];
     return unless(['payloads/', 'artifacts/'].every((p) => rules.some((x: any) => x.filter?.prefix === p && x.status === 'Enabled' && x.expiration?.days > 0)), `${b.name} keeps intermediate data forever`);
   })],
@@ -124,12 +139,31 @@ const INVARIANTS: Invariant[] = [
       .filter((t) => !tags[`aws:RequestTag/${t}`])
       .map((t) => `${where} does not pin ${t}`);
   })],
-  ['IAM: workflow pods reach only the artifact bucket and its key', (r) => {
-    const role = r.of('aws:iam/rolePolicy:RolePolicy').find((p) => p.name.endsWith('swoop-swoop-workflow'));
-    if (!role) return ['no workflow role policy'];
-    const bucket = r.of('aws:s3/bucket:Bucket')[0];
-    const arn = `arn:aws:s3:::${bucket.inputs.bucket ?? `${bucket.name}-bucket`}`;
-    return policy(role.inputs.policy).Statement.flatMap((s: any) => list<string>(s.Resource).filter((res) => res !== arn && res !== `${arn}/*` && !res.startsWith('arn:aws:kms:')).map((res) => `workflow role reaches ${res}`));
+  ['IAM: workflow pods get exactly the declared grants on the artifact bucket and the declared data buckets (no wildcard)', (r) => {
+    const role = r.of('aws:iam/role:Role').find((x) => x.name.endsWith('swoop-swoop-workflow'));
+    if (!role) return ['no workflow role'];
+    const artifacts = r.of('aws:s3/bucket:Bucket').find((b) => !b.inputs.tags?.[DATA_BUCKET_TAG])!;
+    const arn = (bucket: string) => `arn:aws:s3:::${bucket}`;
+    const art = arn(artifacts.inputs.bucket ?? `${artifacts.name}-bucket`);
+    const keys = new Set(r.of('aws:kms/key:Key').map((k) => `arn:aws:kms:us-west-2:123456789012:key/${k.name}`));
+    // What each resource may get: bucket ARNs list, read objects get, write objects put.
+    const allowed = new Map<string, string[]>([
+      [art, ['s3:ListBucket', 's3:GetBucketLocation']],
+      [`${art}/*`, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload']],
+      ...r.dataBuckets.read.flatMap((b) => [[arn(b), ['s3:ListBucket', 's3:GetBucketLocation']], [`${arn(b)}/*`, ['s3:GetObject']]] as [string, string[]][]),
+      ...r.dataBuckets.write.flatMap((w) => [[arn(w.name), ['s3:ListBucket', 's3:GetBucketLocation']], [`${arn(w.name)}/*`, ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']]] as [string, string[]][]),
+    ]);
+    const granted = new Map<string, Set<string>>();
+    const violations = r.of('aws:iam/rolePolicy:RolePolicy').filter((p) => p.inputs.role === `${role.name}-id` || p.inputs.role === role.name).flatMap((p) => policy(p.inputs.policy).Statement.flatMap((s: any) =>
+      list<string>(s.Resource).flatMap((res) => list<string>(s.Action).flatMap((a) => {
+        granted.set(res, (granted.get(res) ?? new Set()).add(a));
+        if (keys.has(res) && a.startsWith('kms:')) return [];
+        return unless(!res.replace(/\/\*$/, '').includes('*'), `workflow role: wildcard resource ${res}`).concat(
+          unless((allowed.get(res) ?? []).includes(a), `workflow role may ${a} on ${res}`));
+      }))));
+    // Every declared grant is there too (exactly, not only at most).
+    for (const [res, actions] of allowed) for (const a of actions) if (!granted.get(res)?.has(a)) violations.push(`workflow role lacks ${a} on ${res}`);
+    return violations;
   }],
   ['SQS: every queue encrypted with a customer KMS key', (r) => r.of('aws:sqs/queue:Queue').flatMap((q) =>
     unless(/^arn:aws:kms:/.test(q.inputs.kmsMasterKeyId ?? ''), `${q.inputs.name} not SSE-KMS`))],
@@ -196,8 +230,8 @@ describe('security invariants', () => {
   beforeAll(async () => {
     resources.dev = (await runStack('dev')).resources;
     resources.prod = (await runStack('prod', { 'swoop-platform:argoSsoClientSecret': 's' })).resources;
-    runs.dev = new Resources(resources.dev);
-    runs.prod = new Resources(resources.prod);
+    runs.dev = new Resources(resources.dev, declared('dev'));
+    runs.prod = new Resources(resources.prod, declared('prod'));
   });
 
   it('has at least 15 invariants', () => expect(INVARIANTS.length).toBeGreaterThanOrEqual(15));
@@ -210,7 +244,7 @@ describe('security invariants', () => {
 
   // Each invariant must be able to fail: break the property it guards and expect a violation.
   const breakers: Record<string, (all: Registered[]) => void> = {
-    'S3: every bucket blocks all public access': (all) => { find(all, 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs.restrictPublicBuckets = false; },
+    'S3: every bucket blocks all public access, except object reads of a declared public-read data bucket': (all) => { find(all, 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs.restrictPublicBuckets = false; },
     'S3: bucket policy denies every request without TLS': (all) => { find(all, 'aws:s3/bucketPolicy:BucketPolicy').inputs.policy = JSON.stringify({ Statement: [] }); },
     'RDS: not publicly accessible': (all) => { find(all, 'aws:rds/instance:Instance').inputs.publiclyAccessible = true; },
     'RDS: automated backups kept at least 7 days': (all) => { find(all, 'aws:rds/instance:Instance').inputs.backupRetentionPeriod = 1; },
@@ -249,16 +283,42 @@ describe('security invariants', () => {
       doc.Statement[0].Action.push('sqs:SendMessage');
       p.inputs.policy = JSON.stringify(doc);
     },
+    'S3: every bucket blocks all public access, except object reads of a declared public-read data bucket [public bucket]': (all) => {
+      const p = all.find((r) => r.type === 'aws:s3/bucketPolicy:BucketPolicy' && r.name.startsWith('data-'))!;
+      const doc = policy(p.inputs.policy);
+      doc.Statement.find((s: any) => s.Sid === 'PublicRead').Action = ['s3:GetObject', 's3:PutObject'];
+      p.inputs.policy = JSON.stringify(doc);
+    },
+    'S3: data buckets the stack creates are versioned': (all) => { all.find((r) => r.type === 'aws:s3/bucketVersioning:BucketVersioning' && r.name.startsWith('data-'))!.inputs.versioningConfiguration.status = 'Suspended'; },
+    'IAM: workflow pods get exactly the declared grants on the artifact bucket and the declared data buckets (no wildcard)': (all) => {
+      const p = all.find((r) => r.type === 'aws:iam/rolePolicy:RolePolicy' && r.name === 'data-workflow-access')!;
+      const doc = policy(p.inputs.policy);
+      doc.Statement.find((s: any) => s.Sid === 'ReadData').Resource = ['arn:aws:s3:::sentinel-*/*'];
+      p.inputs.policy = JSON.stringify(doc);
+    },
+    'IAM: workflow pods get exactly the declared grants on the artifact bucket and the declared data buckets (no wildcard) [missing grant]': (all) => {
+      const p = all.find((r) => r.type === 'aws:iam/rolePolicy:RolePolicy' && r.name === 'data-workflow-access')!;
+      const doc = policy(p.inputs.policy);
+      doc.Statement = doc.Statement.filter((s: any) => s.Sid !== 'WriteData');
+      p.inputs.policy = JSON.stringify(doc);
+    },
   };
-  /** Breakers whose property exists only in prod (the SNS topic). Others break a dev copy. */
-  const onProd = new Set(['SQS: queue policies deny plain HTTP and admit senders only as SNS from this stack\'s topic', 'SNS: topics encrypted, published only by this account, over TLS']);
+  /** Breakers whose property exists only in prod (the SNS topic, the public-read bucket). Others break a dev copy. */
+  const onProd = new Set([
+    'S3: every bucket blocks all public access, except object reads of a declared public-read data bucket [public bucket]','SQS: queue policies deny plain HTTP and admit senders only as SNS from this stack\'s topic', 'SNS: topics encrypted, published only by this account, over TLS']);
   it.each(Object.keys(breakers))('detects a violation of "%s"', (name) => {
     const copy: Registered[] = structuredClone(resources[onProd.has(name) ? 'prod' : 'dev']);
     breakers[name](copy);
-    const check = INVARIANTS.find(([n]) => n === name)![1];
-    expect(check(new Resources(copy)).length).toBeGreaterThan(0);
+    // A breaker named `<invariant> [<variant>]` breaks that invariant another way.
+    const check = INVARIANTS.find(([n]) => n === name.replace(/ \[[a-z -]+\]$/, ''))![1];
+    const stack = onProd.has(name) ? 'prod' : 'dev';
+    expect(check(new Resources(copy, declared(stack))).length).toBeGreaterThan(0);
   });
 });
+
+function declared(stack: string): StackConfig['dataBuckets'] {
+  return loadStackConfig({ ...stackConfig(stack), 'swoop-platform:argoSsoClientSecret': 's' }, 'swoop-platform', stack).dataBuckets;
+}
 
 function find(all: Registered[], type: string): Registered {
   const r = all.find((x) => x.type === type);

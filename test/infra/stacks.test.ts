@@ -50,7 +50,8 @@ describe('stacks (whole program under mocks)', () => {
       ]) expect(count(run, type), type).toBe(1);
       expect(count(run, 'aws:eks/cluster:Cluster')).toBe(1);
       expect(count(run, 'aws:rds/instance:Instance')).toBe(1);
-      expect(count(run, 'aws:s3/bucket:Bucket')).toBe(1);
+      // The artifact bucket and the one data bucket each stack creates.
+      expect(run.resources.filter((r) => r.type === 'aws:s3/bucket:Bucket').map((b) => b.name).sort()).toEqual(['artifacts', expect.stringMatching(/^data-swoop-(dev|prod)-public-data-\d{12}$/)]);
       expect(run.resources.filter((r) => r.type === 'kubernetes:helm.sh/v3:Release').map((r) => r.inputs.chart)).toEqual(
         expect.arrayContaining(['argo-workflows', 'argo-events', 'external-secrets', 'cluster-autoscaler', 'nvidia-device-plugin']),
       );
@@ -68,8 +69,8 @@ describe('stacks (whole program under mocks)', () => {
     expect(devDb.backupRetentionPeriod).toBe(7);
     expect(prodDb.backupRetentionPeriod).toBe(14);
     expect(prodDb.instanceClass).toBe('db.r7g.large');
-    expect(one(dev, 'aws:s3/bucket:Bucket').inputs.forceDestroy).toBe(true);
-    expect(one(prod, 'aws:s3/bucket:Bucket').inputs.forceDestroy).toBe(false);
+    expect(one(dev, 'aws:s3/bucket:Bucket', 'artifacts').inputs.forceDestroy).toBe(true);
+    expect(one(prod, 'aws:s3/bucket:Bucket', 'artifacts').inputs.forceDestroy).toBe(false);
     const kmsWindows = (run: StackRun) => new Set(run.resources.filter((r) => r.type === 'aws:kms/key:Key').map((k) => k.inputs.deletionWindowInDays));
     expect(kmsWindows(dev)).toEqual(new Set([7]));
     expect(kmsWindows(prod)).toEqual(new Set([30]));

@@ -15,6 +15,14 @@ export function stackConfig(stack: string): Record<string, string> {
   );
 }
 
+/**
+ * The Secrets the manifests reference that a real stack holds as encrypted config
+ * (`pulumi config set --secret --path 'workloadSecrets.<name>.<key>'`), with test values.
+ */
+export const TEST_WORKLOAD_SECRETS = {
+  'swoop-platform:workloadSecrets': JSON.stringify({ 'stac-api-credentials': { token: 'test-stac-token' }, 'swoop-alerts': { authorization: 'Bearer test-alerts' } }),
+};
+
 export interface StackRun {
   readonly resources: Registered[];
   readonly outputs: Record<string, unknown>;
@@ -22,12 +30,13 @@ export interface StackRun {
 }
 
 /**
- * Runs stacks/index.ts under mocks with the stack's own config file (plus `extra`, for
- * secrets a real stack holds encrypted) and returns every resource it declared.
+ * Runs stacks/index.ts under mocks with the stack's own config file (plus the workload
+ * Secrets and `extra`, for secrets a real stack holds encrypted) and returns every resource
+ * it declared.
  */
 export async function runStack(stack: string, extra: Record<string, string> = {}, recorder = new ResourceRecorder()): Promise<StackRun> {
   await recorder.install(stack);
-  pulumi.runtime.setAllConfig({ ...stackConfig(stack), ...extra });
+  pulumi.runtime.setAllConfig({ ...stackConfig(stack), ...TEST_WORKLOAD_SECRETS, ...extra });
   vi.resetModules();
   const program = (await import('../../../stacks/index')) as Record<string, pulumi.Output<unknown>>;
   const outputs: Record<string, unknown> = {};
