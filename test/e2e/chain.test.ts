@@ -56,23 +56,23 @@ describe(`run.finished from the real state service drives the synthesized chain 
     return { run, received: await platform.lifecycle.waitFor((r) => r.body.run === run.run.name) };
   }
 
-  it('a successful sentinel2-cloud-mask run starts cog-conversion once, with its output and the chain filter', async () => {
-    const input = JSON.stringify(cirrusPayload([{ workflow: 'sentinel2-cloud-mask' }]));
-    const { run, received } = await finished('sentinel2-cloud-mask', { input, 'payload-id': cirrusId('sentinel2-cloud-mask', 'CHAIN') });
+  it('a successful e2e-mask run starts e2e-cogs once, with its output and the chain filter', async () => {
+    const input = JSON.stringify(cirrusPayload([{ workflow: 'e2e-mask' }]));
+    const { run, received } = await finished('e2e-mask', { input, 'payload-id': cirrusId('e2e-mask', 'CHAIN') });
     expect(received.path).toBe(webhookOf(manifests.find('EventSource', 'swoop-lifecycle')).endpoint);
     expect(received.headers.authorization).toBe(`Bearer ${LIFECYCLE_TOKEN}`);
 
     const delivery = sim.deliver(received.event);
-    const link = 'sentinel2-cloud-mask-then-cog-conversion';
-    const cogName = expectedRunName('cog-conversion', `${run.run.uid}/${link}`);
+    const link = 'e2e-mask-then-e2e-cogs';
+    const cogName = expectedRunName('e2e-cogs', `${run.run.uid}/${link}`);
     // Only the chain link starts a run; callbacks of the app may log, none may start a workflow.
     const [link1, ...more] = started(delivery.firings);
     expect(more).toEqual([]);
-    expect(link1).toEqual({ trigger: link, name: cogName, template: 'cog-conversion', params: { input: expect.any(String), 'parent-run': run.run.name }, outcome: 'created' });
+    expect(link1).toEqual({ trigger: link, name: cogName, template: 'e2e-cogs', params: { input: expect.any(String), 'parent-run': run.run.name }, outcome: 'created' });
     expect(JSON.parse(link1!.params.input!)).toEqual({ url: received.body.output, chain_filter: '@.properties.eo:cloud_cover < 50' });
 
     // The Workflow the trigger creates is one Argo accepts: its arguments fit the template's parameters.
-    const next = new ArgoRun(template('cog-conversion'), { ...newRun('cog-conversion', {}), name: cogName, arguments: started(delivery.firings)[0]!.params }, platform.cluster);
+    const next = new ArgoRun(template('e2e-cogs'), { ...newRun('e2e-cogs', {}), name: cogName, arguments: started(delivery.firings)[0]!.params }, platform.cluster);
     expect(next.parameters).toMatchObject({ 'parent-run': run.run.name, 'payload-id': '', replace: 'false', 'state-url': platform.stateUrl });
 
     // A redelivery of the same run.finished gives the same name: AlreadyExists, nothing new starts.
@@ -81,21 +81,21 @@ describe(`run.finished from the real state service drives the synthesized chain 
   });
 
   it('the run a chain starts (payload-id empty) can claim its payload', async () => {
-    const input = JSON.stringify(cirrusPayload([{ workflow: 'sentinel2-cloud-mask' }], { item: 'S2A_CLAIM' }));
-    const { received } = await finished('sentinel2-cloud-mask', { input, 'payload-id': cirrusId('sentinel2-cloud-mask', 'S2A_CLAIM') });
+    const input = JSON.stringify(cirrusPayload([{ workflow: 'e2e-mask' }], { item: 'S2A_CLAIM' }));
+    const { received } = await finished('e2e-mask', { input, 'payload-id': cirrusId('e2e-mask', 'S2A_CLAIM') });
     const [next] = started(sim.deliver(received.event).firings);
     const run = new ArgoRun(template(next!.template), { ...newRun(next!.template, {}), name: next!.name, arguments: next!.params }, platform.cluster);
     const claim = await run.claim();
     expect({ status: claim.status, body: JSON.parse(claim.body) }).toMatchObject({ status: 200, body: { claimed: true, run: next!.name } });
   });
 
-  it('a successful cog-conversion run starts copy-and-publish with its output URL as input; no failure callback', async () => {
-    const { run, received } = await finished('cog-conversion', { input: 's3://in/cog.json', 'payload-id': cirrusId('cog-conversion', 'CHAIN2') });
+  it('a successful e2e-cogs run starts e2e-publish with its output URL as input; no failure callback', async () => {
+    const { run, received } = await finished('e2e-cogs', { input: 's3://in/cog.json', 'payload-id': cirrusId('e2e-cogs', 'CHAIN2') });
     const delivery = sim.deliver(received.event);
     expect(started(delivery.firings)).toEqual([{
-      trigger: 'cog-conversion-then-copy-and-publish',
-      name: expectedRunName('copy-and-publish', `${run.run.uid}/cog-conversion-then-copy-and-publish`),
-      template: 'copy-and-publish',
+      trigger: 'e2e-cogs-then-e2e-publish',
+      name: expectedRunName('e2e-publish', `${run.run.uid}/e2e-cogs-then-e2e-publish`),
+      template: 'e2e-publish',
       params: { input: received.body.output, 'parent-run': run.run.name },
       outcome: 'created',
     }]);
@@ -107,8 +107,8 @@ describe(`run.finished from the real state service drives the synthesized chain 
     ['FAILED', 'Error (exit code 2)'],
     ['TIMED_OUT', 'Max duration limit exceeded'],
     ['CANCELED', "Stopped with strategy 'Stop'"],
-  ])('a %s cog-conversion run fires the !successful callback with run, state and error, and chains nothing', async (state, message) => {
-    const { run, received } = await finished('cog-conversion', { input: 's3://in/bad.json', 'payload-id': cirrusId('cog-conversion', `FAIL-${state}`) }, 'Failed', message);
+  ])('a %s e2e-cogs run fires the !successful callback with run, state and error, and chains nothing', async (state, message) => {
+    const { run, received } = await finished('e2e-cogs', { input: 's3://in/bad.json', 'payload-id': cirrusId('e2e-cogs', `FAIL-${state}`) }, 'Failed', message);
     expect(received.body.state).toBe(state);
     const delivery = sim.deliver(received.event);
     expect(started(delivery.firings)).toEqual([]);
@@ -124,21 +124,21 @@ describe(`run.finished from the real state service drives the synthesized chain 
     expect(received.body.error).toContain(message);
   });
 
-  it('a successful copy-and-publish run fires its "successful" log callback and not the failure one', async () => {
-    const { received } = await finished('copy-and-publish', { input: 's3://in/pub.json', 'payload-id': cirrusId('copy-and-publish', 'PUB') });
+  it('a successful e2e-publish run fires its "successful" log callback and not the failure one', async () => {
+    const { received } = await finished('e2e-publish', { input: 's3://in/pub.json', 'payload-id': cirrusId('e2e-publish', 'PUB') });
     const fired = sim.deliver(received.event).firings.filter((f) => OUR_CALLBACKS.includes(f.trigger));
     expect(fired.map((f) => [f.trigger, f.action.type])).toEqual([['callback-published', 'log']]);
   });
 
   it('payload-driven chain: the next element of the process array starts with the output payload', async () => {
-    const process = [{ workflow: 'copy-and-publish' }, { workflow: 'cog-conversion', replace: false }];
-    const { run, received } = await finished('copy-and-publish', { input: JSON.stringify(cirrusPayload(process)), 'payload-id': cirrusId('copy-and-publish', 'NEXT') });
+    const process = [{ workflow: 'e2e-publish' }, { workflow: 'e2e-cogs', replace: false }];
+    const { run, received } = await finished('e2e-publish', { input: JSON.stringify(cirrusPayload(process)), 'payload-id': cirrusId('e2e-publish', 'NEXT') });
     expect(received.body.next).toEqual(process.slice(1));
-    const next = started(sim.deliver(received.event).firings).filter((s) => s.trigger === 'next-cog-conversion');
+    const next = started(sim.deliver(received.event).firings).filter((s) => s.trigger === 'next-e2e-cogs');
     expect(next).toEqual([{
-      trigger: 'next-cog-conversion',
-      name: expectedRunName('cog-conversion', `${run.run.uid}/next-cog-conversion`),
-      template: 'cog-conversion',
+      trigger: 'next-e2e-cogs',
+      name: expectedRunName('e2e-cogs', `${run.run.uid}/next-e2e-cogs`),
+      template: 'e2e-cogs',
       params: { input: expect.any(String), 'parent-run': run.run.name },
       outcome: 'created',
     }]);

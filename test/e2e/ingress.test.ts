@@ -9,9 +9,9 @@ import { BACKEND, startPlatform, synthesizeManifests, webhookOf, WebhookReceiver
 import { ArgoRun } from './support/run';
 
 const manifests = synthesizeManifests();
-const WORKFLOW = 'sentinel2-cloud-mask';
+const WORKFLOW = 'e2e-mask';
 
-/** The cirrus example of cirrus-swoop-semantics.md, routed to a workflow this platform ships. */
+/** The cirrus example of cirrus-swoop-semantics.md, routed to a workflow of the suite's app. */
 function payload(options: { id?: string; item?: string; first?: string } = {}): Doc {
   return cirrusPayload([
     {
@@ -20,7 +20,7 @@ function payload(options: { id?: string; item?: string; first?: string } = {}): 
       tasks: { 'cloud-mask': { model: 's2cloudless' } },
       replace: false,
     },
-    { workflow: 'copy-and-publish', chain_filter: '@.properties.eo:cloud_cover < 50' },
+    { workflow: 'e2e-publish', chain_filter: '@.properties.eo:cloud_cover < 50' },
   ], options);
 }
 
@@ -108,7 +108,7 @@ describe(`a cirrus payload from the webhook to the claim of its run (${BACKEND})
 
   it('a payload naming no known workflow is recorded INVALID by the state service, starting nothing', async () => {
     const { STATE_URL } = await import('../../infra/platform');
-    const body = payload({ first: 'cog-archive', item: 'S2B_INVALID' });
+    const body = payload({ first: 'no-such-workflow', item: 'S2B_INVALID' });
     const { firings } = await deliver(body);
     expect(submitted(firings)).toEqual([]);
     const [record] = firings.filter((f) => f.action.type === 'http');

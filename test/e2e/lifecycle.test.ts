@@ -8,7 +8,7 @@ const manifests = synthesizeManifests();
 const templates = manifests.docs.filter((d) => d.kind === 'WorkflowTemplate' && d.metadata.labels?.['app.kubernetes.io/component'] === 'workflow');
 const NAMES = templates.map((t) => t.metadata.name as string);
 
-/** What the user steps of the shipped workflows output, for the `when`s that read them. */
+/** What the user steps of the suite's workflows (support/app.ts) output, for the `when`s that read them. */
 const STEP_OUTPUTS: TaskOutputs = {
   'split-assets': { parameters: { assets: '["B04","B08"]' } },
   'cloud-mask': { parameters: { 'cloud-cover': '12.5' } },
@@ -39,8 +39,8 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
   const submit = (name: string, args: Record<string, string>) =>
     new ArgoRun(template(name), newRun(name, args), platform.cluster);
 
-  it('finds the three shipped workflows in the synthesized app', () => {
-    expect(NAMES.sort()).toEqual(['cog-conversion', 'copy-and-publish', 'sentinel2-cloud-mask']);
+  it('finds the three workflows of its app in the synthesized manifests', () => {
+    expect(NAMES.sort()).toEqual(['e2e-cogs', 'e2e-mask', 'e2e-publish']);
   });
 
   describe('the lifecycle templates as generated', () => {
@@ -117,7 +117,7 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
     });
 
     it('a second run of a succeeded payload is refused: every user step skips and the refused run changes nothing', async () => {
-      const name = 'cog-conversion';
+      const name = 'e2e-cogs';
       const payloadId = cirrusId(name, 'DUP');
       const args = { input: 's3://in/dup.json', 'payload-id': payloadId };
       const first = submit(name, args);
@@ -146,7 +146,7 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
     });
 
     it('replace: "true" claims a succeeded payload again', async () => {
-      const name = 'copy-and-publish';
+      const name = 'e2e-publish';
       const payloadId = cirrusId(name, 'REPLACE');
       const first = submit(name, { input: 's3://in/r.json', 'payload-id': payloadId });
       await first.claim();
@@ -158,11 +158,11 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
     });
 
     it('rejects a replace value outside the parameter enum before anything is sent', () => {
-      expect(() => submit('copy-and-publish', { input: 's3://in/x.json', replace: 'yes' })).toThrow('parameter "replace" is "yes", not one of its enum values false, true');
+      expect(() => submit('e2e-publish', { input: 's3://in/x.json', replace: 'yes' })).toThrow('parameter "replace" is "yes", not one of its enum values false, true');
     });
 
     it("records a failed run's error as its failed steps, read from Argo's quoted workflow.failures", async () => {
-      const run = submit('cog-conversion', { input: 's3://in/e.json', 'payload-id': cirrusId('cog-conversion', 'ERRTEXT') });
+      const run = submit('e2e-cogs', { input: 's3://in/e.json', 'payload-id': cirrusId('e2e-cogs', 'ERRTEXT') });
       await run.claim();
       await run.completed('Failed', workflowFailures([failed('Error (exit code 1)'), failed('OOMKilled (exit code 137)', 'merge-assets')]));
       expect((await platform.read(`/runs/${run.run.name}`)).error).toBe('convert(0:B04): Error (exit code 1); merge-assets: OOMKilled (exit code 137)');
@@ -177,7 +177,7 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
       ['the workflow deadline reached by a retrying step', 'TIMED_OUT', 'Failed', [failed('retry exceeded workflow deadline 2026-03-02 10:45:30 +0000 UTC')]],
     ];
     it.each(finals)('%s is recorded %s with its error, and forwarded', async (_what, state, phase, nodes) => {
-      const name = 'cog-conversion';
+      const name = 'e2e-cogs';
       const run = submit(name, { input: 's3://in/f.json', 'payload-id': cirrusId(name, `F-${nodes[0]!.message.length}-${phase}`) });
       await run.claim();
       await run.running();

@@ -1,6 +1,6 @@
 /**
- * The platform of one e2e suite, on loopback: the synthesized manifests (workflows of
- * workflows/app.ts plus the events layer), the real state service started from the
+ * The platform of one e2e suite, on loopback: the synthesized manifests (the suites' own
+ * app, support/app.ts, with its events layer), the real state service started from the
  * environment its own Deployment construct declares, and a webhook receiver standing in for
  * the `swoop-lifecycle` EventSource (its port, endpoint, method and token checks).
  * PGlite by default; with DATABASE_URL a fresh schema that is dropped afterwards.
@@ -19,8 +19,8 @@ import { migrate } from '../../../state/migrate';
 import { grantServiceRole } from '../../../state/roles';
 import { startStateService, type RunningStateService } from '../../../state/service';
 import { webhookEvent, type SimulatedEvent } from '../../../tools/simulator';
-import { buildApp, type SwoopApp } from '../../../workflows/app';
 import { BACKEND, DATABASE_URL, databaseUrlAs } from '../../state/support';
+import { buildE2eApp, type E2eApp } from './app';
 import type { ClusterObjects, Doc } from './argo';
 
 export { BACKEND };
@@ -31,22 +31,16 @@ export const LIFECYCLE_TOKEN = 'e2e-lifecycle-token';
 export const PAYLOAD_STORE = 's3://swoop-e2e/payloads';
 
 export interface Manifests {
-  readonly swoop: SwoopApp;
+  readonly swoop: E2eApp;
   readonly events: PlatformEvents;
   readonly docs: Doc[];
   find(kind: string, name: string): Doc;
 }
 
-/**
- * Synthesizes workflows/app.ts with its events layer: the one the lead wires into buildApp
- * when it is there, else `new PlatformEvents(app, 'events', { workflows })` as documented.
- * `configure` may add callbacks before synthesis.
- */
-export function synthesizeManifests(configure?: (events: PlatformEvents, swoop: SwoopApp) => void): Manifests {
-  const swoop = buildApp('dist');
-  // cdk8s answers `instanceof` of any Chart subclass with Chart.isChart, so compare constructors.
-  const wired = swoop.app.node.findAll().find((c): c is PlatformEvents => c.constructor === PlatformEvents);
-  const events = wired ?? new PlatformEvents(swoop.app, 'events', { workflows: swoop.workflows });
+/** Synthesizes the suites' own app (support/app.ts); `configure` may add callbacks before synthesis. */
+export function synthesizeManifests(configure?: (events: PlatformEvents, swoop: E2eApp) => void): Manifests {
+  const swoop = buildE2eApp();
+  const events = swoop.events;
   configure?.(events, swoop);
   const docs = [...synthesize(swoop.app).values()].flatMap((text) => parseAllDocuments(text).map((d) => d.toJS() as Doc)).filter(Boolean);
   return {
@@ -188,7 +182,7 @@ export function stateServiceEnv(cluster: ClusterObjects): Record<string, string>
  * with the test's Secrets and ConfigMap; only what is pod-specific is overridden: loopback
  * HOST/PORT, the embedded database when no DATABASE_URL is given, a fresh schema otherwise.
  */
-export async function startPlatform(manifests: Manifests): Promise<RunningPlatform> {
+export async function startPlatform(manifests: Pick<Manifests, 'find'>): Promise<RunningPlatform> {
   const lifecycleSpec = webhookOf(manifests.find('EventSource', 'swoop-lifecycle'));
   const lifecycle = new WebhookReceiver(lifecycleSpec, LIFECYCLE_TOKEN);
   await lifecycle.start();
