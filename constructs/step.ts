@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { conditionProblems, renderedTaskProblems } from './expressions/step-checks';
 import { dnsLabelProblem } from './names';
 import { INPUT_PARAM, OUTPUT_PARAM, PAYLOAD_STORE_KEY } from './platform';
 import { ArtifactRef, Condition, ItemRef, Ref, index, render, type Producer, type Value } from './refs';
@@ -200,6 +201,8 @@ export abstract class DagNode extends Construct implements Producer {
       }
     }
     errors.push(...this.validateTags());
+    if (this.options.when) errors.push(...conditionProblems(this.options.when.expression));
+    errors.push(...renderedTaskProblems(this.renderTask(undefined), this.options.overrides?.when === undefined));
     errors.push(...this.validateSpecific());
     return errors;
   }

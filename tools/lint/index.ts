@@ -1,5 +1,6 @@
 import { checkDags } from './check-dag';
 import { checkEvents } from './check-events';
+import { checkExpressions } from './check-expressions';
 import { checkPods } from './check-pods';
 import { checkTemplates } from './check-templates';
 import { checkTriggers } from './check-triggers';
@@ -21,7 +22,7 @@ export interface LintOptions {
   readonly validate?: (doc: Json) => string[];
 }
 
-const CHECKS: Check[] = [checkTemplates, checkVariables, checkDags, checkPods, checkEvents, checkTriggers];
+const CHECKS: Check[] = [checkTemplates, checkVariables, checkExpressions, checkDags, checkPods, checkEvents, checkTriggers];
 
 /** Checks a set of manifests as a whole; problems come in document order. */
 export function lint(documents: readonly LintDocument[], options: LintOptions = {}): LintProblem[] {

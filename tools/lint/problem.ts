@@ -18,6 +18,7 @@ export const RULES = [
   'workflow-parameters',
   'task-outputs',
   'step-outputs',
+  'expressions',
   'depends',
   'dag-cycle',
   'container-requests',

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { Condition, Workflow } from '../../constructs';
+import { exprSyntaxProblem } from '../../constructs/expressions/expr-lang';
+import { expressionFormOf, templateTagProblems } from '../../constructs/expressions/template-tags';
+import { fixture, problemsOf } from './fixtures';
+
+/** Expressions are parsed at synth: `when` conditions, `{{=...}}` tags and `{{` nested in them. */
+describe('expr-lang syntax (the parser synth uses for {{=...}} and when)', () => {
+  it.each([
+    "jsonpath(tasks.claim.outputs.result, '$.claimed') == true",
+    "workflow.parameters['mode'] == 'full' && !(inputs.parameters.x in ['a', 'b'])",
+    "len(fromJSON(tasks['split'].outputs.parameters['items'])) > 0",
+    "sprig.trim(workflow.name) | upper()",
+    "x not in [1, 2] and y matches '^a.*' or z startsWith 'p'",
+    'filter(items, {# > 2 && .size < 10})',
+    'a ?? b ?: c',
+    'let n = 1; n + 2 ** 3',
+    'arr[1:3]',
+    'obj?.field?.[0]',
+    '`raw string with "quotes"`',
+    "toJson({'type': 'invalid', \"n\": 1_000, 'f': 1.5e3})",
+    'if a > 1 { "big" } else { "small" }',
+    "1..5",
+    '/* comment */ true // trailing',
+  ])('accepts %s', (expression) => {
+    expect(exprSyntaxProblem(expression)).toBeUndefined();
+  });
+
+  it.each([
+    ["workflow.parameters['mode'] = 'full'", 'unexpected "=" at column 29'],
+    ["workflow.parameters['mode'] == 'full", 'unterminated string literal at column 32'],
+    ['(a && b', 'expected ")" before the end of the expression at column 8'],
+    ['a &&', 'the expression ends too early at column 5'],
+    ['a === b', 'unexpected "=" at column 5'],
+    ['', 'the expression is empty at column 1'],
+    ["tasks.x.outputs.result == 'a' )", 'unexpected ")" at column 31'],
+    ['a @ b', 'unexpected character "@" at column 3'],
+  ])('rejects %s', (expression, problem) => {
+    expect(exprSyntaxProblem(expression)).toBe(problem);
+  });
+});
+
+describe('template tags', () => {
+  it('writes a simple tag in expression form, bracketing names that may contain "-"', () => {
+    expect(expressionFormOf('tasks.split-assets.outputs.parameters.assets')).toBe("tasks['split-assets'].outputs.parameters['assets']");
+    expect(expressionFormOf('inputs.parameters.y')).toBe("inputs.parameters['y']");
+    expect(expressionFormOf('workflow.name')).toBe('workflow.name');
+    expect(expressionFormOf('item.href')).toBe("item['href']");
+  });
+
+  it('finds a {{...}} nested in {{=...}} and says what to write instead', () => {
+    expect(templateTagProblems("{{=sprig.trim('{{inputs.parameters.y}}')}}")).toEqual([
+      `the expression at column 1 contains a "{{" tag at column 16, which Argo cannot evaluate (tags do not nest: the expression would end at the first "}}"); write the reference in expression form, inputs.parameters['y'], instead of {{inputs.parameters.y}}`,
+    ]);
+  });
+
+  it('parses each {{=...}} and leaves simple tags and plain text alone', () => {
+    expect(templateTagProblems("s3://{{workflow.parameters.bucket}}/{{=sprig.lower(workflow.name)}}")).toEqual([]);
+    expect(templateTagProblems('{{=a +}}')).toEqual([
+      'the expression at column 1 is not valid expr-lang: the expression ends too early at column 4 of the expression; fix its syntax (https://expr-lang.org/docs/language-definition)',
+    ]);
+    expect(templateTagProblems('x {{=a')).toEqual(['the expression at column 3 has no closing "}}"; close it']);
+    // Argo unescapes JSON-escaped quotes before evaluating.
+    expect(templateTagProblems('{{=toJson({\\"a\\": 1})}}')).toEqual([]);
+  });
+});
+
+describe('synth fails at the step path on a bad expression', () => {
+  const build = (props: Record<string, unknown>) => () => {
+    const f = fixture();
+    const wf = new Workflow(f.app, 'wf');
+    const split = wf.addStep('split', f.tasks.split);
+    wf.addStep('merge', f.tasks.merge, { parameters: { parts: split.output }, ...props });
+    return f.app;
+  };
+
+  it('a when condition with invalid syntax', () => {
+    expect(problemsOf(build({ when: Condition.expression("workflow.parameters['mode'] = 'full'") }))).toEqual([
+      `wf/merge: when condition "workflow.parameters['mode'] = 'full'" is not a valid Argo expression (expr-lang): unexpected "=" at column 29; fix its syntax`,
+    ]);
+  });
+
+  it('a when condition holding a {{...}} tag', () => {
+    expect(problemsOf(build({ when: Condition.expression("{{tasks.split.outputs.result}} == 'x'") }))).toEqual([
+      `wf/merge: when condition "{{tasks.split.outputs.result}} == 'x'" contains a "{{" tag, which Argo cannot evaluate inside the {{=...}} the condition is rendered into; use tasks['split'].outputs.result instead of {{tasks.split.outputs.result}} (or a Ref's .equals()/.isNotEmpty())`,
+    ]);
+  });
+
+  it('a parameter whose {{=...}} holds a nested tag', () => {
+    const problems = problemsOf(() => {
+      const f = fixture();
+      const wf = new Workflow(f.app, 'wf');
+      wf.addStep('convert', f.tasks.convert, { parameters: { asset: "{{=sprig.upper('{{workflow.parameters.input}}')}}" } });
+      return f.app;
+    });
+    expect(problems).toEqual([
+      `wf/convert: arguments.parameters[asset].value: the expression at column 1 contains a "{{" tag at column 17, which Argo cannot evaluate (tags do not nest: the expression would end at the first "}}"); write the reference in expression form, workflow.parameters['input'], instead of {{workflow.parameters.input}}`,
+    ]);
+  });
+
+  it('an override with an invalid expression', () => {
+    expect(problemsOf(build({ overrides: { hooks: { exit: { expression: 'x', arguments: { parameters: [{ name: 'p', value: '{{=1 +* 2}}' }] } } } } }))).toEqual([
+      'wf/merge: hooks.exit.arguments.parameters[p].value: the expression at column 1 is not valid expr-lang: unexpected "*" at column 4 of the expression; fix its syntax (https://expr-lang.org/docs/language-definition)',
+    ]);
+  });
+
+  it('valid conditions and expressions pass', () => {
+    expect(problemsOf(() => {
+      const f = fixture();
+      const wf = new Workflow(f.app, 'wf', { parameters: { mode: { default: 'full' } } });
+      const split = wf.addStep('split', f.tasks.split);
+      wf.addStep('merge', f.tasks.merge, {
+        parameters: { parts: "{{=sprig.trim(tasks['split'].outputs.parameters['assets'])}}" },
+        when: wf.params.mode.equals('full').and(split.outputs.parameters.assets.isNotEmpty()),
+      });
+      return f.app;
+    })).toEqual([]);
+  });
+});
