@@ -139,7 +139,8 @@ export class ServiceTask<IP extends InputParameters = None> extends Task<IP, Non
     const params = Object.keys(this.inputParameters)
       .map((p) => `${quote(p)}: ${index('inputs.parameters', p)}`)
       .join(', ');
-    const body = `{'input': inputs.parameters.${INPUT_PARAM}, 'output': inputs.parameters.${OUTPUT_PARAM}, 'parameters': {${params}}}`;
+    // The spaces keep "}}" out of the expression: Argo ends a {{=...}} tag at the first "}}".
+    const body = `{'input': inputs.parameters.${INPUT_PARAM}, 'output': inputs.parameters.${OUTPUT_PARAM}, 'parameters': { ${params} } }`;
     return {
       name: TASK_ENTRY_TEMPLATE,
       inputs: this.renderInputs(),

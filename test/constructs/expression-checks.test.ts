@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Condition, Workflow } from '../../constructs';
+import { Condition, ServiceTask, Workflow } from '../../constructs';
 import { exprSyntaxProblem } from '../../constructs/expressions/expr-lang';
 import { expressionFormOf, templateTagProblems } from '../../constructs/expressions/template-tags';
+import { renderTags } from '../e2e/support/argo';
 import { fixture, problemsOf } from './fixtures';
 
 /** Expressions are parsed at synth: `when` conditions, `{{=...}}` tags and `{{` nested in them. */
@@ -115,5 +116,20 @@ describe('synth fails at the step path on a bad expression', () => {
       });
       return f.app;
     })).toEqual([]);
+  });
+});
+
+describe('ServiceTask HTTP body', () => {
+  // Found by the expressions check: the body used to end its maps with "}}", where Argo ends the tag.
+  it.each([
+    ['with parameters', { collection: { default: 'c' } }, { 'inputs.parameters.collection': 'c' }, { collection: 'c' }],
+    ['without parameters', {}, {}, {}],
+  ] as const)('is one {{=...}} tag Argo can evaluate, %s', (_what, inputs, extra, parameters) => {
+    const f = fixture();
+    const task = new ServiceTask(f.lib, 'svc', { image: 'ghcr.io/example/publisher:1.0.4', path: '/p', inputs: { parameters: inputs } });
+    const body = (task.workflowTemplate.toJson() as { spec: { templates: { http: { body: string } }[] } }).spec.templates[0]!.http.body;
+    expect(templateTagProblems(body)).toEqual([]);
+    const scope = { 'inputs.parameters.input': 's3://b/in.json', 'inputs.parameters.output': 's3://b/out.json', ...extra };
+    expect(JSON.parse(renderTags(body, scope, 'body'))).toEqual({ input: 's3://b/in.json', output: 's3://b/out.json', parameters });
   });
 });

@@ -256,7 +256,7 @@ describe('Workflow', () => {
       url: 'http://publish.swoop.svc.cluster.local:8080/publish',
       method: 'POST',
       headers: [{ name: 'Content-Type', value: 'application/json' }],
-      body: "{{=toJson({'input': inputs.parameters.input, 'output': inputs.parameters.output, 'parameters': {'collection': inputs.parameters['collection']}})}}",
+      body: "{{=toJson({'input': inputs.parameters.input, 'output': inputs.parameters.output, 'parameters': { 'collection': inputs.parameters['collection'] } })}}",
       successCondition: 'response.statusCode >= 200 && response.statusCode < 300',
       timeoutSeconds: 300,
     });
