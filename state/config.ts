@@ -21,6 +21,8 @@ export interface StateServiceConfig {
   readonly generatedTokens: boolean;
   /** LOG_LEVEL for the JSON log (fatal, error, warn, info, debug). Default: info. */
   readonly logLevel: string;
+  /** STATE_PUBLIC_URL: absolute base of the links in /jobs; undefined means root-relative links. */
+  readonly publicUrl?: string;
   /** LIFECYCLE_URL; undefined disables forwarding. */
   readonly lifecycleUrl?: string;
   readonly lifecycleToken?: string;
@@ -64,6 +66,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
   if (env.LIFECYCLE_URL && !/^https?:\/\//.test(env.LIFECYCLE_URL)) {
     throw new Error(`LIFECYCLE_URL must be an http(s) URL (got "${env.LIFECYCLE_URL}")`);
   }
+  if (env.STATE_PUBLIC_URL && !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(env.STATE_PUBLIC_URL)) {
+    throw new Error(`STATE_PUBLIC_URL must be an http(s) URL without query or fragment (got "${env.STATE_PUBLIC_URL}")`);
+  }
   const sweepIntervalMs = seconds(env, 'STUCK_RUN_SWEEP_INTERVAL_SECONDS', 60, 0);
   const stuckRuns = {
     intervalMs: sweepIntervalMs,
@@ -81,6 +86,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
     writerToken,
     readerToken,
     generatedTokens,
+    publicUrl: env.STATE_PUBLIC_URL || undefined,
     lifecycleUrl: env.LIFECYCLE_URL || undefined,
     lifecycleToken: env.LIFECYCLE_TOKEN || undefined,
     stuckRuns: sweepIntervalMs > 0 ? stuckRuns : undefined,

@@ -11,7 +11,7 @@ import { DbUnavailableError } from './db';
 import { loadMigrations } from './migrate';
 import { OGC_STATUS, type OgcStatus, RUN_STATES, type RunState } from './states';
 import type { RunView, StateStore } from './store';
-import { InputError, parseClaim, parseEvent, parsePage, parseRunFilter } from './validate';
+import { InputError, MAX_PAYLOAD_ID_BYTES, parseClaim, parseEvent, parsePage, parseRunFilter, pathName, queryStrings } from './validate';
 
 export interface StateServerProps {
   readonly store: StateStore;
@@ -21,6 +21,12 @@ export interface StateServerProps {
   readonly readerToken: string;
   /** Largest request body in bytes. Default: 1 MiB. */
   readonly bodyLimit?: number;
+  /**
+   * Absolute URL clients reach the service at (STATE_PUBLIC_URL), prefixed to the links of
+   * /jobs. Default: root-relative links. Never the request's Host header, which the client
+   * chooses (links pointing at another host).
+   */
+  readonly publicUrl?: string;
   /** JSON log to stdout at this level, or false for none. Default: false. */
   readonly logger?: false | { readonly level: string };
 }
@@ -57,11 +63,19 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
   // the event); the error handler still logs failures and database outages.
   const app = Fastify({
     bodyLimit,
+    // A path parameter may be as long as the longest name stored (a payload id, percent-encoded),
+    // so every name a write accepts can be read back (fastify's default, 100, answered 414).
+    routerOptions: { maxParamLength: MAX_PAYLOAD_ID_BYTES * 3 },
     logger: props.logger ?? false,
     logController: new LogController({ disableRequestLogging: true }),
   });
   // JSON only: a text/plain body would otherwise reach the handlers as a string.
   app.removeContentTypeParser('text/plain');
+  // No response is to be sniffed into something else (an error echoing input as HTML).
+  app.addHook('onRequest', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
+  const base = props.publicUrl?.replace(/\/+$/, '') ?? '';
   const writers = [digest(props.writerToken)];
   const readers = [digest(props.readerToken), digest(props.writerToken)];
 
@@ -127,7 +141,7 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
   app.post('/claim', { onRequest: writer }, async (req) => store.claim(parseClaim(req.body)));
 
   app.get('/payloads/*', { onRequest: reader }, async (req) => {
-    const id = (req.params as { '*': string })['*'];
+    const id = pathName('payloadId', (req.params as { '*': string })['*']);
     const payload = id ? await store.payload(id) : undefined;
     if (!payload) throw new InputError(404, 'payloadId', `no payload "${id}" (give a cirrus payload id or its hash)`);
     return payload;
@@ -139,7 +153,7 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
   });
 
   app.get('/runs/:run', { onRequest: reader }, async (req) => {
-    const { run } = req.params as { run: string };
+    const run = pathName('run', (req.params as { run: string }).run);
     const found = await store.run(run);
     if (!found) throw new InputError(404, 'run', `no run "${run}"`);
     return found;
@@ -160,14 +174,12 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
       }
     }
     const states = statesOfOgc(q.status);
-    const page = await store.runs(
-      { workflow: typeof q.processID === 'string' ? q.processID : undefined, states },
-      parsePage(q),
-    );
-    const base = `${req.protocol}://${req.host}`;
+    // OGC allows several processIDs: any of them.
+    const page = await store.runs({ workflows: queryStrings(q, 'processID'), states }, parsePage(q));
     const links = [{ href: `${base}${req.url}`, rel: 'self', type: 'application/json' }];
     if (page.next) {
-      const next = new URLSearchParams(q as Record<string, string>);
+      // Repeated parameters (processID=a&processID=b) stay repeated on the next page.
+      const next = new URLSearchParams(Object.entries(q).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((e): [string, string] => [k, String(e)])));
       next.set('cursor', page.next);
       links.push({ href: `${base}/jobs?${next.toString()}`, rel: 'next', type: 'application/json' });
     }
@@ -175,10 +187,10 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
   });
 
   app.get('/jobs/:jobId', { onRequest: reader }, async (req) => {
-    const { jobId } = req.params as { jobId: string };
+    const jobId = pathName('jobId', (req.params as { jobId: string }).jobId);
     const found = await store.run(jobId);
     if (!found) throw new InputError(404, 'jobId', `no job "${jobId}"`);
-    return statusInfo(found, `${req.protocol}://${req.host}`);
+    return statusInfo(found, base);
   });
 
   return app;

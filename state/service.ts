@@ -45,6 +45,7 @@ export async function startStateService(config: StateServiceConfig, options: { l
     store,
     writerToken: config.writerToken,
     readerToken: config.readerToken,
+    publicUrl: config.publicUrl,
     logger: options.log ? { level: config.logLevel } : false,
   });
   const sweeper = config.stuckRuns

@@ -12,7 +12,7 @@ import { catchUp } from './journal';
 import { cirrusPayloadId, derivePayloadId } from './payload-id';
 import { missingServicePrivileges } from './roles';
 import { type RunState, RUN_STATES, stateOfPhase } from './states';
-import { type ClaimRequest, type InvalidEvent, type LifecycleEvent, type Page, type RunFilter, encodeCursor } from './validate';
+import { type ClaimRequest, type InvalidEvent, InputError, type LifecycleEvent, type Page, type RunFilter, encodeCursor, payloadIdBytes, textProblem } from './validate';
 
 /** The answer to POST /events: the event is durably stored and will be applied. */
 export interface AcceptResult {
@@ -115,10 +115,34 @@ function errorText(message: string, failures: string): string | null {
       text = failures;
     }
   }
-  return text === '' ? null : text.slice(0, MAX_ERROR_TEXT);
+  return text === '' ? null : truncateText(text, MAX_ERROR_TEXT);
 }
 
 const orNull = (s: string): string | null => (s === '' ? null : s);
+
+/** At most `max` UTF-16 units, never cutting a surrogate pair in half (that would not be storable). */
+export function truncateText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
+
+/** A payload id derived from a claim's input (its feature ids, collections) must be storable too. */
+function derivedPayloadId(id: string): string {
+  const problem = textProblem(id);
+  if (problem !== undefined) throw new InputError(400, 'input', `the payload id read from input ${problem}; fix the payload's ids and collections`);
+  return payloadIdBytes('input', id);
+}
+
+/** An INVALID report is recorded without the payload link when its payload's id cannot be stored. */
+function derivedPayloadIdOrNull(id: string | undefined): string | null {
+  if (id === undefined) return null;
+  try {
+    return derivedPayloadId(id);
+  } catch {
+    return null;
+  }
+}
 
 /** INVALID reports without a run name get one derived from what identifies them. */
 export function invalidRunName(ev: InvalidEvent): string {
@@ -162,8 +186,8 @@ function toEventRow(ev: LifecycleEvent | InvalidEvent): EventRow {
     const error = [ev.message || 'invalid payload', ev.detail].filter((s) => s !== '').join('\n');
     return {
       run, workflow: ev.workflow, state: 'INVALID', source: ev.source ? `ingress:${ev.source}` : 'ingress',
-      payloadId: orNull(ev.payloadId) ?? (cirrusPayloadId(ev.input, ev.workflow) ?? null), input: ev.input,
-      error: error.slice(0, MAX_ERROR_TEXT), claim: 'claimed', claimReason: 'invalid at ingress', claimOwner: run,
+      payloadId: orNull(ev.payloadId) ?? derivedPayloadIdOrNull(cirrusPayloadId(ev.input, ev.workflow)), input: ev.input,
+      error: truncateText(error, MAX_ERROR_TEXT), claim: 'claimed', claimReason: 'invalid at ingress', claimOwner: run,
     };
   }
   const state = stateOfPhase(ev.phase, ev.message, ev.failures);
@@ -206,7 +230,7 @@ export class StateStore {
     await catchUp(this.db);
     const [row] = await this.db.query<{ claimed: boolean; reason: string; owner: string }>(
       'SELECT claimed, reason, owner FROM swoop_claim($1, $2, $3, $4, $5, $6, $7)',
-      [req.payloadId || derivePayloadId(req.input, req.workflow), req.workflow, req.run, orNull(req.input), req.replace,
+      [req.payloadId || derivedPayloadId(derivePayloadId(req.input, req.workflow)), req.workflow, req.run, orNull(req.input), req.replace,
         orNull(req.parentRun), orNull(req.uid)],
     );
     return { claimed: row!.claimed, reason: row!.reason, run: row!.owner };
@@ -324,7 +348,7 @@ export class StateStore {
       params.push(value);
       where.push(sql(`$${params.length}`));
     };
-    if (f.workflow !== undefined) add((n) => `r.workflow = ${n}`, f.workflow);
+    if (f.workflows !== undefined) add((n) => `r.workflow = ANY(${n}::text[])`, f.workflows);
     if (f.payloadId !== undefined) add((n) => `r.payload_id = ${n}`, f.payloadId);
     if (f.states !== undefined) add((n) => `r.state::text = ANY(${n}::text[])`, f.states);
     if (f.since !== undefined) add((n) => `r.created_at >= ${n}::timestamptz`, f.since);

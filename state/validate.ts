@@ -4,6 +4,7 @@
  * field and says what is expected. Nothing is written unless this passes.
  */
 import { ARGO_PHASES, type ArgoPhase, RUN_STATES, type RunState, isRunState } from './states';
+import { parseTimestamp } from './timestamp';
 
 /** A client error: HTTP status, the offending field, and what to do. */
 export class InputError extends Error {
@@ -63,15 +64,24 @@ export interface ClaimRequest {
 }
 
 const KIB = 1024;
-// Longest accepted value per field. Kubernetes names are <= 253; payloads inline up to
-// ~120 KB in cirrus; failure lists of wide fan-outs get long.
+/**
+ * Longest run name: a run is an Argo Workflow, and Argo refuses workflow names over 63
+ * characters (they label every pod; workflow/validate: maxCharsInObjectName), as the names
+ * this project generates are cut to (constructs/events/routing.ts). Anything longer cannot
+ * be a real run, and GET /runs/{run} reads every name this accepts.
+ */
+export const MAX_RUN_NAME = 63;
+/** Longest workflow (WorkflowTemplate, OGC process) name: a Kubernetes object name. */
+export const MAX_WORKFLOW_NAME = 253;
+// Longest accepted value per field. Payloads inline up to ~120 KB in cirrus; failure lists
+// of wide fan-outs get long.
 const MAX_LENGTH: Record<string, number> = {
   type: 16,
-  workflow: 253,
-  run: 253,
+  workflow: MAX_WORKFLOW_NAME,
+  run: MAX_RUN_NAME,
   uid: 64,
-  payloadId: 8 * KIB,
-  parentRun: 253,
+  payloadId: 2 * KIB,
+  parentRun: MAX_RUN_NAME,
   phase: 16,
   startedAt: 64,
   finishedAt: 64,
@@ -90,7 +100,42 @@ const MAX_DEADLINE_SECONDS = 10 * 366 * 24 * 3600;
 const INVALID_FIELDS = ['type', 'source', 'message', 'input', 'detail', 'workflow', 'run', 'payloadId'];
 const CLAIM_FIELDS = ['payloadId', 'workflow', 'run', 'input', 'replace', 'parentRun', 'uid'];
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+/**
+ * How far ahead of this server's clock a reported time may be. Events report what already
+ * happened (a workflow started, finished); the cluster's clocks agree to seconds. A startedAt
+ * beyond this is refused rather than recorded: it would put the run's deadline out of the
+ * sweeper's reach (year 9000), and clamping it would record a time nobody reported.
+ */
+export const MAX_CLOCK_SKEW_MS = 60 * 60 * 1000;
+
+// Unpaired UTF-16 surrogates are not Unicode: they cannot be stored as UTF-8 text or jsonb.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why PostgreSQL could not store this text (NUL, unpaired surrogates), or undefined. */
+export function textProblem(v: string): string | undefined {
+  if (v.includes('\u0000')) return 'contains a NUL character (\\u0000), which text cannot hold';
+  if (LONE_SURROGATE.test(v)) return 'contains an unpaired UTF-16 surrogate, which is not Unicode text';
+  return undefined;
+}
+
+/** Throws a 400 naming `field` when the text cannot be stored. */
+export function storableText(field: string, v: string): string {
+  const problem = textProblem(v);
+  if (problem !== undefined) throw new InputError(400, field, `${field} ${problem}`);
+  return v;
+}
+
+/** Every string (keys included) inside a parsed JSON value, checked as storableText. */
+function storableJson(field: string, v: unknown): void {
+  if (typeof v === 'string') storableText(field, v);
+  else if (Array.isArray(v)) for (const e of v) storableJson(field, e);
+  else if (typeof v === 'object' && v !== null) {
+    for (const [k, e] of Object.entries(v)) {
+      storableText(field, k);
+      storableJson(field, e);
+    }
+  }
+}
 
 function object(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -118,18 +163,35 @@ function str(o: Record<string, unknown>, field: string, required: boolean): stri
   if (v.length > MAX_LENGTH[field]!) {
     throw new InputError(400, field, `${field} is longer than ${MAX_LENGTH[field]} characters`);
   }
+  if (field === 'payloadId') payloadIdBytes(field, v);
+  return storableText(field, v);
+}
+
+/**
+ * Longest payload id in UTF-8 bytes. It is a btree key (payloads, runs_by_payload), and
+ * PostgreSQL refuses index entries over ~2.7 KB; cirrus's own key (DynamoDB) stops at 2048.
+ */
+export const MAX_PAYLOAD_ID_BYTES = 2048;
+
+export function payloadIdBytes(field: string, v: string): string {
+  if (Buffer.byteLength(v, 'utf8') > MAX_PAYLOAD_ID_BYTES) {
+    throw new InputError(400, field, `${field === 'payloadId' ? 'payloadId' : `the payload id read from ${field}`} is longer than ${MAX_PAYLOAD_ID_BYTES} bytes (UTF-8)`);
+  }
   return v;
 }
 
-/** RFC 3339 and storable (PostgreSQL has no year 0). */
-function isTimestamp(v: string): boolean {
-  return RFC3339.test(v) && Number.isFinite(Date.parse(v)) && !v.startsWith('0000');
+/** A timestamp field: RFC 3339 that PostgreSQL stores as the same instant (state/timestamp.ts). */
+function checkTimestamp(field: string, v: string): number {
+  const t = parseTimestamp(v);
+  if (typeof t === 'string') throw new InputError(400, field, `${field} ${t}`);
+  return t;
 }
 
-function timestamp(o: Record<string, unknown>, field: string): string {
+/** A reported time: a timestamp, or empty, and not in the future (MAX_CLOCK_SKEW_MS). */
+function timestamp(o: Record<string, unknown>, field: string, now: number): string {
   const v = str(o, field, false);
-  if (v !== '' && !isTimestamp(v)) {
-    throw new InputError(400, field, `${field} must be an RFC 3339 timestamp such as 2024-05-01T12:00:00Z, or empty`);
+  if (v !== '' && checkTimestamp(field, v) > now + MAX_CLOCK_SKEW_MS) {
+    throw new InputError(400, field, `${field} ${v} is in the future (this server's clock says ${new Date(now).toISOString()}); send the time the workflow reported`);
   }
   return v;
 }
@@ -148,7 +210,7 @@ function deadlineSeconds(o: Record<string, unknown>, type: 'running' | 'complete
 }
 
 /** A lifecycle event or an ingress INVALID report (contracts.md, POST /events). */
-export function parseEvent(body: unknown): LifecycleEvent | InvalidEvent {
+export function parseEvent(body: unknown, now = Date.now()): LifecycleEvent | InvalidEvent {
   const o = object(body);
   const type = str(o, 'type', true);
   if (type === 'invalid') {
@@ -180,11 +242,16 @@ export function parseEvent(body: unknown): LifecycleEvent | InvalidEvent {
   }
   const failures = str(o, 'failures', false);
   if (failures !== '') {
+    let parsed: unknown;
     try {
-      JSON.parse(failures);
+      parsed = JSON.parse(failures);
+      // Argo hands workflow.failures over as a JSON string holding the JSON list.
+      if (typeof parsed === 'string') parsed = JSON.parse(parsed);
     } catch {
-      throw new InputError(400, 'failures', 'failures must be the workflow.failures JSON text, or empty');
+      if (parsed === undefined) throw new InputError(400, 'failures', 'failures must be the workflow.failures JSON text, or empty');
     }
+    // Escapes (\u0000, \ud800) hide what the raw text check cannot see; the error text is read from them.
+    storableJson('failures', parsed);
   }
   return {
     type,
@@ -194,8 +261,8 @@ export function parseEvent(body: unknown): LifecycleEvent | InvalidEvent {
     payloadId: str(o, 'payloadId', false),
     parentRun: str(o, 'parentRun', false),
     phase: phase as ArgoPhase,
-    startedAt: timestamp(o, 'startedAt'),
-    finishedAt: timestamp(o, 'finishedAt'),
+    startedAt: timestamp(o, 'startedAt', now),
+    finishedAt: timestamp(o, 'finishedAt', now),
     message: str(o, 'message', false),
     failures,
     input: str(o, 'input', false),
@@ -228,7 +295,8 @@ export function parseClaim(body: unknown): ClaimRequest {
 }
 
 export interface RunFilter {
-  readonly workflow?: string;
+  /** any of these workflows */
+  readonly workflows?: readonly string[];
   readonly collection?: string;
   readonly payloadId?: string;
   /** any of these states */
@@ -250,16 +318,30 @@ function queryString(q: Query, field: string): string | undefined {
   const v = q[field];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new InputError(400, field, `${field} may be given once`);
+  return queryValue(field, v);
+}
+
+function queryValue(field: string, v: string): string {
   if (v.length > 1024) throw new InputError(400, field, `${field} is longer than 1024 characters`);
-  return v;
+  return storableText(field, v);
+}
+
+/** A query parameter that may be repeated (`a=x&a=y`); each value is kept. */
+export function queryStrings(q: Query, field: string): string[] | undefined {
+  const v = q[field];
+  if (v === undefined) return undefined;
+  return (Array.isArray(v) ? v : [v]).map((e) => queryValue(field, String(e)));
 }
 
 function queryTime(q: Query, field: string): string | undefined {
   const v = queryString(q, field);
-  if (v !== undefined && !isTimestamp(v)) {
-    throw new InputError(400, field, `${field} must be an RFC 3339 timestamp such as 2024-05-01T00:00:00Z`);
-  }
+  if (v !== undefined) checkTimestamp(field, v);
   return v;
+}
+
+/** A name in a path (/runs/{run}): storable text, else a 400 naming the parameter. */
+export function pathName(field: string, v: string): string {
+  return storableText(field, v);
 }
 
 export function parseRunFilter(q: Query, known: readonly string[]): RunFilter {
@@ -274,8 +356,9 @@ export function parseRunFilter(q: Query, known: readonly string[]): RunFilter {
       throw new InputError(400, 'state', `state must be one or more (comma-separated) of ${RUN_STATES.join(', ')} (got "${s}")`);
     }
   }
+  const workflow = queryString(q, 'workflow');
   return {
-    workflow: queryString(q, 'workflow'),
+    workflows: workflow === undefined ? undefined : [workflow],
     collection: queryString(q, 'collection'),
     payloadId: queryString(q, 'payloadId'),
     states: states as RunState[] | undefined,
@@ -300,11 +383,19 @@ export function encodeCursor(createdAt: string, run: string): string {
   return Buffer.from(JSON.stringify([createdAt, run])).toString('base64url');
 }
 
+// The form encodeCursor is given (store.ts TS()): exactly microseconds, UTC. Its run may be
+// longer than MAX_RUN_NAME when it was recorded before that limit.
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
 function decodeCursor(c: string, field: string): { createdAt: string; run: string } {
   try {
-    const [createdAt, run] = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'string' && typeof run === 'string' && Number.isFinite(Date.parse(createdAt))) {
-      return { createdAt, run };
+    const value: unknown = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2) {
+      const [createdAt, run] = value as unknown[];
+      if (typeof createdAt === 'string' && CURSOR_TIME.test(createdAt) && typeof parseTimestamp(createdAt) === 'number'
+        && typeof run === 'string' && run.length <= MAX_WORKFLOW_NAME && textProblem(run) === undefined) {
+        return { createdAt, run };
+      }
     }
   } catch {
     // fall through to the error below
