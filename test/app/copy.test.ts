@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type RunningPlatform } from '../e2e/support/platform';
+import { readmeSection } from '../support/readme';
 import { HAVE_REFERENCE } from '../support/reference';
 import { AppCopy, ROOT } from './app-copy';
 import { synthesizeApp, workflowProblems, type AppUnderTest } from './checks';
@@ -12,58 +13,16 @@ import { synthesizeApp, workflowProblems, type AppUnderTest } from './checks';
  * every workflow the edited app defines. They run in-process on the copy (no nested npm test).
  */
 
-/** A team's new workflows: its own tasks, a fan-out and fan-in, a warm service call, a chain and a callback. */
-const NEW_WORKFLOWS = `import { Duration, Size } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-27';
-import type { Construct } from 'constructs';
-import { ContainerTask, ServiceTask, Workflow, type TaskLibrary } from '../constructs';
-import { CallbackParameter, CallbackTarget, type PlatformEvents } from '../constructs/events';
-
-/** Index every tile of a scene (one pod per tile), publish the index, then report on it. */
-export function sceneIndex(scope: Construct, library: TaskLibrary) {
-  const resources = { cpu: { request: Cpu.millis(100) }, memory: { request: Size.mebibytes(256) } };
-  const listTiles = new ContainerTask(library, 'list-tiles', {
-    image: 'ghcr.io/acme/tiles:1.2.0',
-    args: (io) => ['list', io.input, io.output, '--tiles', '/tmp/tiles.json'],
-    outputs: { parameters: { tiles: { path: '/tmp/tiles.json', description: 'JSON list of tile ids' } } },
-    resources,
-  });
-  const indexTile = new ContainerTask(library, 'index-tile', {
-    image: 'ghcr.io/acme/tiles:1.2.0',
-    args: (io) => ['index', io.input, io.output, '--tile', io.parameters.tile],
-    inputs: { parameters: { tile: {} } },
-    resources,
-  });
-  const mergeIndex = new ContainerTask(library, 'merge-index', {
-    image: 'ghcr.io/acme/tiles:1.2.0',
-    args: (io) => ['merge', io.input, io.output, '--parts', io.parameters.parts],
-    inputs: { parameters: { parts: {} } },
-    resources,
-  });
-  const indexApi = new ServiceTask(library, 'index-api', { image: 'ghcr.io/acme/index-api:0.9.1', path: '/items', resources });
-  const report = new ContainerTask(library, 'report-scenes', { image: 'ghcr.io/acme/report:3.0.0', resources });
-
-  const index = new Workflow(scope, 'scene-index', { description: 'Index every tile of a scene', timeout: Duration.hours(1) });
-  const listed = index.addStep('list-tiles', listTiles);
-  const tiles = index.addStep('index-tile', indexTile, { input: listed.output, forEach: listed.outputs.parameters.tiles, parameters: { tile: index.item } });
-  const merged = index.addStep('merge-index', mergeIndex, { input: listed.output, parameters: { parts: tiles.output } });
-  index.addStep('publish-index', indexApi, { input: merged.output });
-
-  const reporting = new Workflow(scope, 'scene-report', { timeout: Duration.minutes(10) });
-  reporting.addStep('report', report);
-  index.then(reporting, { filter: '@.properties.eo:cloud_cover < 80' });
-  return { index, reporting };
-}
-
-export function sceneIndexCallbacks(events: PlatformEvents, flows: ReturnType<typeof sceneIndex>): void {
-  events.addCallback('scene-index-failed', {
-    workflow: flows.index,
-    when: ['!successful'],
-    parameters: { run: CallbackParameter.run('name'), error: CallbackParameter.run('error') },
-    target: CallbackTarget.http({ url: 'https://hooks.acme.example/swoop', auth: { secret: { name: 'acme-hooks', key: 'authorization' } } }),
-  });
-}
-`;
+/**
+ * The README's "Add a workflow" example, as written: its first code block is the new file
+ * (new tasks, a fan-out and fan-in, a warm service call, a chain and a callback), its second
+ * the registration lines in buildApp(), which this test makes.
+ */
+const [NEW_FILE, REGISTRATION] = [...readmeSection('Add a workflow').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const NEW_FILE_NAME = /^\/\/ workflows\/([\w-]+\.ts)\n/.exec(NEW_FILE ?? '')?.[1];
+const IMPORT = "import { sceneIndex, sceneIndexCallbacks } from './scene-index';";
+const BEFORE_EVENTS = 'const sceneFlows = sceneIndex(app, library);';
+const AFTER_EVENTS = 'sceneIndexCallbacks(events, sceneFlows);';
 
 /** A sample payload for `workflow`, shaped like the real cirrus payloads (shared reference). */
 function sample(workflow: string, item: string): string {
@@ -115,14 +74,15 @@ describe('the app tests on a copy of workflows/ with workflows added or removed 
     for (const c of copies) c.dispose();
   });
 
+  it('the README example is the file and the registration this test adds', () => {
+    expect(NEW_FILE_NAME).toBe('scene-index.ts');
+    for (const line of [IMPORT, BEFORE_EVENTS, AFTER_EVENTS]) expect(REGISTRATION).toContain(line);
+  });
+
   it('adding workflows (new tasks, fan-out, service call, chain, callback) with samples: every check passes, the new ones included', async () => {
     const copy = newCopy();
-    copy.write('scene-index.ts', NEW_WORKFLOWS);
-    copy.register(
-      "import { sceneIndex, sceneIndexCallbacks } from './scene-index';",
-      'const sceneFlows = sceneIndex(app, library);',
-      'sceneIndexCallbacks($events, sceneFlows);',
-    );
+    copy.write('scene-index.ts', NEW_FILE!);
+    copy.register(IMPORT, BEFORE_EVENTS, AFTER_EVENTS.replace('events', '$events'));
     copy.write('samples/scene-index/tile-scene.json', sample('scene-index', 'S2A_19HCC_20230727_0_L2A'));
     copy.write('samples/scene-report/index-output.json', sample('scene-report', 'S2A_19HCC_20230727_0_L2A'));
     expect(copy.typeErrors()).toEqual([]);
@@ -133,7 +93,7 @@ describe('the app tests on a copy of workflows/ with workflows added or removed 
 
   it('a new workflow without samples is reported, saying what to add', async () => {
     const copy = newCopy();
-    copy.write('scene-index.ts', NEW_WORKFLOWS);
+    copy.write('scene-index.ts', NEW_FILE!);
     copy.register("import { sceneIndex } from './scene-index';", 'sceneIndex(app, library);');
     copy.write('samples/scene-index/tile-scene.json', sample('scene-index', 'S2A_19HCC_20230727_0_L2A'));
     const { problems } = await checkCopy(copy, platform);
