@@ -5,7 +5,7 @@ import { dnsLabelProblem } from './names';
 import { INPUT_PARAM, OUTPUT_PARAM } from './platform';
 import { Ref, render, type ArtifactRef, type Producer, type Value } from './refs';
 import {
-  DagNode, RESERVED_STEP_NAMES, checkArguments, outputUrl, outputUrlExpression, refsOf,
+  DagNode, RESERVED_STEP_NAMES, checkArguments, checkStepOptions, outputUrl, outputUrlExpression, refsOf,
   type StepArgs, type StepOptions, type StepProps, type WorkflowContext,
 } from './step';
 import { renderRetry, type InputArtifacts, type InputParameters, type None, type OutputArtifacts, type OutputParameters, type RetryPolicy } from './task';
@@ -33,6 +33,7 @@ export class GroupMember extends Construct implements Producer {
   ) {
     context.claimStepName(name, group);
     super(group, name);
+    checkStepOptions(this.node.path, props);
     this.name = name;
     this.path = this.node.path;
     this.workflowPath = context.node.path;

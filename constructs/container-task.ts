@@ -2,6 +2,7 @@ import { type ApiObject, Duration } from 'cdk8s';
 import {
   containerProblems, renderContainer, renderPodFields, resolveComputeClass, taskIO, type ContainerSettings,
 } from './container';
+import { checkContainer, checkDuration, checkRetry, checkString } from './checks';
 import { standardLabels } from './names';
 import {
   ARTIFACT_REPOSITORY_CONFIGMAP, ARTIFACT_REPOSITORY_KEY, INPUT_PARAM, OUTPUT_PARAM, TASK_ENTRY_TEMPLATE, WORKFLOW_SERVICE_ACCOUNT,
@@ -59,6 +60,10 @@ export class ContainerTask<
 
   constructor(scope: TaskLibrary, id: string, props: ContainerTaskProps<IP, OP, IA, OA>) {
     super(scope, id, props);
+    checkContainer(this.node.path, props as unknown as Record<string, unknown>);
+    checkRetry(this.node.path, 'retry', props.retry);
+    checkDuration(this.node.path, 'timeout', props.timeout);
+    checkString(this.node.path, 'serviceAccountName', props.serviceAccountName);
     this.settings = props;
     this.retry = props.retry ?? DEFAULT_TASK_RETRY;
     this.timeout = props.timeout;
@@ -76,7 +81,7 @@ export class ContainerTask<
   public renderContainer(rename: (name: string) => string = (n) => n): Record<string, unknown> {
     return renderContainer(
       this.settings as ContainerSettings<InputParameters, InputArtifacts>,
-      taskIO(this.inputParameters, this.inputArtifacts, rename),
+      taskIO(this.inputParameters, this.inputArtifacts, rename, this.node.path),
     );
   }
 

@@ -3,6 +3,8 @@ import { Cpu, type ContainerResources } from 'cdk8s-plus-27';
 import {
   COMPUTE_CLASSES, COMPUTE_CLASS_LABEL, GPU_RESOURCE, isComputeClassName, placementOn, type ComputeClassName, type TaskComputeClass,
 } from './compute-classes';
+import { listed, strictRecord } from './checks';
+import { failAt } from './errors';
 import { imagePinProblem } from './image';
 import { INPUT_ENV, INPUT_PARAM, OUTPUT_ENV, OUTPUT_PARAM } from './platform';
 import type { InputArtifacts, InputParameters } from './task';
@@ -85,14 +87,20 @@ function mebibytes(size: Size): number {
 
 /** The typed handles a task's args/env functions receive, for a template whose inputs are named as declared. */
 export function taskIO<IP extends InputParameters, IA extends InputArtifacts>(
-  parameters: IP, artifacts: IA, rename: (name: string) => string = (n) => n,
+  parameters: IP, artifacts: IA, rename: (name: string) => string = (n) => n, path = 'task',
 ): TaskIO<IP, IA> {
   const tag = (name: string) => `{{inputs.parameters.${rename(name)}}}`;
+  const undeclared = (kind: string, names: string[]) => (name: string): never =>
+    failAt(path, `args/env read io.${kind}.${name}, but the task declares no input ${kind === 'parameters' ? 'parameter' : 'artifact'} "${name}" (declared: ${listed(names)}); declare it in the task's inputs`);
   return {
     input: tag(INPUT_PARAM),
     output: tag(OUTPUT_PARAM),
-    parameters: Object.fromEntries(Object.keys(parameters).map((k) => [k, tag(k)])) as TaskIO<IP, IA>['parameters'],
-    artifacts: Object.fromEntries(Object.entries(artifacts).map(([k, spec]) => [k, spec.path])) as TaskIO<IP, IA>['artifacts'],
+    parameters: strictRecord(
+      Object.fromEntries(Object.keys(parameters).map((k) => [k, tag(k)])), undeclared('parameters', Object.keys(parameters)),
+    ) as TaskIO<IP, IA>['parameters'],
+    artifacts: strictRecord(
+      Object.fromEntries(Object.entries(artifacts).map(([k, spec]) => [k, spec.path])), undeclared('artifacts', Object.keys(artifacts)),
+    ) as TaskIO<IP, IA>['artifacts'],
   };
 }
 

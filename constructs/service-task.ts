@@ -2,6 +2,7 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { COMPUTE_CLASSES, COMPUTE_CLASS_LABEL, isComputeClassName, type TaskComputeClass } from './compute-classes';
 import { containerProblems, renderContainer, resolveComputeClass, taskIO, type EnvEntry } from './container';
+import { checkContainer, checkDuration, checkNumber, checkRetry, checkString } from './checks';
 import { standardLabels } from './names';
 import { INPUT_PARAM, OUTPUT_PARAM, TASK_ENTRY_TEMPLATE } from './platform';
 import { index, quote } from './refs';
@@ -62,6 +63,12 @@ export class ServiceTask<IP extends InputParameters = None> extends Task<IP, Non
 
   constructor(scope: TaskLibrary, id: string, props: ServiceTaskProps<IP>) {
     super(scope, id, { name: props.name, version: props.version, description: props.description, inputs: props.inputs });
+    checkContainer(this.node.path, props as unknown as Record<string, unknown>);
+    checkDuration(this.node.path, 'timeout', props.timeout);
+    checkRetry(this.node.path, 'retry', props.retry);
+    checkNumber(this.node.path, 'port', props.port);
+    checkNumber(this.node.path, 'replicas', props.replicas);
+    checkString(this.node.path, 'path', props.path);
     const library = TaskLibrary.of(this);
     this.port = props.port ?? 8080;
     this.path = props.path ?? '/';

@@ -1,4 +1,6 @@
 import { Construct } from 'constructs';
+import { checkBoolean, describeValue, listed, strictRecord } from './checks';
+import { failAt } from './errors';
 import { conditionProblems, renderedTaskProblems } from './expressions/step-checks';
 import { dnsLabelProblem } from './names';
 import { INPUT_PARAM, OUTPUT_PARAM, PAYLOAD_STORE_KEY } from './platform';
@@ -89,6 +91,7 @@ export abstract class DagNode extends Construct implements Producer {
   protected constructor(scope: Construct, context: WorkflowContext, name: string, options: StepOptions) {
     context.claimStepName(name, scope);
     super(scope, name);
+    checkStepOptions(this.node.path, options);
     this.name = name;
     this.path = this.node.path;
     this.workflowPath = context.node.path;
@@ -229,6 +232,26 @@ export abstract class DagNode extends Construct implements Producer {
   }
 }
 
+/** Step options checked when the step is added, for callers without the type checker. @internal */
+export function checkStepOptions(path: string, options: StepOptions): void {
+  if (typeof options !== 'object' || options === null) failAt(path, `the step's props are ${describeValue(options)}; give an object`);
+  const o = options as Record<string, unknown>;
+  if ('input' in o && typeof o.input !== 'string' && !(o.input instanceof Ref)) {
+    failAt(path, `input is ${describeValue(o.input)}; pass a step's output (step.output), a reference (wf.params.x) or a string, or leave input out for the workflow input`);
+  }
+  if (o.when !== undefined && !(o.when instanceof Condition)) {
+    failAt(path, `when is ${describeValue(o.when)}, not a Condition; use ref.equals('x'), ref.isNotEmpty() or Condition.expression('...', ...refs)`);
+  }
+  const forEach = o.forEach;
+  if (forEach !== undefined && !(forEach instanceof Ref) && !(Array.isArray(forEach) && forEach.every((s) => typeof s === 'string'))) {
+    failAt(path, `forEach is ${describeValue(forEach)}, not a reference or a list of strings; use a list output (step.outputs.parameters.x) or ['a', 'b']`);
+  }
+  if (o.dependsOn !== undefined && !(Array.isArray(o.dependsOn) && o.dependsOn.every((d) => d instanceof DagNode))) {
+    failAt(path, `dependsOn is ${describeValue(o.dependsOn)}, not a list of steps; give the steps to wait for, e.g. [split]`);
+  }
+  checkBoolean(path, 'continueOnFailure', o.continueOnFailure);
+}
+
 export function checkArguments(task: AnyTask, parameters: Record<string, Value>, artifacts: Record<string, ArtifactRef>): string[] {
   const errors: string[] = [];
   const declared = Object.keys(task.inputParameters);
@@ -295,12 +318,23 @@ export class Step<OP extends OutputParameters = None, OA extends OutputArtifacts
     this.output = this.fanOut
       ? new Ref(`{{${tasks}.outputs.parameters.${OUTPUT_PARAM}}}`, `${expr}.outputs.parameters.${OUTPUT_PARAM}`, 'step-payload-list', this)
       : new Ref(outputUrl(name, false), outputUrlExpression(name), 'step-payload', this);
+    // Unknown names throw: an `undefined` here would become the workflow input and drop the dependency.
+    const undeclared = (kind: 'parameter' | 'artifact', declared: string[]) => (output: string): never =>
+      failAt(
+        this.path,
+        `step "${name}" has no output ${kind} "${output}" (task "${task.taskName}" declares: ${listed(declared)}); ` +
+          `read a declared one${output === OUTPUT_PARAM ? ` (the output payload is ${name}.output)` : ''} or declare "${output}" in the task's outputs`,
+      );
     this.outputs = {
-      parameters: Object.fromEntries(
-        Object.keys(task.outputParameters).map((p) => [p, new Ref(`{{${tasks}.outputs.parameters.${p}}}`, `${index(`${expr}.outputs.parameters`, p)}`, 'step-parameter', this)]),
+      parameters: strictRecord(
+        Object.fromEntries(
+          Object.keys(task.outputParameters).map((p) => [p, new Ref(`{{${tasks}.outputs.parameters.${p}}}`, `${index(`${expr}.outputs.parameters`, p)}`, 'step-parameter', this)]),
+        ),
+        undeclared('parameter', Object.keys(task.outputParameters)),
       ) as StepOutputs<OP, OA>['parameters'],
-      artifacts: Object.fromEntries(
-        Object.keys(task.outputArtifacts).map((a) => [a, new ArtifactRef(`{{${tasks}.outputs.artifacts.${a}}}`, this, a)]),
+      artifacts: strictRecord(
+        Object.fromEntries(Object.keys(task.outputArtifacts).map((a) => [a, new ArtifactRef(`{{${tasks}.outputs.artifacts.${a}}}`, this, a)])),
+        undeclared('artifact', Object.keys(task.outputArtifacts)),
       ) as StepOutputs<OP, OA>['artifacts'],
     };
   }

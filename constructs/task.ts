@@ -1,5 +1,6 @@
 import { ApiObject, Lazy, type Duration } from 'cdk8s';
 import { Construct } from 'constructs';
+import { checkParameterSpecs } from './checks';
 import { failAt } from './errors';
 import { dnsLabelProblem, labelValueProblem, parameterNameProblem } from './names';
 import { INPUT_PARAM, OUTPUT_PARAM, TASK_ENTRY_TEMPLATE } from './platform';
@@ -145,6 +146,7 @@ export abstract class Task<
     }
     super(scope, id);
     Object.defineProperty(this, TASK_MARK, { value: true });
+    checkParameterSpecs(this.node.path, 'inputs.parameters', props.inputs?.parameters);
     this.taskName = props.name ?? id;
     this.version = props.version;
     this.description = props.description;

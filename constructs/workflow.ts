@@ -5,6 +5,7 @@ import { CLAIM_TASK, DagNode, Step, type StepArgs, type StepProps, type Workflow
 import {
   CLAIM_GATE, CLAIM_TEMPLATE, COMPLETED_TASK, COMPLETED_TEMPLATE, EXIT_TEMPLATE, RUNNING_HOOK, claimTemplate, completedTemplate, runningTemplate,
 } from './lifecycle';
+import { checkDuration, checkNumber, checkOneOf, checkParameterSpecs, listed, strictRecord } from './checks';
 import { dnsLabelProblem, failAt, labelValueProblem, parameterNameProblem, standardLabels } from './names';
 import {
   ARTIFACT_REPOSITORY_CONFIGMAP, ARTIFACT_REPOSITORY_KEY, PAYLOAD_STORE_KEY, PLATFORM_CONFIGMAP, STANDARD_PARAMETERS, STATE_URL_KEY,
@@ -23,7 +24,8 @@ export interface WorkflowParameterSpec {
 }
 export type WorkflowParameters = Record<string, WorkflowParameterSpec>;
 
-export type PodGCStrategy = 'OnPodCompletion' | 'OnPodSuccess' | 'OnWorkflowCompletion' | 'OnWorkflowSuccess';
+export const POD_GC_STRATEGIES = ['OnPodCompletion', 'OnPodSuccess', 'OnWorkflowCompletion', 'OnWorkflowSuccess'] as const;
+export type PodGCStrategy = (typeof POD_GC_STRATEGIES)[number];
 
 export interface WorkflowProps<P extends WorkflowParameters> {
   /** WorkflowTemplate `metadata.name` (what sensors submit). @default the construct id */
@@ -117,6 +119,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     const namespace = props.namespace ?? SWOOP_NAMESPACE;
     super(scope, id, { namespace, disableResourceNameHashes: true });
     Object.defineProperty(this, MARK, { value: true });
+    checkWorkflowProps(this.node.path, props);
     this.props = props;
     this.namespace = namespace;
     this.templateName = props.name ?? id;
@@ -126,7 +129,10 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     for (const name of [...STANDARD_PARAMETERS, ...Object.keys(this.userParameters)]) {
       refs[name] = new Ref(`{{workflow.parameters.${name}}}`, index('workflow.parameters', name), 'workflow-parameter');
     }
-    this.params = refs as ParameterRefs<P>;
+    const declared = Object.keys(refs);
+    this.params = strictRecord(refs, (name) =>
+      failAt(this.node.path, `the workflow declares no parameter "${name}" (declared: ${listed(declared)}); read a declared one or declare "${name}" in the workflow's parameters`),
+    ) as ParameterRefs<P>;
     this.input = refs.input;
     this.item = new ItemRef();
     this.status = new Ref('{{workflow.status}}', 'workflow.status', 'workflow-variable');
@@ -380,6 +386,17 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     }
     return errors;
   }
+}
+
+/** Props checked when the workflow is built, for callers without the type checker. */
+function checkWorkflowProps(path: string, props: WorkflowProps<WorkflowParameters>): void {
+  checkDuration(path, 'timeout', props.timeout);
+  checkDuration(path, 'ttl.afterSuccess', props.ttl?.afterSuccess);
+  checkDuration(path, 'ttl.afterFailure', props.ttl?.afterFailure);
+  checkOneOf(path, 'podGC', props.podGC, POD_GC_STRATEGIES);
+  checkNumber(path, 'parallelism', props.parallelism);
+  checkNumber(path, 'assumedFanOut', props.assumedFanOut);
+  checkParameterSpecs(path, 'parameters', props.parameters);
 }
 
 function outputExpression(node: Step<OutputParameters, OutputArtifacts> | ContainerGroup): string | undefined {

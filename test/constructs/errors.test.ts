@@ -36,6 +36,13 @@ describe('npm run synth: one line per problem', () => {
     expect(run.lines).toEqual(['wf: the app already has a construct with the id "wf"; give each workflow its own id']);
   }, 30_000);
 
+  it('a wrong-typed timeout names the prop, not "toSeconds is not a function"', () => {
+    const run = synth(`new ContainerTask(t.lib, 'slow', { image: 'python:3.12.7', timeout: 3600 as never });\n    new Workflow(app, 'wf').addStep('a', t.split);`);
+    expect(run.lines).toEqual(['lib/slow: timeout is the number 3600, not a Duration; use Duration.seconds(3600) (Duration from cdk8s)']);
+    expect(run.status).toBe(1);
+    expect(run.wroteNothing).toBe(true);
+  }, 30_000);
+
   it('validation errors: one line each, every one of them', () => {
     const run = synth(`new Workflow(app, 'empty'); new ContainerTask(t.lib, 'bad', { image: 'python' });`);
     expect(run.lines).toEqual([

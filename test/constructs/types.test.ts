@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContainerTask, validationErrors, Workflow } from '../../constructs';
+import { ContainerTask, synthesize, validationErrors, Workflow } from '../../constructs';
 import { fixture } from './fixtures';
 
 /**
@@ -16,12 +16,17 @@ function wiring() {
   // Declared outputs are there, with their declared names.
   const assets = s.outputs.parameters.assets;
   const stacked = st.outputs.artifacts.stack;
-  // @ts-expect-error the task declares no output parameter "items"
-  s.outputs.parameters.items;
-  // @ts-expect-error the task declares no output artifact "mask"
-  s.outputs.artifacts.mask;
-  // @ts-expect-error an artifact is not a parameter
-  st.outputs.parameters.stack;
+  // Reads of undeclared names: run by the test below, each must throw.
+  const undeclaredReads = [
+    // @ts-expect-error the task declares no output parameter "items"
+    () => s.outputs.parameters.items,
+    // @ts-expect-error the task declares no output artifact "mask"
+    () => s.outputs.artifacts.mask,
+    // @ts-expect-error an artifact is not a parameter
+    () => st.outputs.parameters.stack,
+    // @ts-expect-error the workflow declares no parameter "mode"
+    () => wf.params.mode,
+  ];
 
   // @ts-expect-error "asset" is required, so props are required
   wf.addStep('c1', convert);
@@ -35,15 +40,14 @@ function wiring() {
   wf.addStep('m1', mask, {});
   // @ts-expect-error artifacts take output artifacts, not parameters
   wf.addStep('m2', mask, { artifacts: { stack: assets } });
-  // @ts-expect-error the workflow declares no parameter "mode"
-  wf.params.mode;
   // @ts-expect-error a container group runs containers, not HTTP service tasks
   wf.addGroup('g').addStep('p', publish);
   // @ts-expect-error then() chains workflows, not tasks
   wf.then(split);
 
+  const argsApp = fixture();
   // @ts-expect-error the args function only sees declared inputs
-  new ContainerTask(f.lib, 'x1', { image: 'python:3.12.7', inputs: { parameters: { a: {} } }, args: (io) => [io.parameters.b] });
+  new ContainerTask(argsApp.lib, 'x1', { image: 'python:3.12.7', inputs: { parameters: { a: {} } }, args: (io) => [io.parameters.b] });
   // @ts-expect-error the system pool is not a task compute class
   new ContainerTask(f.lib, 'x2', { image: 'python:3.12.7', computeClass: 'system' });
 
@@ -51,12 +55,22 @@ function wiring() {
   wf.addStep('ok1', convert, { parameters: { asset: wf.item }, forEach: assets, input: s.output });
   wf.addStep('ok2', mask, { artifacts: { stack: stacked }, parameters: {} });
   wf.addStep('ok3', publish, { parameters: { collection: wf.params.collection } });
-  return f.app;
+  return { app: f.app, undeclaredReads, argsApp: argsApp.app };
 }
 
 describe('typed wiring', () => {
   it('the ill-typed lines also fail at synth, for callers without the type checker', () => {
-    const problems = validationErrors(wiring()).map((e) => `${e.path}: ${e.message}`);
+    const { app, undeclaredReads, argsApp } = wiring();
+    expect(undeclaredReads.map((read) => { try { read(); return 'no error'; } catch (e) { return (e as Error).message; } })).toEqual([
+      'wf/split: step "split" has no output parameter "items" (task "split" declares: assets); read a declared one or declare "items" in the task\'s outputs',
+      'wf/split: step "split" has no output artifact "mask" (task "split" declares: none); read a declared one or declare "mask" in the task\'s outputs',
+      'wf/stack: step "stack" has no output parameter "stack" (task "stack" declares: none); read a declared one or declare "stack" in the task\'s outputs',
+      'wf: the workflow declares no parameter "mode" (declared: input, payload-id, parent-run, replace, payload-store, state-url, collection); read a declared one or declare "mode" in the workflow\'s parameters',
+    ]);
+    expect(() => synthesize(argsApp)).toThrow(
+      'lib/x1: args/env read io.parameters.b, but the task declares no input parameter "b" (declared: a); declare it in the task\'s inputs',
+    );
+    const problems = validationErrors(app).map((e) => `${e.path}: ${e.message}`);
     expect(problems).toEqual(expect.arrayContaining([
       'wf/c1: missing required input parameter "asset" of task "convert"; pass it in parameters',
       'wf/c2: missing required input parameter "asset" of task "convert"; pass it in parameters',
