@@ -14,7 +14,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { getPath, rawJson, resultBool, resultFloat, resultString, type PathResult } from './simulator/gjson';
+import { type GjsonType, getPath, parseResult, rawJson, resultBool, resultFloat, resultString, resultType, resultValue, type PathResult } from './simulator/gjson';
+import { compareUtf8, goJsonMarshal } from './simulator/go-values';
+import { marshalRawMessage } from './simulator/json-text';
 import { renderGoTemplate } from './simulator/go-template';
 import { evaluateExpression, expressionNames } from './simulator/govaluate';
 import { setPath } from './simulator/sjson';
@@ -39,6 +41,17 @@ export interface SimulatedEvent {
   /** The decoded JSON event data (for a webhook: `{header, body}`). */
   readonly data: unknown;
   readonly context: EventContext;
+  /**
+   * The event data bytes as the event source marshalled them, when the event was built from a
+   * raw request or message (`webhookRequest`, `sqsMessage`); otherwise they are derived from
+   * `data` at delivery time (`eventText`), so a test may still edit `data`.
+   */
+  readonly text?: string;
+}
+
+/** The bytes sensors read: what Go's json.Marshal made of the event source's struct. */
+export function eventText(event: SimulatedEvent): string {
+  return event.text ?? marshalRawMessage(JSON.stringify(event.data));
 }
 
 let eventCounter = 0;
@@ -56,15 +69,51 @@ function context(eventSourceName: string, eventName: string, type: string, time?
   };
 }
 
+/**
+ * net/http's header map: names canonicalized (`idempotency-key` -> `Idempotency-Key`; a name
+ * with a byte outside HTTP's token characters is kept as written), values of one name merged
+ * in order, names sorted as Go sorts map keys when it marshals them.
+ */
+export function goHttpHeader(headers: Record<string, string | readonly string[]>): Record<string, string[]> {
+  const merged = new Map<string, string[]>();
+  for (const [name, values] of Object.entries(headers)) {
+    const key = canonicalHeaderKey(name);
+    merged.set(key, [...(merged.get(key) ?? []), ...(typeof values === 'string' ? [values] : values)]);
+  }
+  return Object.fromEntries([...merged].sort(([a], [b]) => compareUtf8(a, b)));
+}
+
+/** textproto.CanonicalMIMEHeaderKey. */
+export function canonicalHeaderKey(name: string): string {
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) return name;
+  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+}
+
 /** An event of a webhook EventSource: data is `{header, body}` (header values are lists, as Go's http.Header). */
 export function webhookEvent(eventSourceName: string, eventName: string, body: unknown, headers: Record<string, string> = {}): SimulatedEvent {
-  const header = Object.fromEntries(Object.entries({ 'Content-Type': 'application/json', ...headers }).map(([k, v]) => [k, [v]]));
+  const header = goHttpHeader({ 'Content-Type': 'application/json', ...headers });
   return { eventSourceName, eventName, data: { header, body }, context: context(eventSourceName, eventName, 'webhook') };
+}
+
+/**
+ * A webhook request exactly as sent: the body text is embedded as the event source embeds it
+ * (json.RawMessage), so a body that is not one JSON value throws, as the event source answers
+ * it with an error and publishes nothing.
+ */
+export function webhookRequest(eventSourceName: string, eventName: string, body: string, headers: Record<string, string | readonly string[]>): SimulatedEvent {
+  const text = `{"header":${goJsonMarshal(goHttpHeader(headers))},"body":${marshalRawMessage(body)}}`;
+  return { eventSourceName, eventName, data: JSON.parse(text) as unknown, text, context: context(eventSourceName, eventName, 'webhook') };
 }
 
 /** An event of an SQS EventSource with `jsonBody: true`: data is `{messageId, messageAttributes, body}`. */
 export function sqsEvent(eventSourceName: string, eventName: string, body: unknown, messageId: string): SimulatedEvent {
   return { eventSourceName, eventName, data: { messageId, messageAttributes: {}, body }, context: context(eventSourceName, eventName, 'sqs') };
+}
+
+/** An SQS message exactly as received (`jsonBody: true`); a body that is not JSON throws (the event source drops it). */
+export function sqsMessage(eventSourceName: string, eventName: string, body: string, messageId: string): SimulatedEvent {
+  const text = `{"messageId":${goJsonMarshal(messageId)},"messageAttributes":{},"body":${marshalRawMessage(body)}}`;
+  return { eventSourceName, eventName, data: JSON.parse(text) as unknown, text, context: context(eventSourceName, eventName, 'sqs') };
 }
 
 /** The envelope SNS wraps a message in when it delivers to SQS without raw message delivery. */
@@ -108,9 +157,10 @@ export function filterEvent(dependency: Json, event: SimulatedEvent): FilterOutc
       return false;
     }
   };
-  const expr = run(() => filterExprs(filters.exprs as Json[] | undefined, filters.exprLogicalOperator === 'or', event.data));
+  const text = eventText(event);
+  const expr = run(() => filterExprs(filters.exprs as Json[] | undefined, filters.exprLogicalOperator === 'or', text));
   if (!or && errors.length) return { pass: false, errors };
-  const data = run(() => filterData(filters.data as Json[] | undefined, filters.dataLogicalOperator === 'or', event.data));
+  const data = run(() => filterData(filters.data as Json[] | undefined, filters.dataLogicalOperator === 'or', text));
   if (!or && errors.length) return { pass: false, errors };
   const ctx = filterContext(filters.context as Json | undefined, event.context);
   const time = run(() => filterTime(filters.time as Json | undefined, event.context.time));
@@ -126,7 +176,7 @@ export function filterEvent(dependency: Json, event: SimulatedEvent): FilterOutc
   return { pass: expr && data && ctx && time, errors };
 }
 
-function filterExprs(filters: Json[] | undefined, or: boolean, data: unknown): boolean {
+function filterExprs(filters: Json[] | undefined, or: boolean, data: string): boolean {
   if (!filters) return true;
   const errors: string[] = [];
   for (const filter of filters) {
@@ -141,7 +191,7 @@ function filterExprs(filters: Json[] | undefined, or: boolean, data: unknown): b
         missing = true;
         break;
       }
-      parameters[String(field.name)] = r.value;
+      parameters[String(field.name)] = resultValue(r);
     }
     if (missing || Object.keys(parameters).length === 0) continue;
     let result: unknown;
@@ -162,7 +212,7 @@ function filterExprs(filters: Json[] | undefined, or: boolean, data: unknown): b
   return true;
 }
 
-function filterData(filters: Json[] | undefined, or: boolean, data: unknown): boolean {
+function filterData(filters: Json[] | undefined, or: boolean, data: string): boolean {
   if (!filters || filters.length === 0) return true;
   const errors: string[] = [];
   const fail = (msg: string): void => {
@@ -186,7 +236,8 @@ function filterData(filters: Json[] | undefined, or: boolean, data: unknown): bo
         fail(`template '${String(f.template)}' evaluated to empty string or no value`);
         continue;
       }
-      result = { exists: true, value: out };
+      // gjson.Parse(strconv.Quote(out)): the template's output as a string value.
+      result = parseResult(JSON.stringify(out));
     }
     const comparator = (f.comparator as string | undefined) ?? '';
     let matched: boolean;
@@ -284,7 +335,7 @@ function seconds(hms: string): number {
 
 // ------------------------------------------------------------------------ parameters
 
-type ParamType = 'String' | 'JSON' | 'Number' | 'True' | 'False' | 'Null';
+type ParamType = GjsonType;
 
 /** Port of params.go `ResolveParamValue`; undefined when the dependency has no event and no default. */
 export function resolveParamValue(src: Json, events: Record<string, SimulatedEvent>): { value: string; type: ParamType } | undefined {
@@ -296,13 +347,13 @@ export function resolveParamValue(src: Json, events: Record<string, SimulatedEve
     return fallback ?? { value: JSON.stringify({ context: event.context, data: event.data }), type: 'String' };
   }
   const useData = Boolean(dataKey || dataTemplate);
-  const payload = useData ? event.data : event.context;
+  const payload = useData ? eventText(event) : JSON.stringify(event.context);
   const template = useData ? dataTemplate : contextTemplate;
   const key = useData ? dataKey : contextKey;
   const errors: string[] = [];
   if (template) {
     try {
-      const out = renderGoTemplate(template, { Input: payload });
+      const out = renderGoTemplate(template, { Input: resultValue(parseResult(payload)) });
       if (out !== '' && out !== '<no value>') return { value: out, type: 'String' };
       errors.push(`template evaluated to empty string or no value: ${template}`);
     } catch (e) {
@@ -312,10 +363,8 @@ export function resolveParamValue(src: Json, events: Record<string, SimulatedEve
   if (key) {
     const r = getPath(payload, key);
     if (r.exists) {
-      const v = r.value;
-      if (v !== null && typeof v === 'object') return { value: rawJson(v), type: 'JSON' };
-      if (v === null) return { value: 'null', type: 'Null' };
-      return { value: resultString(r), type: typeof v === 'number' ? 'Number' : typeof v === 'boolean' ? (v ? 'True' : 'False') : 'String' };
+      const type = resultType(r);
+      return { value: type === 'JSON' || type === 'Null' ? rawJson(r) : resultString(r), type };
     }
     errors.push(`key ${key} does not exist in the event payload`);
   }
@@ -334,7 +383,7 @@ export function applyParameters(target: unknown, parameters: Json[] | undefined,
     const dest = String(param.dest);
     const op = (param.operation as string | undefined) ?? '';
     if (op === 'append' || op === 'prepend') {
-      const current = getPath(out, dest);
+      const current = getPath(out as object, dest);
       if (current.exists) {
         type = 'String';
         value = op === 'append' ? resultString(current) + value : value + resultString(current);

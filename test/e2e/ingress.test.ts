@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goJsonMarshal } from '../../tools/simulator/go-values';
+import { marshalRawMessage } from '../../tools/simulator/json-text';
 import { Simulator, type Firing } from '../../tools/simulator';
 import { HAVE_REFERENCE } from '../support/reference';
 import { validateArgoDocument } from '../support/schema';
@@ -124,6 +125,10 @@ describe(`a cirrus payload from the webhook to the claim of its run (${BACKEND})
     const answer = (await res.json()) as Doc;
     expect({ status: res.status, answer }).toEqual({ status: 202, answer: { accepted: true, run: expect.stringMatching(/^invalid-/) } });
     expect(http.allowedStatuses).toContain(res.status); // the trigger's policy counts it as delivered
-    expect(await platform.read(`/runs/${answer.run}`)).toMatchObject({ state: 'INVALID', input: JSON.stringify(body) });
+    // The body as the webhook event source passed it on: Go's json.Marshal of the raw request
+    // (compacted, `<` escaped as \u003c), the same JSON value.
+    const recorded = await platform.read(`/runs/${answer.run}`);
+    expect(recorded).toMatchObject({ state: 'INVALID', input: marshalRawMessage(JSON.stringify(body)) });
+    expect(JSON.parse(recorded.input as string)).toEqual(body);
   });
 });

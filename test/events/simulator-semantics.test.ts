@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { HAVE_REFERENCE, referencePath } from '../support/reference';
-import { filterEvent, rawEvent, Simulator, webhookEvent } from '../../tools/simulator';
-import { getPath } from '../../tools/simulator/gjson';
+import { eventText, filterEvent, goHttpHeader, rawEvent, Simulator, webhookEvent, webhookRequest } from '../../tools/simulator';
+import { getPath, resultString, resultValue } from '../../tools/simulator/gjson';
 import { renderGoTemplate } from '../../tools/simulator/go-template';
 
 type Doc = Record<string, any>;
@@ -149,11 +149,11 @@ describe.skipIf(!HAVE_REFERENCE)('simulator filter semantics, on the official ex
 describe('simulator path and template engines', () => {
   it('gjson multipaths leave out members that do not exist; @fromstr parses a JSON string', () => {
     const data = { body: { Message: JSON.stringify({ process: [{ workflow: 'a' }] }) } };
-    expect(getPath(data, 'body|[url,Message|@fromstr|process.0.workflow]').value).toEqual(['a']);
-    expect(getPath(data, 'body|[url]').value).toEqual([]);
-    expect(getPath({ p: [[{ w: 'a' }, { w: 'b' }]] }, 'p.0.#.w').value).toEqual(['a', 'b']);
-    expect(getPath({ p: [1, 2, 3] }, 'p.#').value).toBe(3);
-    expect(getPath({ 'fav.movie': 'x' }, 'fav\\.movie').value).toBe('x');
+    expect(resultValue(getPath(data, 'body|[url,Message|@fromstr|process.0.workflow]'))).toEqual(['a']);
+    expect(resultValue(getPath(data, 'body|[url]'))).toEqual([]);
+    expect(resultValue(getPath({ p: [[{ w: 'a' }, { w: 'b' }]] }, 'p.0.#.w'))).toEqual(['a', 'b']);
+    expect(resultValue(getPath({ p: [1, 2, 3] }, 'p.#'))).toBe(3);
+    expect(resultValue(getPath({ 'fav.movie': 'x' }, 'fav\\.movie'))).toBe('x');
     expect(() => getPath({ a: [{ b: 'c' }] }, 'a.#(b=="c")')).toThrow(/queries/);
   });
 
@@ -169,3 +169,30 @@ describe('simulator path and template engines', () => {
     expect(() => renderGoTemplate('{{ .Input.body.a.b }}', { Input: input })).toThrow(/can't evaluate field b in type string/);
   });
 });
+
+describe('event data as Argo Events publishes and reads it (test/events/oracle.test.ts holds these against the Go libraries)', () => {
+  it('embeds a request body as Go marshals a json.RawMessage: compacted, <>& escaped, other escapes and number spellings kept', () => {
+    const event = webhookRequest('webhook', 'example', '{ "a": "x<y>&z\\/w", "n": 1.50, "e": 1e21 }', { 'content-type': ['application/json'], 'idempotency-key': ['k'] });
+    expect(eventText(event)).toBe('{"header":{"Content-Type":["application/json"],"Idempotency-Key":["k"]},"body":{"a":"x\\u003cy\\u003e\\u0026z\\/w","n":1.50,"e":1e21}}');
+    expect(() => webhookRequest('webhook', 'example', '{"a":1}{"b":2}', {})).toThrow(/RawMessage/);
+  });
+
+  it('canonicalizes header names as net/http does, keeping names with bytes outside HTTP tokens', () => {
+    expect(goHttpHeader({ 'x-swoop-run': 'a', 'X-SWOOP-RUN': ['b'], idempotency_key: 'c', 'bad name': 'd' })).toEqual({ 'X-Swoop-Run': ['a', 'b'], 'bad name': ['d'], Idempotency_key: ['c'] });
+  });
+
+  it('gjson: the first of two equal keys wins, numbers print as gjson prints them, # is a key on objects', () => {
+    const text = '{"a":1,"a":2,"big":1e21,"small":1e-7,"int":12345678901234567890,"half":1.50,"o":{"#":"hash"}}';
+    expect(resultString(getPath(text, 'a'))).toBe('1');
+    expect(resultValue(getPath(text, '@this'))).toMatchObject({ a: 1 });
+    expect(['big', 'small', 'int', 'half'].map((k) => resultString(getPath(text, k)))).toEqual(['1000000000000000000000', '0.0000001', '12345678901234567890', '1.5']);
+    expect(resultString(getPath(text, 'o.#'))).toBe('hash');
+  });
+
+  it('Go templates: nil prints <no value> (but <nil> in print), map keys sort by UTF-8 bytes, fromJson parses', () => {
+    expect(renderGoTemplate('{{ .Input.x }}|{{ print .Input.x }}', { Input: { x: null } })).toBe('<no value>|<nil>');
+    expect(renderGoTemplate('{{ toJson .Input }}', { Input: { '\u{1F600}': 2, '\uffff': 1 } })).toBe('{"\uffff":1,"\u{1F600}":2}');
+    expect(renderGoTemplate('{{ (fromJson .Input.m).a }}', { Input: { m: '{"a":"b"}' } })).toBe('b');
+  });
+});
+

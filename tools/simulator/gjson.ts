@@ -1,84 +1,200 @@
 /**
  * The subset of GJSON path syntax (github.com/tidwall/gjson, the library Argo Events uses for
- * data filter paths and `dataKey`) that the simulator understands: dot/pipe components with
- * `\` escapes and `*`/`?` wildcards, array indexes, `#` (length) and `#.key` (map over an
- * array), multipaths `[a,b]` / `{"k":a}` (non-existent members are left out), and the
- * modifiers `@this`, `@fromstr`, `@tostr`, `@reverse`, `@keys`, `@values`, `@flatten`.
- * Anything else (queries `#(...)`, other modifiers) throws instead of guessing.
+ * data filter paths and `dataKey`) that the simulator understands, evaluated on JSON *text* as
+ * gjson does (json-text.ts): dot/pipe components with `\` escapes and `*`/`?` wildcards, array
+ * indexes, `#` (length, and `#.key` mapping over an array; on an object `#` is an ordinary
+ * key), multipaths `[a,b]` / `{"k":a}` (non-existent members are left out) and the modifiers
+ * `@this`, `@fromstr` and `@tostr`. Anything else (queries `#(...)`, other modifiers) throws
+ * instead of guessing. test/events/oracle.test.ts holds it against the real gjson.
  */
+import { type JsonNode, parseJsonText } from './json-text';
+
+/** gjson's Result types, named as `Result.Type.String()` names them (params.go compares those names). */
+export type GjsonType = 'Null' | 'False' | 'Number' | 'String' | 'True' | 'JSON';
 
 export interface PathResult {
   readonly exists: boolean;
-  /** The decoded JSON value (undefined when the path does not exist). */
-  readonly value: unknown;
+  /** The value found (undefined when the path does not exist). */
+  readonly node?: JsonNode;
 }
 
-const MISSING: PathResult = { exists: false, value: undefined };
+const MISSING: PathResult = { exists: false };
 
-export function getPath(value: unknown, path: string): PathResult {
+/** gjson `Get(json, path)` on JSON text; a non-string value is read as its JSON text. */
+export function getPath(json: string | object, path: string): PathResult {
   if (path === '') return MISSING;
-  return walk({ exists: true, value }, path);
+  return fromText(typeof json === 'string' ? json : JSON.stringify(json), path);
 }
 
-/** gjson `Result.String()`: strings unquoted, JSON for objects/arrays/numbers/booleans, "" for null or missing. */
-export function resultString(r: PathResult): string {
-  if (!r.exists || r.value === null) return '';
-  if (typeof r.value === 'string') return r.value;
-  return rawJson(r.value);
+/** gjson `Parse(json)`. */
+export function parseResult(json: string): PathResult {
+  const node = parseJsonText(json);
+  return node ? { exists: true, node } : MISSING;
 }
 
-/** gjson `Result.Raw`: the JSON text of the value (compact; the original spacing is not kept). */
-export function rawJson(value: unknown): string {
-  return JSON.stringify(value) ?? '';
+function fromText(text: string, path: string): PathResult {
+  const root = parseJsonText(text);
+  return root ? walk({ exists: true, node: root }, path) : MISSING;
 }
 
-/** gjson `Result.Float()`. */
-export function resultFloat(r: PathResult): number {
-  const v = r.value;
-  if (typeof v === 'number') return v;
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'string') {
-    const n = Number.parseFloat(v);
-    return Number.isNaN(n) ? 0 : n;
+export function resultType(r: PathResult): GjsonType {
+  switch (r.node?.t) {
+    case 'object':
+    case 'array':
+      return 'JSON';
+    case 'string':
+      return 'String';
+    case 'number':
+      return 'Number';
+    case 'true':
+      return 'True';
+    case 'false':
+      return 'False';
+    default:
+      return 'Null';
   }
+}
+
+/** gjson `Result.Raw`: the value's text as it stands in the input ('' when missing). */
+export function rawJson(r: PathResult): string {
+  return r.node?.raw ?? '';
+}
+
+/**
+ * gjson `Result.String()`: strings decoded, JSON text for objects/arrays, "" for null or
+ * missing; a number keeps its spelling when it is all digits, else prints as
+ * `strconv.FormatFloat(n, 'f', -1, 64)` (1e21 -> 1000000000000000000000, 1.50 -> 1.5).
+ */
+export function resultString(r: PathResult): string {
+  const node = r.node;
+  if (!node) return '';
+  switch (node.t) {
+    case 'string':
+      return node.str;
+    case 'number':
+      return /^-?\d+$/.test(node.raw) ? node.raw : formatFloatF(node.num);
+    case 'true':
+    case 'false':
+      return node.t;
+    case 'null':
+      return '';
+    default:
+      return node.raw;
+  }
+}
+
+/** `strconv.FormatFloat(n, 'f', -1, 64)`: the shortest decimal that reads back as n, never an exponent. */
+export function formatFloatF(n: number): string {
+  if (Object.is(n, -0)) return '-0';
+  const text = String(n);
+  const m = /^(-?)(\d)(?:\.(\d+))?e([-+]\d+)$/.exec(text);
+  if (!m) return text;
+  const [, sign, first, rest = '', expText] = m;
+  const digits = first + rest;
+  const exp = Number(expText);
+  if (exp >= 0) return sign + digits.padEnd(exp + 1, '0');
+  return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+}
+
+/** gjson `Result.Float()`: numbers as parsed, strings by strconv.ParseFloat (0 when it fails), true as 1. */
+export function resultFloat(r: PathResult): number {
+  const node = r.node;
+  if (!node) return 0;
+  if (node.t === 'number') return node.num;
+  if (node.t === 'true') return 1;
+  if (node.t === 'string') return goParseFloat(node.str) ?? 0;
   return 0;
+}
+
+/** strconv.ParseFloat(s, 64), undefined where Go reports a syntax error. */
+export function goParseFloat(s: string): number | undefined {
+  if (/^[-+]?(?:\d+(?:_\d+)*\.?(?:\d+(?:_\d+)*)?|\.\d+(?:_\d+)*)(?:[eE][-+]?\d+)?$/.test(s)) return Number(s.replace(/_/g, ''));
+  if (/^[-+]?(?:inf|infinity)$/i.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
+  if (/^nan$/i.test(s)) return NaN;
+  return undefined;
 }
 
 /** gjson `Result.Bool()`. */
 export function resultBool(r: PathResult): boolean {
-  const v = r.value;
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v !== 0;
-  if (typeof v === 'string') return ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v);
+  const node = r.node;
+  if (!node) return false;
+  if (node.t === 'true') return true;
+  if (node.t === 'number') return node.num !== 0;
+  if (node.t === 'string') return ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(node.str);
   return false;
 }
 
+/**
+ * gjson `Result.Value()`, the decoded value templates see: objects become maps where a
+ * repeated key keeps its first value (as Get finds it), numbers float64.
+ */
+export function resultValue(r: PathResult): unknown {
+  return r.node ? nodeValue(r.node) : undefined;
+}
+
+function nodeValue(node: JsonNode): unknown {
+  switch (node.t) {
+    case 'object': {
+      const map: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+      for (const [k, v] of node.entries) if (!(k in map)) map[k] = nodeValue(v);
+      return map;
+    }
+    case 'array':
+      return node.items.map(nodeValue);
+    case 'string':
+      return node.str;
+    case 'number':
+      return node.num;
+    case 'true':
+      return true;
+    case 'false':
+      return false;
+    default:
+      return null;
+  }
+}
+
+/** A result computed from JSON text (gjson parses what a modifier or multipath produced). */
+function textResult(text: string): PathResult {
+  return parseResult(text);
+}
+
 function walk(current: PathResult, path: string): PathResult {
-  if (!current.exists) return MISSING;
+  if (!current.exists || !current.node) return MISSING;
   if (path === '') return current;
+  const node = current.node;
   if (path[0] === '@') {
     const { name, arg, rest } = splitModifier(path);
-    return continueAfter(applyModifier(current.value, name, arg), rest);
+    const out = applyModifier(node, name, arg);
+    if (rest === '') return textResult(out);
+    if (rest[0] === '.' || rest[0] === '|') return fromText(out, rest.slice(1));
+    throw new Error(`unexpected "${rest}" in gjson path`);
   }
   if (path[0] === '[' || path[0] === '{') {
     const end = closingIndex(path);
-    const inner = path.slice(1, end);
-    const built = multipath(current.value, inner, path[0] === '{');
-    return continueAfter({ exists: true, value: built }, path.slice(end + 1));
+    const built = multipath(node, path.slice(1, end), path[0] === '{');
+    return continueAfter(textResult(built), path.slice(end + 1));
   }
   const { component, sep, rest } = nextComponent(path);
   if (component.startsWith('#(')) throw new Error(`gjson queries ("${component}") are not supported by the simulator`);
-  if (component === '#') {
-    if (!Array.isArray(current.value)) return MISSING;
-    if (sep === '' ) return { exists: true, value: current.value.length };
-    if (sep === '|') return walk({ exists: true, value: current.value.length }, rest);
+  if (component === '#' && node.t === 'array') {
+    // gjson cannot count or map an array whose text ends inside a string (it can still index it).
+    if (!node.countable) return MISSING;
+    if (sep === '') return textResult(String(node.items.length));
+    if (sep === '|') return walk(textResult(String(node.items.length)), rest);
     // `#.x` maps the rest of the path (up to the next top-level pipe) over the elements.
     const { mapped, piped } = splitAtPipe(rest);
-    const values = current.value.map((el) => walk({ exists: true, value: el }, mapped)).filter((r) => r.exists).map((r) => r.value);
-    return piped === undefined ? { exists: true, value: values } : walk({ exists: true, value: values }, piped);
+    const raws = node.items.map((el) => walk({ exists: true, node: el }, mapped)).filter((r) => r.exists).map(rawOrString);
+    const values = textResult(`[${raws.join(',')}]`);
+    return piped === undefined ? values : walk(values, piped);
   }
-  const child = childOf(current.value, component);
+  const child = childOf(node, component);
   return sep === '' ? child : walk(child, rest);
+}
+
+/** What a multipath or `#.` map writes for a member: its raw text, or its string form for a computed value. */
+function rawOrString(r: PathResult): string {
+  return rawJson(r) || resultString(r) || 'null';
 }
 
 function continueAfter(result: PathResult, rest: string): PathResult {
@@ -87,16 +203,15 @@ function continueAfter(result: PathResult, rest: string): PathResult {
   throw new Error(`unexpected "${rest}" in gjson path`);
 }
 
-function childOf(value: unknown, component: string): PathResult {
-  if (Array.isArray(value)) {
+function childOf(node: JsonNode, component: string): PathResult {
+  if (node.t === 'array') {
     if (!/^\d+$/.test(component)) return MISSING;
-    const i = Number(component);
-    return i < value.length ? { exists: true, value: value[i] } : MISSING;
+    const item = node.items[Number(component)];
+    return item ? { exists: true, node: item } : MISSING;
   }
-  if (value !== null && typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
+  if (node.t === 'object') {
     const matcher = keyMatcher(component);
-    for (const key of Object.keys(obj)) if (matcher(key)) return { exists: true, value: obj[key] };
+    for (const [key, value] of node.entries) if (matcher(key)) return { exists: true, node: value };
   }
   return MISSING;
 }
@@ -172,7 +287,7 @@ function closingIndex(path: string): number {
   throw new Error(`unbalanced brackets in gjson path "${path}"`);
 }
 
-function multipath(value: unknown, inner: string, asObject: boolean): unknown {
+function multipath(node: JsonNode, inner: string, asObject: boolean): string {
   const parts: string[] = [];
   let depth = 0;
   let start = 0;
@@ -185,16 +300,14 @@ function multipath(value: unknown, inner: string, asObject: boolean): unknown {
     else if (c === ',' && depth === 0) (parts.push(inner.slice(start, i)), (start = i + 1));
   }
   parts.push(inner.slice(start));
-  const array: unknown[] = [];
-  const object: Record<string, unknown> = {};
+  const members: string[] = [];
   for (const part of parts.map((p) => p.trim()).filter(Boolean)) {
     const { key, path } = splitKey(part);
-    const r = getPath(value, path);
+    const r = walk({ exists: true, node }, path);
     if (!r.exists) continue;
-    if (asObject) object[key ?? lastName(path)] = r.value;
-    else array.push(r.value);
+    members.push(asObject ? `${JSON.stringify(key ?? lastName(path))}:${rawOrString(r)}` : rawOrString(r));
   }
-  return asObject ? object : array;
+  return asObject ? `{${members.join(',')}}` : `[${members.join(',')}]`;
 }
 
 function splitKey(part: string): { key?: string; path: string } {
@@ -235,31 +348,36 @@ function splitModifier(path: string): { name: string; arg?: string; rest: string
   return { name: m[1], arg, rest: path.slice(i) };
 }
 
-function applyModifier(value: unknown, name: string, arg: string | undefined): PathResult {
+/** A modifier's output text, as gjson's modifier functions return it. */
+function applyModifier(node: JsonNode, name: string, arg: string | undefined): string {
   switch (name) {
     case 'this':
-      return { exists: true, value };
+      return node.raw;
     case 'fromstr': {
-      if (typeof value !== 'string') return MISSING;
+      // modFromStr: valid JSON in, Parse(json).String() out, which any later path reads leniently.
       try {
-        return { exists: true, value: JSON.parse(value) as unknown };
+        JSON.parse(node.raw);
       } catch {
-        return MISSING;
+        return '';
       }
+      return resultString({ exists: true, node });
     }
     case 'tostr':
-      return { exists: true, value: rawJson(value) };
-    case 'reverse':
-      if (Array.isArray(value)) return { exists: true, value: [...value].reverse() };
-      if (value && typeof value === 'object') return { exists: true, value: Object.fromEntries(Object.entries(value).reverse()) };
-      return { exists: true, value };
-    case 'keys':
-      return value && typeof value === 'object' && !Array.isArray(value) ? { exists: true, value: Object.keys(value) } : { exists: true, value: [] };
-    case 'values':
-      return value && typeof value === 'object' && !Array.isArray(value) ? { exists: true, value: Object.values(value) } : { exists: true, value: [] };
-    case 'flatten':
-      return Array.isArray(value) ? { exists: true, value: value.flatMap((v) => (Array.isArray(v) ? v : [v])) } : { exists: true, value };
+      return appendJsonString(node.raw);
     default:
       throw new Error(`gjson modifier @${name}${arg ? `:${arg}` : ''} is not supported by the simulator`);
   }
+}
+
+/** gjson `AppendJSONString`: control characters, quotes, backslashes and <, >, & escaped. */
+function appendJsonString(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const code = ch.codePointAt(0)!;
+    if (code < 0x20) out += ({ '\n': '\\n', '\r': '\\r', '\t': '\\t' } as Record<string, string>)[ch] ?? `\\u${code.toString(16).padStart(4, '0')}`;
+    else if (ch === '<' || ch === '>' || ch === '&' || ch === '\u2028' || ch === '\u2029') out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else if (ch === '\\' || ch === '"') out += `\\${ch}`;
+    else out += ch;
+  }
+  return `${out}"`;
 }

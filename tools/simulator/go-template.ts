@@ -6,7 +6,7 @@
  * throws, naming it, instead of rendering something Argo would not.
  */
 import { createHash } from 'node:crypto';
-import { goFormatValue, goJsonMarshal } from './go-values';
+import { compareUtf8, goFormatValue, goJsonMarshal } from './go-values';
 
 type Value = unknown;
 
@@ -248,7 +248,8 @@ function execNodes(nodes: Node[], scope: Scope, out: string[]): void {
         break;
       case 'action': {
         const v = evalPipeline(node.pipe, scope);
-        if (!node.pipe.decl) out.push(goFormatValue(v));
+        // text/template prints a nil value as "<no value>" (fmt, e.g. in `print` or inside a map, says "<nil>").
+        if (!node.pipe.decl) out.push(v === null ? '<no value>' : goFormatValue(v));
         break;
       }
       case 'if':
@@ -264,7 +265,7 @@ function execNodes(nodes: Node[], scope: Scope, out: string[]): void {
         const entries: [Value, Value][] = Array.isArray(v)
           ? v.map((e, i) => [i, e])
           : v && typeof v === 'object'
-            ? Object.keys(v).sort().map((k) => [k, (v as Record<string, Value>)[k]])
+            ? Object.keys(v).sort(compareUtf8).map((k) => [k, (v as Record<string, Value>)[k]])
             : [];
         if (entries.length === 0) execNodes(node.else, scope, out);
         for (const [k, e] of entries) {
@@ -386,7 +387,8 @@ const FUNCS: Record<string, (...args: Value[]) => Value> = {
   ge: (a, b) => compare(a, b) >= 0,
   len: (a) => (typeof a === 'string' || Array.isArray(a) ? a.length : a && typeof a === 'object' ? Object.keys(a).length : 0),
   index: (a, ...keys) => keys.reduce((v: Value, k) => (Array.isArray(v) ? v[Number(k)] : v && typeof v === 'object' ? (v as Record<string, Value>)[String(k)] : undefined), a),
-  print: (...a) => a.map((v, i) => (i > 0 && typeof v !== 'string' && typeof a[i - 1] !== 'string' ? ' ' : '') + str(v)).join(''),
+  // fmt.Sprint: a nil or missing value prints as <nil>.
+  print: (...a) => a.map((v, i) => (i > 0 && typeof v !== 'string' && typeof a[i - 1] !== 'string' ? ' ' : '') + (v === undefined || v === null ? '<nil>' : str(v))).join(''),
   printf: (format, ...a) => sprintf(String(format), a),
   // sprig v3: strings
   lower: (s) => str(s).toLowerCase(),
@@ -416,7 +418,21 @@ const FUNCS: Record<string, (...args: Value[]) => Value> = {
   // sprig v3: hashes, JSON
   sha256sum: (s) => createHash('sha256').update(str(s), 'utf8').digest('hex'),
   sha1sum: (s) => createHash('sha1').update(str(s), 'utf8').digest('hex'),
-  toJson: (v) => goJsonMarshal(v),
+  // sprig's toJson ignores json.Marshal's error and returns "".
+  toJson: (v) => {
+    try {
+      return goJsonMarshal(v);
+    } catch {
+      return '';
+    }
+  },
+  fromJson: (v) => {
+    try {
+      return JSON.parse(str(v)) as Value;
+    } catch {
+      return null;
+    }
+  },
   toRawJson: (v) => goJsonMarshal(v).replace(/\\u003c/g, '<').replace(/\\u003e/g, '>').replace(/\\u0026/g, '&'),
   // sprig v3: defaults, flow
   default: (d, v) => (truthy(v) ? v : d),

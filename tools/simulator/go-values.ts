@@ -4,6 +4,11 @@
  * (template output of numbers uses the shortest `%g`, so 1000000 prints as `1e+06`).
  */
 
+/** Go's string order (bytes of UTF-8), in which it sorts map keys; JavaScript's sort() compares UTF-16 code units, which differ past U+FFFF. */
+export function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
 export function goJsonMarshal(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return goQuote(value);
@@ -12,7 +17,7 @@ export function goJsonMarshal(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(goJsonMarshal).join(',')}]`;
   if (typeof value === 'object') {
     const obj = value as Record<string, unknown>;
-    const keys = Object.keys(obj).sort();
+    const keys = Object.keys(obj).sort(compareUtf8);
     return `{${keys.map((k) => `${goQuote(k)}:${goJsonMarshal(obj[k])}`).join(',')}}`;
   }
   throw new Error(`cannot marshal ${typeof value} to JSON`);
@@ -37,7 +42,7 @@ function goQuote(s: string): string {
 /** encoding/json float64: plain decimal between 1e-6 and 1e21, exponent form outside (as JavaScript does). */
 function goJsonNumber(n: number): string {
   if (!Number.isFinite(n)) throw new Error(`json: unsupported value: ${n}`);
-  return String(n);
+  return Object.is(n, -0) ? '-0' : String(n);
 }
 
 /** fmt `%v` of a decoded JSON value, as text/template prints it. */
@@ -50,7 +55,7 @@ export function goFormatValue(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(goFormatValue).join(' ')}]`;
   if (typeof value === 'object') {
     const obj = value as Record<string, unknown>;
-    return `map[${Object.keys(obj).sort().map((k) => `${k}:${goFormatValue(obj[k])}`).join(' ')}]`;
+    return `map[${Object.keys(obj).sort(compareUtf8).map((k) => `${k}:${goFormatValue(obj[k])}`).join(' ')}]`;
   }
   return String(value);
 }
