@@ -169,7 +169,7 @@ function main(argv: string[]): number {
   console.log(`${ratioOk ? 'PASS' : 'FAIL'}  ratio to raw cdk8s ${ratio.toFixed(2)}x (target <= ${TARGET_RATIO}x; memory ${(library.result.peakRssMiB / baseline.result.peakRssMiB).toFixed(2)}x peak RSS)`);
   if (profile) console.log(`CPU profile of the library phase written to ${WORK}/*.cpuprofile`);
 
-  const { workflows: shipped } = buildApp(join(WORK, 'dist'));
+  const { workflows: shipped } = buildApp();
   console.log(`\npods per run of the workflows in workflows/ (naive: one pod per step)\n${formatPodsTable(shipped.map((w) => podsPerRun(w)))}`);
   return timeOk && ratioOk ? 0 : 1;
 }

@@ -6,6 +6,7 @@ import { CHARTS, chartSource } from './charts';
 import { SYSTEM_POOL } from './scheduling';
 import type { Cluster } from './cluster';
 import type { SecretsSync } from './secrets-sync';
+import { manifestProblems } from './manifest-check';
 
 /** How the synthesized manifests in `dist/` reach the cluster. */
 export type ManifestDelivery =
@@ -15,7 +16,10 @@ export type ManifestDelivery =
    * project root under `pulumi up`.
    */
   | { readonly mode: 'pulumi'; readonly manifestsDir?: string }
-  /** Argo CD syncs `path` of `repoUrl` at `revision` (merges to main deploy themselves). */
+  /**
+   * Argo CD syncs `path` of `repoUrl` at `revision` (merges to main deploy themselves). The
+   * local checkout of `path` is what `checkManifests` reads.
+   */
   | { readonly mode: 'gitops'; readonly repoUrl: string; readonly revision: string; readonly path: string };
 
 export interface PlatformArgs {
@@ -43,6 +47,14 @@ export interface PlatformArgs {
    * alert webhooks): name -> key -> value, created in the namespace as Pulumi secrets.
    */
   readonly workloadSecrets?: Record<string, Record<string, pulumi.Input<string>>>;
+  /** Keys of ConfigMap swoop-platform the workflows read (stack setting workflowValues), beside the built-in ones. @default none */
+  readonly values?: Record<string, pulumi.Input<string>>;
+  /**
+   * Check the synthesized manifests (the pulumi mode's `manifestsDir`, or the local copy of the
+   * gitops `path`) before deploying: every swoop-platform key they read is set here, and the
+   * state service runs this image. @default on, image not checked
+   */
+  readonly checkManifests?: { readonly stateServiceImage?: string } | false;
   /** Resources the manifests need first (the Argo releases: their CRDs). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -74,7 +86,7 @@ export function manifestsDirOf(delivery: ManifestDelivery): string {
  * Secrets Manager secrets, and
  * the synthesized manifests, applied here or synced by Argo CD. The state service's own
  * objects (Deployment, Service, PodDisruptionBudget, migration Job) are among those
- * manifests: `dist/state-service.yaml` is their only definition.
+ * manifests: `dist/<stack>/state-service.yaml` is their only definition.
  */
 export class Platform extends pulumi.ComponentResource {
   public readonly stateUrl = STATE_URL;
@@ -86,14 +98,21 @@ export class Platform extends pulumi.ComponentResource {
     const ns = args.namespace;
     const k8sOpts = { parent: this, provider: args.cluster.provider };
 
+    const data: Record<string, pulumi.Input<string>> = {
+      ...args.values,
+      'payload-store': pulumi.interpolate`s3://${args.bucketName}/${args.payloadPrefix ?? 'payloads'}`,
+      'state-url': STATE_URL,
+      'lifecycle-url': LIFECYCLE_URL,
+    };
+    if (args.checkManifests !== false) {
+      const dir = resolve(args.delivery.mode === 'pulumi' ? args.delivery.manifestsDir ?? 'dist' : args.delivery.path);
+      const problems = manifestProblems(dir, { valueKeys: Object.keys(data), stateServiceImage: args.checkManifests?.stateServiceImage });
+      if (problems.length > 0) throw new Error(`the synthesized manifests do not fit this stack:\n  - ${problems.join('\n  - ')}`);
+    }
     const config = new k8s.core.v1.ConfigMap(`${name}-config`, {
       // Argo reads workflow parameters' configMapKeyRef only from ConfigMaps with this label.
       metadata: { name: 'swoop-platform', namespace: ns, labels: { 'workflows.argoproj.io/configmap-type': 'Parameter' } },
-      data: {
-        'payload-store': pulumi.interpolate`s3://${args.bucketName}/${args.payloadPrefix ?? 'payloads'}`,
-        'state-url': STATE_URL,
-        'lifecycle-url': LIFECYCLE_URL,
-      },
+      data,
     }, k8sOpts);
 
     const token = (id: string) => new random.RandomPassword(`${name}-${id}`, { length: 48, special: false }, { parent: this }).result;

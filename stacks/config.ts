@@ -3,6 +3,7 @@ import { SUPPORTED_KUBERNETES_VERSIONS, type KubernetesVersion } from '../infra/
 import { SUPPORTED_POSTGRES_VERSIONS, type PostgresVersion } from '../infra/state-database';
 import type { ArgoServerAuthMode } from '../infra/argo';
 import type { ManifestDelivery } from '../infra/platform';
+import { ENVIRONMENT_KEYS, stateServiceImageProblem, workflowValuesProblems } from './environment';
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -43,6 +44,10 @@ export interface StackConfig {
   readonly workloadSecrets: Record<string, Record<string, string>>;
   /** Pulumi `protect` on the bucket and database: true in prod. */
   readonly protectData: boolean;
+  /** The state service image by digest; `dist/<stack>/state-service.yaml` must run exactly it. */
+  readonly stateServiceImage: string;
+  /** Extra keys of ConfigMap swoop-platform that workflows read (stacks/environment.ts). */
+  readonly workflowValues: Readonly<Record<string, string>>;
 }
 
 /** Config keys of this project, with what each accepts (shown in errors). */
@@ -68,13 +73,14 @@ export const CONFIG_KEYS = {
   ingress: 'an object {topic, maxReceiveCount}: an SNS topic <clusterName>-process in front of the queue (default false), receives before a payload is dead-lettered, 1 to 1000 (default 5)',
   dataBuckets: 'an object {read: [bucket names], write: [{name, create, publicRead}]}: buckets workflows read, and write (create: the stack makes it; publicRead: anyone may read its objects, only with create)',
   workloadSecrets: 'an object {<Secret name>: {<key>: <value>}} of the Secrets the manifests reference that the stack does not create; set each value with `pulumi config set --secret --path \'workloadSecrets.<name>.<key>\' <value>`',
+  ...ENVIRONMENT_KEYS,
 } as const;
 
 type Key = keyof typeof CONFIG_KEYS;
 
 /** Keys earlier versions accepted, with where their setting lives now. */
 const REMOVED_KEYS: Record<string, string> = {
-  stateImage: 'the state service is deployed from dist/state-service.yaml; its image is pinned in workflows/app.ts (STATE_SERVICE_IMAGE): delete the key and bump the image there',
+  stateImage: 'the state service image is the stateServiceImage setting (an image by digest), rendered into dist/<stack>/state-service.yaml by `npm run synth`: rename the key',
 };
 
 /**
@@ -199,14 +205,16 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
 
   const manifestDelivery = oneOf('manifestDelivery', ['pulumi', 'gitops'] as const, 'pulumi');
   const gitObj = object('gitops');
-  let delivery: ManifestDelivery = { mode: 'pulumi' };
+  // npm run synth writes this stack's manifests to dist/<stack>/ (stacks/environment.ts).
+  const manifests = `dist/${stack}`;
+  let delivery: ManifestDelivery = { mode: 'pulumi', manifestsDir: manifests };
   if (manifestDelivery === 'gitops') {
     const text = (v: unknown) => typeof v === 'string' && v.length > 0;
     delivery = {
       mode: 'gitops',
       repoUrl: field<string>('gitops', gitObj, 'repoUrl', undefined, (v) => typeof v === 'string' && /^(https:\/\/|git@|ssh:\/\/)/.test(v), 'the Git URL of this repository (https://, ssh:// or git@)'),
       revision: field<string>('gitops', gitObj, 'revision', 'main', text, 'a branch, tag or commit'),
-      path: field<string>('gitops', gitObj, 'path', 'dist', text, 'the folder of synthesized manifests'),
+      path: field<string>('gitops', gitObj, 'path', manifests, (v) => v === manifests, `"${manifests}", the folder \`npm run synth\` writes for this stack`),
     };
   }
   const number = (key: Key, fallback: number, ok: (n: number) => boolean): number => {
@@ -224,6 +232,11 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     maxReceiveCount: field<number>('ingress', ingressObj, 'maxReceiveCount', 5, posInt(1, 1000), 'a whole number from 1 to 1000'),
   };
   for (const k of Object.keys(ingressObj ?? {})) if (!(k in ingress)) errors.push(`${project}:ingress.${k} is not a known field; known: ${Object.keys(ingress).join(', ')}`);
+  const image = str('stateServiceImage');
+  const imageProblem = stateServiceImageProblem(image);
+  if (imageProblem) errors.push(`${project}:stateServiceImage ${imageProblem}`);
+  const values = json('workflowValues');
+  for (const problem of workflowValuesProblems(values)) errors.push(`${project}:workflowValues${problem.startsWith('.') ? '' : ' '}${problem}`);
 
   const dataBuckets = readDataBuckets(object('dataBuckets'), (msg) => errors.push(`${project}:dataBuckets${msg}`));
   const workloadSecrets: Record<string, Record<string, string>> = {};
@@ -255,6 +268,8 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     ingress,
     dataBuckets,
     workloadSecrets,
+    stateServiceImage: image ?? '',
+    workflowValues: (values ?? {}) as Record<string, string>,
   };
   if (errors.length > 0) {
     throw new Error(`invalid configuration for stack "${stack}":\n  - ${errors.join('\n  - ')}`);

@@ -97,6 +97,8 @@ new Platform('platform', {
   secrets,
   delivery: cfg.delivery,
   workloadSecrets: cfg.workloadSecrets,
+  values: cfg.workflowValues,
+  checkManifests: { stateServiceImage: cfg.stateServiceImage },
   dependsOn: [argo.workflowsRelease, argo.eventsRelease],
 }, { dependsOn: [argo] });
 

@@ -1,15 +1,17 @@
 /**
  * `npm run lint [-- [--disable rule,...] [--no-schema] <dir-or-file>...]`: an offline
- * `argo lint` plus cross-reference checks over a set of Argo manifests (default: dist/).
+ * `argo lint` plus cross-reference checks over a set of Argo manifests (default: each
+ * `dist/<stack>/` on its own, since every stack's folder is one complete deployment).
  * Prints one `file: Kind/name: path: problem [rule]` line per problem; exits 1 when there
  * is any, 2 when the input is unusable.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { runCommand } from '../constructs/errors';
 import { formatProblem, isRule, lint, loadFiles, RULES, yamlFiles, type Rule } from './lint/index';
 import { loadSchemaValidation } from './lint/schema';
 
-const USAGE = `usage: npm run lint -- [--disable rule,...] [--no-schema] [--debug] [dir-or-file...]   (default: dist)
+const USAGE = `usage: npm run lint -- [--disable rule,...] [--no-schema] [--debug] [dir-or-file...]   (default: each dist/<stack>/)
 rules: ${RULES.join(', ')}`;
 
 function main(argv: string[]): number {
@@ -34,10 +36,19 @@ function main(argv: string[]): number {
       paths.push(arg);
     }
   }
-  if (paths.length === 0) paths.push('dist');
+  if (paths.length === 0) {
+    if (!existsSync('dist')) return usageError('no such file or directory: dist (run `npm run synth` first)');
+    const stacks = readdirSync('dist').sort().map((d) => join('dist', d)).filter((d) => statSync(d).isDirectory());
+    if (stacks.length === 0) return usageError('dist/ holds no stack folder (run `npm run synth` first)');
+    return Math.max(...stacks.map((dir) => lintSet([dir], disable, schema)));
+  }
   const missing = paths.filter((p) => !existsSync(p));
-  if (missing.length > 0) return usageError(`no such file or directory: ${missing.join(', ')}${missing.includes('dist') ? ' (run `npm run synth` first)' : ''}`);
+  if (missing.length > 0) return usageError(`no such file or directory: ${missing.join(', ')}`);
+  return lintSet(paths, disable, schema);
+}
 
+/** Lints `paths` as one set of manifests that reference each other; returns the exit code. */
+function lintSet(paths: string[], disable: Rule[], schema: boolean): number {
   const files = yamlFiles(paths);
   const { documents, problems: parseProblems } = loadFiles(files);
   if (documents.length === 0 && parseProblems.length === 0) return usageError(`no YAML documents found in ${paths.join(', ')}`);

@@ -1,6 +1,6 @@
 /**
  * `npm run simulate -- <payload.json> [--via webhook|sqs|sns|lifecycle] [--manifests dir] [--twice]`:
- * delivers one event to the synthesized EventSources/Sensors (default: dist/) offline and
+ * delivers one event to the synthesized EventSources/Sensors (default: dist/dev/) offline and
  * prints which triggers fire with which resources. The file is a cirrus payload (or a
  * `{"url", "process"}` reference) for webhook/sqs/sns, or a `run.finished` body for lifecycle.
  * `--twice` delivers it again, showing what a duplicate delivery does.
@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { runCommand } from '../constructs/errors';
 import { describeDelivery, Simulator, snsEnvelope, sqsEvent, webhookEvent, type SimulatedEvent } from './simulator';
 
-const USAGE = 'usage: npm run simulate -- <payload.json> [--via webhook|sqs|sns|lifecycle] [--manifests dir] [--twice] [--debug]';
+const USAGE = 'usage: npm run simulate -- <payload.json> [--via webhook|sqs|sns|lifecycle] [--manifests dir (default dist/dev)] [--twice] [--debug]';
 
 function eventFor(via: string, body: unknown, text: string): SimulatedEvent {
   const id = createHash('sha256').update(text).digest('hex').slice(0, 12);
@@ -34,7 +34,7 @@ class UsageError extends Error {}
 function main(argv: string[]): number {
   let file: string | undefined;
   let via = 'webhook';
-  let manifests = resolve(__dirname, '..', 'dist');
+  let manifests = resolve(__dirname, '..', 'dist', 'dev');
   let twice = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];

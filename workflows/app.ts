@@ -2,28 +2,28 @@ import { App } from 'cdk8s';
 import { TaskLibrary, type Workflow, type WorkflowParameters } from '../constructs';
 import { CallbackParameter, CallbackTarget, PlatformEvents } from '../constructs/events';
 import { StateServiceChart } from '../constructs/state-service';
+import { loadEnvironment, type Environment } from '../stacks/environment';
 import { cogConversion } from './cog-conversion';
 import { copyAndPublish } from './copy-and-publish';
 import { sentinel2CloudMask } from './sentinel2-cloud-mask';
 import { defineTasks } from './tasks';
 
-/**
- * The state service image, built from state/Dockerfile. Pinned so dist/ says exactly what
- * runs: bump it in a PR (then `npm run synth`) when a new image is published.
- */
-export const STATE_SERVICE_IMAGE = 'ghcr.io/element84/swoop-state:0.1.0';
-
 export interface SwoopApp {
   readonly app: App;
+  readonly environment: Environment;
   readonly events: PlatformEvents;
   readonly state: StateServiceChart;
   readonly library: TaskLibrary;
   readonly workflows: readonly Workflow<WorkflowParameters>[];
 }
 
-/** Builds the whole cdk8s app: task library, workflows and (below) the platform charts. */
-export function buildApp(outdir = 'dist'): SwoopApp {
-  const app = new App({ outdir });
+/**
+ * Builds the whole cdk8s app for one stack's environment (stacks/environment.ts: its queue,
+ * region and state image; the dev stack's by default): task library, workflows and (below)
+ * the platform charts.
+ */
+export function buildApp(environment: Environment = loadEnvironment('dev')): SwoopApp {
+  const app = new App({ outdir: `dist/${environment.stack}` });
   const library = new TaskLibrary(app, 'task-library');
   const tasks = defineTasks(library);
 
@@ -36,7 +36,10 @@ export function buildApp(outdir = 'dist'): SwoopApp {
 
   // Platform charts: the events layer and the state service. The events layer routes every
   // Workflow of this app (it finds them itself), so it comes after every workflow and then().
-  const events = new PlatformEvents(app, 'events');
+  const events = new PlatformEvents(app, 'events', {
+    // The stack's process queue (infra creates it and binds swoop-events-source to a role that reads it).
+    queue: { queue: environment.queueName, region: environment.region },
+  });
   events.addCallback('notify-failures', {
     workflow: cloudMask,
     when: ['!successful'],
@@ -47,7 +50,8 @@ export function buildApp(outdir = 'dist'): SwoopApp {
 
   // The only definition of the state service's Kubernetes objects; infra creates the
   // Secrets and ConfigMap it reads and delivers dist/ with everything else.
-  const state = new StateServiceChart(app, 'state-service', { image: STATE_SERVICE_IMAGE });
+  // The image by digest, from the stack setting stateServiceImage.
+  const state = new StateServiceChart(app, 'state-service', { image: environment.stateServiceImage });
 
-  return { app, events, state, library, workflows: events.workflows };
+  return { app, environment, events, state, library, workflows: events.workflows };
 }

@@ -1,13 +1,49 @@
 import { resolve } from 'node:path';
-import { synthCommand } from '../constructs/synth-cli';
+import { runCommand } from '../constructs/errors';
+import { formatPodsTable, podsPerRun } from '../constructs/pods';
+import { EnvironmentError } from '../stacks/environment';
+
+const USAGE = 'usage: npm run synth -- [--check] [--dist <dir>] [--debug]';
 
 /**
- * `npm run synth` writes dist/; `npm run synth -- --check` synthesizes to a temporary
- * directory and fails, listing the files, when dist/ is stale. `--dist <dir>` points both at
- * another directory; `--debug` prints stack traces. The app is loaded only when the command
- * runs, so even a mistake at the top of a workflow file is reported as one line.
+ * `npm run synth` writes dist/<stack>/ for every stacks/Pulumi.<stack>.yaml (workflows/
+ * environments.ts); `npm run synth -- --check` fails, listing the files, when dist/ is stale.
+ * `--dist <dir>` points both at another directory; `--debug` prints stack traces. The app is
+ * loaded only when the command runs, so even a mistake at the top of a workflow file is
+ * reported as one line.
  */
-void synthCommand({
-  dist: resolve(__dirname, '..', 'dist'),
-  build: async (outdir) => (await import('./app')).buildApp(outdir),
-});
+async function main(argv: string[]): Promise<number> {
+  const check = argv.includes('--check');
+  const distFlag = argv.indexOf('--dist');
+  if (distFlag >= 0 && !argv[distFlag + 1]) {
+    process.stderr.write(`synth: --dist needs a directory\n${USAGE}\n`);
+    return 2;
+  }
+  const dist = distFlag >= 0 ? resolve(argv[distFlag + 1]) : resolve(__dirname, '..', 'dist');
+  const { compareEnvironments, synthesizeEnvironments, writeEnvironments } = await import('./environments');
+  let manifests: ReturnType<typeof synthesizeEnvironments>;
+  try {
+    manifests = synthesizeEnvironments();
+  } catch (e) {
+    if (!(e instanceof EnvironmentError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    return 1;
+  }
+  const count = manifests.reduce((n, m) => n + m.files.size, 0);
+  const stacks = manifests.map((m) => m.environment.stack).join(', ');
+  if (!check) {
+    writeEnvironments(manifests, dist);
+    const workflows = manifests[0]?.swoop.workflows ?? [];
+    process.stdout.write(`wrote ${count} files to ${dist} (stacks: ${stacks})\n\n${formatPodsTable(workflows.map((w) => podsPerRun(w)))}\n`);
+    return 0;
+  }
+  const problems = compareEnvironments(manifests, dist);
+  if (problems.length) {
+    process.stderr.write(`dist/ is out of date; run \`npm run synth\` and commit the result:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+    return 1;
+  }
+  process.stdout.write(`dist/ is up to date (${count} files; stacks: ${stacks})\n`);
+  return 0;
+}
+
+void runCommand(main);

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { compareFiles, synthesize } from '../../constructs';
-import { buildApp, STATE_SERVICE_IMAGE } from '../../workflows/app';
+import { synthesize } from '../../constructs';
+import { loadEnvironment } from '../../stacks/environment';
+import { buildApp } from '../../workflows/app';
+import { compareEnvironments, synthesizeEnvironments } from '../../workflows/environments';
 import { HAVE_REFERENCE } from '../support/reference';
 import { validateArgoDocument } from '../support/schema';
 
@@ -20,8 +22,10 @@ describe('the workflows/ app', () => {
     for (const [name, content] of first) expect(second.get(name), name).toBe(content);
   });
 
-  it('matches the committed dist/', () => {
-    expect(compareFiles(synthesize(buildApp().app), DIST)).toEqual({ stale: [], missing: [], extra: [] });
+  it('matches the committed dist/<stack>/ of every stack', () => {
+    const manifests = synthesizeEnvironments();
+    expect(manifests.map((m) => m.environment.stack)).toEqual(['dev', 'prod']);
+    expect(compareEnvironments(manifests, DIST)).toEqual([]);
   });
 
   it('writes one file per workflow, plus the task library, the events layer and the state service', () => {
@@ -30,14 +34,15 @@ describe('the workflows/ app', () => {
     expect([...synthesize(app).keys()]).toEqual(expected);
   });
 
-  it('synthesizes the state service (its only definition) with the pinned image', () => {
+  it('synthesizes the state service (its only definition) with the stack\'s image, by digest', () => {
     const docs = parseAllDocuments(synthesize(buildApp().app).get('state-service.yaml')!).map((d) => d.toJS());
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual([
       'Deployment/swoop-state', 'Service/swoop-state', 'PodDisruptionBudget/swoop-state', expect.stringMatching(/^Job\/swoop-state-migrate-[0-9a-f]{10}$/),
     ]);
     const images = docs.filter((d) => d.spec.template).map((d) => d.spec.template.spec.containers[0].image);
-    expect(images).toEqual([STATE_SERVICE_IMAGE, STATE_SERVICE_IMAGE]);
-    expect(STATE_SERVICE_IMAGE).toMatch(/^[^\s:]+:\d+\.\d+\.\d+$/);
+    const image = loadEnvironment('dev').stateServiceImage;
+    expect(images).toEqual([image, image]);
+    expect(image).toMatch(/^[^\s@]+\/swoop-state@sha256:[0-9a-f]{64}$/);
   });
 });
 
@@ -77,15 +82,17 @@ describe('npm run synth -- --check', () => {
       expect(fresh.status, fresh.stderr).toBe(0);
       expect(fresh.stdout).toContain('dist/ is up to date');
 
-      appendFileSync(join(dir, 'task-library.yaml'), '# hand edit\n');
-      rmSync(join(dir, 'events.yaml'));
-      writeFileSync(join(dir, 'old-workflow.yaml'), 'kind: WorkflowTemplate\n');
+      appendFileSync(join(dir, 'dev', 'task-library.yaml'), '# hand edit\n');
+      rmSync(join(dir, 'prod', 'events.yaml'));
+      writeFileSync(join(dir, 'dev', 'old-workflow.yaml'), 'kind: WorkflowTemplate\n');
+      writeFileSync(join(dir, 'events.yaml'), 'kind: EventSource\n');
       const stale = run(dir);
       expect(stale.status).toBe(1);
-      expect(stale.stderr).toContain('stale:   dist/task-library.yaml');
-      expect(stale.stderr).toContain('missing: dist/events.yaml');
-      expect(stale.stderr).toContain('extra:   dist/old-workflow.yaml');
-      expect(readdirSync(dir)).toContain('old-workflow.yaml');
+      expect(stale.stderr).toContain('stale:   dist/dev/task-library.yaml');
+      expect(stale.stderr).toContain('missing: dist/prod/events.yaml');
+      expect(stale.stderr).toContain('extra:   dist/dev/old-workflow.yaml');
+      expect(stale.stderr).toContain('extra:   dist/events.yaml');
+      expect(readdirSync(join(dir, 'dev'))).toContain('old-workflow.yaml');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

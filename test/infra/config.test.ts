@@ -6,6 +6,7 @@ const P = 'swoop-platform';
 const minimal = {
   [`${P}:environment`]: 'dev',
   [`${P}:adminPrincipalArns`]: '["arn:aws:iam::123456789012:role/admin"]',
+  [`${P}:stateServiceImage`]: `123456789012.dkr.ecr.us-west-2.amazonaws.com/swoop-test/swoop-state@sha256:${'a'.repeat(64)}`,
 };
 const load = (extra: Record<string, string>, stack = 'test') => loadStackConfig({ ...minimal, ...extra }, P, stack);
 const errorOf = (extra: Record<string, string>, stack?: string): string => {
@@ -25,7 +26,9 @@ describe('stack config', () => {
     const prod = loadStackConfig({ ...stackConfig('prod'), [`${P}:argoSsoClientSecret`]: 's' }, P, 'prod');
     expect(prod).toMatchObject({ environment: 'prod', natGateways: 'perAz', apiAccessCidrs: [], argoServerAuthModes: ['sso', 'client'], protectData: true });
     expect(prod.database).toMatchObject({ multiAz: true, deletionProtection: true, backupRetentionDays: 14 });
-    expect(prod.delivery).toEqual({ mode: 'gitops', repoUrl: 'https://github.com/swoop-platform/swoop-platform.git', revision: 'main', path: 'dist' });
+    expect(prod.delivery).toEqual({ mode: 'gitops', repoUrl: 'https://github.com/swoop-platform/swoop-platform.git', revision: 'main', path: 'dist/prod' });
+    expect(dev.delivery).toEqual({ mode: 'pulumi', manifestsDir: 'dist/dev' });
+    expect(dev.stateServiceImage).toMatch(/^123456789012\.dkr\.ecr\.us-west-2\.amazonaws\.com\/swoop-dev\/swoop-state@sha256:[0-9a-f]{64}$/);
   });
 
   it('fills defaults from the environment', () => {
@@ -57,7 +60,14 @@ describe('stack config', () => {
     [{ [`${P}:argoServerAuthModes`]: '["server"]' }, `${P}:argoServerAuthModes must be a non-empty list of "client", "sso" ("server" is refused) (got ["server"])`],
     [{ [`${P}:argoServerAuthModes`]: '[]' }, `${P}:argoServerAuthModes must be a non-empty list of "client", "sso"`],
     [{ [`${P}:argoServerAuthModes`]: '["sso"]' }, `${P}:argoSso.issuer must be an https:// OIDC issuer URL (got null)`],
-    [{ [`${P}:stateImage`]: 'ghcr.io/x/state:1.0.0' }, `${P}:stateImage is no longer a setting: the state service is deployed from dist/state-service.yaml; its image is pinned in workflows/app.ts`],
+    [{ [`${P}:stateImage`]: 'ghcr.io/x/state:1.0.0' }, `${P}:stateImage is no longer a setting: the state service image is the stateServiceImage setting (an image by digest)`],
+    [{ [`${P}:stateServiceImage`]: 'ghcr.io/x/state:1.0.0' }, `${P}:stateServiceImage must be the state service image by digest, "<registry>/<repository>@sha256:<64 hex>"`],
+    [{ [`${P}:stateServiceImage`]: `ghcr.io/x/state@sha256:${'A'.repeat(64)}` }, `${P}:stateServiceImage must be the state service image by digest`],
+    [{ [`${P}:workflowValues`]: '{"publish bucket": "s3://b"}' }, `${P}:workflowValues.publish bucket is not a ConfigMap key`],
+    [{ [`${P}:workflowValues`]: '{"payload-store": "s3://b"}' }, `${P}:workflowValues.payload-store is set by the platform itself; remove it`],
+    [{ [`${P}:workflowValues`]: '{"publish-bucket": 3}' }, `${P}:workflowValues.publish-bucket must be a non-empty string (got 3)`],
+    [{ [`${P}:workflowValues`]: '["s3://b"]' }, `${P}:workflowValues must be an object of ConfigMap swoop-platform keys`],
+    [{ [`${P}:manifestDelivery`]: 'gitops', [`${P}:gitops`]: '{"repoUrl": "https://git.example.com/s.git", "path": "dist"}' }, `${P}:gitops.path must be "dist/test", the folder \`npm run synth\` writes for this stack (got "dist")`],
     [{ [`${P}:manifestDelivery`]: 'flux' }, `${P}:manifestDelivery must be "pulumi" or "gitops" (got "flux")`],
     [{ [`${P}:manifestDelivery`]: 'gitops' }, `${P}:gitops.repoUrl must be the Git URL of this repository (https://, ssh:// or git@) (got null)`],
     [{ [`${P}:eventBus`]: 'both' }, `${P}:eventBus must be "manifests" (dist/ brings the EventBus, the default) or "infra"`],
@@ -82,9 +92,15 @@ describe('stack config', () => {
   });
 
   it('requires the admin principals (no default)', () => {
-    expect(() => loadStackConfig({ [`${P}:environment`]: 'dev' }, P, 'bare')).toThrow(
+    expect(() => loadStackConfig({ [`${P}:environment`]: 'dev', [`${P}:stateServiceImage`]: minimal[`${P}:stateServiceImage`] }, P, 'bare')).toThrow(
       new RegExp(`invalid configuration for stack "bare":\n  - ${P}:adminPrincipalArns must be a non-empty list[^\n]*$`),
     );
+  });
+
+  it('requires the state service image by digest (no default), and takes workflow values', () => {
+    const { [`${P}:stateServiceImage`]: _image, ...withoutImage } = minimal;
+    expect(() => loadStackConfig(withoutImage, P, 'bare')).toThrow(`invalid configuration for stack "bare":\n  - ${P}:stateServiceImage must be the state service image by digest`);
+    expect(load({ [`${P}:workflowValues`]: '{"publish-bucket": "s3://pub"}' }).workflowValues).toEqual({ 'publish-bucket': 's3://pub' });
   });
 
   it('ignores keys of other namespaces (aws:region, provider settings)', () => {

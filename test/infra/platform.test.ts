@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResourceRecorder, policy, valueOf, type Registered } from './support/pulumi-mocks';
 import { testCluster } from './support/fixtures';
 import { STATE_URL, type ManifestDelivery } from '../../infra/platform';
@@ -10,7 +13,7 @@ const database = {
   serviceSecretArn: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:swoop-state',
 };
 const FIXTURE_DIST = join(__dirname, 'fixtures', 'dist');
-const REPO_DIST = join(__dirname, '..', '..', 'dist');
+const REPO_DIST = join(__dirname, '..', '..', 'dist', 'dev');
 
 async function makePlatform(id: string, delivery: ManifestDelivery) {
   const { Platform } = await import('../../infra/platform');
@@ -100,13 +103,13 @@ describe('Platform (GitOps)', () => {
   it('installs Argo CD and an Application syncing the repository\'s dist/ instead of applying it', async () => {
     const rec = new ResourceRecorder();
     await rec.install('unit-gitops');
-    const platform = await makePlatform('platform', { mode: 'gitops', repoUrl: 'https://git.example.com/swoop.git', revision: 'v1.2.0', path: 'dist' });
+    const platform = await makePlatform('platform', { mode: 'gitops', repoUrl: 'https://git.example.com/swoop.git', revision: 'v1.2.0', path: 'dist/dev' });
     expect(await valueOf(platform.application!)).toBe('swoop-manifests');
     await rec.settle();
     expect(rec.ofType('kubernetes:yaml:ConfigGroup')).toHaveLength(0);
     expect(rec.ofType('kubernetes:helm.sh/v3:Release').map((r) => r.inputs.chart)).toContain('argo-cd');
     const app = rec.one('kubernetes:argoproj.io/v1alpha1:Application').inputs;
-    expect(app.spec.source).toEqual({ repoURL: 'https://git.example.com/swoop.git', targetRevision: 'v1.2.0', path: 'dist', directory: { recurse: true } });
+    expect(app.spec.source).toEqual({ repoURL: 'https://git.example.com/swoop.git', targetRevision: 'v1.2.0', path: 'dist/dev', directory: { recurse: true } });
     expect(app.spec.destination).toEqual({ server: 'https://kubernetes.default.svc', namespace: 'swoop' });
     expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
     // The state service is in the synced dist/, like every other manifest.
@@ -183,3 +186,50 @@ function providedKeys(r: Registered): string[] {
   if (kind === 'ExternalSecret') return Object.keys(spec.target.template?.data ?? {}).map((k) => `Secret ${spec.target.name ?? metadata.name}/${k}`);
   return [];
 }
+
+describe('Platform checks the synthesized manifests against the stack before deploying', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'swoop-manifests-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const image = `123456789012.dkr.ecr.us-west-2.amazonaws.com/swoop-dev/swoop-state@sha256:${'b'.repeat(64)}`;
+  writeFileSync(join(dir, 'publish.yaml'), stringify({
+    apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata: { name: 'publish', namespace: 'swoop' },
+    spec: { arguments: { parameters: [{ name: 'destination', valueFrom: { configMapKeyRef: { name: 'swoop-platform', key: 'publish-bucket' } } }] } },
+  }));
+  writeFileSync(join(dir, 'state-service.yaml'), stringify({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'swoop-state', namespace: 'swoop' },
+    spec: { template: { spec: { containers: [{ name: 'state', image }] } } },
+  }));
+  const platform = async (id: string, values?: Record<string, string>, stateServiceImage = image) => {
+    const { Platform } = await import('../../infra/platform');
+    const { SecretsSync } = await import('../../infra/secrets-sync');
+    const cluster = await testCluster(`c-${id}`);
+    const secrets = new SecretsSync(`secrets-${id}`, { cluster, secretArns: [database.secretArn, database.serviceSecretArn], keyArns: ['arn:aws:kms:us-west-2:123456789012:key/db'], namespaces: ['swoop', 'argo'] });
+    return new Platform(id, { cluster, namespace: 'swoop', bucketName: 'art-bucket', database, secrets, delivery: { mode: 'pulumi', manifestsDir: dir }, values, checkManifests: { stateServiceImage } });
+  };
+
+  it('refuses a workflow value the stack does not set, naming the file, the object and the key', async () => {
+    const rec = new ResourceRecorder();
+    await rec.install('unit-values-missing');
+    await expect(platform('missing')).rejects.toThrow(
+      /publish\.yaml: WorkflowTemplate\/publish reads key "publish-bucket" of ConfigMap swoop-platform, which this stack does not set; add it to the stack setting swoop-platform:workflowValues/,
+    );
+    await rec.settle();
+  });
+
+  it('writes the values the stack sets into the swoop-platform ConfigMap', async () => {
+    const rec = new ResourceRecorder();
+    await rec.install('unit-values');
+    await platform('values', { 'publish-bucket': 's3://swoop-dev-public' });
+    await rec.settle();
+    expect(rec.kube('ConfigMap', 'swoop-platform')[0].inputs.data).toMatchObject({ 'publish-bucket': 's3://swoop-dev-public', 'payload-store': 's3://art-bucket/payloads' });
+  });
+
+  it('refuses manifests whose state service image is not the stack setting (a stale dist/)', async () => {
+    const rec = new ResourceRecorder();
+    await rec.install('unit-image');
+    await expect(platform('image', { 'publish-bucket': 's3://p' }, image.replace('bbbb', 'cccc'))).rejects.toThrow(
+      /state-service\.yaml: Deployment\/swoop-state runs image \S+@sha256:b{64}, but the stack setting stateServiceImage is \S+; run `npm run synth` and commit dist\//,
+    );
+    await rec.settle();
+  });
+});

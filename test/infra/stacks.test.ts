@@ -98,23 +98,25 @@ describe('stacks (whole program under mocks)', () => {
     expect(classes(prod)).toEqual(new Set(['system', 'general', 'memory', 'gpu']));
   });
 
-  it('every compute class the synthesized manifests select has a node pool in both stacks', () => {
-    const selected = new Set<string>();
-    for (const file of readdirSync(DIST).filter((f) => f.endsWith('.yaml'))) {
-      const text = readFileSync(join(DIST, file), 'utf8');
-      for (const m of text.matchAll(/swoop\.dev\/compute-class: (\S+)/g)) selected.add(m[1]);
-    }
-    expect(selected.size).toBeGreaterThan(0);
+  it('every compute class the synthesized manifests select has a node pool in their stack', () => {
     const pools = (run: StackRun) => new Set(run.resources.filter((r) => r.type === 'aws:eks/nodeGroup:NodeGroup').map((g) => g.inputs.labels['swoop.dev/compute-class']));
-    for (const run of [dev, prod]) for (const cls of selected) expect(pools(run), `pool for compute class "${cls}"`).toContain(cls);
+    for (const [stack, run] of [['dev', dev], ['prod', prod]] as const) {
+      const selected = new Set<string>();
+      for (const file of readdirSync(join(DIST, stack)).filter((f) => f.endsWith('.yaml'))) {
+        const text = readFileSync(join(DIST, stack, file), 'utf8');
+        for (const m of text.matchAll(/swoop\.dev\/compute-class: (\S+)/g)) selected.add(m[1]);
+      }
+      expect(selected.size).toBeGreaterThan(0);
+      for (const cls of selected) expect(pools(run), `pool for compute class "${cls}"`).toContain(cls);
+    }
   });
 
-  it('dev applies dist/ with Pulumi; prod syncs it with an Argo CD Application', () => {
+  it('dev applies dist/dev/ with Pulumi; prod syncs dist/prod/ with an Argo CD Application', () => {
     expect(count(dev, 'kubernetes:yaml:ConfigGroup')).toBe(1);
     expect(dev.resources.some((r) => r.type === 'kubernetes:argoproj.io/v1alpha1:Application')).toBe(false);
     expect(count(prod, 'kubernetes:yaml:ConfigGroup')).toBe(0);
     const app = one(prod, 'kubernetes:argoproj.io/v1alpha1:Application').inputs;
-    expect(app.spec.source).toMatchObject({ repoURL: 'https://github.com/swoop-platform/swoop-platform.git', targetRevision: 'main', path: 'dist' });
+    expect(app.spec.source).toMatchObject({ repoURL: 'https://github.com/swoop-platform/swoop-platform.git', targetRevision: 'main', path: 'dist/prod' });
     expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
   });
 

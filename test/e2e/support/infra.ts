@@ -24,7 +24,7 @@ export async function infraObjects(): Promise<ClusterObjects> {
     bucketName: 'swoop-e2e',
     database: { host: 'db.internal', port: 5432, databaseName: 'swoop', secretArn: DB_SECRET, serviceSecretArn: SERVICE_DB_SECRET },
     secrets,
-    delivery: { mode: 'pulumi', manifestsDir: join(__dirname, '..', '..', '..', 'dist') },
+    delivery: { mode: 'pulumi', manifestsDir: join(__dirname, '..', '..', '..', 'dist', 'dev') },
   });
   await rec.settle();
   const configMaps: Record<string, ClusterObjects['configMaps'][string]> = {};
