@@ -122,7 +122,8 @@ function ingressEvents(synth: SynthesizedApp, body: unknown, id: string): { via:
 /** Delivers the sample on every payload source; each must start exactly one run, of `name`. */
 export function routeSample(synth: SynthesizedApp, sim: Simulator, name: string, sample: Sample): { started: Started[]; problems: string[] } {
   const where = relative(process.cwd(), sample.file);
-  const events = ingressEvents(synth, sample.body, String(synth.docs.length));
+  // Each sample is its own SQS message: the message id names the run, so ids must differ.
+  const events = ingressEvents(synth, sample.body, where);
   if (events.length === 0) return { started: [], problems: [`${where}: the app has no payload EventSource (${INGRESS_WEBHOOK_SOURCE})`] };
   const started: Started[] = [];
   const problems: string[] = [];

@@ -58,7 +58,10 @@ describe('DataBuckets', () => {
 });
 
 describe('dataBuckets config', () => {
-  const minimal = { [`${P}:environment`]: 'dev', [`${P}:adminPrincipalArns`]: '["arn:aws:iam::123456789012:role/admin"]' };
+  const minimal = {
+    [`${P}:environment`]: 'dev', [`${P}:adminPrincipalArns`]: '["arn:aws:iam::123456789012:role/admin"]',
+    [`${P}:stateServiceImage`]: `123456789012.dkr.ecr.us-west-2.amazonaws.com/swoop-t/swoop-state@sha256:${'a'.repeat(64)}`,
+  };
   const errorOf = (value: unknown): string => {
     try {
       loadStackConfig({ ...minimal, [`${P}:dataBuckets`]: JSON.stringify(value) }, P, 't');
