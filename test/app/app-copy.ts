@@ -19,8 +19,8 @@ export class AppCopy {
     this.workflows = join(this.dir, 'workflows');
     // Dot-entries are other tests' scratch space (e.g. the README test's), not the app.
     cpSync(join(ROOT, 'workflows'), this.workflows, { recursive: true, filter: (src) => !basename(src).startsWith('.') });
-    // The library and what it imports, linked: the copy is the app, not the library.
-    for (const dir of ['constructs', 'state']) symlinkSync(join(ROOT, dir), join(this.dir, dir), 'dir');
+    // The library and what it imports (and the stack settings the app reads), linked: the copy is the app, not the library.
+    for (const dir of ['constructs', 'state', 'stacks']) symlinkSync(join(ROOT, dir), join(this.dir, dir), 'dir');
   }
 
   get samples(): string {
