@@ -17,4 +17,4 @@ export * from './workflow';
 export * from './pods';
 export * from './synth';
 export * from './errors';
-export { synthCommand, type SynthCommandOptions } from './synth-cli';
+export { checkTypes, synthCommand, type SynthCommandOptions } from './synth-cli';

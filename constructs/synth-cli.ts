@@ -1,15 +1,22 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Construct } from 'constructs';
 import { runCommand } from './errors';
 import { formatPodsTable, podsPerRun } from './pods';
 import { compareFiles, synthesize, writeFiles } from './synth';
+import { formatTypeProblem, typecheck } from './typecheck';
 import { Workflow } from './workflow';
 
 export interface SynthCommandOptions {
   /** Where `npm run synth` writes (`--dist <dir>` overrides it). */
   readonly dist: string;
+  /**
+   * The app's entry file (pass `__filename`): it and everything it imports are type-checked
+   * (tsconfig.synth.json) before the app is built; a type error fails the command, naming
+   * file:line, and nothing is written. @default no type check
+   */
+  readonly entry?: string;
   /**
    * Builds the app. Called only after the arguments are read, so an exception thrown while
    * building (user code included) is reported as one line like every other failure.
@@ -20,12 +27,26 @@ export interface SynthCommandOptions {
 export const SYNTH_USAGE = 'usage: npm run synth -- [--check] [--dist <dir>] [--debug]';
 
 /**
- * The `npm run synth` command of an app: `[--check] [--dist <dir>] [--debug]`. Writes every
- * chart to `dist`, or with `--check` fails, listing the files, when `dist` is stale. Any
- * failure is one line per problem and exit code 1 (`--debug`: the stack trace).
+ * The `npm run synth` command of an app: `[--check] [--dist <dir>] [--debug]`. Type-checks
+ * the entry (when given), then writes every chart to `dist`, or with `--check` fails, listing
+ * the files, when `dist` is stale. Any failure is one line per problem and exit code 1
+ * (`--debug`: the stack trace).
  */
 export function synthCommand(options: SynthCommandOptions, argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   return runCommand((args) => synthMain(options, args), argv);
+}
+
+/**
+ * Type-checks an app's entry file and what it imports (constructs/typecheck.ts); prints one
+ * `file:line:col: error TSxxxx: message` line per type error and a summary, and answers
+ * whether it passed. Call it before building anything.
+ */
+export function checkTypes(entry: string): boolean {
+  const { problems } = typecheck(entry);
+  if (problems.length === 0) return true;
+  process.stderr.write(`${problems.map(formatTypeProblem).join('\n')}\n`);
+  process.stderr.write(`synth: ${problems.length} type error(s) in ${relative(process.cwd(), entry)} or what it imports; fix them and run synth again (nothing was written)\n`);
+  return false;
 }
 
 async function synthMain(options: SynthCommandOptions, argv: string[]): Promise<number> {
@@ -36,6 +57,7 @@ async function synthMain(options: SynthCommandOptions, argv: string[]): Promise<
     return 2;
   }
   const dist = distFlag >= 0 ? resolve(argv[distFlag + 1]) : resolve(options.dist);
+  if (options.entry && !checkTypes(options.entry)) return 1;
   const { app } = await options.build(dist);
   const files = synthesize(app);
   if (!check) {

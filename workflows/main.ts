@@ -1,12 +1,13 @@
 import { resolve } from 'node:path';
 import { runCommand } from '../constructs/errors';
 import { formatPodsTable, podsPerRun } from '../constructs/pods';
+import { checkTypes } from '../constructs/synth-cli';
 import { EnvironmentError } from '../stacks/environment';
 
 const USAGE = 'usage: npm run synth -- [--check] [--dist <dir>] [--debug]';
 
 /**
- * `npm run synth` writes dist/<stack>/ for every stacks/Pulumi.<stack>.yaml (workflows/
+ * `npm run synth` type-checks the app, then writes dist/<stack>/ for every stacks/Pulumi.<stack>.yaml (workflows/
  * environments.ts); `npm run synth -- --check` fails, listing the files, when dist/ is stale.
  * `--dist <dir>` points both at another directory; `--debug` prints stack traces. The app is
  * loaded only when the command runs, so even a mistake at the top of a workflow file is
@@ -20,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const dist = distFlag >= 0 ? resolve(argv[distFlag + 1]) : resolve(__dirname, '..', 'dist');
+  // This file and what it imports are type-checked before the app is even loaded (tsconfig.synth.json).
+  if (!checkTypes(__filename)) return 1;
   const { compareEnvironments, synthesizeEnvironments, writeEnvironments } = await import('./environments');
   let manifests: ReturnType<typeof synthesizeEnvironments>;
   try {
