@@ -3,6 +3,7 @@
  * fails at start with the variable's name instead of at its first request.
  */
 import { randomBytes } from 'node:crypto';
+import type { ProcessDescription } from './ogc';
 
 export interface StateServiceConfig {
   /** DATABASE_URL; undefined means embedded PGlite. */
@@ -23,6 +24,11 @@ export interface StateServiceConfig {
   readonly logLevel: string;
   /** STATE_PUBLIC_URL: absolute base of the links in /jobs; undefined means root-relative links. */
   readonly publicUrl?: string;
+  /**
+   * STATE_PROCESSES: a JSON list of `{"id", "title", "description"}`, the workflows' OGC
+   * process descriptions. Default: none (GET /processes lists the workflows seen in runs).
+   */
+  readonly processes?: readonly ProcessDescription[];
   /** LIFECYCLE_URL; undefined disables forwarding. */
   readonly lifecycleUrl?: string;
   readonly lifecycleToken?: string;
@@ -32,6 +38,25 @@ export interface StateServiceConfig {
    * (default 86400). Undefined: no sweeper.
    */
   readonly stuckRuns?: { readonly intervalMs: number; readonly graceMs: number; readonly maxSilenceMs: number };
+}
+
+function processes(raw: string | undefined): ProcessDescription[] | undefined {
+  if (!raw) return undefined;
+  const expected = 'STATE_PROCESSES must be a JSON list of {"id": "<workflow>", "title": "...", "description": "..."}';
+  let list: unknown;
+  try {
+    list = JSON.parse(raw);
+  } catch {
+    throw new Error(`${expected} (it is not JSON)`);
+  }
+  if (!Array.isArray(list)) throw new Error(expected);
+  return list.map((p: unknown, i) => {
+    const o = p as Record<string, unknown>;
+    const ok = typeof o === 'object' && o !== null && typeof o.id === 'string' && o.id !== ''
+      && Object.keys(o).every((k) => ['id', 'title', 'description'].includes(k) && typeof o[k] === 'string');
+    if (!ok) throw new Error(`${expected} (element ${i} is ${JSON.stringify(p)})`);
+    return o as unknown as ProcessDescription;
+  });
 }
 
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -87,6 +112,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
     readerToken,
     generatedTokens,
     publicUrl: env.STATE_PUBLIC_URL || undefined,
+    processes: processes(env.STATE_PROCESSES),
     lifecycleUrl: env.LIFECYCLE_URL || undefined,
     lifecycleToken: env.LIFECYCLE_TOKEN || undefined,
     stuckRuns: sweepIntervalMs > 0 ? stuckRuns : undefined,

@@ -9,9 +9,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { DbUnavailableError } from './db';
 import { loadMigrations } from './migrate';
-import { OGC_STATUS, type OgcStatus, RUN_STATES, type RunState } from './states';
-import type { RunView, StateStore } from './store';
-import { InputError, MAX_PAYLOAD_ID_BYTES, parseClaim, parseEvent, parsePage, parseRunFilter, pathName, queryStrings } from './validate';
+import { type ProcessDescription, registerOgcRoutes } from './ogc';
+import type { StateStore } from './store';
+import { InputError, MAX_PAYLOAD_ID_BYTES, parseClaim, parseEvent, parsePage, parseRunFilter, pathName } from './validate';
 
 export interface StateServerProps {
   readonly store: StateStore;
@@ -27,14 +27,14 @@ export interface StateServerProps {
    * chooses (links pointing at another host).
    */
   readonly publicUrl?: string;
+  /** Processes described (STATE_PROCESSES); /processes also lists every workflow seen in runs. Default: none. */
+  readonly processes?: readonly ProcessDescription[];
   /** JSON log to stdout at this level, or false for none. Default: false. */
   readonly logger?: false | { readonly level: string };
 }
 
 const RUN_FILTERS = ['workflow', 'collection', 'payloadId', 'state', 'since', 'until', 'limit', 'cursor'];
 const COUNT_FILTERS = ['workflow', 'collection', 'payloadId', 'since', 'until'];
-const JOB_FILTERS = ['processID', 'status', 'limit', 'cursor'];
-const OGC_STATUSES: readonly OgcStatus[] = ['accepted', 'running', 'successful', 'failed', 'dismissed'];
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -165,60 +165,8 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
     counts: await store.counts(parseRunFilter(req.query as Record<string, unknown>, COUNT_FILTERS)),
   }));
 
-  // OGC API - Processes, Part 1: job list and status, as SWOOP's API offered them.
-  app.get('/jobs', { onRequest: reader }, async (req) => {
-    const q = req.query as Record<string, unknown>;
-    for (const key of Object.keys(q)) {
-      if (!JOB_FILTERS.includes(key)) {
-        throw new InputError(400, key, `unknown query parameter "${key}"; expected ${JOB_FILTERS.join(', ')}`);
-      }
-    }
-    const states = statesOfOgc(q.status);
-    // OGC allows several processIDs: any of them.
-    const page = await store.runs({ workflows: queryStrings(q, 'processID'), states }, parsePage(q));
-    const links = [{ href: `${base}${req.url}`, rel: 'self', type: 'application/json' }];
-    if (page.next) {
-      // Repeated parameters (processID=a&processID=b) stay repeated on the next page.
-      const next = new URLSearchParams(Object.entries(q).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((e): [string, string] => [k, String(e)])));
-      next.set('cursor', page.next);
-      links.push({ href: `${base}/jobs?${next.toString()}`, rel: 'next', type: 'application/json' });
-    }
-    return { jobs: page.runs.map((r) => statusInfo(r, base)), links };
-  });
-
-  app.get('/jobs/:jobId', { onRequest: reader }, async (req) => {
-    const jobId = pathName('jobId', (req.params as { jobId: string }).jobId);
-    const found = await store.run(jobId);
-    if (!found) throw new InputError(404, 'jobId', `no job "${jobId}"`);
-    return statusInfo(found, base);
-  });
+  // OGC API - Processes, Part 1: landing page, conformance, processes, jobs (state/ogc.ts).
+  registerOgcRoutes(app, { store, reader, base, processes: props.processes });
 
   return app;
-}
-
-function statesOfOgc(status: unknown): RunState[] | undefined {
-  if (status === undefined) return undefined;
-  const wanted = (Array.isArray(status) ? status : [status]).flatMap((s) => String(s).split(','));
-  for (const s of wanted) {
-    if (!(OGC_STATUSES as readonly string[]).includes(s)) {
-      throw new InputError(400, 'status', `status must be among ${OGC_STATUSES.join(', ')} (got "${s}")`);
-    }
-  }
-  return RUN_STATES.filter((s) => wanted.includes(OGC_STATUS[s]));
-}
-
-/** OGC API - Processes statusInfo of a run. */
-function statusInfo(r: RunView, base: string) {
-  return {
-    jobID: r.run,
-    processID: r.workflow,
-    type: 'process',
-    status: OGC_STATUS[r.state],
-    message: r.error ?? r.claimReason ?? r.state,
-    created: r.createdAt,
-    started: r.startedAt ?? undefined,
-    finished: r.finishedAt ?? undefined,
-    updated: r.updatedAt,
-    links: [{ href: `${base}/jobs/${encodeURIComponent(r.run)}`, rel: 'self', type: 'application/json' }],
-  };
 }

@@ -46,6 +46,7 @@ export async function startStateService(config: StateServiceConfig, options: { l
     writerToken: config.writerToken,
     readerToken: config.readerToken,
     publicUrl: config.publicUrl,
+    processes: config.processes,
     logger: options.log ? { level: config.logLevel } : false,
   });
   const sweeper = config.stuckRuns

@@ -306,6 +306,31 @@ export class StateStore {
     return counts;
   }
 
+  /**
+   * Every workflow some run was recorded for, except those only INVALID reports named (ingress
+   * reports payloads naming unknown workflows). A skip scan over runs_by_workflow: one index
+   * probe per workflow, however many runs there are.
+   */
+  async workflows(): Promise<string[]> {
+    await catchUp(this.db);
+    const rows = await this.db.query<{ w: string }>(
+      `WITH RECURSIVE w(wf) AS (
+         SELECT min(workflow) FROM runs
+         UNION ALL
+         SELECT (SELECT min(r.workflow) FROM runs r WHERE r.workflow > w.wf) FROM w WHERE w.wf IS NOT NULL)
+       SELECT wf AS w FROM w
+       WHERE wf IS NOT NULL AND wf <> ''
+         AND EXISTS (SELECT 1 FROM runs r WHERE r.workflow = w.wf AND r.state <> 'INVALID')`);
+    return rows.map((r) => r.w);
+  }
+
+  /** Whether a run that was not an INVALID report was recorded for this workflow. */
+  async hasWorkflow(workflow: string): Promise<boolean> {
+    await catchUp(this.db);
+    const rows = await this.db.query(`SELECT 1 FROM runs r WHERE r.workflow = $1 AND r.state <> 'INVALID' LIMIT 1`, [workflow]);
+    return rows.length > 0;
+  }
+
   /** Month partitions of the history for this month and the next two. */
   async ensurePartitions(): Promise<number> {
     const [row] = await this.db.query<{ n: number }>('SELECT swoop_ensure_event_partitions(now(), 3) AS n');
@@ -353,6 +378,10 @@ export class StateStore {
     if (f.states !== undefined) add((n) => `r.state::text = ANY(${n}::text[])`, f.states);
     if (f.since !== undefined) add((n) => `r.created_at >= ${n}::timestamptz`, f.since);
     if (f.until !== undefined) add((n) => `r.created_at < ${n}::timestamptz`, f.until);
+    if (f.through !== undefined) add((n) => `r.created_at <= ${n}::timestamptz`, f.through);
+    const duration = `extract(epoch FROM coalesce(r.finished_at, now()) - coalesce(r.started_at, r.created_at))`;
+    if (f.minDurationSeconds !== undefined) add((n) => `${duration} >= ${n}`, f.minDurationSeconds);
+    if (f.maxDurationSeconds !== undefined) add((n) => `${duration} <= ${n}`, f.maxDurationSeconds);
     if (f.collection !== undefined) {
       add((n) => `r.payload_id IN (SELECT p.payload_id FROM payloads p WHERE p.collections @> ARRAY[${n}::text])`, f.collection);
     }

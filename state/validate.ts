@@ -305,6 +305,11 @@ export interface RunFilter {
   readonly since?: string;
   /** created before (RFC 3339) */
   readonly until?: string;
+  /** created at or before (RFC 3339; OGC datetime intervals are closed) */
+  readonly through?: string;
+  /** ran at least / at most this long: finished (or now) minus started (or created) */
+  readonly minDurationSeconds?: number;
+  readonly maxDurationSeconds?: number;
 }
 
 export interface Page {

@@ -17,12 +17,15 @@ describe('configuration from the environment', () => {
     expect(local).toMatchObject({ databaseUrl: undefined, host: '127.0.0.1', port: 8080, generatedTokens: true });
     expect(local.writerToken).not.toBe(local.readerToken);
     expect(local.publicUrl).toBeUndefined();
+    expect(configFromEnv({ STATE_PROCESSES: '[{"id": "cogs", "description": "COGs from a scene"}]' }).processes).toEqual([{ id: 'cogs', description: 'COGs from a scene' }]);
     expect(configFromEnv({ STATE_PUBLIC_URL: 'https://swoop.example.com/state' }).publicUrl).toBe('https://swoop.example.com/state');
   });
   it.each([
     [{ PORT: 'http' }, /PORT must be an integer/],
     [{ DATABASE_MAX_CONNECTIONS: '0' }, /DATABASE_MAX_CONNECTIONS must be a positive integer/],
     [{ LIFECYCLE_URL: 'swoop-lifecycle:12000' }, /LIFECYCLE_URL must be an http\(s\) URL/],
+    [{ STATE_PROCESSES: '{"id": "cogs"}' }, /STATE_PROCESSES must be a JSON list/],
+    [{ STATE_PROCESSES: '[{"id": "cogs", "version": 2}]' }, /element 0 is/],
     [{ STATE_PUBLIC_URL: 'state.example.com' }, /STATE_PUBLIC_URL must be an http\(s\) URL/],
     [{ STATE_PUBLIC_URL: 'https://state.example.com/?x=1' }, /STATE_PUBLIC_URL must be an http\(s\) URL without query/],
   ])('refuses %o', (env, message) => {
