@@ -1,6 +1,7 @@
 import { ApiObject, Chart, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ContainerGroup, type ContainerGroupOptions } from './container-group';
+import { describeFilterProblem, itemFilterProblem } from './expressions/item-filter';
 import { CLAIM_TASK, DagNode, Step, type StepArgs, type StepProps, type WorkflowContext } from './step';
 import {
   CLAIM_GATE, CLAIM_TEMPLATE, COMPLETED_TASK, COMPLETED_TEMPLATE, EXIT_TEMPLATE, RUNNING_HOOK, claimTemplate, completedTemplate, runningTemplate,
@@ -56,7 +57,7 @@ export interface WorkflowProps<P extends WorkflowParameters> {
 /** A run of `to` started by each successful run of a workflow (cirrus chaining), recorded for the events layer. */
 export interface ChainLink {
   readonly to: Workflow<WorkflowParameters>;
-  /** JSONPath filter over the output items (cirrus `chain_filter`), e.g. `@.properties.eo:cloud_cover < 50`. @default all items */
+  /** Filter over the output items (cirrus `chain_filter`, jsonpath-ng), e.g. `@.properties.'eo:cloud_cover' < 50`; checked at synth. @default all items */
   readonly filter?: string;
 }
 
@@ -375,6 +376,8 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
       if (!Workflow.isWorkflow(link.to)) {
         errors.push(`then() was given ${(link.to as { node?: Construct['node'] }).node?.path ?? String(link.to)}, which is not a Workflow; chains start workflows`);
       }
+      const filterProblem = link.filter === undefined ? undefined : itemFilterProblem(link.filter);
+      if (filterProblem) errors.push(describeFilterProblem(`then(${link.to.templateName}) filter`, link.filter!, filterProblem));
     }
     if (this.finalStep && !this.nodes.includes(this.finalStep)) {
       errors.push(`setOutput() names "${this.finalStep.node.path}", which is not a step of this workflow`);

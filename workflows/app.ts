@@ -31,7 +31,7 @@ export function buildApp(environment: Environment = loadEnvironment('dev')): Swo
   const cog = cogConversion(app, tasks);
   const publish = copyAndPublish(app, tasks);
   // Cirrus chaining: clear scenes go on to COG conversion, every converted payload gets published.
-  cloudMask.then(cog, { filter: '@.properties.eo:cloud_cover < 50' });
+  cloudMask.then(cog, { filter: "@.properties.'eo:cloud_cover' < 50" });
   cog.then(publish);
 
   // Platform charts: the events layer and the state service. The events layer routes every

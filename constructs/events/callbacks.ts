@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
+import { describeFilterProblem, itemFilterProblem } from '../expressions/item-filter';
 import { failAt } from '../names';
 import { Workflow, type WorkflowParameters } from '../workflow';
 import type { DeliveryPolicy } from './delivery';
@@ -159,7 +160,7 @@ export interface CallbackProps {
   readonly when?: readonly StateSelector[];
   /** One callback per run, or one per output item (successful runs only). @default 'single' */
   readonly type?: 'single' | 'perFeature';
-  /** JSONPath filter over output items for `perFeature`, e.g. `@.properties.eo:cloud_cover < 10`. @default every item */
+  /** Filter over output items for `perFeature` (cirrus' jsonpath-ng dialect), e.g. `@.properties.'eo:cloud_cover' < 10`; checked at synth. @default every item */
   readonly featureFilter?: string;
   /** Values sent to the target, by name. @default none */
   readonly parameters?: Readonly<Record<string, CallbackParameter>>;
@@ -198,6 +199,8 @@ export class Callback extends Construct {
     this.states = resolveWhen(props.when, path);
     const perFeature = (props.type ?? 'single') === 'perFeature';
     if (!perFeature && props.featureFilter !== undefined) failAt(path, 'featureFilter applies only to type perFeature');
+    const filterProblem = props.featureFilter === undefined ? undefined : itemFilterProblem(props.featureFilter);
+    if (filterProblem) failAt(path, describeFilterProblem('featureFilter', props.featureFilter!, filterProblem));
     if (perFeature && this.states.some((s) => s !== 'SUCCESSFUL')) {
       failAt(path, `type perFeature needs output items, which only successful runs have; set when to ["successful"] (it selects ${this.states.join(', ')})`);
     }

@@ -69,7 +69,7 @@ describe(`run.finished from the real state service drives the synthesized chain 
     const [link1, ...more] = started(delivery.firings);
     expect(more).toEqual([]);
     expect(link1).toEqual({ trigger: link, name: cogName, template: 'e2e-cogs', params: { input: expect.any(String), 'parent-run': run.run.name }, outcome: 'created' });
-    expect(JSON.parse(link1!.params.input!)).toEqual({ url: received.body.output, chain_filter: '@.properties.eo:cloud_cover < 50' });
+    expect(JSON.parse(link1!.params.input!)).toEqual({ url: received.body.output, chain_filter: "@.properties.'eo:cloud_cover' < 50" });
 
     // The Workflow the trigger creates is one Argo accepts: its arguments fit the template's parameters.
     const next = new ArgoRun(template('e2e-cogs'), { ...newRun('e2e-cogs', {}), name: cogName, arguments: started(delivery.firings)[0]!.params }, platform.cluster);

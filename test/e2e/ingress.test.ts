@@ -21,7 +21,7 @@ function payload(options: { id?: string; item?: string; first?: string } = {}): 
       tasks: { 'cloud-mask': { model: 's2cloudless' } },
       replace: false,
     },
-    { workflow: 'e2e-publish', chain_filter: '@.properties.eo:cloud_cover < 50' },
+    { workflow: 'e2e-publish', chain_filter: "@.properties.'eo:cloud_cover' < 50" },
   ], options);
 }
 

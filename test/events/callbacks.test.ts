@@ -74,7 +74,7 @@ describe('callback targets and parameters', () => {
         workflow: wf.publish,
         when: ['successful'],
         type: 'perFeature',
-        featureFilter: '@.properties.eo:cloud_cover < 10',
+        featureFilter: "@.properties.'eo:cloud_cover' < 10",
         target: CallbackTarget.workflow(wf.thumbs),
       });
     },
@@ -114,7 +114,7 @@ describe('callback targets and parameters', () => {
     const sim = new Simulator(docs);
     const action = sim.deliver(finished('SUCCESSFUL', 'u3')).firings.find((f) => f.trigger === 'callback-each-item')!.action as { resource: Doc };
     const input = (action.resource.spec.arguments.parameters as Doc[]).find((p) => p.name === 'input')!.value;
-    expect(JSON.parse(input)).toEqual({ url: 's3://payloads/publish-u3/output.json', feature_filter: '@.properties.eo:cloud_cover < 10' });
+    expect(JSON.parse(input)).toEqual({ url: 's3://payloads/publish-u3/output.json', feature_filter: "@.properties.'eo:cloud_cover' < 10" });
   });
 });
 

@@ -24,7 +24,7 @@ export function eventsFixture(options: { props?: Partial<PlatformEventsProps>; c
   const publish = make('publish');
   const notify = make('notify', { 'item-count': { default: '0' }, state: { default: '' } });
   ingest.then([cog, thumbs]);
-  cog.then(publish, { filter: '@.properties.eo:cloud_cover < 50' });
+  cog.then(publish, { filter: "@.properties.'eo:cloud_cover' < 50" });
   const workflows = { ingest, cog, thumbs, publish, notify };
   const events = new PlatformEvents(app, 'events', {
     workflows: Object.values(workflows),

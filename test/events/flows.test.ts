@@ -11,7 +11,7 @@ const payload = (process: unknown, extra: Record<string, unknown> = {}) => ({
 
 const ingestProcess = [
   { workflow: 'ingest', upload_options: { path_template: '/${collection}/${id}', collections: { 'sentinel-2-l2a-cogs': '.*' } }, replace: false },
-  { workflow: 'publish', chain_filter: '@.properties.eo:cloud_cover < 50' },
+  { workflow: 'publish', chain_filter: "@.properties.'eo:cloud_cover' < 50" },
 ];
 
 function webhook(body: unknown) {
@@ -238,7 +238,7 @@ describe('chains', () => {
     expect(cog.params).toEqual({ input: `s3://payloads/${ingestRun.name}/output.json`, 'parent-run': ingestRun.name });
     const afterCog = created(sim.deliver(finished('cog', 'SUCCESSFUL', cog.name, 'uid-cog', { next: [] })).firings);
     expect(afterCog.map((r) => r.template)).toEqual(['publish']);
-    expect(JSON.parse(afterCog[0].params.input)).toEqual({ url: `s3://payloads/${cog.name}/output.json`, chain_filter: '@.properties.eo:cloud_cover < 50' });
+    expect(JSON.parse(afterCog[0].params.input)).toEqual({ url: `s3://payloads/${cog.name}/output.json`, chain_filter: "@.properties.'eo:cloud_cover' < 50" });
     expect(afterCog[0].params['parent-run']).toBe(cog.name);
     expect(created(sim.deliver(finished('publish', 'SUCCESSFUL', afterCog[0].name, 'uid-publish')).firings)).toEqual([]);
   });

@@ -81,7 +81,7 @@ export function buildE2eApp(): E2eApp {
   const copied = group.addStep('copy-assets', step, { input: validated.output });
   publish.addStep('publish', publishStac, { input: copied.output });
 
-  masking.then(cogs, { filter: '@.properties.eo:cloud_cover < 50' });
+  masking.then(cogs, { filter: "@.properties.'eo:cloud_cover' < 50" });
   cogs.then(publish);
 
   const events = new PlatformEvents(app, 'events');
