@@ -69,28 +69,36 @@ export class AppCopy {
   }
 
   /**
-   * Removes a workflow the documented way: its file, its samples, its import and every
-   * statement of buildApp that uses it (its creation, its chains, its callbacks).
-   * Returns the workflow function's name and the variable it was bound to.
+   * Removes a workflow file the documented way: the file, its import and every statement of
+   * buildApp that uses what it exports, or a variable bound to that (creation, chains,
+   * callbacks). Samples are the caller's: it knows which workflows went.
    */
-  removeWorkflowFile(file: string): { fn: string; variable: string } {
+  removeWorkflowFile(file: string): void {
     const { text, source, body } = this.parseApp();
     const imported = source.statements.find((s): s is ts.ImportDeclaration =>
       ts.isImportDeclaration(s) && (s.moduleSpecifier as ts.StringLiteral).text === `./${file.replace(/\.ts$/, '')}`);
-    const names = imported?.importClause?.namedBindings;
-    if (!imported || !names || !ts.isNamedImports(names) || names.elements.length !== 1) throw new Error(`workflows/app.ts does not import one function from ./${file}`);
-    const fn = names.elements[0]!.name.text;
-    const creation = body.statements.find((s) => ts.isVariableStatement(s) && s.declarationList.declarations.some((d) => d.initializer?.getText(source).startsWith(`${fn}(`)));
-    const decl = creation && ts.isVariableStatement(creation) ? creation.declarationList.declarations[0]! : undefined;
-    if (!decl || !ts.isIdentifier(decl.name)) throw new Error(`buildApp does not bind ${fn}(...) to a variable`);
-    const variable = decl.name.text;
-    const uses = (node: ts.Node): boolean => (ts.isIdentifier(node) && node.text === variable) || node.forEachChild(uses) === true;
+    const bindings = imported?.importClause?.namedBindings;
+    if (!imported || !bindings || !ts.isNamedImports(bindings)) throw new Error(`workflows/app.ts does not import ./${file}`);
+    const names = new Set(bindings.elements.map((e) => e.name.text));
+    const uses = (node: ts.Node): boolean => (ts.isIdentifier(node) && names.has(node.text)) || node.forEachChild(uses) === true;
+    // Variables bound to what the file made, and to what those made, until nothing new.
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const s of body.statements) {
+        if (!ts.isVariableStatement(s)) continue;
+        for (const d of s.declarationList.declarations) {
+          if (ts.isIdentifier(d.name) && !names.has(d.name.text) && d.initializer && uses(d.initializer)) {
+            names.add(d.name.text);
+            grew = true;
+          }
+        }
+      }
+    }
     const dropped = [imported, ...body.statements.filter((s) => uses(s))];
     let edited = text;
-    for (const s of dropped.sort((a, b) => b.getStart(source) - a.getStart(source))) edited = edited.slice(0, s.getFullStart()) + edited.slice(s.getEnd());
+    for (const s of dropped.sort((x, y) => y.getStart(source) - x.getStart(source))) edited = edited.slice(0, s.getFullStart()) + edited.slice(s.getEnd());
     writeFileSync(join(this.workflows, 'app.ts'), edited);
     this.remove(file);
-    return { fn, variable };
   }
 
   /** Type-checks the copy's app (workflows/main.ts and everything it imports) with the repository's compiler options. */

@@ -103,15 +103,15 @@ describe('the app tests on a copy of workflows/ with workflows added or removed 
   it('removing a shipped workflow (its file, registration, chains, callbacks and samples): every check passes on the rest', async () => {
     const copy = newCopy();
     const app = readFileSync(join(ROOT, 'workflows', 'app.ts'), 'utf8');
-    const files = [...app.matchAll(/^import \{ \w+ \} from '\.\/([\w-]+)';$/gm)].map((m) => `${m[1]}.ts`).filter((f) => f !== 'tasks.ts');
+    const files = [...app.matchAll(/^import \{[^}]+\} from '\.\/([\w-]+)';$/gm)].map((m) => `${m[1]}.ts`).filter((f) => f !== 'tasks.ts');
     expect(files.length, 'workflows/app.ts imports no workflow file').toBeGreaterThan(0);
     copy.removeWorkflowFile(files[files.length - 1]!);
     const { buildApp } = (await import(join(copy.workflows, 'app.ts'))) as { buildApp: () => AppUnderTest };
     const removed = shipped.filter((n) => !buildApp().workflows.some((w) => w.templateName === n));
-    expect(removed).toHaveLength(1);
-    copy.remove(`samples/${removed[0]}`);
+    expect(removed.length).toBeGreaterThan(0);
+    for (const name of removed) copy.remove(`samples/${name}`);
     const { names, problems } = await checkCopy(copy, platform);
     expect(problems).toEqual([]);
-    expect(names).toEqual(shipped.filter((n) => n !== removed[0]));
+    expect(names).toEqual(shipped.filter((n) => !removed.includes(n)));
   }, 120_000);
 });

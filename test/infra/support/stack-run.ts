@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { vi } from 'vitest';
 import { parse } from 'yaml';
+import { secretReferences } from '../../../infra/manifest-secrets';
+import { PLATFORM_SECRETS } from '../../../infra/platform';
 import { ResourceRecorder, valueOf, type Registered } from './pulumi-mocks';
 
 export const STACKS_DIR = join(__dirname, '..', '..', '..', 'stacks');
@@ -17,11 +19,22 @@ export function stackConfig(stack: string): Record<string, string> {
 
 /**
  * The Secrets the manifests reference that a real stack holds as encrypted config
- * (`pulumi config set --secret --path 'workloadSecrets.<name>.<key>'`), with test values.
+ * (`pulumi config set --secret --path 'workloadSecrets.<name>.<key>'`), with test values:
+ * every one dist/ references and the stack does not create, read from dist/ so that a
+ * workflow's new Secret (a callback's auth, a task's env) needs no edit of the infra tests.
  */
 export const TEST_WORKLOAD_SECRETS = {
-  'swoop-platform:workloadSecrets': JSON.stringify({ 'stac-api-credentials': { token: 'test-stac-token' }, 'swoop-alerts': { authorization: 'Bearer test-alerts' } }),
+  'swoop-platform:workloadSecrets': JSON.stringify(testWorkloadSecrets(join(__dirname, '..', '..', '..', 'dist'))),
 };
+
+function testWorkloadSecrets(dist: string): Record<string, Record<string, string>> {
+  const secrets: Record<string, Record<string, string>> = {};
+  for (const ref of secretReferences(dist)) {
+    if (ref.name in PLATFORM_SECRETS) continue;
+    (secrets[ref.name] ??= {})[ref.key ?? 'value'] = `test-${ref.name}-${ref.key ?? 'value'}`;
+  }
+  return secrets;
+}
 
 export interface StackRun {
   readonly resources: Registered[];
