@@ -96,5 +96,5 @@ describe('npm run synth -- --check', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 180_000); // two synth runs, each type-checking the app first: slow on a loaded 2-core machine
 });
