@@ -119,6 +119,9 @@ export class WebhookReceiver {
         res.writeHead(200).end('success');
       });
     });
+    // Keep idle connections open longer than fetch (undici, 4 s) does, so a reused
+    // connection is never closed by the server just as a request goes out (ECONNRESET).
+    this.server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
@@ -135,6 +138,7 @@ export class WebhookReceiver {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
