@@ -6,17 +6,11 @@
 export const RUN_STATES = ['PENDING', 'QUEUED', 'RUNNING', 'SUCCESSFUL', 'FAILED', 'CANCELED', 'TIMED_OUT', 'INVALID'] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
-export const FINAL_STATES: readonly RunState[] = ['SUCCESSFUL', 'FAILED', 'CANCELED', 'TIMED_OUT', 'INVALID'];
-
 export const ARGO_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Error'] as const;
 export type ArgoPhase = (typeof ARGO_PHASES)[number];
 
 export function isRunState(s: string): s is RunState {
   return (RUN_STATES as readonly string[]).includes(s);
-}
-
-export function isFinal(s: RunState): boolean {
-  return FINAL_STATES.includes(s);
 }
 
 // Argo reports a deadline and a stop/terminate both as Failed; only the text tells them apart.

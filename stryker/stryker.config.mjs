@@ -1,0 +1,13 @@
+// StrykerJS configuration for `npm run mutate` (tools/mutate.ts sets the two variables).
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'stryker/vitest.config.mts' },
+  coverageAnalysis: 'perTest',
+  reporters: ['clear-text', 'json'],
+  jsonReporter: { fileName: process.env.SWOOP_MUTATION_REPORT ?? '.stryker-tmp/report.json' },
+  concurrency: 2,
+  timeoutMS: 30000,
+  // Module-level mutants (route constants, tables) are the ones most worth killing.
+  ignoreStatic: false,
+};
