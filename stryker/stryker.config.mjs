@@ -6,6 +6,8 @@ export default {
   coverageAnalysis: 'perTest',
   reporters: ['clear-text', 'json'],
   jsonReporter: { fileName: process.env.SWOOP_MUTATION_REPORT ?? '.stryker-tmp/report.json' },
+  // tools/mutate.ts gives each file its own folder under .stryker-tmp; no sandbox copies another's.
+  ignorePatterns: ['/.stryker-tmp'],
   concurrency: 2,
   timeoutMS: 30000,
   // Module-level mutants (route constants, tables) are the ones most worth killing.
