@@ -18,7 +18,7 @@ describe('engines', () => {
   it('is a valid range that excludes Node 20 and admits Node 24 LTS', () => {
     expect(semver.validRange(ours)).not.toBeNull();
     expect(semver.satisfies('20.20.2', ours)).toBe(false);
-    expect(semver.satisfies('24.0.0', ours)).toBe(true);
+    expect(semver.satisfies('24.11.0', ours)).toBe(true); // Node 24's first LTS release
   });
 
   it('admits no Node version that a locked dependency refuses', () => {
