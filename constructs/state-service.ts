@@ -4,7 +4,7 @@
  * PodDisruptionBudget keeping one replica up through node drains, and the migration Job.
  * Secrets are referenced, never created: infra owns `swoop-state-db` (the service's own
  * role), `swoop-state-db-owner` (the schema owner, for the migration Job only),
- * `swoop-state-tokens` and `swoop-lifecycle-token` (contracts.md).
+ * `swoop-state-tokens`, `swoop-lifecycle-token` and `swoop-state-argo-token` (contracts.md).
  */
 import { createHash } from 'node:crypto';
 import { ApiObject, Chart, type ChartProps, Duration, JsonPatch, Size } from 'cdk8s';
@@ -52,7 +52,29 @@ export interface StateServiceProps {
   readonly memory?: Size;
   /** Database connections per replica. Default: 10. */
   readonly maxConnections?: number;
+  /** The Argo Server wait-for-callback answers resume nodes through (docs/callbacks.md). Default: see ArgoServerProps. */
+  readonly argoServer?: ArgoServerProps;
 }
+
+/** How the state service reaches the Argo Server. */
+export interface ArgoServerProps {
+  /** Base URL. Default: `https://argo-workflows-server.argo.svc.cluster.local:2746` (infra/argo.ts). */
+  readonly url?: string;
+  /**
+   * Secret key with the bearer token. Default: `swoop-state-argo-token` / `token`, the token of
+   * service account `swoop-state-argo` that infra creates, allowed to get and update Workflows.
+   */
+  readonly token?: SecretKeyRef;
+  /**
+   * Accept the server's certificate unverified (ARGO_INSECURE_SKIP_VERIFY). Argo's server
+   * generates a self-signed certificate unless given one; prefer giving it one the pod trusts
+   * (NODE_EXTRA_CA_CERTS). Default: false.
+   */
+  readonly insecureSkipVerify?: boolean;
+}
+
+export const ARGO_SERVER_DEFAULT_URL = 'https://argo-workflows-server.argo.svc.cluster.local:2746';
+export const STATE_ARGO_TOKEN_SECRET = 'swoop-state-argo-token';
 
 export const STATE_SERVICE_NAME = 'swoop-state';
 export const STATE_SERVICE_PORT = 8080;
@@ -87,6 +109,9 @@ export class StateService extends Construct {
     const ownerDatabaseUrl = kplus.EnvValue.fromSecretValue({ secret: secret('OwnerDatabaseSecret', owner.name), key: owner.key });
     const tokens = secret('TokensSecret', props.tokensSecret ?? STATE_TOKENS_SECRET);
     const lifecycle = props.lifecycleToken ?? { name: 'swoop-lifecycle-token', key: 'token' };
+    const argoUrl = props.argoServer?.url ?? ARGO_SERVER_DEFAULT_URL;
+    if (!/^https?:\/\/\S+$/.test(argoUrl)) failAt(this.node.path, `argoServer.url "${argoUrl}" must be an http(s) URL`);
+    const argoToken = props.argoServer?.token ?? { name: STATE_ARGO_TOKEN_SECRET, key: 'token' };
     const platform = kplus.ConfigMap.fromConfigMapName(this, 'Platform', props.platformConfigMap ?? PLATFORM_CONFIGMAP);
     const system = COMPUTE_CLASSES.system;
 
@@ -126,6 +151,9 @@ export class StateService extends Construct {
           STATE_READ_TOKEN: kplus.EnvValue.fromSecretValue({ secret: tokens, key: TOKENS_READER_KEY }),
           LIFECYCLE_URL: kplus.EnvValue.fromConfigMap(platform, 'lifecycle-url'),
           LIFECYCLE_TOKEN: kplus.EnvValue.fromSecretValue({ secret: secret('LifecycleSecret', lifecycle.name), key: lifecycle.key }),
+          ARGO_SERVER_URL: kplus.EnvValue.fromValue(argoUrl),
+          ARGO_TOKEN: kplus.EnvValue.fromSecretValue({ secret: secret('ArgoTokenSecret', argoToken.name), key: argoToken.key }),
+          ARGO_INSECURE_SKIP_VERIFY: kplus.EnvValue.fromValue(String(props.argoServer?.insecureSkipVerify ?? false)),
           NODE_OPTIONS: kplus.EnvValue.fromValue(`--max-old-space-size=${Math.floor(memory.toMebibytes() * 0.75)}`),
         },
         // liveness only asks "is the process serving"; a database outage shows in

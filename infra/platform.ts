@@ -147,6 +147,26 @@ export class Platform extends pulumi.ComponentResource {
       subjects: [{ kind: 'ServiceAccount', name: args.workflowServiceAccount ?? 'swoop-workflow', namespace: ns }],
     }, { ...k8sOpts, dependsOn: [agentRole] });
 
+    // The state service resumes wait-for-callback steps through the Argo Server
+    // (docs/callbacks.md) with this service account's token: get and update Workflows, nothing else.
+    new k8s.core.v1.ServiceAccount(`${name}-state-argo`, {
+      metadata: { name: 'swoop-state-argo', namespace: ns }, automountServiceAccountToken: false,
+    }, k8sOpts);
+    const stateArgoRole = new k8s.rbac.v1.Role(`${name}-state-argo`, {
+      metadata: { name: 'swoop-state-argo', namespace: ns },
+      rules: [{ apiGroups: ['argoproj.io'], resources: ['workflows'], verbs: ['get', 'update'] }],
+    }, k8sOpts);
+    new k8s.rbac.v1.RoleBinding(`${name}-state-argo`, {
+      metadata: { name: 'swoop-state-argo', namespace: ns },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'swoop-state-argo' },
+      subjects: [{ kind: 'ServiceAccount', name: 'swoop-state-argo', namespace: ns }],
+    }, { ...k8sOpts, dependsOn: [stateArgoRole] });
+    // The control plane fills `token` (and ca.crt, namespace) of this Secret.
+    const stateArgoToken = new k8s.core.v1.Secret(`${name}-state-argo-token`, {
+      metadata: { name: 'swoop-state-argo-token', namespace: ns, annotations: { 'kubernetes.io/service-account.name': 'swoop-state-argo' } },
+      type: 'kubernetes.io/service-account-token',
+    }, k8sOpts);
+
     const db = args.database;
     // The state service pods (dist/) read swoop-state-db/url; the migration Job reads both
     // and grants the service's role (state/roles.ts). They wait for them through the
@@ -166,7 +186,7 @@ export class Platform extends pulumi.ComponentResource {
       stringData: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, pulumi.secret(v)])),
     }, k8sOpts));
 
-    const manifestDeps = [config, tokens, lifecycleToken, ingressToken, ...dbSecrets, ...workloadSecrets, ...(args.dependsOn ?? [])];
+    const manifestDeps = [config, tokens, lifecycleToken, ingressToken, stateArgoToken, ...dbSecrets, ...workloadSecrets, ...(args.dependsOn ?? [])];
     if (args.delivery.mode === 'pulumi') {
       const dir = resolve(manifestsDirOf(args.delivery));
       new k8s.yaml.ConfigGroup(`${name}-manifests`, { files: [join(dir, '**', '*.yaml')] }, { ...k8sOpts, dependsOn: manifestDeps });

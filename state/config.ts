@@ -38,6 +38,12 @@ export interface StateServiceConfig {
    * (default 86400). Undefined: no sweeper.
    */
   readonly stuckRuns?: { readonly intervalMs: number; readonly graceMs: number; readonly maxSilenceMs: number };
+  /**
+   * The Argo Server that wait-for-callback answers resume nodes through (docs/callbacks.md):
+   * ARGO_SERVER_URL and ARGO_TOKEN (a bearer token allowed to get and update Workflows).
+   * Undefined: wait steps are refused (503) instead of waiting for ever.
+   */
+  readonly argoServer?: { readonly url: string; readonly token: string; readonly insecureSkipVerify: boolean };
 }
 
 function processes(raw: string | undefined): ProcessDescription[] | undefined {
@@ -94,6 +100,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
   if (env.STATE_PUBLIC_URL && !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(env.STATE_PUBLIC_URL)) {
     throw new Error(`STATE_PUBLIC_URL must be an http(s) URL without query or fragment (got "${env.STATE_PUBLIC_URL}")`);
   }
+  const argoUrl = env.ARGO_SERVER_URL || undefined;
+  if (argoUrl && !/^https?:\/\//.test(argoUrl)) throw new Error(`ARGO_SERVER_URL must be an http(s) URL (got "${argoUrl}")`);
+  if (!['', 'true', 'false'].includes(env.ARGO_INSECURE_SKIP_VERIFY ?? '')) {
+    throw new Error(`ARGO_INSECURE_SKIP_VERIFY must be true or false (got "${env.ARGO_INSECURE_SKIP_VERIFY}")`);
+  }
+  if (argoUrl && !env.ARGO_TOKEN) throw new Error('ARGO_TOKEN is required with ARGO_SERVER_URL (a bearer token allowed to get and update Workflows)');
   const sweepIntervalMs = seconds(env, 'STUCK_RUN_SWEEP_INTERVAL_SECONDS', 60, 0);
   const stuckRuns = {
     intervalMs: sweepIntervalMs,
@@ -116,5 +128,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
     lifecycleUrl: env.LIFECYCLE_URL || undefined,
     lifecycleToken: env.LIFECYCLE_TOKEN || undefined,
     stuckRuns: sweepIntervalMs > 0 ? stuckRuns : undefined,
+    argoServer: argoUrl ? { url: argoUrl, token: env.ARGO_TOKEN!, insecureSkipVerify: env.ARGO_INSECURE_SKIP_VERIFY === 'true' } : undefined,
   };
 }

@@ -12,10 +12,15 @@ export const SERVICE_FUNCTIONS = [
   'swoop_claim(text, text, text, text, boolean, text, text)',
   'swoop_end_stuck_runs(timestamptz, interval, interval, int)',
   'swoop_ensure_event_partitions(timestamptz, int)',
+  'swoop_task_open(bytea, text, text, text, text, text, text, int, int)',
+  'swoop_task_expire(int, bigint)',
+  'swoop_task_answer(bytea, text, text, text, text)',
 ] as const;
 
 /** Outbox columns the forwarder updates as it delivers (state/outbox.ts). */
 const OUTBOX_DELIVERY_COLUMNS = ['next_attempt_at', 'delivered_at', 'attempts', 'last_error'];
+/** Callback task columns the loop updates as it applies answers to Argo (state/callback-task-loop.ts). */
+const CALLBACK_APPLY_COLUMNS = ['next_apply_at', 'applied_at', 'apply_attempts', 'apply_error'];
 
 export interface ServiceRole {
   /** The login role the service connects as. */
@@ -53,6 +58,7 @@ export async function grantServiceRole(db: Db, role: ServiceRole): Promise<Grant
     await sql('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', schema!.name, role.name);
     await sql('GRANT INSERT ON event_journal TO %I', role.name);
     await sql(`GRANT UPDATE (${OUTBOX_DELIVERY_COLUMNS.join(', ')}) ON outbox TO %I`, role.name);
+    await sql(`GRANT UPDATE (${CALLBACK_APPLY_COLUMNS.join(', ')}) ON callback_tasks TO %I`, role.name);
     await sql(`GRANT EXECUTE ON FUNCTION ${SERVICE_FUNCTIONS.join(', ')} TO %I`, role.name);
     return 'granted';
   });

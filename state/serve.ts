@@ -9,6 +9,7 @@ async function main(): Promise<void> {
     `swoop state service listening on ${service.url}`,
     `  database: ${service.db.location}`,
     `  lifecycle forwarding: ${config.lifecycleUrl ?? 'off (LIFECYCLE_URL unset)'}`,
+    `  wait-for-callback steps: ${config.argoServer ? `resumed through ${config.argoServer.url}` : 'refused (ARGO_SERVER_URL unset)'}`,
     `  stuck-run sweeper: ${config.stuckRuns
       ? `every ${config.stuckRuns.intervalMs / 1000} s (grace ${config.stuckRuns.graceMs / 1000} s, max silence ${config.stuckRuns.maxSilenceMs / 1000} s)`
       : 'off (STUCK_RUN_SWEEP_INTERVAL_SECONDS=0)'}`,

@@ -7,6 +7,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import type { CallbackTasks } from './callback-tasks';
+import { registerCallbackTaskRoutes } from './callback-task-routes';
 import { DbUnavailableError } from './db';
 import { loadMigrations } from './migrate';
 import { type ProcessDescription, registerOgcRoutes } from './ogc';
@@ -31,6 +33,8 @@ export interface StateServerProps {
   readonly processes?: readonly ProcessDescription[];
   /** JSON log to stdout at this level, or false for none. Default: false. */
   readonly logger?: false | { readonly level: string };
+  /** Wait-for-callback tasks (`/tasks` routes, state/callback-task-routes.ts). Default: no such routes. */
+  readonly callbackTasks?: CallbackTasks;
 }
 
 const RUN_FILTERS = ['workflow', 'collection', 'payloadId', 'state', 'since', 'until', 'limit', 'cursor'];
@@ -89,6 +93,7 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
     };
   const writer = requireToken(writers, 'writer');
   const reader = requireToken(readers, 'reader');
+  if (props.callbackTasks) registerCallbackTaskRoutes(app, props.callbackTasks, writer);
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (err instanceof InputError) return sendError(reply, err.status, err.field, err.message);

@@ -4,6 +4,9 @@
  * forwarder, the stuck-run sweeper and HTTP.
  */
 import type { FastifyInstance } from 'fastify';
+import { ArgoClient } from './argo-client';
+import { CallbackTaskLoop } from './callback-task-loop';
+import { CallbackTasks } from './callback-tasks';
 import type { StateServiceConfig } from './config';
 import { type Db, openDb } from './db';
 import { catchUp, JournalApplier } from './journal';
@@ -20,6 +23,7 @@ export interface RunningStateService {
   readonly applier: JournalApplier;
   readonly forwarder?: OutboxForwarder;
   readonly sweeper?: StuckRunSweeper;
+  readonly callbackTaskLoop?: CallbackTaskLoop;
   close(): Promise<void>;
 }
 
@@ -41,8 +45,14 @@ export async function startStateService(config: StateServiceConfig, options: { l
   await upkeep();
   const timer = setInterval(upkeep, HOUR_MS);
   timer.unref();
+  // Wait-for-callback answers resume Argo nodes only when an Argo Server is configured.
+  const callbackTaskLoop = config.argoServer
+    ? new CallbackTaskLoop({ db, argo: new ArgoClient(config.argoServer), log })
+    : undefined;
+  const callbackTasks = new CallbackTasks({ db, canResume: callbackTaskLoop !== undefined, onAnswered: () => callbackTaskLoop?.nudge() });
   const app = buildStateServer({
     store,
+    callbackTasks,
     writerToken: config.writerToken,
     readerToken: config.readerToken,
     publicUrl: config.publicUrl,
@@ -56,6 +66,7 @@ export async function startStateService(config: StateServiceConfig, options: { l
   applier.start();
   forwarder?.start();
   sweeper?.start();
+  callbackTaskLoop?.start();
   return {
     db,
     app,
@@ -63,8 +74,10 @@ export async function startStateService(config: StateServiceConfig, options: { l
     applier,
     forwarder,
     sweeper,
+    callbackTaskLoop,
     close: async () => {
       clearInterval(timer);
+      await callbackTaskLoop?.stop();
       await sweeper?.stop();
       await forwarder?.stop();
       await app.close();

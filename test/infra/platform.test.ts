@@ -87,7 +87,9 @@ describe('Platform (manifests applied by Pulumi)', () => {
   });
 
   it('declares no workload of its own: the state service arrives with the manifests', () => {
-    for (const kind of ['Deployment', 'Job', 'Service', 'ServiceAccount', 'PodDisruptionBudget']) expect(rec.kube(kind), kind).toEqual([]);
+    for (const kind of ['Deployment', 'Job', 'Service', 'PodDisruptionBudget']) expect(rec.kube(kind), kind).toEqual([]);
+    // Only the identity the state service resumes Argo nodes with, which (like its Secrets) infra owns.
+    expect(rec.kube('ServiceAccount').map((r) => r.inputs.metadata.name)).toEqual(['swoop-state-argo']);
   });
 
   it('applies every manifest of the dist folder with yaml.ConfigGroup', () => {
@@ -141,6 +143,7 @@ describe('Platform with the committed dist/ (the state service\'s only definitio
     expect(refs).toEqual([
       'ConfigMap swoop-platform/lifecycle-url',
       'Secret swoop-lifecycle-token/token',
+      'Secret swoop-state-argo-token/token',
       'Secret swoop-state-db-owner/url',
       'Secret swoop-state-db/url',
       'Secret swoop-state-tokens/reader',
@@ -180,6 +183,8 @@ function podReferences(spec: any): string[] {
 function providedKeys(r: Registered): string[] {
   const kind = r.type.split(':').pop();
   const { metadata, stringData, data, spec } = r.inputs;
+  // The control plane fills a service-account-token Secret's token, ca.crt and namespace.
+  if (kind === 'Secret' && r.inputs.type === 'kubernetes.io/service-account-token') return ['token', 'ca.crt', 'namespace'].map((k) => `Secret ${metadata.name}/${k}`);
   if (kind === 'Secret') return Object.keys({ ...data, ...stringData }).map((k) => `Secret ${metadata.name}/${k}`);
   if (kind === 'ConfigMap') return Object.keys(data ?? {}).map((k) => `ConfigMap ${metadata.name}/${k}`);
   // External Secrets writes a Secret named target.name with the template's keys.

@@ -29,6 +29,7 @@ export const WRITER_TOKEN = 'e2e-writer-token';
 export const READER_TOKEN = 'e2e-reader-token';
 export const LIFECYCLE_TOKEN = 'e2e-lifecycle-token';
 export const PAYLOAD_STORE = 's3://swoop-e2e/payloads';
+export const ARGO_TOKEN = 'e2e-argo-token';
 
 export interface Manifests {
   readonly swoop: E2eApp;
@@ -186,7 +187,7 @@ export function stateServiceEnv(cluster: ClusterObjects): Record<string, string>
  * with the test's Secrets and ConfigMap; only what is pod-specific is overridden: loopback
  * HOST/PORT, the embedded database when no DATABASE_URL is given, a fresh schema otherwise.
  */
-export async function startPlatform(manifests: Pick<Manifests, 'find'>): Promise<RunningPlatform> {
+export async function startPlatform(manifests: Pick<Manifests, 'find'>, options: { argoServerUrl?: string } = {}): Promise<RunningPlatform> {
   const lifecycleSpec = webhookOf(manifests.find('EventSource', 'swoop-lifecycle'));
   const lifecycle = new WebhookReceiver(lifecycleSpec, LIFECYCLE_TOKEN);
   await lifecycle.start();
@@ -200,12 +201,15 @@ export async function startPlatform(manifests: Pick<Manifests, 'find'>): Promise
     'swoop-ingress-token': { token: 'e2e-ingress-token' },
     'swoop-state-db': { url: serviceUrl ?? 'postgres://unused-with-pglite' },
     'swoop-state-db-owner': { url: DATABASE_URL ?? 'postgres://unused-with-pglite' },
+    'swoop-state-argo-token': { token: ARGO_TOKEN },
   };
   const platformData = { 'payload-store': PAYLOAD_STORE, 'state-url': 'pending', 'lifecycle-url': lifecycle.endpointUrl };
   const configMap = { labels: { 'workflows.argoproj.io/configmap-type': 'Parameter' }, data: platformData };
   const env = stateServiceEnv({ configMaps: { 'swoop-platform': configMap }, secrets });
   // The stuck-run sweeper runs on the real clock; tests drive it explicitly (test/state/sweeper.test.ts).
   Object.assign(env, { HOST: '127.0.0.1', PORT: '0', DATABASE_SCHEMA: schema, STUCK_RUN_SWEEP_INTERVAL_SECONDS: '0' });
+  // The Argo Server is a loopback stand-in where a test needs one (test/support/argo-server.ts).
+  if (options.argoServerUrl) Object.assign(env, { ARGO_SERVER_URL: options.argoServerUrl, ARGO_INSECURE_SKIP_VERIFY: 'false' });
   if (DATABASE_URL) {
     // On PostgreSQL the migration Job owns the schema; this is what it runs, as the owner.
     const db = await openDb({ url: DATABASE_URL, schema });

@@ -1,0 +1,147 @@
+/**
+ * The background side of wait-for-callback tasks: each round it times out waiting tasks
+ * whose heartbeat or overall deadline passed (swoop_task_expire), then applies recorded
+ * answers to their Argo nodes (`PUT .../set`). Rows are leased as the outbox leases them
+ * (FOR UPDATE SKIP LOCKED and a lease time), so replicas share the work and nothing is lost
+ * when one dies. An answer can arrive before Argo has started the suspend node (the token
+ * is delivered just before it), so "no suspend node matching" is retried like an outage;
+ * retries stop when the run has ended, when the workflow is gone (404), or after
+ * `maxAttempts`, leaving apply_error for an operator.
+ */
+import type { ArgoClient, WorkflowSetRequest } from './argo-client';
+import { BackgroundLoop } from './background-loop';
+import type { Db } from './db';
+import { backoffMs } from './outbox';
+
+export interface CallbackTaskLoopProps {
+  readonly db: Db;
+  readonly argo: ArgoClient;
+  /** Sleep between rounds, ms. Default: 1000 (also the resolution of timeouts). */
+  readonly pollIntervalMs?: number;
+  /** Rows per round. Default: 20. */
+  readonly batchSize?: number;
+  /** First retry delay, ms. Default: 1000. */
+  readonly retryBaseMs?: number;
+  /** Longest retry delay, ms. Default: 60000. */
+  readonly retryMaxMs?: number;
+  /** Attempts before giving up on one answer. Default: 30 (about 25 minutes with the defaults). */
+  readonly maxAttempts?: number;
+  /** How long a leased row is hidden from other replicas, ms. Default: 30000. */
+  readonly leaseMs?: number;
+  readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+interface Due {
+  id: string;
+  namespace: string;
+  run: string;
+  node: string;
+  state: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+  output: string | null;
+  error: string | null;
+  cause: string | null;
+  apply_attempts: number;
+  run_ended: boolean;
+}
+
+/** The WorkflowSetRequest that applies a task's answer to its suspend node. */
+export function setRequestFor(t: Pick<Due, 'namespace' | 'run' | 'node' | 'state' | 'output' | 'error' | 'cause'>): WorkflowSetRequest {
+  const base = { namespace: t.namespace, name: t.run, nodeFieldSelector: `name=${t.node}` };
+  if (t.state === 'SUCCEEDED') {
+    return { ...base, phase: 'Succeeded', outputParameters: JSON.stringify({ output: t.output ?? '' }) };
+  }
+  // The node's message becomes the run's failure message (workflow.failures), so the run
+  // is recorded FAILED with the error and cause the external system gave.
+  return { ...base, phase: 'Failed', message: t.cause ? `${t.error}: ${t.cause}` : String(t.error) };
+}
+
+export class CallbackTaskLoop extends BackgroundLoop {
+  private readonly pollIntervalMs: number;
+  private readonly batchSize: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly maxAttempts: number;
+  private readonly leaseMs: number;
+
+  constructor(private readonly props: CallbackTaskLoopProps) {
+    super();
+    this.pollIntervalMs = props.pollIntervalMs ?? 1_000;
+    this.batchSize = props.batchSize ?? 20;
+    this.retryBaseMs = props.retryBaseMs ?? 1_000;
+    this.retryMaxMs = props.retryMaxMs ?? 60_000;
+    this.maxAttempts = props.maxAttempts ?? 30;
+    this.leaseMs = props.leaseMs ?? 30_000;
+  }
+
+  /** Times out what is due, then applies what is due. Returns how many answers it tried. */
+  async round(): Promise<number> {
+    await this.props.db.query('SELECT swoop_task_expire($1)', [this.batchSize]);
+    const rows = await this.props.db.query<Due>(
+      `UPDATE callback_tasks c SET next_apply_at = now() + $2 * interval '1 millisecond'
+       WHERE c.id IN (SELECT id FROM callback_tasks
+                      WHERE applied_at IS NULL AND next_apply_at <= now()
+                      ORDER BY next_apply_at, id LIMIT $1
+                      FOR UPDATE SKIP LOCKED)
+       RETURNING c.id::text AS id, c.namespace, c.run, c.node, c.state, c.output, c.error, c.cause, c.apply_attempts,
+         (SELECT swoop_state_is_final(r.state) FROM runs r WHERE r.run = c.run) AS run_ended`,
+      [this.batchSize, this.leaseMs],
+    );
+    await Promise.all(rows.map((row) => this.apply(row)));
+    return rows.length;
+  }
+
+  private async apply(row: Due): Promise<void> {
+    if (row.run_ended) {
+      await this.giveUp(row, 'the run ended before the answer reached its node');
+      return;
+    }
+    const answer = await this.props.argo.setNode(setRequestFor(row));
+    if (answer.status >= 200 && answer.status < 300) {
+      await this.props.db.query(
+        'UPDATE callback_tasks SET applied_at = now(), apply_attempts = apply_attempts + 1, apply_error = NULL WHERE id = $1', [row.id]);
+      return;
+    }
+    const failure = `Argo Server answered ${answer.status || 'nothing'}: ${answer.message}`;
+    if (answer.status === 404) {
+      await this.giveUp(row, failure);
+      return;
+    }
+    const attempts = row.apply_attempts + 1;
+    if (attempts >= this.maxAttempts) {
+      await this.giveUp(row, `${failure} (gave up after ${attempts} attempts)`);
+      return;
+    }
+    const delay = backoffMs(attempts, this.retryBaseMs, this.retryMaxMs);
+    this.props.log?.('resuming a wait step failed; will retry', { run: row.run, node: row.node, attempts, retryInMs: delay, error: failure });
+    await this.props.db.query(
+      `UPDATE callback_tasks SET apply_attempts = apply_attempts + 1, apply_error = $2,
+         next_apply_at = now() + $3 * interval '1 millisecond' WHERE id = $1`,
+      [row.id, failure, delay],
+    );
+  }
+
+  private async giveUp(row: Due, why: string): Promise<void> {
+    this.props.log?.('a wait step answer cannot be applied', { run: row.run, node: row.node, error: why });
+    await this.props.db.query(
+      'UPDATE callback_tasks SET apply_attempts = apply_attempts + 1, apply_error = $2, next_apply_at = NULL WHERE id = $1',
+      [row.id, why],
+    );
+  }
+
+  protected async run(): Promise<void> {
+    while (this.running) {
+      let tried = 0;
+      try {
+        tried = await this.round();
+      } catch (err) {
+        this.props.log?.('callback task round failed', { error: err instanceof Error ? err.message : String(err) });
+      }
+      if (tried < this.batchSize && this.running) await this.sleep(this.pollIntervalMs);
+    }
+  }
+
+  /** Ends the current sleep, so a recorded answer is applied at once. */
+  nudge(): void {
+    this.wake();
+  }
+}
