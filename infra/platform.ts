@@ -70,6 +70,8 @@ export const PLATFORM_SECRETS: Readonly<Record<string, readonly string[]>> = {
   'swoop-ingress-token': ['token'],
   'swoop-state-db': ['url'],
   'swoop-state-db-owner': ['url'],
+  // a service-account-token Secret: the control plane fills its token
+  'swoop-state-argo-token': ['token'],
 };
 
 /** The folder of manifests a delivery applies or syncs (relative to the project root). */

@@ -118,7 +118,9 @@ function providedSecrets(run: StackRun): Map<string, Set<string>> {
   const add = (name: string, keys: string[]) => out.set(name, new Set([...(out.get(name) ?? []), ...keys]));
   for (const r of run.resources.filter((x: Registered) => x.type.startsWith('kubernetes:') && !x.name.includes('/'))) {
     const kind = r.type.split(':').pop();
-    if (kind === 'Secret') add(r.inputs.metadata.name, Object.keys({ ...r.inputs.data, ...r.inputs.stringData }));
+    // The control plane fills a service-account-token Secret's token, ca.crt and namespace.
+    if (kind === 'Secret' && r.inputs.type === 'kubernetes.io/service-account-token') add(r.inputs.metadata.name, ['token']);
+    else if (kind === 'Secret') add(r.inputs.metadata.name, Object.keys({ ...r.inputs.data, ...r.inputs.stringData }));
     if (kind === 'ExternalSecret') add(r.inputs.spec.target.name, Object.keys(r.inputs.spec.target.template?.data ?? {}));
   }
   return out;

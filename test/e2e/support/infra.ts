@@ -30,6 +30,11 @@ export async function infraObjects(): Promise<ClusterObjects> {
   const configMaps: Record<string, ClusterObjects['configMaps'][string]> = {};
   for (const cm of rec.kube('ConfigMap')) configMaps[cm.inputs.metadata.name] = { labels: cm.inputs.metadata.labels, data: cm.inputs.data ?? {} };
   const secretData: Record<string, Record<string, string>> = {};
-  for (const s of rec.kube('Secret')) secretData[s.inputs.metadata.name] = s.inputs.stringData ?? {};
+  for (const s of rec.kube('Secret')) {
+    // The control plane fills a service-account-token Secret's token; stand in for it.
+    secretData[s.inputs.metadata.name] = s.inputs.type === 'kubernetes.io/service-account-token'
+      ? { token: `token of service account ${s.inputs.metadata.annotations['kubernetes.io/service-account.name']}` }
+      : s.inputs.stringData ?? {};
+  }
   return { configMaps, secrets: secretData };
 }
