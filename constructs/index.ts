@@ -14,6 +14,7 @@ export {
 } from './step';
 export { ContainerGroup, GroupMember, type ContainerGroupOptions } from './container-group';
 export * from './workflow';
+export { WaitForCallback, TaskTokenTarget, type WaitForCallbackProps } from './wait-for-callback';
 export * from './pods';
 export * from './synth';
 export * from './errors';

@@ -1,5 +1,6 @@
 import { ContainerGroup } from './container-group';
 import { Step, type DagNode } from './step';
+import { WaitForCallback } from './wait-for-callback';
 import type { Workflow, WorkflowParameters } from './workflow';
 
 /** Pods one run of a workflow starts, against a naive rendering with one pod per step. */
@@ -33,6 +34,10 @@ export function podsPerRun(workflow: Workflow<WorkflowParameters>, assumedFanOut
     } else if (node instanceof Step) {
       if (node.task.kind === 'service') httpSteps += n;
       else pods += n;
+      naive += n;
+    } else if (node instanceof WaitForCallback) {
+      // its HTTP call opens the task; the suspend node that waits is no pod, naive or not
+      httpSteps += n;
       naive += n;
     }
   };

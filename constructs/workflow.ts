@@ -14,6 +14,7 @@ import {
 } from './platform';
 import { ItemRef, Ref, index } from './refs';
 import type { InputArtifacts, InputParameters, None, OutputArtifacts, OutputParameters, Task } from './task';
+import { WaitForCallback, type WaitForCallbackProps } from './wait-for-callback';
 
 /** A workflow parameter (`spec.arguments.parameters`). */
 export interface WorkflowParameterSpec {
@@ -192,6 +193,18 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     return step;
   }
 
+  /**
+   * Adds a step that waits for an external system's answer (Step Functions
+   * `.waitForTaskToken`, docs/callbacks.md): the state service sends a task token to
+   * `send`, and the run goes on when `POST /tasks/{token}/success` arrives (the step's
+   * `output` is the answer's output) or fails with `/failure`'s error and cause.
+   */
+  public addWaitForCallback(name: string, props: WaitForCallbackProps): WaitForCallback {
+    return new WaitForCallback(this, this.context, name, props, {
+      input: this.input, workflowTemplateName: this.templateName, timeout: this.props.timeout ?? Duration.hours(6),
+    });
+  }
+
   /** Adds a group of container steps that share one pod (Argo containerSet); add its containers with `group.addStep`. */
   public addGroup(name: string, options: ContainerGroupOptions = {}): ContainerGroup {
     return new ContainerGroup(this, this.context, name, options, this.input);
@@ -279,7 +292,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     const output = this.outputNode;
     const finalOutputExpression = output instanceof Step || output instanceof ContainerGroup
       ? outputExpression(output)
-      : undefined;
+      : output instanceof WaitForCallback ? output.output.expression : undefined;
     const podLabels = this.labels;
     const timeout = props.timeout ?? Duration.hours(6);
     return {
@@ -310,6 +323,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
           },
         },
         ...groups.map((g) => g.renderTemplate(podLabels)),
+        ...this.nodes.filter((n): n is WaitForCallback => n instanceof WaitForCallback).flatMap((w) => w.renderTemplates()),
         claimTemplate(this.templateName),
         runningTemplate(this.templateName, timeout),
         {

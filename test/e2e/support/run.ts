@@ -58,6 +58,36 @@ export class ArgoRun {
     return { ...scope, ...inputVariables(this.named(task.template), args) };
   }
 
+  /** @internal for NestedDag */
+  templateNamed(name: string): Doc {
+    return this.named(name);
+  }
+
+  /** @internal for NestedDag */
+  get clusterObjects(): ClusterObjects {
+    return this.cluster;
+  }
+
+  /** A DAG task of the entry DAG whose template is a DAG (a wait step). */
+  nestedDag(taskName: string): NestedDag {
+    const task = this.dagTasks.find((t) => t.name === taskName);
+    if (!task) throw new Error(`no DAG task ${taskName}`);
+    const template = this.named(String(task.template));
+    if (!template.dag) throw new Error(`task ${taskName} runs template ${template.name}, which is not a DAG`);
+    const inputs = this.taskScope(task, this.scope());
+    return new NestedDag(this, task, template, Object.fromEntries(Object.entries(inputs).filter(([k]) => k.startsWith('inputs.'))));
+  }
+
+  /** A DAG task's argument as the controller renders it, given earlier tasks' outputs. */
+  argument(taskName: string, parameter: string, outputs: TaskOutputs): string {
+    const task = this.dagTasks.find((t) => t.name === taskName)!;
+    const p = ((task.arguments?.parameters ?? []) as Doc[]).find((x) => x.name === parameter);
+    if (!p) throw new Error(`task ${taskName} has no argument ${parameter}`);
+    const scope: Record<string, string> = { ...this.scope() };
+    for (const [name, out] of Object.entries(outputs)) for (const [k, v] of Object.entries(out.parameters ?? {})) scope[`tasks.${name}.outputs.parameters.${k}`] = v;
+    return renderTags(String(p.value), scope, `task ${taskName} argument ${parameter}`);
+  }
+
   async claim(): Promise<HttpOutcome> {
     const outcome = await sendHttp(this.claimRequest());
     // The agent sets outputs.result to the response body; a failed condition fails the node.
@@ -108,6 +138,68 @@ export class ArgoRun {
 
   async completed(status: 'Succeeded' | 'Failed' | 'Error', failures: string): Promise<HttpOutcome> {
     return sendHttp(this.completedRequest(status, failures));
+  }
+}
+
+/** A node of a nested DAG that Argo would create for a DAG task (dag.go: name `<parent node>.<task>`). */
+export interface NestedNode {
+  readonly name: string;
+  readonly displayName: string;
+  readonly templateName: string;
+  readonly template: Doc;
+}
+
+/**
+ * A DAG task whose template is itself a DAG (a wait step), rendered as the controller does:
+ * the task's arguments become the template's inputs; its tasks' arguments are rendered with
+ * those; its node names are `<run>.<task>.<inner task>` (the entry DAG's node is the run);
+ * its outputs come from `valueFrom.parameter` over the inner nodes' outputs.
+ */
+export class NestedDag {
+  constructor(private readonly run: ArgoRun, public readonly task: Doc, public readonly template: Doc, private readonly inputs: Record<string, string>) {}
+
+  get nodes(): NestedNode[] {
+    return (this.template.dag.tasks as Doc[]).map((t) => ({
+      name: `${this.run.run.name}.${this.task.name}.${t.name}`,
+      displayName: String(t.name),
+      templateName: String(t.template),
+      template: this.run.templateNamed(String(t.template)),
+    }));
+  }
+
+  /** The request an inner HTTP task sends. */
+  httpRequest(inner: string): HttpRequest {
+    const t = (this.template.dag.tasks as Doc[]).find((x) => x.name === inner);
+    if (!t) throw new Error(`template ${this.template.name} has no task ${inner}`);
+    const scope = { ...this.run.scope(), ...this.inputs };
+    const args = Object.fromEntries(((t.arguments?.parameters ?? []) as Doc[]).map((p) => [p.name, renderTags(String(p.value), scope, `task ${inner} argument ${p.name}`)]));
+    const template = this.run.templateNamed(String(t.template));
+    return renderHttp(template, { ...this.run.scope(), ...inputVariables(template, args) }, this.run.clusterObjects);
+  }
+
+  /** The suspend nodes, as the controller initializes them: Running, outputs as the template declares them. */
+  suspendNodes(): { id: string; name: string; displayName: string; templateName: string; type: 'Suspend'; phase: 'Running'; outputs?: any }[] {
+    return this.nodes.filter((n) => n.template.suspend !== undefined).map((n) => ({
+      id: `${this.run.run.name}-${n.name.length}-${n.displayName}`,
+      name: n.name,
+      displayName: n.displayName,
+      templateName: n.templateName,
+      type: 'Suspend' as const,
+      phase: 'Running' as const,
+      ...(n.template.outputs ? { outputs: structuredClone(n.template.outputs) } : {}),
+    }));
+  }
+
+  /** The DAG's output parameters, from the inner nodes' outputs (`{{tasks.<inner>.outputs.parameters.<name>}}`). */
+  outputs(inner: Readonly<Record<string, { outputs?: { parameters: { name: string; value?: string }[] } }>>): Record<string, string> {
+    const scope: Record<string, string> = {};
+    for (const [name, node] of Object.entries(inner)) {
+      for (const p of node.outputs?.parameters ?? []) {
+        if (p.value === undefined) throw new Error(`node ${name} has no value for output ${p.name} yet`);
+        scope[`tasks.${name}.outputs.parameters.${p.name}`] = p.value;
+      }
+    }
+    return Object.fromEntries(((this.template.outputs?.parameters ?? []) as Doc[]).map((p) => [p.name, renderTags(String(p.valueFrom.parameter), scope, `${this.template.name} output ${p.name}`)]));
   }
 }
 

@@ -1,0 +1,108 @@
+import { App, Duration, Size } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-27';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { ContainerTask, podsPerRun, synthesize, TaskLibrary, TaskTokenTarget, Workflow } from '../../constructs';
+import { CLAIM_GATE } from '../../constructs/lifecycle';
+import { documentsFrom, lint } from '../../tools/lint/index';
+import { validateArgoDocument } from '../support/schema';
+import { HAVE_REFERENCE } from '../support/reference';
+
+type Json = Record<string, any>;
+
+function app(configure?: (wf: Workflow<any>, step: ContainerTask) => void) {
+  const a = new App();
+  const lib = new TaskLibrary(a, 'lib');
+  const publish = new ContainerTask(lib, 'publish', { image: 'ghcr.io/example/publish:1.0.0', resources: { cpu: { request: Cpu.millis(100) }, memory: { request: Size.mebibytes(128) } } });
+  const wf = new Workflow(a, 'approvals', { parameters: { reviewer: { default: 'ops' } }, timeout: Duration.hours(4) });
+  configure?.(wf, publish);
+  return a;
+}
+
+function standard() {
+  let wait: ReturnType<Workflow<any>['addWaitForCallback']> | undefined;
+  const a = app((wf, publish) => {
+    wait = wf.addWaitForCallback('approve', {
+      send: TaskTokenTarget.http({ url: 'https://review.example.com/queue', headers: { 'X-Team': 'geo' }, auth: { secret: { name: 'review-api', key: 'authorization' } } }),
+      parameters: { reviewer: wf.params.reviewer },
+      heartbeat: Duration.minutes(10),
+      timeout: Duration.hours(2),
+    });
+    wf.addStep('publish', publish, { input: wait.output });
+  });
+  const docs = [...synthesize(a).values()].flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as Json));
+  const wt = docs.find((d) => d.kind === 'WorkflowTemplate' && d.metadata.name === 'approvals')!;
+  return { docs, wt, wait: wait! };
+}
+
+describe('wf.addWaitForCallback', () => {
+  it('renders a claim-gated DAG task calling an HTTP open and a suspend node, with the answer as its output', () => {
+    const { wt } = standard();
+    const tasks = wt.spec.templates.find((t: Json) => t.name === 'main').dag.tasks as Json[];
+    const approve = tasks.find((t) => t.name === 'approve')!;
+    expect(approve).toEqual({
+      name: 'approve', template: 'swoop-wait-approve', depends: 'claim', when: `{{=${CLAIM_GATE}}}`,
+      arguments: { parameters: [{ name: 'input', value: '{{workflow.parameters.input}}' }, { name: 'param-reviewer', value: '{{workflow.parameters.reviewer}}' }] },
+    });
+    // the next step reads the answer's output and so waits for it
+    const publish = tasks.find((t) => t.name === 'publish')!;
+    expect(publish.depends).toBe('approve');
+    expect(publish.arguments.parameters[0]).toEqual({ name: 'input', value: '{{tasks.approve.outputs.parameters.output}}' });
+
+    const named = (n: string) => wt.spec.templates.find((t: Json) => t.name === n);
+    expect(named('swoop-wait-approve').outputs).toEqual({ parameters: [{ name: 'output', valueFrom: { parameter: '{{tasks.wait.outputs.parameters.output}}' } }] });
+    expect(named('swoop-wait-approve').dag.tasks.map((t: Json) => [t.name, t.template, t.depends])).toEqual([
+      ['send', 'swoop-wait-approve-send', undefined], ['wait', 'swoop-wait-approve-suspend', 'send'],
+    ]);
+    expect(named('swoop-wait-approve-suspend')).toEqual({ name: 'swoop-wait-approve-suspend', suspend: {}, outputs: { parameters: [{ name: 'output', valueFrom: { supplied: {} } }] } });
+    const send = named('swoop-wait-approve-send');
+    expect(send.http.url).toBe('{{workflow.parameters.state-url}}/tasks');
+    expect(send.http.headers).toEqual([
+      { name: 'Content-Type', value: 'application/json' },
+      { name: 'Authorization', valueFrom: { secretKeyRef: { name: 'swoop-state-tokens', key: 'writer-authorization' } } },
+      { name: 'X-Swoop-Send-Authorization', valueFrom: { secretKeyRef: { name: 'review-api', key: 'authorization' } } },
+    ]);
+    expect(send.http.body).toBe("{{=toJson({'namespace': workflow.namespace, 'workflow': 'approvals', 'run': workflow.name, 'uid': workflow.uid, 'step': 'approve', "
+      + "'node': workflow.name + '.approve.wait', 'timeoutSeconds': 7200, 'heartbeatSeconds': 600, 'input': inputs.parameters['input'], "
+      + "'parameters': {'reviewer': inputs.parameters['param-reviewer'] }, "
+      + "'send': {'url': 'https://review.example.com/queue', 'method': 'POST', 'headers': {'Content-Type': 'application/json', 'X-Team': 'geo' }, 'authHeader': 'Authorization' } })}}");
+    expect(send.http.body.slice(0, -2)).not.toContain('}}'); // Argo ends the tag at the first "}}"
+    expect(send.retryStrategy).toMatchObject({ limit: 6, retryPolicy: 'Always' });
+  });
+
+  it('is the workflow output when it is the last step, and starts no pod', () => {
+    const a = app((wf) => {
+      wf.addWaitForCallback('approve', { send: TaskTokenTarget.http({ url: 'http://review.example.com/q' }) });
+    });
+    const wf = a.node.findAll().find((c) => Workflow.isWorkflow(c)) as Workflow;
+    const docs = [...synthesize(a).values()].flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as Json));
+    const wt = docs.find((d) => d.kind === 'WorkflowTemplate' && d.metadata.name === 'approvals')!;
+    const completed = wt.spec.templates.find((t: Json) => t.name === 'swoop-completed');
+    expect(completed.http.body).toContain("workflow.status == 'Succeeded' ? tasks['approve'].outputs.parameters.output : ''");
+    // default timeout: the workflow's
+    expect(wt.spec.templates.find((t: Json) => t.name === 'swoop-wait-approve-send').http.body).toContain("'timeoutSeconds': 14400");
+    expect(podsPerRun(wf)).toMatchObject({ pods: 1, httpSteps: 4 }); // the agent pod only
+  });
+
+  it.skipIf(!HAVE_REFERENCE)('passes the upstream schema and the offline lint', () => {
+    const { docs } = standard();
+    for (const d of docs) expect(validateArgoDocument(d)).toEqual([]);
+    expect(lint(documentsFrom(docs))).toEqual([]);
+  });
+
+  it('refuses what cannot work, naming the construct path', () => {
+    const fails = (configure: (wf: Workflow<any>) => void) => () => synthesize(app((wf) => configure(wf)));
+    const url = TaskTokenTarget.http({ url: 'https://x.example.com/q' });
+    expect(fails((wf) => wf.addWaitForCallback('approve', { send: url, heartbeat: Duration.hours(3), timeout: Duration.hours(2) })))
+      .toThrow('approvals/approve: heartbeat (10800 s) must be shorter than the timeout (7200 s), or it never fires');
+    expect(fails((wf) => wf.addWaitForCallback('approve', { send: url, timeout: Duration.hours(5) })))
+      .toThrow("approvals/approve: timeout (18000 s) is longer than the workflow's timeout (14400 s), which would end the run first; shorten it or raise the workflow's timeout");
+    expect(fails((wf) => wf.addWaitForCallback('approve', { send: url, heartbeat: Duration.millis(1500) })))
+      .toThrow('approvals/approve: heartbeat must be a whole number of seconds, at least 1 (got 1.5)');
+    expect(fails((wf) => wf.addWaitForCallback('approve', { send: TaskTokenTarget.http({ url: 'queue' }) })))
+      .toThrow('approvals/approve: send url "queue" must start with http:// or https://');
+    expect(fails((wf) => wf.addWaitForCallback('approve', { send: url, parameters: { Reviewer: 'x' } })))
+      .toThrow('approvals/approve: parameter name "Reviewer" must be lower-case letters, digits and \'-\'');
+    expect(fails((wf) => wf.addWaitForCallback('claim', { send: url }))).toThrow('reserved by the platform');
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * A wait-for-callback step end to end: the synthesized template's HTTP open (rendered as the
+ * agent would send it) reaches the real state service, which delivers the token to a loopback
+ * receiver; the answer posted to the real service resumes the suspend node through a
+ * loopback Argo Server (swagger-checked, util.go semantics); the run goes on with the answer's
+ * output, or fails with the error and cause, and is recorded so.
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, Duration, Size } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-27';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { ContainerTask, synthesize, TaskLibrary, TaskTokenTarget, Workflow } from '../../constructs';
+import { PlatformEvents } from '../../constructs/events';
+import { FakeArgoServer } from '../support/argo-server';
+import { HAVE_REFERENCE, REFERENCE_MISSING_MESSAGE } from '../support/reference';
+import { sendHttp, workflowFailures, type Doc } from './support/argo';
+import { cirrusId, cirrusPayload, newRun } from './support/fixtures';
+import { ARGO_TOKEN, BACKEND, startPlatform, type RunningPlatform } from './support/platform';
+import { ArgoRun } from './support/run';
+
+const NAME = 'e2e-approval';
+const REVIEW_SECRET = { name: 'e2e-review-api', key: 'authorization' };
+
+function synthesizeApproval(receiverUrl: string) {
+  const app = new App();
+  const lib = new TaskLibrary(app, 'task-library');
+  const publish = new ContainerTask(lib, 'e2e-approved-publish', {
+    image: 'ghcr.io/example/publisher:1.0.4', resources: { cpu: { request: Cpu.millis(100) }, memory: { request: Size.mebibytes(128) } },
+  });
+  const wf = new Workflow(app, NAME, { parameters: { reviewer: { default: 'ops' } }, timeout: Duration.hours(1) });
+  const approve = wf.addWaitForCallback('approve', {
+    send: TaskTokenTarget.http({ url: receiverUrl, auth: { secret: REVIEW_SECRET } }),
+    parameters: { reviewer: wf.params.reviewer },
+    heartbeat: Duration.minutes(5),
+    timeout: Duration.minutes(30),
+  });
+  wf.addStep('publish', publish, { input: approve.output });
+  new PlatformEvents(app, 'events', { workflows: [wf] });
+  const docs = [...synthesize(app).values()].flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as Doc)).filter(Boolean);
+  return {
+    docs,
+    find(kind: string, name: string): Doc {
+      const doc = docs.find((d) => d.kind === kind && d.metadata?.name === name);
+      if (!doc) throw new Error(`no ${kind}/${name}`);
+      return doc;
+    },
+  };
+}
+
+describe.skipIf(!HAVE_REFERENCE)(`a wait-for-callback step through the real state service (${BACKEND})${HAVE_REFERENCE ? '' : ` - ${REFERENCE_MISSING_MESSAGE}`}`, () => {
+  const deliveries: { headers: IncomingHttpHeaders; body: any }[] = [];
+  let receiver: Server;
+  let argo: FakeArgoServer;
+  let platform: RunningPlatform;
+  let manifests: ReturnType<typeof synthesizeApproval>;
+
+  beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c));
+      req.on('end', () => {
+        deliveries.push({ headers: req.headers, body: JSON.parse(text) });
+        res.writeHead(202).end('{}');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    argo = new FakeArgoServer(ARGO_TOKEN);
+    await argo.start();
+    manifests = synthesizeApproval(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/reviews`);
+    platform = await startPlatform(manifests, { argoServerUrl: argo.url });
+    (platform.cluster.secrets as Record<string, Record<string, string>>)[REVIEW_SECRET.name] = { [REVIEW_SECRET.key]: 'Bearer review-secret' };
+  });
+  afterAll(async () => {
+    await platform?.stop();
+    await argo?.stop();
+    await new Promise<void>((r) => (receiver ? receiver.close(() => r()) : r()));
+  });
+
+  /** Claims, reports running, opens the wait step's task; returns the run, its token and its suspend node. */
+  async function startRun(item: string) {
+    const input = JSON.stringify(cirrusPayload([{ workflow: NAME }], { id: cirrusId(NAME, item), item }));
+    const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', NAME)), newRun(NAME, { input, 'payload-id': cirrusId(NAME, item) }), platform.cluster);
+    expect((await run.claim()).succeeded).toBe(true);
+    expect(run.userTasksThatRun()).toEqual({ approve: true, publish: true }); // the claim gate opens both
+    expect((await run.running()).succeeded).toBe(true);
+    const dag = run.nestedDag('approve');
+    const before = deliveries.length;
+    const open = await sendHttp(dag.httpRequest('send'));
+    expect({ status: open.status, succeeded: open.succeeded }).toEqual({ status: 201, succeeded: true });
+    expect(open.body).not.toContain('swt1_'); // the token is not in the node's outputs
+    // Argo starts the suspend node once the open succeeded.
+    const nodes = dag.suspendNodes();
+    expect(nodes.map((n) => n.name)).toEqual([`${run.run.name}.approve.wait`]);
+    argo.addWorkflow('swoop', run.run.name, nodes);
+    const delivery = deliveries[before]!;
+    return { run, dag, input, delivery, token: delivery.body.taskToken as string, node: () => argo.node('swoop', run.run.name, nodes[0]!.name)! };
+  }
+
+  const until = async (cond: () => boolean) => {
+    const end = Date.now() + 10_000;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error(`not in time; Argo requests ${JSON.stringify(argo.requests)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  const answer = (token: string, kind: string, body: unknown) => fetch(`${platform.stateUrl}/tasks/${token}/${kind}`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+
+  it('success: the token reaches the receiver, the answer resumes the node, the next step reads its output, the run is SUCCESSFUL', async () => {
+    const { run, dag, input, delivery, token, node } = await startRun('APPROVED');
+    expect(delivery.headers.authorization).toBe('Bearer review-secret');
+    expect(delivery.headers['idempotency-key']).toBe(`${run.run.uid}/approve`);
+    expect(delivery.body).toMatchObject({ workflow: NAME, run: run.run.name, step: 'approve', input, parameters: { reviewer: 'ops' }, heartbeatSeconds: 300, timeoutSeconds: 1800 });
+
+    expect((await answer(token, 'success', { output: 's3://swoop-e2e/reviewed/approved.json' })).status).toBe(202);
+    await until(() => node().phase === 'Succeeded');
+    expect(argo.invalid).toEqual([]);
+    const approved = dag.outputs({ wait: node() });
+    expect(approved).toEqual({ output: 's3://swoop-e2e/reviewed/approved.json' });
+    expect(run.argument('publish', 'input', { approve: { parameters: approved } })).toBe('s3://swoop-e2e/reviewed/approved.json');
+
+    expect((await run.completed('Succeeded', workflowFailures([]))).succeeded).toBe(true);
+    const recorded = await platform.read(`/runs/${run.run.name}`);
+    expect(recorded).toMatchObject({ state: 'SUCCESSFUL', error: null });
+    expect((await answer(token, 'success', { output: 's3://again' })).status).toBe(409);
+  });
+
+  it('failure: the node fails with "error: cause", the run fails with it and is recorded FAILED', async () => {
+    const { run, delivery, token, node } = await startRun('REJECTED');
+    expect(delivery.body.run).toBe(run.run.name);
+    const res = await answer(token, 'failure', { error: 'Rejected', cause: 'cloud cover 80% over the AOI' });
+    expect(res.status).toBe(202);
+    await until(() => node().phase === 'Failed');
+    expect(node().message).toBe('Rejected: cloud cover 80% over the AOI');
+    // Argo fails the run; workflow.failures lists the failed suspend node with its message.
+    const failures = workflowFailures([{ displayName: 'wait', message: node().message!, templateName: node().templateName, phase: 'Failed', podName: '', finishedAt: '2026-03-02T10:20:00Z' }]);
+    expect((await run.completed('Failed', failures)).succeeded).toBe(true);
+    const recorded = await platform.read(`/runs/${run.run.name}`);
+    expect(recorded).toMatchObject({ state: 'FAILED', error: 'wait: Rejected: cloud cover 80% over the AOI' });
+    const forwarded = await platform.lifecycle.waitFor((r) => r.body.run === run.run.name);
+    expect(forwarded.body).toMatchObject({ state: 'FAILED', error: 'wait: Rejected: cloud cover 80% over the AOI' });
+  });
+
+  it('the run\'s own deadline: Argo fails it, it is recorded TIMED_OUT, and a late answer is 409', async () => {
+    const { run, token } = await startRun('TOO-LATE');
+    const message = 'Step exceeded its deadline';
+    expect((await run.completed('Failed', workflowFailures([{ displayName: 'wait', message, templateName: 'swoop-wait-approve-suspend', phase: 'Failed', podName: '', finishedAt: '2026-03-02T11:15:30Z' }]))).succeeded).toBe(true);
+    expect((await platform.read(`/runs/${run.run.name}`)).state).toBe('TIMED_OUT');
+    const late = await answer(token, 'success', { output: 's3://late' });
+    expect(late.status).toBe(409);
+    expect(((await late.json()) as { message: string }).message).toMatch(/the run already ended \(TIMED_OUT\); the answer is refused$/);
+  });
+});
