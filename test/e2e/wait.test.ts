@@ -65,6 +65,7 @@ describe.skipIf(!HAVE_REFERENCE)(`a wait-for-callback step through the real stat
         res.writeHead(202).end('{}');
       });
     });
+    receiver.keepAliveTimeout = 120_000; // longer than fetch keeps idle connections (see e2e/support/platform.ts)
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     argo = new FakeArgoServer(ARGO_TOKEN);
     await argo.start();

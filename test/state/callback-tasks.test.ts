@@ -32,6 +32,7 @@ async function tokenReceiver() {
       res.writeHead(status).end('{}');
     });
   });
+  server.keepAliveTimeout = 120_000; // longer than fetch keeps idle connections (see e2e/support/platform.ts)
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/approvals`,

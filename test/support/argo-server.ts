@@ -192,6 +192,7 @@ export class FakeArgoServer {
         return reply(200, { metadata: { name, namespace }, status: { nodes: Object.fromEntries(wf.nodes) } });
       });
     });
+    this.server!.keepAliveTimeout = 120_000; // longer than fetch keeps idle connections (see e2e/support/platform.ts)
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
