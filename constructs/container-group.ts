@@ -8,7 +8,7 @@ import {
   DagNode, RESERVED_STEP_NAMES, checkArguments, checkStepOptions, outputUrl, outputUrlExpression, refsOf,
   type StepArgs, type StepOptions, type StepProps, type WorkflowContext,
 } from './step';
-import { renderRetry, type InputArtifacts, type InputParameters, type None, type OutputArtifacts, type OutputParameters, type RetryPolicy } from './task';
+import { renderRetry, retryLimit, type InputArtifacts, type InputParameters, type None, type OutputArtifacts, type OutputParameters, type RetryPolicy } from './task';
 
 /** A container inside a ContainerGroup. */
 export class GroupMember extends Construct implements Producer {
@@ -161,7 +161,9 @@ export class ContainerGroup extends DagNode {
   public renderTemplate(labels: Record<string, string>): Record<string, unknown> {
     const first = this.memberList[0];
     const memberOf = (ref: Ref | ArtifactRef) => (ref instanceof Ref && ref.producer instanceof GroupMember ? ref.producer : undefined);
-    const retry = this.retry ?? this.memberList.map((m) => m.task.retry).reduce((a, b) => (b.limit > a.limit ? b : a));
+    // The member with the most retries lends its policy (and the error names its rules use).
+    const lender = this.memberList.map((m) => m.task).reduce((a, b) => (retryLimit(b.retry) > retryLimit(a.retry) ? b : a), first?.task);
+    const retry = this.retry ?? lender?.retry;
     return {
       name: this.templateName,
       metadata: { labels },
@@ -190,7 +192,7 @@ export class ContainerGroup extends DagNode {
         }),
       },
       ...(first ? first.task.renderPodFields() : {}),
-      ...(first ? { retryStrategy: renderRetry(retry) } : {}),
+      ...(first && retry ? { retryStrategy: renderRetry(retry, this.retry ? {} : lender?.errors) } : {}),
       // Containers run one after another at worst, so the pod's deadline is the sum of theirs.
       ...(this.memberList.length && this.memberList.every((m) => m.task.timeout)
         ? { activeDeadlineSeconds: this.memberList.reduce((sum, m) => sum + m.task.timeout!.toSeconds(), 0) }

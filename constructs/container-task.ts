@@ -9,14 +9,18 @@ import {
 } from './platform';
 import {
   renderRetry, Task, type InputArtifacts, type InputParameters, type None, type OutputArtifacts, type OutputParameters,
-  type RetryPolicy, type TaskBaseProps,
+  normalizeRetry, retryProblems, type RetryPolicy, type RetrySpec, type TaskBaseProps,
 } from './task';
 import { TaskLibrary } from './task-library';
 
 export interface ContainerTaskProps<IP extends InputParameters, OP extends OutputParameters, IA extends InputArtifacts, OA extends OutputArtifacts>
   extends TaskBaseProps<IP, OP, IA, OA>, ContainerSettings<IP, IA> {
-  /** @default 2 retries of any failure, 10s backoff doubling, for at most 10 minutes */
-  readonly retry?: RetryPolicy;
+  /**
+   * How failed attempts are retried: `{ limit, policy, backoff }`, or rules by error
+   * (`[{ on: ['throttled'], limit: 5 }]`, or `{ rules, backoff }`; constructs/retry.ts).
+   * @default 2 retries of any failure, 10s backoff doubling, for at most 10 minutes
+   */
+  readonly retry?: RetrySpec;
   /** Deadline of one attempt (`activeDeadlineSeconds`). @default none: the workflow timeout applies */
   readonly timeout?: Duration;
   /** Service account of the task's pod. @default the workflow's (`swoop-workflow`) */
@@ -65,13 +69,13 @@ export class ContainerTask<
     checkDuration(this.node.path, 'timeout', props.timeout);
     checkString(this.node.path, 'serviceAccountName', props.serviceAccountName);
     this.settings = props;
-    this.retry = props.retry ?? DEFAULT_TASK_RETRY;
+    this.retry = normalizeRetry(props.retry, DEFAULT_TASK_RETRY);
     this.timeout = props.timeout;
     this.serviceAccountName = props.serviceAccountName;
     this.computeClass = resolveComputeClass(props);
     this.node.addValidation({ validate: () => containerProblems(this.settings as ContainerSettings<InputParameters, InputArtifacts>) });
     this.node.addValidation({
-      validate: () => (this.retry.limit < 0 || !Number.isInteger(this.retry.limit) ? [`retry limit is ${this.retry.limit}; use a whole number >= 0`] : []),
+      validate: () => retryProblems(this.retry, this.errors),
     });
     const library = TaskLibrary.of(this);
     this.workflowTemplate = this.newWorkflowTemplate(library.namespace, standardLabels(this.taskName, 'task', this.version), () => this.renderSpec());
@@ -113,7 +117,7 @@ export class ContainerTask<
       },
       container: { name: 'main', ...this.renderContainer() },
       ...this.renderPodFields(),
-      retryStrategy: renderRetry(this.retry),
+      retryStrategy: renderRetry(this.retry, this.errors),
       ...(this.timeout ? { activeDeadlineSeconds: this.timeout.toSeconds() } : {}),
       ...(this.serviceAccountName ? { serviceAccountName: this.serviceAccountName } : {}),
     };

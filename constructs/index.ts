@@ -4,6 +4,7 @@ export * from './refs';
 export * from './image';
 export { dnsLabelProblem, standardLabels } from './names';
 export * from './task';
+export * from './retry';
 export * from './task-library';
 export { EnvSource, type EnvEntry, type TaskIO, type ContainerSettings } from './container';
 export * from './container-task';

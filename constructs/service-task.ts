@@ -6,7 +6,7 @@ import { checkContainer, checkDuration, checkNumber, checkRetry, checkString } f
 import { standardLabels } from './names';
 import { INPUT_PARAM, OUTPUT_PARAM, TASK_ENTRY_TEMPLATE } from './platform';
 import { index, quote } from './refs';
-import { renderRetry, Task, type InputParameters, type None, type RetryPolicy } from './task';
+import { normalizeRetry, renderRetry, retryProblems, Task, type InputParameters, type None, type RetryPolicy, type RetrySpec } from './task';
 import { TaskLibrary } from './task-library';
 
 export interface ServiceTaskProps<IP extends InputParameters> {
@@ -35,8 +35,8 @@ export interface ServiceTaskProps<IP extends InputParameters> {
   readonly computeClass?: TaskComputeClass;
   /** Longest one request may take. @default 5 minutes */
   readonly timeout?: Duration;
-  /** Retries of a failed request (non-2xx or timeout). @default 3, 5s backoff doubling */
-  readonly retry?: RetryPolicy;
+  /** Retries of a failed request (non-2xx or timeout); rules may match classes and messages, not exit codes. @default 3, 5s backoff doubling */
+  readonly retry?: RetrySpec;
   /** UID of the service's container. @default 1000 */
   readonly runAsUser?: number;
 }
@@ -73,7 +73,8 @@ export class ServiceTask<IP extends InputParameters = None> extends Task<IP, Non
     this.port = props.port ?? 8080;
     this.path = props.path ?? '/';
     this.timeout = props.timeout ?? Duration.minutes(5);
-    this.retry = props.retry ?? DEFAULT_SERVICE_RETRY;
+    this.retry = normalizeRetry(props.retry, DEFAULT_SERVICE_RETRY);
+    this.node.addValidation({ validate: () => retryProblems(this.retry, this.errors, { exitCodes: false }) });
     this.url = `http://${this.taskName}.${library.namespace}.svc.cluster.local:${this.port}${this.path}`;
     const settings = { ...props, gpus: 0 };
     this.node.addValidation({ validate: () => containerProblems(settings) });

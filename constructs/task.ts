@@ -1,9 +1,12 @@
-import { ApiObject, Lazy, type Duration } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { checkParameterSpecs } from './checks';
 import { failAt } from './errors';
 import { dnsLabelProblem, labelValueProblem, parameterNameProblem } from './names';
 import { INPUT_PARAM, OUTPUT_PARAM, TASK_ENTRY_TEMPLATE } from './platform';
+import {
+  backoffProblems, errorNamesProblems, rulesExpression, rulesProblems, type ErrorNames, type RetryBackoff, type RetryRule,
+} from './retry';
 
 /** An input parameter a task declares. A parameter without `default` is required at every step. */
 export interface InputParameterSpec {
@@ -58,25 +61,66 @@ export interface TaskOutputs<OP extends OutputParameters, OA extends OutputArtif
   readonly artifacts?: OA;
 }
 
-/** How the Argo controller retries a failed attempt. */
+/**
+ * How the Argo controller retries a failed attempt: either one `limit` with a `policy`, or
+ * `rules` that match failures by declared error name, class or message (constructs/retry.ts).
+ */
 export interface RetryPolicy {
-  /** Retries after the first attempt. */
-  readonly limit: number;
-  /** Which failures are retried. @default 'Always' (spot interruptions surface as errors, program failures as failures) */
+  /** Retries after the first attempt. @default the largest rule limit when `rules` are given; required otherwise */
+  readonly limit?: number;
+  /** Which failures are retried; not with `rules`, whose `on` says it. @default 'Always' (spot interruptions surface as errors, program failures as failures) */
   readonly policy?: 'Always' | 'OnFailure' | 'OnError' | 'OnTransientError';
-  /** Wait `delay * factor^(n-1)` before retry n; stop retrying once `maxDuration` has passed. @default retry at once */
-  readonly backoff?: { readonly delay: Duration; readonly factor?: number; readonly maxDuration?: Duration };
+  /** Retry rules, first match decides (Step Functions retriers). @default none: `policy` decides */
+  readonly rules?: readonly RetryRule[];
+  /** Wait `delay * factor^(n-1)` (at most `cap`) before retry n; stop retrying once `maxDuration` has passed. @default retry at once */
+  readonly backoff?: RetryBackoff;
 }
 
-export function renderRetry(retry: RetryPolicy): Record<string, unknown> {
+/** A task's `retry` prop: a policy, or just its rules (with the default backoff). */
+export type RetrySpec = RetryPolicy | readonly RetryRule[];
+
+/** The policy a `retry` prop means; rules alone take `defaultBackoff`. */
+export function normalizeRetry(spec: RetrySpec | undefined, fallback: RetryPolicy): RetryPolicy {
+  if (spec === undefined) return fallback;
+  if (Array.isArray(spec)) return { rules: spec as readonly RetryRule[], backoff: fallback.backoff };
+  return spec as RetryPolicy;
+}
+
+/** Retries the policy allows at most. */
+export function retryLimit(retry: RetryPolicy): number {
+  if (retry.rules?.length) return Math.max(...retry.rules.map((r) => r.limit));
+  return retry.limit ?? 0;
+}
+
+/** Problems of a policy; `exitCodes` is false for HTTP steps, which have none. */
+export function retryProblems(retry: RetryPolicy, errors: ErrorNames, opts: { exitCodes: boolean } = { exitCodes: true }): string[] {
+  const problems: string[] = [];
+  if (retry.rules !== undefined) {
+    if (retry.rules.length === 0) problems.push('retry rules are empty; give at least one rule or use limit');
+    if (retry.policy !== undefined) problems.push('retry has both policy and rules; the rules decide, so name the classes in their on (Failed, Error, transient) and drop policy');
+    if (retry.limit !== undefined) problems.push("retry has both limit and rules; the limit is the largest rule's, so drop limit");
+    problems.push(...rulesProblems(retry.rules, errors, opts));
+  } else if (retry.limit === undefined) {
+    problems.push('retry needs a limit or rules');
+  } else if (retry.limit < 0 || !Number.isInteger(retry.limit)) {
+    problems.push(`retry limit is ${retry.limit}; use a whole number >= 0`);
+  }
+  problems.push(...backoffProblems(retry.backoff));
+  return problems;
+}
+
+export function renderRetry(retry: RetryPolicy, errors: ErrorNames = {}): Record<string, unknown> {
+  const rules = retry.rules?.length ? retry.rules : undefined;
   return {
-    limit: retry.limit,
-    retryPolicy: retry.policy ?? 'Always',
+    limit: retryLimit(retry),
+    retryPolicy: rules ? 'Always' : retry.policy ?? 'Always',
+    ...(rules ? { expression: rulesExpression(rules, errors) } : {}),
     ...(retry.backoff
       ? {
           backoff: {
             duration: `${retry.backoff.delay.toSeconds()}s`,
             factor: retry.backoff.factor ?? 2,
+            ...(retry.backoff.cap ? { cap: `${retry.backoff.cap.toSeconds()}s` } : {}),
             ...(retry.backoff.maxDuration ? { maxDuration: `${retry.backoff.maxDuration.toSeconds()}s` } : {}),
           },
         }
@@ -93,6 +137,8 @@ export interface TaskBaseProps<IP extends InputParameters, OP extends OutputPara
   readonly description?: string;
   readonly inputs?: TaskInputs<IP, IA>;
   readonly outputs?: TaskOutputs<OP, OA>;
+  /** Named failures: error name -> exit code, e.g. `{ throttled: 75 }`, for retry rules and catches. @default none */
+  readonly errors?: ErrorNames;
 }
 
 export type TaskKind = 'container' | 'service';
@@ -122,6 +168,8 @@ export abstract class Task<
   public readonly outputArtifacts: OA;
   public readonly version?: string;
   public readonly description?: string;
+  /** Named failures (error name -> exit code) retry rules and catches may name. */
+  public readonly errors: ErrorNames;
   /** The WorkflowTemplate; use `addJsonPatch` on it to set any field the props do not cover. */
   public abstract readonly workflowTemplate: ApiObject;
 
@@ -150,6 +198,7 @@ export abstract class Task<
     this.taskName = props.name ?? id;
     this.version = props.version;
     this.description = props.description;
+    this.errors = props.errors ?? {};
     this.inputParameters = (props.inputs?.parameters ?? {}) as IP;
     this.outputParameters = (props.outputs?.parameters ?? {}) as OP;
     this.inputArtifacts = (props.inputs?.artifacts ?? {}) as IA;
@@ -191,7 +240,7 @@ export abstract class Task<
   }
 
   private validateInterface(): string[] {
-    const errors: string[] = [];
+    const errors: string[] = errorNamesProblems(this.errors);
     const nameProblem = dnsLabelProblem('task name', this.taskName);
     if (nameProblem) errors.push(nameProblem);
     const versionProblem = this.version !== undefined ? labelValueProblem('version', this.version) : undefined;

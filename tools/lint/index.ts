@@ -2,6 +2,7 @@ import { checkDags } from './check-dag';
 import { checkEvents } from './check-events';
 import { checkExpressions } from './check-expressions';
 import { checkPods } from './check-pods';
+import { checkRetry } from './check-retry';
 import { checkTemplates } from './check-templates';
 import { checkTriggers } from './check-triggers';
 import { checkVariables } from './check-variables';
@@ -22,7 +23,7 @@ export interface LintOptions {
   readonly validate?: (doc: Json) => string[];
 }
 
-const CHECKS: Check[] = [checkTemplates, checkVariables, checkExpressions, checkDags, checkPods, checkEvents, checkTriggers];
+const CHECKS: Check[] = [checkTemplates, checkVariables, checkExpressions, checkDags, checkPods, checkRetry, checkEvents, checkTriggers];
 
 /** Checks a set of manifests as a whole; problems come in document order. */
 export function lint(documents: readonly LintDocument[], options: LintOptions = {}): LintProblem[] {

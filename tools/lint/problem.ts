@@ -23,6 +23,7 @@ export const RULES = [
   'dag-cycle',
   'container-requests',
   'scheduling',
+  'retry-strategy',
   'sensor-dependency',
   'trigger-conditions',
   'trigger-parameters',

@@ -3,9 +3,10 @@
  * `{{=...}}` tags, `when` conditions, hook expressions and HTTP `successCondition`s, as far
  * as the generated templates use it. Semantics follow expr-lang and Argo's function map
  * (util/expr/env: `toJson`, `jsonpath`, `asFloat`, `asInt`; expr builtins `string`, `len`,
- * `fromJSON`). It evaluates the AST of the library's expr-lang parser
+ * `fromJSON`; the operators `in`, `contains`, `startsWith`, `endsWith`, `matches` with Go's
+ * RE2 patterns). It evaluates the AST of the library's expr-lang parser
  * (constructs/expressions/expr-lang.ts, the one synth checks use); anything else -- sprig,
- * pipes, closures, `in`, ranges -- throws, naming what the renderer does not support, so a
+ * pipes, closures, ranges -- throws, naming what the renderer does not support, so a
  * generated template that needs more fails the test instead of being evaluated wrongly.
  *
  * Deliberately stricter than Argo in one way: reading a key that does not exist is an error
@@ -154,7 +155,7 @@ class Evaluator {
   }
 
   private binary(op: string, ln: Node, rn: Node): Value {
-    if (!['??', '&&', '||', '==', '!=', '+', '-', '*', '/', '%', '<', '>', '<=', '>='].includes(op)) this.fail(`operator "${op}" is not supported by the e2e renderer`);
+    if (!['??', '&&', '||', '==', '!=', '+', '-', '*', '/', '%', '<', '>', '<=', '>=', ...WORD_OPERATORS].includes(op)) this.fail(`operator "${op}" is not supported by the e2e renderer`);
     if (op === '??') {
       const l = this.value(ln);
       return l === MISSING || l === null ? this.eval(rn) : l;
@@ -171,6 +172,18 @@ class Evaluator {
     const r = this.eval(rn);
     if (op === '==') return equal(l, r);
     if (op === '!=') return !equal(l, r);
+    if (op === 'in') {
+      if (Array.isArray(r)) return r.some((item) => equal(l, item));
+      if (r !== null && typeof r === 'object') return Object.prototype.hasOwnProperty.call(r, String(l));
+      this.fail(`invalid operation: ${typeName(l)} in ${typeName(r)}`);
+    }
+    if (WORD_OPERATORS.includes(op)) {
+      if (typeof l !== 'string' || typeof r !== 'string') this.fail(`invalid operation: ${typeName(l)} ${op} ${typeName(r)}`);
+      if (op === 'contains') return l.includes(r);
+      if (op === 'startsWith') return l.startsWith(r);
+      if (op === 'endsWith') return l.endsWith(r);
+      return goRegExp(r, this.src).test(l);
+    }
     if (op === '+' && typeof l === 'string' && typeof r === 'string') return l + r;
     if (typeof l === 'string' && typeof r === 'string' && ['<', '>', '<=', '>='].includes(op)) {
       return op === '<' ? l < r : op === '>' ? l > r : op === '<=' ? l <= r : l >= r;
@@ -198,6 +211,19 @@ class Evaluator {
     }
     return this.fail(`unsupported operator ${op}`);
   }
+}
+
+const WORD_OPERATORS = ['in', 'contains', 'startsWith', 'endsWith', 'matches'];
+
+/**
+ * A Go (RE2) pattern as a JavaScript RegExp: the leading `(?i)` flag group becomes the `i`
+ * flag; constructs RE2 lacks (lookaround, back-references) are refused, as Go refuses them.
+ */
+function goRegExp(pattern: string, src: string): RegExp {
+  const insensitive = pattern.startsWith('(?i)');
+  const body = insensitive ? pattern.slice(4) : pattern;
+  if (/\(\?<?[=!]|\\[1-9]|\\k</.test(body)) throw new ExprError(`invalid regular expression for Go (RE2): ${pattern}`, src);
+  return new RegExp(body, insensitive ? 'i' : '');
 }
 
 /** Evaluates one expression against `env` (nested maps, as Argo builds them). */
