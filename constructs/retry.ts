@@ -79,20 +79,22 @@ export type ErrorNames = Readonly<Record<string, number>>;
 /** Argo's expression over `lastRetry` that a rule matches. */
 export function ruleMatch(rule: RetryRule, errors: ErrorNames): string {
   const codes = new Set<number>(rule.exitCodes ?? []);
-  const classes: string[] = [];
+  const alternatives: string[] = [];
   for (const name of rule.on ?? []) {
     if (name in errors) codes.add(errors[name]);
-    else if (name === 'Failed' || name === 'Error') classes.push(`lastRetry.status == ${quote(name)}`);
-    else if (name === 'transient') classes.push(`(${TRANSIENT_MESSAGES.map((m) => `lastRetry.message contains ${quote(m)}`).join(' || ')})`);
+    else if (name === 'Failed' || name === 'Error') alternatives.push(`lastRetry.status == ${quote(name)}`);
+    else if (name === 'transient') alternatives.push(`lastRetry.message matches ${quote(TRANSIENT_MESSAGES.map(escapeRegExp).join('|'))}`);
   }
-  const alternatives = [
-    ...(codes.size ? [`lastRetry.exitCode in [${[...codes].sort((a, b) => a - b).map((c) => quote(String(c))).join(', ')}]`] : []),
-    ...classes,
-  ];
-  const parts: string[] = [];
-  if (alternatives.length) parts.push(alternatives.length > 1 ? `(${alternatives.join(' || ')})` : alternatives[0]);
-  if (rule.message !== undefined) parts.push(messageMatch(rule.message));
-  return parts.length ? parts.join(' && ') : 'true';
+  if (codes.size) alternatives.unshift(`lastRetry.exitCode in [${[...codes].sort((a, b) => a - b).map((c) => quote(String(c))).join(', ')}]`);
+  const message = rule.message === undefined ? undefined : messageMatch(rule.message);
+  if (!alternatives.length) return message ?? 'true';
+  const any = alternatives.join(' || ');
+  if (message === undefined) return any;
+  return `${alternatives.length > 1 ? `(${any})` : any} && ${message}`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function messageMatch(message: string | RegExp): string {
@@ -107,7 +109,8 @@ export function rulesExpression(rules: readonly RetryRule[], errors: ErrorNames)
     const match = ruleMatch(rule, errors);
     const allow = `asInt(retries) < ${rule.limit}`;
     if (match === 'true') return allow;
-    return otherwise === 'false' ? `(${match}) && ${allow}` : `(${match}) ? ${allow} : (${otherwise})`;
+    if (otherwise === 'false') return `(${match}) && ${allow}`;
+    return `(${match}) ? ${allow} : ${otherwise.includes('?') ? `(${otherwise})` : otherwise}`;
   }, 'false');
 }
 

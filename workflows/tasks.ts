@@ -96,6 +96,15 @@ export function defineTasks(library: TaskLibrary) {
     args: (io) => [io.input, io.output, io.parameters['destination']],
     inputs: { parameters: { destination: {} } },
     resources: { cpu: { request: Cpu.millis(200) }, memory: { request: Size.mebibytes(256) } },
+    // copy-assets.sh exits 75 (EX_TEMPFAIL) on S3 SlowDown and 77 (EX_NOPERM) on AccessDenied.
+    errors: { throttled: 75, 'access-denied': 77 },
+    retry: {
+      rules: [
+        { on: ['throttled'], limit: 6 },
+        { on: ['transient', 'Error'], limit: 2 },
+      ],
+      backoff: { delay: Duration.seconds(10), factor: 2, cap: Duration.minutes(2), maxDuration: Duration.minutes(20) },
+    },
   });
 
   const updateHrefs = new ContainerTask(library, 'update-hrefs', {
