@@ -5,6 +5,7 @@ export * from './image';
 export { dnsLabelProblem, standardLabels } from './names';
 export * from './task';
 export * from './retry';
+export { FailuresRef, type Catcher, type CatchClass } from './catch';
 export * from './task-library';
 export { EnvSource, type EnvEntry, type TaskIO, type ContainerSettings } from './container';
 export * from './container-task';

@@ -21,6 +21,7 @@ export type RefKind =
   | 'step-payload'
   | 'step-payload-list'
   | 'step-result'
+  | 'workflow-failures'
   | 'item';
 
 /** A value computed by Argo at run time. Use it as a step argument or inside a string. */

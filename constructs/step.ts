@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { addCatchers, catchConditions, catchProblems, dependsTerm, type Catcher } from './catch';
 import { checkBoolean, describeValue, listed, strictRecord } from './checks';
 import { failAt } from './errors';
 import { conditionProblems, renderedTaskProblems } from './expressions/step-checks';
@@ -33,6 +34,8 @@ export interface StepOptions {
   readonly dependsOn?: readonly DagNode[];
   /** Let the workflow continue when this step fails. @default false */
   readonly continueOnFailure?: boolean;
+  /** Handlers of this step's failures, first match wins (Step Functions Catch; constructs/catch.ts). @default none */
+  readonly catch?: readonly Catcher[];
   /** Escape hatch: fields merged into the rendered Argo DAG task. @default none */
   readonly overrides?: Readonly<Record<string, unknown>>;
 }
@@ -99,7 +102,18 @@ export abstract class DagNode extends Construct implements Producer {
     this.options = options;
     this.extraDependencies.push(...(options.dependsOn ?? []));
     context.register(this);
+    if (options.catch) addCatchers(this, options.catch);
     this.node.addValidation({ validate: () => this.validateNode() });
+  }
+
+  /**
+   * Runs `handler` instead of the steps after this one when this step fails with a matching
+   * error (`on`: declared error names, `Failed`, `Error`; default any failure): a caught,
+   * handled failure ends the run SUCCESSFUL, a failing handler FAILED. Returns this step.
+   */
+  public onFailure(handler: DagNode, options: { readonly on?: readonly string[] } = {}): this {
+    addCatchers(this, [{ ...options, then: handler }]);
+    return this;
   }
 
   /** Runs after `nodes` even though it reads none of their outputs. */
@@ -150,8 +164,8 @@ export abstract class DagNode extends Construct implements Producer {
 
   /** The Argo DAG task. `gate` is the claim condition every user step carries. @internal */
   public renderTask(gate: string | undefined): Record<string, unknown> {
-    const deps = this.dependencies.map((d) => d.name);
-    const conditions = [gate, this.options.when?.expression].filter((c): c is string => !!c);
+    const deps = this.dependencies.map((d) => dependsTerm(this, d));
+    const conditions = [gate, this.options.when?.expression, ...catchConditions(this)].filter((c): c is string => !!c);
     const forEach = this.options.forEach;
     const task: Record<string, unknown> = {
       name: this.name,
@@ -204,6 +218,7 @@ export abstract class DagNode extends Construct implements Producer {
       }
     }
     errors.push(...this.validateTags());
+    errors.push(...catchProblems(this));
     if (this.options.when) errors.push(...conditionProblems(this.options.when.expression));
     errors.push(...renderedTaskProblems(this.renderTask(undefined), this.options.overrides?.when === undefined));
     errors.push(...this.validateSpecific());

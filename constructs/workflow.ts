@@ -12,7 +12,8 @@ import {
   ARTIFACT_REPOSITORY_CONFIGMAP, ARTIFACT_REPOSITORY_KEY, PAYLOAD_STORE_KEY, PLATFORM_CONFIGMAP, STANDARD_PARAMETERS, STATE_URL_KEY,
   SWOOP_NAMESPACE, WORKFLOW_SERVICE_ACCOUNT, type StandardParameterName,
 } from './platform';
-import { ItemRef, Ref, index } from './refs';
+import { FailuresRef, handledBy, outputGuard } from './catch';
+import { Condition, ItemRef, Ref, index } from './refs';
 import type { InputArtifacts, InputParameters, None, OutputArtifacts, OutputParameters, Task } from './task';
 import { WaitForCallback, type WaitForCallbackProps } from './wait-for-callback';
 
@@ -99,6 +100,8 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
   public readonly item: ItemRef;
   /** The run's final phase, for exit steps (`{{workflow.status}}`). */
   public readonly status: Ref;
+  /** The run's failed nodes, for exit steps: `wf.failures.json` (JSON list), `wf.failures.any` (a condition). */
+  public readonly failures: FailuresRef;
   /** Workflows this one starts on success (see then()). */
   public readonly chainLinks: ChainLink[] = [];
   /** The WorkflowTemplate object; `addJsonPatch` sets any field the props do not cover. */
@@ -138,6 +141,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     this.input = refs.input;
     this.item = new ItemRef();
     this.status = new Ref('{{workflow.status}}', 'workflow.status', 'workflow-variable');
+    this.failures = new FailuresRef((expression, refs) => Condition.expression(expression, ...refs));
     this.context = {
       node: this.node,
       namespace,
@@ -269,7 +273,8 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     if (this.finalStep) return this.finalStep;
     const nodes = this.nodes;
     const upstream = new Set(nodes.flatMap((n) => n.dependencies));
-    const sinks = nodes.filter((n) => !upstream.has(n));
+    // A catch handler runs only after a failure, so it is not where a successful run ends.
+    const sinks = nodes.filter((n) => !upstream.has(n) && !handledBy(n));
     return sinks.length === 1 && !sinks[0].fanOut && !sinks[0].conditional ? sinks[0] : undefined;
   }
 
@@ -290,9 +295,11 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     const props = this.props;
     const groups = this.node.findAll().filter((c): c is ContainerGroup => c instanceof ContainerGroup);
     const output = this.outputNode;
-    const finalOutputExpression = output instanceof Step || output instanceof ContainerGroup
+    const outputUrl = output instanceof Step || output instanceof ContainerGroup
       ? outputExpression(output)
       : output instanceof WaitForCallback ? output.output.expression : undefined;
+    const guard = outputGuard(output);
+    const finalOutputExpression = outputUrl && guard ? `(${guard} ? ${outputUrl} : '')` : outputUrl;
     const podLabels = this.labels;
     const timeout = props.timeout ?? Duration.hours(6);
     return {

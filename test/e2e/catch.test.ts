@@ -1,0 +1,104 @@
+/**
+ * Catch, end to end: a fixture workflow whose first step declares a `not-found` error caught
+ * by a handler. The synthesized DAG is run the way the controller decides it
+ * (support/dag.ts: depends, when over tasks.X.status/exitCode, assessDAGPhase), and the
+ * run's phase and failed nodes go through the generated lifecycle templates to the real
+ * state service.
+ */
+import { App } from 'cdk8s';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContainerTask, TaskLibrary, Workflow } from '../../constructs';
+import { renderTags, workflowFailures, type Doc, type FailedNode } from './support/argo';
+import { runDag, type TaskOutcome } from './support/dag';
+import { fixtureManifests } from './support/fixture-app';
+import { cirrusId, cirrusPayload, newRun } from './support/fixtures';
+import { BACKEND, PAYLOAD_STORE, startPlatform, type RunningPlatform } from './support/platform';
+import { ArgoRun } from './support/run';
+
+function buildApp() {
+  const app = new App();
+  const lib = new TaskLibrary(app, 'lib');
+  const image = 'ghcr.io/example/stac-tools:2.1.0';
+  const fetch = new ContainerTask(lib, 'fetch', { image, errors: { 'not-found': 44, throttled: 75 } });
+  const convert = new ContainerTask(lib, 'convert', { image });
+  const publish = new ContainerTask(lib, 'publish', { image });
+  const report = new ContainerTask(lib, 'report-missing', { image });
+  const notify = new ContainerTask(lib, 'notify', { image, inputs: { parameters: { failures: {} } } });
+  const wf = new Workflow(app, 'fetch-convert');
+  const fetched = wf.addStep('fetch', fetch);
+  const converted = wf.addStep('convert', convert, { input: fetched.output });
+  wf.addStep('publish', publish, { input: converted.output });
+  fetched.onFailure(wf.addStep('report-missing', report), { on: ['not-found'] });
+  wf.addExitStep('notify', notify, { parameters: { failures: wf.failures.json } });
+  return fixtureManifests(app, [wf]);
+}
+
+const manifests = buildApp();
+const fail = (exitCode: number): TaskOutcome => ({ phase: 'Failed', exitCode });
+const failedNode = (displayName: string, message: string): FailedNode => ({
+  displayName, message, templateName: 'main', phase: 'Failed', podName: `fetch-convert-${displayName}`, finishedAt: '2026-03-02T10:45:00Z',
+});
+
+describe(`a caught failure through the controller's DAG rules and the state service (${BACKEND})`, () => {
+  let platform: RunningPlatform;
+  beforeAll(async () => {
+    platform = await startPlatform(manifests);
+  });
+  afterAll(async () => platform?.stop());
+
+  const cases: [string, Record<string, TaskOutcome>, Record<string, string>, string, string][] = [
+    ['no failure: the handler is omitted, every step runs', {},
+      { fetch: 'Succeeded', convert: 'Succeeded', publish: 'Succeeded', 'report-missing': 'Omitted' }, 'Succeeded', 'SUCCESSFUL'],
+    ['a caught not-found: the handler runs, the steps after fetch are skipped, the run succeeds', { fetch: fail(44) },
+      { fetch: 'Failed', convert: 'Skipped', publish: 'Skipped', 'report-missing': 'Succeeded' }, 'Succeeded', 'SUCCESSFUL'],
+    ['a failure no catch matches: the handler is skipped, the steps after are omitted, the run fails', { fetch: fail(1) },
+      { fetch: 'Failed', convert: 'Omitted', publish: 'Omitted', 'report-missing': 'Skipped' }, 'Failed', 'FAILED'],
+    ['a deleted pod (no exit code) is not a not-found: the run fails', { fetch: { phase: 'Error' } },
+      { fetch: 'Error', convert: 'Omitted', publish: 'Omitted', 'report-missing': 'Skipped' }, 'Error', 'FAILED'],
+    ['a failing handler fails the run', { fetch: fail(44), 'report-missing': fail(1) },
+      { fetch: 'Failed', convert: 'Omitted', publish: 'Omitted', 'report-missing': 'Failed' }, 'Failed', 'FAILED'],
+  ];
+
+  it.each(cases)('%s', async (name, outcomes, expectedPhases, dagPhase, state) => {
+    const payloadId = cirrusId('fetch-convert', `CATCH-${name.length}`);
+    const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', 'fetch-convert')), newRun('fetch-convert', {
+      input: JSON.stringify(cirrusPayload([{ workflow: 'fetch-convert' }], { id: payloadId })), 'payload-id': payloadId,
+    }), platform.cluster);
+    const claim = await run.claim();
+    expect(claim.succeeded).toBe(true);
+
+    const dag = runDag(run.dagTasks, run.scope(), { claim: { phase: 'Succeeded', result: claim.body }, ...outcomes });
+    expect({ ...dag.phases, claim: undefined }).toEqual({ ...expectedPhases, claim: undefined });
+    expect(dag.phase).toBe(dagPhase);
+
+    // workflow.failures lists every Failed/Error node (operator.go), caught ones included.
+    const failed = Object.entries(dag.phases).filter(([, p]) => p === 'Failed' || p === 'Error')
+      .map(([task, p]) => ({ ...failedNode(task, `Error (exit code ${outcomes[task]?.exitCode ?? 'none'})`), phase: p as 'Failed' | 'Error' }));
+    const failures = workflowFailures(failed);
+    // The exit step's typed wf.failures.json renders to the failed nodes as a JSON list.
+    const notify = ((manifests.find('WorkflowTemplate', 'fetch-convert').spec.templates as Doc[]).find((t) => t.name === 'swoop-exit')!.dag.tasks as Doc[]).find((t) => t.name === 'notify')!;
+    const arg = (notify.arguments.parameters as Doc[]).find((p) => p.name === 'failures')!;
+    expect(JSON.parse(renderTags(String(arg.value), run.scope({ status: dag.phase, failures }), 'notify failures'))).toEqual(failed.length ? failed : null);
+
+    expect((await run.running()).succeeded).toBe(true);
+    expect((await run.completed(dag.phase, failures)).succeeded).toBe(true);
+    const recorded = await platform.read(`/runs/${run.run.name}`);
+    expect(recorded.state).toBe(state);
+    // The output is publish's payload only when publish ran.
+    expect(recorded.output).toBe(expectedPhases.publish === 'Succeeded' ? `${PAYLOAD_STORE}/${run.run.name}/publish/output.json` : null);
+    if (state === 'FAILED') expect(recorded.error).toContain('fetch: Error (exit code');
+  });
+
+  it('a refused claim still skips every step, the handler included', async () => {
+    const payloadId = cirrusId('fetch-convert', 'CATCH-REFUSED');
+    const args = { input: 's3://in/refused.json', 'payload-id': payloadId };
+    const first = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', 'fetch-convert')), newRun('fetch-convert', args), platform.cluster);
+    await first.claim();
+    await first.completed('Succeeded', workflowFailures([]));
+    const second = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', 'fetch-convert')), newRun('fetch-convert', args), platform.cluster);
+    const claim = await second.claim();
+    expect(JSON.parse(claim.body).claimed).toBe(false);
+    const dag = runDag(second.dagTasks, second.scope(), { claim: { phase: 'Succeeded', result: claim.body } });
+    expect(dag).toEqual({ phase: 'Succeeded', phases: { claim: 'Succeeded', fetch: 'Skipped', convert: 'Skipped', publish: 'Skipped', 'report-missing': 'Omitted' } });
+  });
+});
