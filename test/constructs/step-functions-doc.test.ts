@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Duration } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { ContainerTask, ServiceTask, synthesize, TaskLibrary, Workflow } from '../../constructs';
+import { lintObjects } from '../../tools/lint/index';
+import { HAVE_REFERENCE } from '../support/reference';
+import { validateArgoDocument } from '../support/schema';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Runs the ported example of docs/step-functions.md as written. */
+function portedExample(): App {
+  const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'step-functions.md'), 'utf8');
+  const code = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n');
+  expect(code).toContain("new Workflow(app, 'cog-archive'");
+  const app = new App();
+  new Function('app', 'TaskLibrary', 'ContainerTask', 'ServiceTask', 'Workflow', 'Duration', code)(app, TaskLibrary, ContainerTask, ServiceTask, Workflow, Duration);
+  return app;
+}
+
+describe('docs/step-functions.md: the ported cog-archive', () => {
+  const docs = () => [...synthesize(portedExample()).values()].flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as Json));
+
+  it('retries throttling 20 times with a capped backoff, and catches no-data with a handler', () => {
+    const all = docs();
+    const lib = (name: string) => all.find((d) => d.metadata?.name === name)!.spec.templates[0];
+    expect(lib('copy-assets').retryStrategy).toMatchObject({ limit: 20, backoff: { duration: '10s', factor: 2, cap: '300s', maxDuration: '3600s' } });
+    expect(lib('copy-assets').retryStrategy.expression).toMatch(/^\(lastRetry\.exitCode in \['75'\]\) \? asInt\(retries\) < 20 : /);
+    expect(lib('convert-to-cog').activeDeadlineSeconds).toBe(3600);
+    const dag = all.find((d) => d.metadata?.name === 'cog-archive')!.spec.templates.find((t: Json) => t.name === 'main').dag.tasks as Json[];
+    const task = (n: string) => dag.find((t) => t.name === n)!;
+    expect(task('report-empty').depends).toBe('(convert-to-cog.Failed || convert-to-cog.Errored) && copy-assets');
+    expect(task('report-empty').when).toContain("(tasks['convert-to-cog'].exitCode ?? '') in ['65']");
+    expect(task('publish').depends).toBe('(convert-to-cog.Succeeded || convert-to-cog.Skipped || convert-to-cog.Daemoned || report-empty.Succeeded)');
+  });
+
+  it.skipIf(!HAVE_REFERENCE)('validates against the upstream schema and lints clean', () => {
+    const all = docs();
+    for (const d of all) expect(validateArgoDocument(d), `${d.kind}/${d.metadata?.name}`).toEqual([]);
+    expect(lintObjects(all).map((p) => `${p.path}: ${p.message}`)).toEqual([]);
+  });
+});
