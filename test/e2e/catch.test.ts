@@ -67,6 +67,8 @@ describe(`a caught failure through the controller's DAG rules and the state serv
     const claim = await run.claim();
     expect(claim.succeeded).toBe(true);
 
+    // The generic app checks ask which steps run when all succeed: every step but the handler.
+    expect(run.userTasksThatRun()).toEqual({ fetch: true, convert: true, publish: true, 'report-missing': false });
     const dag = runDag(run.dagTasks, run.scope(), { claim: { phase: 'Succeeded', result: claim.body }, ...outcomes });
     expect({ ...dag.phases, claim: undefined }).toEqual({ ...expectedPhases, claim: undefined });
     expect(dag.phase).toBe(dagPhase);

@@ -99,7 +99,9 @@ export class ArgoRun {
   userTasksThatRun(outputs: TaskOutputs = {}): Record<string, boolean> {
     if (this.claimResult === undefined) throw new Error('claim() has not succeeded yet');
     const all = { ...outputs, claim: { result: this.claimResult } };
-    return Object.fromEntries(this.dagTasks.filter((t) => t.name !== 'claim').map((t) => [t.name, evaluateWhen(t, this.scope(), all)]));
+    // The run this answers for is the one where every step succeeds (catch conditions read tasks.X.status).
+    const statuses = Object.fromEntries(this.dagTasks.map((t) => [`tasks.${t.name}.status`, 'Succeeded']));
+    return Object.fromEntries(this.dagTasks.filter((t) => t.name !== 'claim').map((t) => [t.name, evaluateWhen(t, { ...this.scope(), ...statuses }, all)]));
   }
 
   /** The hook template whose `expression` holds while the workflow runs (and not before). */
