@@ -110,19 +110,41 @@ export function checkStrings(path: string, prop: string, value: unknown): void {
 
 export const RETRY_POLICIES = ['Always', 'OnFailure', 'OnError', 'OnTransientError'] as const;
 
-/** A RetryPolicy's fields: limit a number, policy one of Argo's, backoff durations. */
+/** A task's `retry`: a RetryPolicy (limit a number, policy one of Argo's, backoff durations), `{ rules, backoff? }` or a list of rules. */
 export function checkRetry(path: string, prop: string, retry: unknown): void {
   if (retry === undefined) return;
-  if (!isObject(retry)) failAt(path, `${prop} is ${describeValue(retry)}, not a retry policy; give { limit, policy?, backoff? }`);
-  if (typeof retry.limit !== 'number') failAt(path, `${prop}.limit is ${describeValue(retry.limit)}, not a number; give the number of retries`);
+  if (Array.isArray(retry)) return checkRetryRules(path, prop, retry);
+  if (!isObject(retry)) failAt(path, `${prop} is ${describeValue(retry)}, not a retry policy; give { limit, policy?, backoff? }, { rules, backoff? } or a list of rules`);
+  if (retry.rules !== undefined) {
+    if (!Array.isArray(retry.rules)) failAt(path, `${prop}.rules is ${describeValue(retry.rules)}, not a list; give [{ on, limit }, ...]`);
+    checkRetryRules(path, `${prop}.rules`, retry.rules);
+  } else if (typeof retry.limit !== 'number') failAt(path, `${prop}.limit is ${describeValue(retry.limit)}, not a number; give the number of retries`);
+  checkNumber(path, `${prop}.limit`, retry.limit);
   checkOneOf(path, `${prop}.policy`, retry.policy, RETRY_POLICIES);
   const backoff = retry.backoff;
   if (backoff === undefined) return;
-  if (!isObject(backoff)) failAt(path, `${prop}.backoff is ${describeValue(backoff)}, not an object; give { delay, factor?, maxDuration? }`);
+  if (!isObject(backoff)) failAt(path, `${prop}.backoff is ${describeValue(backoff)}, not an object; give { delay, factor?, cap?, maxDuration? }`);
   if (backoff.delay === undefined) failAt(path, `${prop}.backoff has no delay; give delay: Duration.seconds(10)`);
   checkDuration(path, `${prop}.backoff.delay`, backoff.delay);
   checkNumber(path, `${prop}.backoff.factor`, backoff.factor);
+  checkDuration(path, `${prop}.backoff.cap`, backoff.cap);
   checkDuration(path, `${prop}.backoff.maxDuration`, backoff.maxDuration);
+}
+
+/** Retry rules (constructs/retry.ts): `{ on?, exitCodes?, message?, limit }` each. */
+function checkRetryRules(path: string, prop: string, rules: readonly unknown[]): void {
+  rules.forEach((rule, i) => {
+    const at = `${prop}[${i}]`;
+    if (!isObject(rule)) failAt(path, `${at} is ${describeValue(rule)}, not a retry rule; give { on?, exitCodes?, message?, limit }`);
+    if (typeof rule.limit !== 'number') failAt(path, `${at}.limit is ${describeValue(rule.limit)}, not a number; give the number of retries`);
+    checkStrings(path, `${at}.on`, rule.on);
+    if (rule.exitCodes !== undefined && !(Array.isArray(rule.exitCodes) && rule.exitCodes.every((c) => typeof c === 'number'))) {
+      failAt(path, `${at}.exitCodes is ${describeValue(rule.exitCodes)}, not a list of numbers; give e.g. [75]`);
+    }
+    if (rule.message !== undefined && typeof rule.message !== 'string' && !(rule.message instanceof RegExp)) {
+      failAt(path, `${at}.message is ${describeValue(rule.message)}, neither a string nor a RegExp; give the text to find or a /pattern/`);
+    }
+  });
 }
 
 /** cdk8s-plus ContainerResources: Cpu for cpu, Size for memory and ephemeral storage. */
