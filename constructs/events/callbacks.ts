@@ -8,6 +8,7 @@ import type { SecretKey } from './event-sources';
 import { LIFECYCLE_EVENT, LIFECYCLE_SOURCE } from './names';
 import { exactly, goString, oneOf, runNameFromUpstream } from './routing';
 import { EventsSensor, parameters, type TriggerParameter } from './sensor';
+import { PerFeatureCallback } from './per-feature';
 import { HTTP_SUCCESS_POLICY } from './state-service';
 import { submitAction } from './submit';
 
@@ -89,13 +90,13 @@ export interface TargetContext {
 }
 
 class HttpTarget extends CallbackTarget {
-  constructor(private readonly props: HttpTargetProps) {
+  constructor(public readonly props: HttpTargetProps) {
     super();
     if (!/^https?:\/\//.test(props.url)) throw new Error(`callback URL "${props.url}" must start with http:// or https://`);
   }
 
   public render(ctx: TargetContext): { action: Record<string, unknown>; extra?: Record<string, unknown> } {
-    if (ctx.perFeature) perFeatureNeedsWorkflow(ctx.path);
+    if (ctx.perFeature) throw new Error(`${ctx.path}: a perFeature HTTP callback is rendered by its handler (Callback)`);
     const auth = this.props.auth;
     return {
       action: {
@@ -150,7 +151,7 @@ class LogTarget extends CallbackTarget {
 }
 
 function perFeatureNeedsWorkflow(path: string): never {
-  failAt(path, 'type perFeature needs a workflow target: the finished-run event carries the output payload only as a URL, so one request per item has to come from a workflow that reads it (CallbackTarget.workflow(handler))');
+  failAt(path, 'type perFeature needs an HTTP or a workflow target: a log line per item has no reader (CallbackTarget.http({...}) or CallbackTarget.workflow(handler))');
 }
 
 export interface CallbackProps {
@@ -218,13 +219,49 @@ export class Callback extends Construct {
         { path: 'body.state', type: 'string', value: [oneOf(this.states)] },
       ],
     }, path);
-    const rendered = props.target.render({
-      path,
-      id,
-      dependency,
-      parameters: props.parameters ?? {},
-      ...(perFeature ? { perFeature: { filter: props.featureFilter } } : {}),
-    });
+    const rendered: { action: Record<string, unknown>; extra?: Record<string, unknown> } = perFeature && props.target instanceof HttpTarget
+      ? this.perFeatureHttp(id, dependency, props.workflow.namespace, props.target.props, props)
+      : props.target.render({
+        path,
+        id,
+        dependency,
+        parameters: props.parameters ?? {},
+        ...(perFeature ? { perFeature: { filter: props.featureFilter } } : {}),
+      });
     props.sensor.addTrigger({ name: `callback-${id}`, dependency, action: rendered.action, extra: rendered.extra, delivery: props.delivery }, path);
+  }
+
+  /**
+   * perFeature over HTTP, with no user code: a platform WorkflowTemplate (per-feature.ts)
+   * posts once per selected feature; the sensor submits it with a name derived from the
+   * finished run's uid, so a repeated run.finished starts nothing new.
+   */
+  private perFeatureHttp(id: string, dependency: string, namespace: string, http: HttpTargetProps, props: CallbackProps): { action: Record<string, unknown> } {
+    const parameterNames = Object.keys(props.parameters ?? {});
+    const handler = new PerFeatureCallback(this, 'Handler', {
+      namespace,
+      callbackId: id,
+      url: http.url,
+      method: http.method ?? 'POST',
+      headers: { 'Content-Type': 'application/json', ...http.headers },
+      ...(http.auth ? { auth: { header: http.auth.header ?? 'Authorization', secret: http.auth.secret } } : {}),
+      ...(props.featureFilter !== undefined ? { featureFilter: props.featureFilter } : {}),
+      parameterNames,
+      timeoutSeconds: (http.timeout ?? Duration.seconds(30)).toSeconds(),
+    });
+    const args: Record<string, Omit<TriggerParameter, 'dest'>> = {
+      output: { dataKey: 'body.output' },
+      uid: { dataKey: 'body.uid' },
+    };
+    parameterNames.forEach((name, i) => {
+      args[`p${i}`] = props.parameters![name]!.source;
+    });
+    return {
+      action: submitAction(handler, dependency, {
+        nameTemplate: runNameFromUpstream(handler.templateName, id),
+        arguments: args,
+        labels: { 'swoop.dev/started-by': 'callback' },
+      }, this.node.path),
+    };
   }
 }

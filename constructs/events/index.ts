@@ -7,6 +7,7 @@ export * from './event-sources';
 export * from './rbac';
 export * from './state-service';
 export * from './dispatch';
+export { PerFeatureCallback, PER_FEATURE_SCRIPT_FILE, type PerFeatureCallbackProps } from './per-feature';
 export { type SubmitTarget } from './submit';
 export * from './ingress-sensor';
 export * from './chain-sensor';
