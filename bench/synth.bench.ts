@@ -12,6 +12,11 @@
  *
  * `npm run bench -- --workflows 200` runs a smaller set; `--profile` writes a V8 CPU
  * profile of the library phase to .bench/ (open it in Chrome DevTools).
+ *
+ * Then synth with its checks (bench/synth-checks.ts): `npm run synth`'s type check on a
+ * generated app of 20 workflows against plain synth of the same app, in the same run
+ * (targets, after editing one workflow file: <= 2x plain synth and < 10 s).
+ * `--checks-only` runs just that part.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,10 +28,12 @@ import {
   chartDocuments, ContainerTask, formatPodsTable, podsPerRun, synthesize, TaskLibrary, Workflow, type DagNode,
 } from '../constructs';
 import { buildApp } from '../workflows/app';
+import { CHECK_WORKFLOWS, measureChecks } from './synth-checks';
 
 const STEPS = 10;
 const TARGET_SECONDS = 10;
 const TARGET_RATIO = 1.5;
+const CHECKS_TARGET_RATIO = 2;
 const WORK = resolve(__dirname, '..', '.bench');
 
 interface PhaseResult {
@@ -140,6 +147,7 @@ function main(argv: string[]): number {
     runPhase(phase, workflows);
     return 0;
   }
+  if (argv.includes('--checks-only')) return reportChecks();
   const profile = argv.includes('--profile');
   console.log(`synthesizing ${workflows} workflows x ${STEPS} steps + a ${STEPS}-task library, each phase in its own process\n`);
   const library = child('library', workflows, profile);
@@ -171,7 +179,25 @@ function main(argv: string[]): number {
 
   const { workflows: shipped } = buildApp();
   console.log(`\npods per run of the workflows in workflows/ (naive: one pod per step)\n${formatPodsTable(shipped.map((w) => podsPerRun(w)))}`);
-  return timeOk && ratioOk ? 0 : 1;
+  const checksOk = reportChecks() === 0;
+  return timeOk && ratioOk && checksOk ? 0 : 1;
+}
+
+/** The synth-with-checks rows (bench/synth-checks.ts); targets: after an edit, at most 2x plain synth and under 10 s. */
+function reportChecks(): number {
+  console.log(`\nsynth with checks: a generated app of ${CHECK_WORKFLOWS} workflows, each command its own process (median of 3)`);
+  const r = measureChecks(WORK);
+  const rows = [
+    ['plain synth (no type check)', r.plain],
+    ['with checks, after editing one workflow file', r.afterEdit],
+    ['with checks, nothing changed since the last check', r.unchanged],
+    ['with checks, cold (no build info)', r.cold],
+  ] as const;
+  for (const [name, s] of rows) console.log(`${name.padEnd(52)}${s.toFixed(2).padStart(7)} s${(s / r.plain).toFixed(2).padStart(7)}x`);
+  const ratio = r.afterEdit / r.plain;
+  const ok = ratio <= CHECKS_TARGET_RATIO && r.afterEdit < TARGET_SECONDS;
+  console.log(`${ok ? 'PASS' : 'FAIL'}  synth with checks after an edit: ${ratio.toFixed(2)}x plain synth (target <= ${CHECKS_TARGET_RATIO}x), ${r.afterEdit.toFixed(2)} s (target < ${TARGET_SECONDS} s)`);
+  return ok ? 0 : 1;
 }
 
 process.exitCode = main(process.argv.slice(2));

@@ -83,11 +83,21 @@ function readStamp(file: string): Stamp | undefined {
   }
 }
 
+function cacheFiles(entry: string): { stampFile: string; buildInfo: string } {
+  const id = sha1(resolve(entry)).slice(0, 16);
+  return { stampFile: join(CACHE_DIR, `${id}.stamp.json`), buildInfo: join(CACHE_DIR, `${id}.tsbuildinfo`) };
+}
+
+/** The cache files of an entry's type check (the bench removes them to measure a cold check). */
+export function typecheckCacheFiles(entry: string): string[] {
+  const { stampFile, buildInfo } = cacheFiles(entry);
+  return [stampFile, buildInfo];
+}
+
 /** Type-checks `entry` and everything it imports. */
 export function typecheck(entry: string, cwd = process.cwd()): TypecheckResult {
   const root = resolve(entry);
-  const id = sha1(root).slice(0, 16);
-  const stampFile = join(CACHE_DIR, `${id}.stamp.json`);
+  const { stampFile, buildInfo } = cacheFiles(root);
   const key = configKey(root);
   const stamp = readStamp(stampFile);
   if (stamp?.key === key && Object.entries(stamp.files).every(([f, print]) => fingerprint(f) === print)) {
@@ -99,7 +109,7 @@ export function typecheck(entry: string, cwd = process.cwd()): TypecheckResult {
   const ts = require('typescript') as typeof TS;
   const config = ts.getParsedCommandLineOfConfigFile(SYNTH_TSCONFIG, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
   if (!config) throw new Error(`${relative(cwd, SYNTH_TSCONFIG)} cannot be read`);
-  const options: TS.CompilerOptions = { ...config.options, noEmit: true, incremental: true, tsBuildInfoFile: join(CACHE_DIR, `${id}.tsbuildinfo`) };
+  const options: TS.CompilerOptions = { ...config.options, noEmit: true, incremental: true, tsBuildInfoFile: buildInfo };
   const host = ts.createIncrementalCompilerHost(options);
   host.writeFile = (file, text) => writeAtomically(file, text);
   const program = ts.createIncrementalProgram({ rootNames: [root], options, host });
