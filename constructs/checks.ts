@@ -6,6 +6,7 @@
  * "undefined". Every failure is a ConstructPathError: `<path>: <what is wrong>; <what to do>`.
  */
 import { failAt } from './errors';
+import { EnvironmentValue } from './environment';
 
 /** Property names that libraries probe on any object (promises, JSON, test matchers, React, inspectors); reading them is not a mistake. */
 const PROBES = new Set(['then', 'toJSON', 'asymmetricMatch', '$$typeof', 'nodeType', 'tagName', 'inspect', '_isMockFunction', 'nodeName', 'jasmineToString']);
@@ -175,12 +176,13 @@ export function checkContainer(path: string, settings: Record<string, unknown>):
 }
 
 /** Parameter declarations (task inputs, workflow parameters): string defaults, string enums. */
-export function checkParameterSpecs(path: string, prop: string, specs: unknown): void {
+export function checkParameterSpecs(path: string, prop: string, specs: unknown, options: { environmentDefaults?: boolean } = {}): void {
   if (specs === undefined) return;
   if (!isObject(specs)) failAt(path, `${prop} is ${describeValue(specs)}, not an object; give { name: { default?, enum?, description? } }`);
   for (const [name, spec] of Object.entries(specs)) {
     if (!isObject(spec)) failAt(path, `${prop}.${name} is ${describeValue(spec)}, not an object; give {} or { default: '...' }`);
-    checkString(path, `${prop}.${name}.default`, spec.default);
+    // Workflow parameters may default to an environment value (constructs/environment.ts).
+    if (!(options.environmentDefaults && EnvironmentValue.isEnvironmentValue(spec.default))) checkString(path, `${prop}.${name}.default`, spec.default);
     checkStrings(path, `${prop}.${name}.enum`, spec.enum);
     checkString(path, `${prop}.${name}.description`, spec.description);
   }

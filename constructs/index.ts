@@ -17,6 +17,7 @@ export {
 export { ContainerGroup, GroupMember, type ContainerGroupOptions } from './container-group';
 export * from './workflow';
 export { WaitForCallback, TaskTokenTarget, type WaitForCallbackProps } from './wait-for-callback';
+export { EnvironmentValue, environmentValues, type EnvironmentValues } from './environment';
 export * from './pods';
 export * from './synth';
 export * from './errors';

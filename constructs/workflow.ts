@@ -13,14 +13,18 @@ import {
   SWOOP_NAMESPACE, WORKFLOW_SERVICE_ACCOUNT, type StandardParameterName,
 } from './platform';
 import { FailuresRef, handledBy, outputGuard } from './catch';
+import { EnvironmentValue } from './environment';
 import { Condition, ItemRef, Ref, index } from './refs';
 import type { InputArtifacts, InputParameters, None, OutputArtifacts, OutputParameters, Task } from './task';
 import { WaitForCallback, type WaitForCallbackProps } from './wait-for-callback';
 
 /** A workflow parameter (`spec.arguments.parameters`). */
 export interface WorkflowParameterSpec {
-  /** @default required: every submission must pass it */
-  readonly default?: string;
+  /**
+   * A literal, or an environment value (`env.value('publish-bucket')`, constructs/environment.ts)
+   * read from ConfigMap swoop-platform when the run starts. @default required: every submission must pass it
+   */
+  readonly default?: string | EnvironmentValue;
   /** Allowed values (the Argo UI shows a drop-down). @default any */
   readonly enum?: readonly string[];
   readonly description?: string;
@@ -355,7 +359,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
       { name: STATE_URL_KEY, ...fromPlatform(STATE_URL_KEY), description: 'state service base URL' },
       ...Object.entries(this.userParameters).map(([name, spec]) => ({
         name,
-        ...(spec.default !== undefined ? { value: spec.default } : {}),
+        ...(spec.default instanceof EnvironmentValue ? { valueFrom: spec.default.valueFrom } : spec.default !== undefined ? { value: spec.default } : {}),
         ...(spec.enum ? { enum: [...spec.enum] } : {}),
         ...(spec.description ? { description: spec.description } : {}),
       })),
@@ -377,7 +381,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
       }
       const problem = parameterNameProblem('workflow parameter', name);
       if (problem) errors.push(problem);
-      if (spec.enum && spec.default !== undefined && !spec.enum.includes(spec.default)) {
+      if (spec.enum && typeof spec.default === 'string' && !spec.enum.includes(spec.default)) {
         errors.push(`parameter "${name}" default "${spec.default}" is not one of its enum values (${spec.enum.join(', ')}); make the default one of them`);
       }
     }
@@ -420,7 +424,7 @@ function checkWorkflowProps(path: string, props: WorkflowProps<WorkflowParameter
   checkOneOf(path, 'podGC', props.podGC, POD_GC_STRATEGIES);
   checkNumber(path, 'parallelism', props.parallelism);
   checkNumber(path, 'assumedFanOut', props.assumedFanOut);
-  checkParameterSpecs(path, 'parameters', props.parameters);
+  checkParameterSpecs(path, 'parameters', props.parameters, { environmentDefaults: true });
 }
 
 function outputExpression(node: Step<OutputParameters, OutputArtifacts> | ContainerGroup): string | undefined {

@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { Workflow } from '../constructs';
+import { env } from './environment';
 import type { Tasks } from './tasks';
 
 /** Copy assets to the public bucket and publish: three small containers in one pod, then a warm service call. */
@@ -9,8 +10,9 @@ export function copyAndPublish(scope: Construct, tasks: Tasks) {
     description: 'Copy item assets to the public bucket and publish the items to the STAC API',
     version: '1.0.0',
     parameters: {
-      destination: { default: 's3://swoop-public-data', description: 'bucket (and prefix) that receives the assets' },
-      'public-url': { default: 'https://data.example.org', description: 'public URL of the destination' },
+      // Per environment: ConfigMap swoop-platform, set by the stack's workflowValues.
+      destination: { default: env.value('publish-bucket'), description: 'bucket (and prefix) that receives the assets' },
+      'public-url': { default: env.value('public-url'), description: 'public URL of the destination' },
     },
     timeout: Duration.minutes(30),
     podGC: 'OnPodCompletion',

@@ -4,6 +4,7 @@
  * objects the renderer and the state service resolve references against.
  */
 import { join } from 'node:path';
+import { loadEnvironment } from '../../../stacks/environment';
 import { testCluster } from '../../infra/support/fixtures';
 import { ResourceRecorder } from '../../infra/support/pulumi-mocks';
 import type { ClusterObjects } from './argo';
@@ -25,6 +26,7 @@ export async function infraObjects(): Promise<ClusterObjects> {
     database: { host: 'db.internal', port: 5432, databaseName: 'swoop', secretArn: DB_SECRET, serviceSecretArn: SERVICE_DB_SECRET },
     secrets,
     delivery: { mode: 'pulumi', manifestsDir: join(__dirname, '..', '..', '..', 'dist', 'dev') },
+    values: loadEnvironment('dev').workflowValues,
   });
   await rec.settle();
   const configMaps: Record<string, ClusterObjects['configMaps'][string]> = {};
