@@ -4,7 +4,7 @@
  * tests run with nothing installed). Errors that mean "the database is unreachable" are
  * turned into DbUnavailableError, which the HTTP layer maps to 503.
  */
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
 
 export interface Queryable {
@@ -133,7 +133,16 @@ async function openPostgres(url: string, o: OpenDbOptions): Promise<Db> {
 }
 
 async function openPglite(o: OpenDbOptions): Promise<Db> {
-  const pg = await PGlite.create(o.dataDir);
+  // Loaded only here: the image's bundle (state/build.ts) leaves PGlite out, as it always
+  // runs against PostgreSQL.
+  let Pglite: typeof PGlite;
+  try {
+    // require, not import(): resolved like the bundle's other externals (NODE_PATH included).
+    Pglite = (require('@electric-sql/pglite') as typeof import('@electric-sql/pglite')).PGlite;
+  } catch {
+    throw new Error('PGlite is not installed here (the state image runs against PostgreSQL only); set DATABASE_URL');
+  }
+  const pg = await Pglite.create(o.dataDir);
   const schema = o.schema ?? 'public';
   if (schema !== 'public') {
     await pg.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}; SET search_path TO ${quoteIdent(schema)}`);

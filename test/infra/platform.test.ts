@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResourceRecorder, policy, valueOf, type Registered } from './support/pulumi-mocks';
 import { testCluster } from './support/fixtures';
 import { STATE_URL, type ManifestDelivery } from '../../infra/platform';
+import { loadEnvironment } from '../../stacks/environment';
 
 const database = {
   host: 'db.internal', port: 5432, databaseName: 'swoop',
@@ -20,7 +21,8 @@ async function makePlatform(id: string, delivery: ManifestDelivery) {
   const { SecretsSync } = await import('../../infra/secrets-sync');
   const cluster = await testCluster(`c-${id}`);
   const secrets = new SecretsSync(`secrets-${id}`, { cluster, secretArns: [database.secretArn, database.serviceSecretArn], keyArns: ['arn:aws:kms:us-west-2:123456789012:key/db'], namespaces: ['swoop', 'argo'] });
-  return new Platform(id, { cluster, namespace: 'swoop', bucketName: 'art-bucket', database, secrets, delivery });
+  // The workflow values the dev stack sets: dist/dev/ reads them (the check refuses a stack without them).
+  return new Platform(id, { cluster, namespace: 'swoop', bucketName: 'art-bucket', database, secrets, delivery, values: loadEnvironment('dev').workflowValues });
 }
 
 describe('Platform (manifests applied by Pulumi)', () => {
@@ -37,6 +39,7 @@ describe('Platform (manifests applied by Pulumi)', () => {
     expect(cm.metadata.labels).toEqual({ 'workflows.argoproj.io/configmap-type': 'Parameter' });
     expect(cm.metadata.namespace).toBe('swoop');
     expect(cm.data).toEqual({
+      ...loadEnvironment('dev').workflowValues,
       'payload-store': 's3://art-bucket/payloads',
       'state-url': 'http://swoop-state.swoop.svc.cluster.local:8080',
       'lifecycle-url': 'http://swoop-lifecycle-eventsource-svc.swoop.svc.cluster.local:12000/lifecycle',

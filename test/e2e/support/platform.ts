@@ -5,6 +5,7 @@
  * the `swoop-lifecycle` EventSource (its port, endpoint, method and token checks).
  * PGlite by default; with DATABASE_URL a fresh schema that is dropped afterwards.
  */
+import { loadEnvironment } from '../../../stacks/environment';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -203,7 +204,8 @@ export async function startPlatform(manifests: Pick<Manifests, 'find'>, options:
     'swoop-state-db-owner': { url: DATABASE_URL ?? 'postgres://unused-with-pglite' },
     'swoop-state-argo-token': { token: ARGO_TOKEN },
   };
-  const platformData = { 'payload-store': PAYLOAD_STORE, 'state-url': 'pending', 'lifecycle-url': lifecycle.endpointUrl };
+  // As the dev stack writes it: the built-in keys and the workflow values it sets (workflowValues).
+  const platformData = { ...loadEnvironment('dev').workflowValues, 'payload-store': PAYLOAD_STORE, 'state-url': 'pending', 'lifecycle-url': lifecycle.endpointUrl };
   const configMap = { labels: { 'workflows.argoproj.io/configmap-type': 'Parameter' }, data: platformData };
   const env = stateServiceEnv({ configMaps: { 'swoop-platform': configMap }, secrets });
   // The stuck-run sweeper runs on the real clock; tests drive it explicitly (test/state/sweeper.test.ts).
