@@ -2,6 +2,7 @@ import { ApiObject, Chart, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ContainerGroup, type ContainerGroupOptions } from './container-group';
 import { describeFilterProblem, itemFilterProblem } from './expressions/item-filter';
+import { taskTimeoutProblems } from './timeouts';
 import { CLAIM_TASK, DagNode, Step, type StepArgs, type StepProps, type WorkflowContext } from './step';
 import {
   CLAIM_GATE, CLAIM_TEMPLATE, COMPLETED_TASK, COMPLETED_TEMPLATE, EXIT_TEMPLATE, RUNNING_HOOK, claimTemplate, completedTemplate, runningTemplate,
@@ -198,6 +199,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
       this, this.context, name, task as unknown as Task<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts>,
       (props[0] ?? {}) as StepProps<InputParameters, InputArtifacts>, this.input,
     );
+    step.node.addValidation({ validate: () => taskTimeoutProblems(step, this.props.timeout ?? Duration.hours(6)) });
     return step;
   }
 
@@ -215,7 +217,9 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
 
   /** Adds a group of container steps that share one pod (Argo containerSet); add its containers with `group.addStep`. */
   public addGroup(name: string, options: ContainerGroupOptions = {}): ContainerGroup {
-    return new ContainerGroup(this, this.context, name, options, this.input);
+    const group = new ContainerGroup(this, this.context, name, options, this.input);
+    group.node.addValidation({ validate: () => taskTimeoutProblems(group, this.props.timeout ?? Duration.hours(6)) });
+    return group;
   }
 
   /**

@@ -22,6 +22,7 @@ export const RULES = [
   'depends',
   'dag-cycle',
   'container-requests',
+  'image-pinning',
   'scheduling',
   'retry-strategy',
   'sensor-dependency',
