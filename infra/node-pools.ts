@@ -25,6 +25,28 @@ export function amiTypeFor(spec: ComputeClassSpec): string {
   return spec.gpusPerNode > 0 ? 'AL2023_x86_64_NVIDIA' : 'AL2023_x86_64_STANDARD';
 }
 
+/**
+ * The `k8s.amazonaws.com/accelerator` value of a GPU instance family: the label Cluster
+ * Autoscaler's AWS provider treats as "this node has GPUs", so it does not scale a GPU node
+ * down as unready while the device plugin starts, and can size GPU pools from zero
+ * (Cluster Autoscaler FAQ, GPU node groups).
+ */
+export const ACCELERATOR_LABEL = 'k8s.amazonaws.com/accelerator';
+const ACCELERATORS: Record<string, string> = {
+  g4dn: 'nvidia-tesla-t4', g5: 'nvidia-a10g', g6: 'nvidia-l4', g6e: 'nvidia-l40s', p3: 'nvidia-tesla-v100', p4d: 'nvidia-a100', p5: 'nvidia-h100',
+};
+export function acceleratorOf(instanceType: string): string {
+  const family = instanceType.split('.')[0];
+  const accelerator = ACCELERATORS[family];
+  if (!accelerator) throw new Error(`NodePools: no ${ACCELERATOR_LABEL} value known for GPU instance type ${instanceType}; add its family to ACCELERATORS in infra/node-pools.ts`);
+  return accelerator;
+}
+
+/** Node labels of a group: its class, and the accelerator on GPU groups. */
+export function nodeLabels(className: string, spec: ComputeClassSpec, instanceType: string): Record<string, string> {
+  return { [COMPUTE_CLASS_LABEL]: className, ...(spec.gpusPerNode > 0 ? { [ACCELERATOR_LABEL]: acceleratorOf(instanceType) } : {}) };
+}
+
 /** `m6i.2xlarge` -> `m6i-2xlarge`, for resource names. */
 const slug = (instanceType: string) => instanceType.replace(/\./g, '-');
 
@@ -76,7 +98,7 @@ export class NodePools extends pulumi.ComponentResource {
       }, parent);
 
       spec.instanceTypes.forEach((instanceType, i) => {
-        const labels = { [COMPUTE_CLASS_LABEL]: className };
+        const labels = nodeLabels(className, spec, instanceType);
         const group = new aws.eks.NodeGroup(`${name}-${className}-${slug(instanceType)}`, {
           clusterName,
           nodeRoleArn: role.arn,
@@ -95,7 +117,7 @@ export class NodePools extends pulumi.ComponentResource {
         this.nodeGroups[`${className}/${instanceType}`] = group;
         // Node group tags do not reach the Auto Scaling group Cluster Autoscaler reads.
         const asgName = group.resources.apply((r) => r?.[0]?.autoscalingGroups?.[0]?.name ?? '');
-        for (const [key, value] of Object.entries(autoscalerTemplateTags(className, spec))) {
+        for (const [key, value] of Object.entries(autoscalerTemplateTags(labels, spec))) {
           new aws.autoscaling.Tag(`${name}-${className}-${slug(instanceType)}-${key.split('/').slice(3).join('-')}`, {
             autoscalingGroupName: asgName,
             tag: { key, value, propagateAtLaunch: false },
@@ -208,11 +230,12 @@ export class NodePools extends pulumi.ComponentResource {
 
 /**
  * Node-template tags Cluster Autoscaler reads when a group has zero nodes and there is no
- * node to look at: the compute-class label and the taints it must assume. (GPU counts come
+ * node to look at: the group's node labels (class, accelerator) and the taints it must assume. (GPU counts come
  * from its built-in instance type table.)
  */
-export function autoscalerTemplateTags(className: string, spec: ComputeClassSpec): Record<string, string> {
-  const tags: Record<string, string> = { [`k8s.io/cluster-autoscaler/node-template/label/${COMPUTE_CLASS_LABEL}`]: className };
+export function autoscalerTemplateTags(labels: Record<string, string>, spec: ComputeClassSpec): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const [key, value] of Object.entries(labels)) tags[`k8s.io/cluster-autoscaler/node-template/label/${key}`] = value;
   for (const t of spec.taints) tags[`k8s.io/cluster-autoscaler/node-template/taint/${t.key}`] = `${t.value ?? ''}:${t.effect}`;
   return tags;
 }

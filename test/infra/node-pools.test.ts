@@ -73,9 +73,26 @@ describe('NodePools (all compute classes)', () => {
     // Every group's own ASG gets its class label (and taints), none is missed.
     for (const g of rec.ofType('aws:eks/nodeGroup:NodeGroup')) {
       const onAsg = rec.ofType('aws:autoscaling/tag:Tag').filter((t) => t.inputs.autoscalingGroupName === `eks-${g.name}-asg`);
-      expect(onAsg.map((t) => t.inputs.tag.key)).toHaveLength(1 + COMPUTE_CLASSES[classOf(g.inputs)].taints.length);
+      expect(onAsg.map((t) => t.inputs.tag.key)).toHaveLength(Object.keys(g.inputs.labels).length + COMPUTE_CLASSES[classOf(g.inputs)].taints.length);
       expect(onAsg.find((t) => t.inputs.tag.key.endsWith(COMPUTE_CLASS_LABEL))!.inputs.tag.value).toBe(classOf(g.inputs));
     }
+  });
+
+  it('labels GPU nodes k8s.amazonaws.com/accelerator and tags their ASG with it (Cluster Autoscaler GPU note); CPU nodes not', () => {
+    const groups = rec.ofType('aws:eks/nodeGroup:NodeGroup');
+    const gpu = groups.filter((g) => classOf(g.inputs) === 'gpu');
+    expect(gpu.length).toBeGreaterThan(0);
+    for (const g of gpu) {
+      expect(g.inputs.labels['k8s.amazonaws.com/accelerator']).toBe('nvidia-a10g'); // g5: NVIDIA A10G
+      const tag = rec.ofType('aws:autoscaling/tag:Tag').find((t) => t.inputs.autoscalingGroupName === `eks-${g.name}-asg` && t.inputs.tag.key === 'k8s.io/cluster-autoscaler/node-template/label/k8s.amazonaws.com/accelerator');
+      expect(tag?.inputs.tag).toEqual({ key: 'k8s.io/cluster-autoscaler/node-template/label/k8s.amazonaws.com/accelerator', value: 'nvidia-a10g', propagateAtLaunch: false });
+    }
+    for (const g of groups.filter((x) => classOf(x.inputs) !== 'gpu')) expect(g.inputs.labels['k8s.amazonaws.com/accelerator']).toBeUndefined();
+  });
+
+  it('refuses a GPU instance family whose accelerator it does not know, naming where to add it', async () => {
+    const { acceleratorOf } = await import('../../infra/node-pools');
+    expect(() => acceleratorOf('x9gpu.xlarge')).toThrow('NodePools: no k8s.amazonaws.com/accelerator value known for GPU instance type x9gpu.xlarge; add its family to ACCELERATORS in infra/node-pools.ts');
   });
 
   it('installs Cluster Autoscaler with a Pod Identity role limited to this cluster\'s groups', () => {
