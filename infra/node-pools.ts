@@ -47,6 +47,9 @@ export function nodeLabels(className: string, spec: ComputeClassSpec, instanceTy
   return { [COMPUTE_CLASS_LABEL]: className, ...(spec.gpusPerNode > 0 ? { [ACCELERATOR_LABEL]: acceleratorOf(instanceType) } : {}) };
 }
 
+/** Classes whose pods use EBS volumes (system: the JetStream event bus), given one node group per AZ. */
+export const ZONAL_CLASSES: readonly ComputeClassName[] = ['system'];
+
 /** `m6i.2xlarge` -> `m6i-2xlarge`, for resource names. */
 const slug = (instanceType: string) => instanceType.replace(/\./g, '-');
 
@@ -62,7 +65,7 @@ const slug = (instanceType: string) => instanceType.replace(/\./g, '-');
  */
 export class NodePools extends pulumi.ComponentResource {
   public readonly nodeRoleArn: pulumi.Output<string>;
-  /** Node groups keyed `<class>/<instance type>`. */
+  /** Node groups keyed `<class>/<instance type>`, plus `/az<n>` for zonal classes. */
   public readonly nodeGroups: Record<string, aws.eks.NodeGroup> = {};
 
   constructor(name: string, args: NodePoolsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -97,33 +100,40 @@ export class NodePools extends pulumi.ComponentResource {
         tags: args.tags,
       }, parent);
 
-      spec.instanceTypes.forEach((instanceType, i) => {
+      // A class hosting EBS-backed pods (the JetStream event bus on the system pool) gets one
+      // group per AZ: an EBS volume lives in one AZ, and Cluster Autoscaler can only bring up
+      // a node in the volume's AZ when a group is bound to that AZ (its AWS docs' rule).
+      const zones = ZONAL_CLASSES.includes(className) ? args.subnetIds.map((subnet, z) => ({ suffix: `-az${z}`, subnets: [subnet] })) : [{ suffix: '', subnets: args.subnetIds }];
+      const perZone = (n: number) => Math.ceil(n / zones.length);
+      spec.instanceTypes.forEach((instanceType, i) => zones.forEach(({ suffix, subnets }) => {
         const labels = nodeLabels(className, spec, instanceType);
-        const group = new aws.eks.NodeGroup(`${name}-${className}-${slug(instanceType)}`, {
+        const id = `${name}-${className}-${slug(instanceType)}${suffix}`;
+        // The pool minimum is held by its smallest type; larger types only exist on demand.
+        const min = i === 0 ? perZone(spec.scaling.min) : 0;
+        const group = new aws.eks.NodeGroup(id, {
           clusterName,
           nodeRoleArn: role.arn,
-          subnetIds: args.subnetIds,
+          subnetIds: subnets,
           amiType: amiTypeFor(spec),
           capacityType: spec.spot ? 'SPOT' : 'ON_DEMAND',
           instanceTypes: [instanceType],
-          // The pool minimum is held by its smallest type; larger types only exist on demand.
-          scalingConfig: { minSize: i === 0 ? spec.scaling.min : 0, desiredSize: i === 0 ? spec.scaling.min : 0, maxSize: spec.scaling.max },
+          scalingConfig: { minSize: min, desiredSize: min, maxSize: perZone(spec.scaling.max) },
           launchTemplate: { id: template.id, version: pulumi.interpolate`${template.latestVersion}` },
           labels,
           taints: spec.taints.map((t) => ({ key: t.key, value: t.value, effect: EFFECTS[t.effect] })),
           updateConfig: { maxUnavailablePercentage: 33 },
           tags: args.tags,
         }, { parent: this, dependsOn: attachments, ignoreChanges: ['scalingConfig.desiredSize'] });
-        this.nodeGroups[`${className}/${instanceType}`] = group;
+        this.nodeGroups[`${className}/${instanceType}${suffix ? `/${suffix.slice(1)}` : ''}`] = group;
         // Node group tags do not reach the Auto Scaling group Cluster Autoscaler reads.
         const asgName = group.resources.apply((r) => r?.[0]?.autoscalingGroups?.[0]?.name ?? '');
         for (const [key, value] of Object.entries(autoscalerTemplateTags(labels, spec))) {
-          new aws.autoscaling.Tag(`${name}-${className}-${slug(instanceType)}-${key.split('/').slice(3).join('-')}`, {
+          new aws.autoscaling.Tag(`${id}-${key.split('/').slice(3).join('-')}`, {
             autoscalingGroupName: asgName,
             tag: { key, value, propagateAtLaunch: false },
           }, parent);
         }
-      });
+      }));
     }
     const systemGroups = Object.entries(this.nodeGroups).filter(([k]) => k.startsWith('system/')).map(([, g]) => g);
 

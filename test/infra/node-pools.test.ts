@@ -25,7 +25,7 @@ describe('NodePools (all compute classes)', () => {
 
   it('creates one managed node group per compute class and instance type, labelled with the class', () => {
     const groups = rec.ofType('aws:eks/nodeGroup:NodeGroup');
-    const expected = Object.entries(COMPUTE_CLASSES).flatMap(([name, spec]) => spec.instanceTypes.map((t) => `${name}/${t}`));
+    const expected = Object.entries(COMPUTE_CLASSES).flatMap(([name, spec]) => spec.instanceTypes.flatMap((t) => (name === 'system' ? [0, 1, 2].map(() => `${name}/${t}`) : [`${name}/${t}`])));
     expect(groups.map((g) => `${classOf(g.inputs)}/${g.inputs.instanceTypes[0]}`).sort()).toEqual(expected.sort());
     for (const g of groups) expect(g.inputs.instanceTypes).toHaveLength(1);
   });
@@ -36,9 +36,19 @@ describe('NodePools (all compute classes)', () => {
       const first = g.inputs.instanceTypes[0] === spec.instanceTypes[0];
       expect(g.inputs.capacityType).toBe(spec.spot ? 'SPOT' : 'ON_DEMAND');
       expect(g.inputs.taints).toEqual(spec.taints.map((t) => ({ key: t.key, value: t.value, effect: { NoSchedule: 'NO_SCHEDULE', NoExecute: 'NO_EXECUTE', PreferNoSchedule: 'PREFER_NO_SCHEDULE' }[t.effect] })));
+      if (classOf(g.inputs) === 'system') continue; // one group per AZ, below
       expect(g.inputs.scalingConfig).toEqual({ minSize: first ? spec.scaling.min : 0, desiredSize: first ? spec.scaling.min : 0, maxSize: spec.scaling.max });
       expect(g.inputs.subnetIds).toEqual(['subnet-a', 'subnet-b', 'subnet-c']);
     }
+  });
+
+  it('gives the system pool (the EBS-backed event bus) one node group per AZ, its bounds split across them', () => {
+    const system = rec.ofType('aws:eks/nodeGroup:NodeGroup').filter((g) => classOf(g.inputs) === 'system');
+    expect(system.map((g) => g.inputs.subnetIds)).toEqual([['subnet-a'], ['subnet-b'], ['subnet-c']]);
+    const { min, max } = COMPUTE_CLASSES.system.scaling;
+    for (const g of system) expect(g.inputs.scalingConfig).toEqual({ minSize: Math.ceil(min / 3), desiredSize: Math.ceil(min / 3), maxSize: Math.ceil(max / 3) });
+    // Every group's ASG carries its own template tags.
+    expect(new Set(rec.ofType('aws:autoscaling/tag:Tag').map((t) => t.inputs.autoscalingGroupName).filter((n) => n.includes('system'))).size).toBe(3);
   });
 
   it('runs GPU pools on the EKS NVIDIA AMI, tainted nvidia.com/gpu, scaling from zero', () => {
