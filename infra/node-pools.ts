@@ -47,6 +47,27 @@ export function nodeLabels(className: string, spec: ComputeClassSpec, instanceTy
   return { [COMPUTE_CLASS_LABEL]: className, ...(spec.gpusPerNode > 0 ? { [ACCELERATOR_LABEL]: acceleratorOf(instanceType) } : {}) };
 }
 
+/**
+ * Instance families with the same vCPU and memory per size as the key family (x86_64, so
+ * one AMI type): a spot group asks for all of them, so an interruption or a shortage of one
+ * spot pool does not leave the group without capacity, while Cluster Autoscaler still sees
+ * one shape per group (its AWS docs: mixed types must have the same CPU and memory).
+ */
+export const SAME_SHAPE_FAMILIES: Record<string, readonly string[]> = {
+  m6i: ['m6i', 'm6a', 'm5', 'm7i'],
+  r6i: ['r6i', 'r6a', 'r5', 'r7i'],
+  c6i: ['c6i', 'c6a', 'c5', 'c7i'],
+};
+
+/** The instance types of a group: the type alone on demand; on spot, the type in every same-shape family. */
+export function groupInstanceTypes(instanceType: string, spot: boolean): string[] {
+  if (!spot) return [instanceType];
+  const [family, size] = instanceType.split('.');
+  const families = SAME_SHAPE_FAMILIES[family];
+  if (!families) throw new Error(`NodePools: spot instance type ${instanceType} has no same-shape families; add "${family}" to SAME_SHAPE_FAMILIES in infra/node-pools.ts`);
+  return families.map((f) => `${f}.${size}`);
+}
+
 /** Classes whose pods use EBS volumes (system: the JetStream event bus), given one node group per AZ. */
 export const ZONAL_CLASSES: readonly ComputeClassName[] = ['system'];
 
@@ -116,7 +137,7 @@ export class NodePools extends pulumi.ComponentResource {
           subnetIds: subnets,
           amiType: amiTypeFor(spec),
           capacityType: spec.spot ? 'SPOT' : 'ON_DEMAND',
-          instanceTypes: [instanceType],
+          instanceTypes: groupInstanceTypes(instanceType, spec.spot),
           scalingConfig: { minSize: min, desiredSize: min, maxSize: perZone(spec.scaling.max) },
           launchTemplate: { id: template.id, version: pulumi.interpolate`${template.latestVersion}` },
           labels,

@@ -27,7 +27,27 @@ describe('NodePools (all compute classes)', () => {
     const groups = rec.ofType('aws:eks/nodeGroup:NodeGroup');
     const expected = Object.entries(COMPUTE_CLASSES).flatMap(([name, spec]) => spec.instanceTypes.flatMap((t) => (name === 'system' ? [0, 1, 2].map(() => `${name}/${t}`) : [`${name}/${t}`])));
     expect(groups.map((g) => `${classOf(g.inputs)}/${g.inputs.instanceTypes[0]}`).sort()).toEqual(expected.sort());
-    for (const g of groups) expect(g.inputs.instanceTypes).toHaveLength(1);
+  });
+
+  it('asks spot groups for several instance types of one shape; on-demand groups for one', () => {
+    const groups = rec.ofType('aws:eks/nodeGroup:NodeGroup');
+    const sizeOf = (t: string) => t.split('.')[1];
+    for (const g of groups) {
+      const types: string[] = g.inputs.instanceTypes;
+      if (g.inputs.capacityType === 'SPOT') {
+        expect(types.length, g.name).toBeGreaterThanOrEqual(3);
+        expect(new Set(types.map(sizeOf)).size, `${g.name}: one size`).toBe(1);
+        expect(new Set(types).size).toBe(types.length);
+      } else expect(types, g.name).toHaveLength(1);
+    }
+    expect(groups.some((g) => g.inputs.capacityType === 'SPOT')).toBe(true);
+    expect(rec.ofType('aws:eks/nodeGroup:NodeGroup').find((g) => g.name === 'nodes-general-m6i-xlarge')!.inputs.instanceTypes).toEqual(['m6i.xlarge', 'm6a.xlarge', 'm5.xlarge', 'm7i.xlarge']);
+  });
+
+  it('refuses a spot type without same-shape families, naming where to add them', async () => {
+    const { groupInstanceTypes } = await import('../../infra/node-pools');
+    expect(() => groupInstanceTypes('x2.large', true)).toThrow('NodePools: spot instance type x2.large has no same-shape families; add "x2" to SAME_SHAPE_FAMILIES in infra/node-pools.ts');
+    expect(groupInstanceTypes('x2.large', false)).toEqual(['x2.large']);
   });
 
   it('carries each class: spot, taints, scaling with the minimum on the smallest type', () => {
