@@ -25,10 +25,19 @@ export interface ClusterArgs {
   readonly adminPrincipalArns?: string[];
   /** Days control plane logs are kept. Default 90. */
   readonly logRetentionDays?: number;
+  /**
+   * Pinned `addonVersion` of the add-ons this component installs (vpc-cni, kube-proxy,
+   * eks-pod-identity-agent); unset ones get EKS's default for the Kubernetes version.
+   */
+  readonly addonVersions?: Partial<Record<EksAddon, string>>;
   /** KMS key deletion window (7 to 30 days). Default 30. */
   readonly keyDeletionWindowDays?: number;
   readonly tags?: Record<string, string>;
 }
+
+/** The EKS add-ons the platform installs (Cluster: the first three; NodePools: the rest). */
+export const EKS_ADDONS = ['vpc-cni', 'kube-proxy', 'eks-pod-identity-agent', 'coredns', 'aws-ebs-csi-driver'] as const;
+export type EksAddon = (typeof EKS_ADDONS)[number];
 
 /** The control plane logs every cluster ships (controllerManager/scheduler are opt-in extras). */
 export const CONTROL_PLANE_LOGS = ['api', 'audit', 'authenticator'] as const;
@@ -103,10 +112,11 @@ export class Cluster extends pulumi.ComponentResource {
     }
 
     // Add-ons that must exist before nodes join; coredns needs nodes and lives in NodePools.
-    for (const addon of ['vpc-cni', 'kube-proxy', 'eks-pod-identity-agent']) {
+    for (const addon of ['vpc-cni', 'kube-proxy', 'eks-pod-identity-agent'] as const) {
       new aws.eks.Addon(`${name}-${addon}`, {
         clusterName: this.cluster.name,
         addonName: addon,
+        addonVersion: args.addonVersions?.[addon],
         resolveConflictsOnCreate: 'OVERWRITE',
         resolveConflictsOnUpdate: 'PRESERVE',
         tags: args.tags,

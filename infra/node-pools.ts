@@ -5,7 +5,7 @@ import { COMPUTE_CLASS_LABEL, COMPUTE_CLASSES, GPU_RESOURCE, type ComputeClassNa
 import { CHARTS, chartSource } from './charts';
 import { SYSTEM_POOL } from './scheduling';
 import { podIdentityTrustPolicy, policyDocument, serviceTrustPolicy } from './iam';
-import type { Cluster } from './cluster';
+import type { Cluster, EksAddon } from './cluster';
 
 export interface NodePoolsArgs {
   readonly cluster: Cluster;
@@ -15,6 +15,8 @@ export interface NodePoolsArgs {
   readonly classes?: readonly ComputeClassName[];
   /** Root volume size per class in GiB. Default 50, GPU classes 100 (CUDA images are large). */
   readonly rootVolumeGiB?: Partial<Record<ComputeClassName, number>>;
+  /** Pinned `addonVersion` of coredns and aws-ebs-csi-driver; unset: EKS's default. */
+  readonly addonVersions?: Partial<Record<EksAddon, string>>;
   readonly tags?: Record<string, string>;
 }
 
@@ -162,6 +164,7 @@ export class NodePools extends pulumi.ComponentResource {
     new aws.eks.Addon(`${name}-coredns`, {
       clusterName,
       addonName: 'coredns',
+      addonVersion: args.addonVersions?.coredns,
       resolveConflictsOnCreate: 'OVERWRITE',
       resolveConflictsOnUpdate: 'PRESERVE',
       tags: args.tags,
@@ -176,6 +179,7 @@ export class NodePools extends pulumi.ComponentResource {
     new aws.eks.Addon(`${name}-aws-ebs-csi-driver`, {
       clusterName,
       addonName: 'aws-ebs-csi-driver',
+      addonVersion: args.addonVersions?.['aws-ebs-csi-driver'],
       podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: 'ebs-csi-controller-sa' }],
       resolveConflictsOnCreate: 'OVERWRITE',
       resolveConflictsOnUpdate: 'PRESERVE',

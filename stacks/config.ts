@@ -1,5 +1,5 @@
 import { COMPUTE_CLASSES, type ComputeClassName } from '../constructs/compute-classes';
-import { SUPPORTED_KUBERNETES_VERSIONS, type KubernetesVersion } from '../infra/cluster';
+import { EKS_ADDONS, SUPPORTED_KUBERNETES_VERSIONS, type EksAddon, type KubernetesVersion } from '../infra/cluster';
 import { SUPPORTED_POSTGRES_VERSIONS, type PostgresVersion } from '../infra/state-database';
 import type { ArgoServerAuthMode } from '../infra/argo';
 import type { ManifestDelivery } from '../infra/platform';
@@ -38,6 +38,8 @@ export interface StackConfig {
   readonly keyDeletionWindowDays: number;
   /** The process queue (`<clusterName>-process`): SNS topic in front of it, receives before dead-lettering. */
   readonly ingress: { readonly topic: boolean; readonly maxReceiveCount: number };
+  /** The `addonVersion` of every EKS add-on, pinned per stack. */
+  readonly addonVersions: Record<EksAddon, string>;
   /** Buckets workflow pods read and write besides the artifact bucket (the workflow role's only other grants). */
   readonly dataBuckets: { readonly read: string[]; readonly write: { readonly name: string; readonly create: boolean; readonly publicRead: boolean }[] };
   /** Secrets the manifests reference that the stack does not generate: name -> key -> value. */
@@ -71,6 +73,7 @@ export const CONFIG_KEYS = {
   logRetentionDays: `days of EKS control plane logs, one of CloudWatch's ${LOG_RETENTION_DAYS.join(', ')} (default: 30 in dev, 365 in prod)`,
   keyDeletionWindowDays: 'days before a deleted KMS key is destroyed, 7 to 30 (default: 7 in dev, 30 in prod)',
   ingress: 'an object {topic, maxReceiveCount}: an SNS topic <clusterName>-process in front of the queue (default false), receives before a payload is dead-lettered, 1 to 1000 (default 5)',
+  addonVersions: `an object pinning every EKS add-on's version, {${EKS_ADDONS.map((a) => `"${a}"`).join(', ')}}, each like "v1.20.4-eksbuild.1" (list them with \`aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>\`)`,
   dataBuckets: 'an object {read: [bucket names], write: [{name, create, publicRead}]}: buckets workflows read, and write (create: the stack makes it; publicRead: anyone may read its objects, only with create)',
   workloadSecrets: 'an object {<Secret name>: {<key>: <value>}} of the Secrets the manifests reference that the stack does not create; set each value with `pulumi config set --secret --path \'workloadSecrets.<name>.<key>\' <value>`',
   ...ENVIRONMENT_KEYS,
@@ -238,6 +241,12 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
   const values = json('workflowValues');
   for (const problem of workflowValuesProblems(values)) errors.push(`${project}:workflowValues${problem.startsWith('.') ? '' : ' '}${problem}`);
 
+  const addonObj = object('addonVersions');
+  if (!addonObj) fail('addonVersions', null);
+  const addonVersions = Object.fromEntries(EKS_ADDONS.map((a) => [a, addonObj
+    ? field<string>('addonVersions', addonObj, a, undefined, (v) => typeof v === 'string' && /^v\d+\.\d+\.\d+-eksbuild\.\d+$/.test(v), 'an EKS add-on version such as "v1.20.4-eksbuild.1"')
+    : ''])) as Record<EksAddon, string>;
+  for (const k of Object.keys(addonObj ?? {})) if (!(EKS_ADDONS as readonly string[]).includes(k)) errors.push(`${project}:addonVersions.${k} is not an add-on the stack installs; known: ${EKS_ADDONS.join(', ')}`);
   const dataBuckets = readDataBuckets(object('dataBuckets'), (msg) => errors.push(`${project}:dataBuckets${msg}`));
   const workloadSecrets: Record<string, Record<string, string>> = {};
   for (const [secret, keys] of Object.entries(object('workloadSecrets') ?? {})) {
@@ -266,6 +275,7 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     keyDeletionWindowDays: number('keyDeletionWindowDays', prod ? 30 : 7, (n) => Number.isInteger(n) && n >= 7 && n <= 30),
     protectData: prod,
     ingress,
+    addonVersions,
     dataBuckets,
     workloadSecrets,
     stateServiceImage: image ?? '',

@@ -31,11 +31,12 @@ const cluster = new Cluster('cluster', {
   publicAccessCidrs: cfg.apiAccessCidrs,
   adminPrincipalArns: cfg.adminPrincipalArns,
   logRetentionDays: cfg.logRetentionDays,
+  addonVersions: cfg.addonVersions,
   keyDeletionWindowDays,
   tags,
 });
 
-const nodes = new NodePools('nodes', { cluster, subnetIds: network.privateSubnetIds, classes: cfg.computeClasses, tags });
+const nodes = new NodePools('nodes', { cluster, subnetIds: network.privateSubnetIds, classes: cfg.computeClasses, addonVersions: cfg.addonVersions, tags });
 
 const bucket = new ArtifactBucket('artifacts', {
   bucketName: cfg.artifacts.bucketName,

@@ -3,10 +3,12 @@ import { loadStackConfig } from '../../stacks/config';
 import { stackConfig } from './support/stack-run';
 
 const P = 'swoop-platform';
+const ADDONS = JSON.stringify({ 'vpc-cni': 'v1.20.4-eksbuild.1', 'kube-proxy': 'v1.35.0-eksbuild.2', 'eks-pod-identity-agent': 'v1.3.9-eksbuild.3', coredns: 'v1.12.4-eksbuild.1', 'aws-ebs-csi-driver': 'v1.51.1-eksbuild.1' });
 const minimal = {
   [`${P}:environment`]: 'dev',
   [`${P}:adminPrincipalArns`]: '["arn:aws:iam::123456789012:role/admin"]',
   [`${P}:stateServiceImage`]: `123456789012.dkr.ecr.us-west-2.amazonaws.com/swoop-test/swoop-state@sha256:${'a'.repeat(64)}`,
+  [`${P}:addonVersions`]: ADDONS,
 };
 const load = (extra: Record<string, string>, stack = 'test') => loadStackConfig({ ...minimal, ...extra }, P, stack);
 const errorOf = (extra: Record<string, string>, stack?: string): string => {
@@ -92,7 +94,7 @@ describe('stack config', () => {
   });
 
   it('requires the admin principals (no default)', () => {
-    expect(() => loadStackConfig({ [`${P}:environment`]: 'dev', [`${P}:stateServiceImage`]: minimal[`${P}:stateServiceImage`] }, P, 'bare')).toThrow(
+    expect(() => loadStackConfig({ [`${P}:environment`]: 'dev', [`${P}:stateServiceImage`]: minimal[`${P}:stateServiceImage`], [`${P}:addonVersions`]: ADDONS }, P, 'bare')).toThrow(
       new RegExp(`invalid configuration for stack "bare":\n  - ${P}:adminPrincipalArns must be a non-empty list[^\n]*$`),
     );
   });
@@ -101,6 +103,16 @@ describe('stack config', () => {
     const { [`${P}:stateServiceImage`]: _image, ...withoutImage } = minimal;
     expect(() => loadStackConfig(withoutImage, P, 'bare')).toThrow(`invalid configuration for stack "bare":\n  - ${P}:stateServiceImage must be the state service image by digest`);
     expect(load({ [`${P}:workflowValues`]: '{"publish-bucket": "s3://pub"}' }).workflowValues).toEqual({ 'publish-bucket': 's3://pub' });
+  });
+
+  it('requires every EKS add-on version pinned, each named when missing or malformed', () => {
+    expect(load({}).addonVersions).toEqual(JSON.parse(ADDONS));
+    expect(errorOf({ [`${P}:addonVersions`]: undefined as unknown as string })).toContain(`${P}:addonVersions must be an object pinning every EKS add-on's version`);
+    const partial = JSON.stringify({ ...JSON.parse(ADDONS), coredns: undefined, 'kube-proxy': 'latest', metrics: 'v1.0.0-eksbuild.1' });
+    const message = errorOf({ [`${P}:addonVersions`]: partial });
+    expect(message).toContain(`${P}:addonVersions.coredns must be an EKS add-on version such as "v1.20.4-eksbuild.1" (got null)`);
+    expect(message).toContain(`${P}:addonVersions.kube-proxy must be an EKS add-on version such as "v1.20.4-eksbuild.1" (got "latest")`);
+    expect(message).toContain(`${P}:addonVersions.metrics is not an add-on the stack installs`);
   });
 
   it('ignores keys of other namespaces (aws:region, provider settings)', () => {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runStack, type StackRun } from './support/stack-run';
+import { runStack, stackConfig, type StackRun } from './support/stack-run';
 import { ResourceRecorder, type Registered } from './support/pulumi-mocks';
 
 const DIST = join(__dirname, '..', '..', 'dist');
@@ -81,6 +81,15 @@ describe('stacks (whole program under mocks)', () => {
       expect(one(run, 'aws:ecr/repository:Repository').inputs).toMatchObject({
         name, imageTagMutability: 'IMMUTABLE', imageScanningConfiguration: { scanOnPush: true }, forceDelete: run === dev,
       });
+    }
+  });
+
+  it('pins every EKS add-on to the version in the stack config', () => {
+    for (const [run, stack] of [[dev, 'dev'], [prod, 'prod']] as const) {
+      const pinned = JSON.parse(stackConfig(stack)['swoop-platform:addonVersions']);
+      const addons = run.resources.filter((r) => r.type === 'aws:eks/addon:Addon');
+      expect(addons.map((a) => a.inputs.addonName).sort()).toEqual(Object.keys(pinned).sort());
+      for (const a of addons) expect(a.inputs.addonVersion, a.inputs.addonName).toBe(pinned[a.inputs.addonName]);
     }
   });
 
