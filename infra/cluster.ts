@@ -35,8 +35,8 @@ export interface ClusterArgs {
   readonly tags?: Record<string, string>;
 }
 
-/** The EKS add-ons the platform installs (Cluster: the first three; NodePools: the rest). */
-export const EKS_ADDONS = ['vpc-cni', 'kube-proxy', 'eks-pod-identity-agent', 'coredns', 'aws-ebs-csi-driver'] as const;
+/** The EKS add-ons the platform installs (Cluster: the first three; NodePools: coredns, EBS CSI; Monitoring: Container Insights). */
+export const EKS_ADDONS = ['vpc-cni', 'kube-proxy', 'eks-pod-identity-agent', 'coredns', 'aws-ebs-csi-driver', 'amazon-cloudwatch-observability'] as const;
 export type EksAddon = (typeof EKS_ADDONS)[number];
 
 /** The control plane logs every cluster ships (controllerManager/scheduler are opt-in extras). */

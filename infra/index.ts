@@ -1,3 +1,4 @@
+export * from './alarms';
 export * from './argo';
 export * from './artifact-bucket';
 export * from './charts';

@@ -58,6 +58,8 @@ export class StateDatabase extends pulumi.ComponentResource {
   public readonly archiveSecretArn: pulumi.Output<string>;
   public readonly keyArn: pulumi.Output<string>;
   public readonly securityGroupId: pulumi.Output<string>;
+  /** The RDS instance identifier (CloudWatch's DBInstanceIdentifier). */
+  public readonly identifier: pulumi.Output<string>;
 
   constructor(name: string, args: StateDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super('swoop:infra:StateDatabase', name, {}, opts);
@@ -137,6 +139,7 @@ export class StateDatabase extends pulumi.ComponentResource {
       if (!arn) throw new Error(`StateDatabase ${name}: RDS returned no master user secret; manageMasterUserPassword must stay enabled`);
       return arn;
     });
+    this.identifier = db.identifier;
 
     // The roles are created in the database by the jobs that read these secrets (the state
     // migration Job, the archive database Job). Unlike the master password, Pulumi generates

@@ -40,6 +40,8 @@ export interface StackConfig {
   readonly ingress: { readonly topic: boolean; readonly maxReceiveCount: number };
   /** The `addonVersion` of every EKS add-on, pinned per stack. */
   readonly addonVersions: Record<EksAddon, string>;
+  /** SNS topic the platform's alarms notify (on alarm and recovery); undefined: alarm state only. */
+  readonly alarmTopicArn?: string;
   /** Buckets workflow pods read and write besides the artifact bucket (the workflow role's only other grants). */
   readonly dataBuckets: { readonly read: string[]; readonly write: { readonly name: string; readonly create: boolean; readonly publicRead: boolean }[] };
   /** Secrets the manifests reference that the stack does not generate: name -> key -> value. */
@@ -74,6 +76,7 @@ export const CONFIG_KEYS = {
   keyDeletionWindowDays: 'days before a deleted KMS key is destroyed, 7 to 30 (default: 7 in dev, 30 in prod)',
   ingress: 'an object {topic, maxReceiveCount}: an SNS topic <clusterName>-process in front of the queue (default false), receives before a payload is dead-lettered, 1 to 1000 (default 5)',
   addonVersions: `an object pinning every EKS add-on's version, {${EKS_ADDONS.map((a) => `"${a}"`).join(', ')}}, each like "v1.20.4-eksbuild.1" (list them with \`aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>\`)`,
+  alarmTopicArn: 'the ARN of an SNS topic (yours, e.g. wired to on-call) that CloudWatch alarms notify; unset: alarms only change state',
   dataBuckets: 'an object {read: [bucket names], write: [{name, create, publicRead}]}: buckets workflows read, and write (create: the stack makes it; publicRead: anyone may read its objects, only with create)',
   workloadSecrets: 'an object {<Secret name>: {<key>: <value>}} of the Secrets the manifests reference that the stack does not create; set each value with `pulumi config set --secret --path \'workloadSecrets.<name>.<key>\' <value>`',
   ...ENVIRONMENT_KEYS,
@@ -247,6 +250,8 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     ? field<string>('addonVersions', addonObj, a, undefined, (v) => typeof v === 'string' && /^v\d+\.\d+\.\d+-eksbuild\.\d+$/.test(v), 'an EKS add-on version such as "v1.20.4-eksbuild.1"')
     : ''])) as Record<EksAddon, string>;
   for (const k of Object.keys(addonObj ?? {})) if (!(EKS_ADDONS as readonly string[]).includes(k)) errors.push(`${project}:addonVersions.${k} is not an add-on the stack installs; known: ${EKS_ADDONS.join(', ')}`);
+  const alarmTopicArn = str('alarmTopicArn');
+  if (alarmTopicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(alarmTopicArn)) fail('alarmTopicArn', alarmTopicArn);
   const dataBuckets = readDataBuckets(object('dataBuckets'), (msg) => errors.push(`${project}:dataBuckets${msg}`));
   const workloadSecrets: Record<string, Record<string, string>> = {};
   for (const [secret, keys] of Object.entries(object('workloadSecrets') ?? {})) {
@@ -276,6 +281,7 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     protectData: prod,
     ingress,
     addonVersions,
+    ...(alarmTopicArn ? { alarmTopicArn } : {}),
     dataBuckets,
     workloadSecrets,
     stateServiceImage: image ?? '',

@@ -9,6 +9,7 @@ import {
 import { IngressQueue } from '../infra/ingress-queue';
 import { ImageRepository } from '../infra/image-repository';
 import { DataBuckets } from '../infra/data-buckets';
+import { Monitoring } from '../infra/alarms';
 import { missingSecretInputs, secretReferences } from '../infra/manifest-secrets';
 import { PLATFORM_SECRETS, manifestsDirOf } from '../infra/platform';
 import { loadStackConfig } from './config';
@@ -18,6 +19,7 @@ const cfg = loadStackConfig(pulumi.runtime.allConfig(), pulumi.getProject(), sta
 // Every Secret the manifests read must exist: made here, or given as a stack input.
 const missingSecrets = missingSecretInputs(secretReferences(manifestsDirOf(cfg.delivery)), PLATFORM_SECRETS, cfg.workloadSecrets);
 if (missingSecrets.length > 0) throw new Error(`invalid configuration for stack "${stack}":\n  - ${missingSecrets.join('\n  - ')}`);
+const alarmActions = cfg.alarmTopicArn ? [cfg.alarmTopicArn] : [];
 const tags = { 'swoop.dev/stack': stack, 'swoop.dev/environment': cfg.environment, 'managed-by': 'pulumi' };
 const { keyDeletionWindowDays } = cfg;
 
@@ -108,9 +110,19 @@ const ingress = new IngressQueue('ingress', {
   cluster,
   topic: cfg.ingress.topic,
   maxReceiveCount: cfg.ingress.maxReceiveCount,
+  alarmActions: alarmActions,
   keyDeletionWindowDays,
   tags,
 });
+
+new Monitoring('monitoring', {
+  cluster,
+  clusterName: cfg.clusterName,
+  addonVersion: cfg.addonVersions['amazon-cloudwatch-observability'],
+  database: { identifier: database.identifier, instanceClass: cfg.database.instanceClass, allocatedStorageGiB: cfg.database.allocatedStorageGiB },
+  alarmActions,
+  tags,
+}, { dependsOn: [nodes] });
 
 const stateImages = new ImageRepository('state-image', { repositoryName: `${cfg.clusterName}/swoop-state`, forceDelete: !cfg.protectData, tags });
 

@@ -3,7 +3,7 @@ import { loadStackConfig } from '../../stacks/config';
 import { stackConfig } from './support/stack-run';
 
 const P = 'swoop-platform';
-const ADDONS = JSON.stringify({ 'vpc-cni': 'v1.20.4-eksbuild.1', 'kube-proxy': 'v1.35.0-eksbuild.2', 'eks-pod-identity-agent': 'v1.3.9-eksbuild.3', coredns: 'v1.12.4-eksbuild.1', 'aws-ebs-csi-driver': 'v1.51.1-eksbuild.1' });
+const ADDONS = JSON.stringify({ 'vpc-cni': 'v1.20.4-eksbuild.1', 'kube-proxy': 'v1.35.0-eksbuild.2', 'eks-pod-identity-agent': 'v1.3.9-eksbuild.3', coredns: 'v1.12.4-eksbuild.1', 'aws-ebs-csi-driver': 'v1.51.1-eksbuild.1', 'amazon-cloudwatch-observability': 'v4.6.0-eksbuild.1' });
 const minimal = {
   [`${P}:environment`]: 'dev',
   [`${P}:adminPrincipalArns`]: '["arn:aws:iam::123456789012:role/admin"]',

@@ -87,6 +87,7 @@ function computed(type: string, name: string, inputs: Record<string, any>): Reco
       };
     case 'aws:rds/instance:Instance':
       return {
+        identifier: inputs.identifier ?? name,
         address: `${name}.abc.us-west-2.rds.amazonaws.com`,
         port: 5432,
         endpoint: `${name}.abc.us-west-2.rds.amazonaws.com:5432`,
