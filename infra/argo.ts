@@ -47,6 +47,8 @@ export interface ArgoArgs {
    * layer's PlatformEvents does). Default `{ replicas: 3 }`.
    */
   readonly eventBus?: { readonly replicas?: number } | false;
+  /** Days archived workflows are kept before the controller deletes them (`persistence.archiveTTL`). Default 180. */
+  readonly archiveTtlDays?: number;
   /** Image used once to create the archive database. Default `postgres:17-alpine`. */
   readonly psqlImage?: string;
 }
@@ -194,6 +196,7 @@ export class Argo extends pulumi.ComponentResource {
           ...SYSTEM_POOL,
           persistence: {
             archive: true,
+            archiveTTL: `${args.archiveTtlDays ?? 180}d`,
             nodeStatusOffLoad: true,
             postgresql: {
               host: args.database.host,

@@ -117,6 +117,8 @@ export class Cluster extends pulumi.ComponentResource {
         clusterName: this.cluster.name,
         addonName: addon,
         addonVersion: args.addonVersions?.[addon],
+        // The VPC CNI's network policy agent enforces Kubernetes NetworkPolicies.
+        ...(addon === 'vpc-cni' ? { configurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }) } : {}),
         resolveConflictsOnCreate: 'OVERWRITE',
         resolveConflictsOnUpdate: 'PRESERVE',
         tags: args.tags,

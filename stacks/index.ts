@@ -23,7 +23,7 @@ const alarmActions = cfg.alarmTopicArn ? [cfg.alarmTopicArn] : [];
 const tags = { 'swoop.dev/stack': stack, 'swoop.dev/environment': cfg.environment, 'managed-by': 'pulumi' };
 const { keyDeletionWindowDays } = cfg;
 
-const network = new Network('network', { cidrBlock: cfg.vpcCidr, natGateways: cfg.natGateways, clusterName: cfg.clusterName, tags });
+const network = new Network('network', { cidrBlock: cfg.vpcCidr, natGateways: cfg.natGateways, clusterName: cfg.clusterName, interfaceEndpoints: cfg.environment === 'prod', tags });
 
 const cluster = new Cluster('cluster', {
   clusterName: cfg.clusterName,
@@ -87,6 +87,7 @@ const argo = new Argo('argo', {
   serverAuthModes: cfg.argoServerAuthModes,
   sso: cfg.argoSso && { ...cfg.argoSso, clientSecret: pulumi.secret(cfg.argoSso.clientSecret) },
   eventBus: cfg.eventBus,
+  archiveTtlDays: cfg.environment === 'prod' ? 365 : 30,
 }, { dependsOn: [nodes] });
 
 new Platform('platform', {

@@ -53,6 +53,7 @@ describe('Argo', () => {
     const persistence = release('argo-workflows').inputs.values.controller.persistence;
     expect(persistence).toEqual({
       archive: true,
+      archiveTTL: '180d', // the default; stacks set 30d (dev) and 365d (prod)
       nodeStatusOffLoad: true,
       postgresql: {
         host: 'db.internal', port: 5432, database: 'argo', tableName: 'argo_workflows',

@@ -17,6 +17,28 @@ const routeTableOf = (rec: ResourceRecorder, subnet: Registered) => {
   return rec.ofType('aws:ec2/routeTable:RouteTable').find((t) => `${t.name}-id` === rtId)!;
 };
 
+describe('Network endpoints', () => {
+  it('routes S3 through a gateway endpoint on every private route table, not the database one; no interface endpoints by default', async () => {
+    const rec = await build('unit-endpoints', 'single');
+    const s3 = rec.one('aws:ec2/vpcEndpoint:VpcEndpoint').inputs;
+    expect(s3).toMatchObject({ serviceName: 'com.amazonaws.us-west-2.s3', vpcEndpointType: 'Gateway' });
+    expect([...s3.routeTableIds].sort()).toEqual(['net-private-0-id', 'net-private-1-id', 'net-private-2-id']);
+  });
+
+  it('adds ECR api/dkr and STS interface endpoints with private DNS when asked, reachable on 443 from the VPC only', async () => {
+    const rec = new ResourceRecorder();
+    await rec.install('unit-interface');
+    const { Network } = await import('../../infra/network');
+    const net = new Network('net', { cidrBlock: '10.20.0.0/16', clusterName: 'c1', interfaceEndpoints: true });
+    await valueOf(net.vpcId);
+    await rec.settle();
+    const iface = rec.ofType('aws:ec2/vpcEndpoint:VpcEndpoint').filter((e) => e.inputs.vpcEndpointType === 'Interface');
+    expect(iface.map((e) => e.inputs.serviceName).sort()).toEqual(['com.amazonaws.us-west-2.ecr.api', 'com.amazonaws.us-west-2.ecr.dkr', 'com.amazonaws.us-west-2.sts']);
+    for (const e of iface) expect(e.inputs).toMatchObject({ privateDnsEnabled: true, subnetIds: ['net-private-0-id', 'net-private-1-id', 'net-private-2-id'], securityGroupIds: ['net-endpoints-id'] });
+    expect(rec.one('aws:ec2/securityGroup:SecurityGroup', 'net-endpoints').inputs.ingress).toEqual([{ protocol: 'tcp', fromPort: 443, toPort: 443, cidrBlocks: ['10.20.0.0/16'] }]);
+  });
+});
+
 describe('Network (one NAT gateway per AZ)', () => {
   let rec: ResourceRecorder;
   beforeAll(async () => {

@@ -93,6 +93,24 @@ describe('stacks (whole program under mocks)', () => {
     }
   });
 
+  it('keeps S3 traffic off NAT in both stacks; prod adds ECR and STS interface endpoints', () => {
+    const endpoints = (run: StackRun) => run.resources.filter((r) => r.type === 'aws:ec2/vpcEndpoint:VpcEndpoint').map((e) => e.inputs.serviceName.split('.').slice(3).join('.')).sort();
+    expect(endpoints(dev)).toEqual(['s3']);
+    expect(endpoints(prod)).toEqual(['ecr.api', 'ecr.dkr', 's3', 'sts']);
+  });
+
+  it('enables the VPC CNI network policy agent', () => {
+    for (const run of [dev, prod]) {
+      const cni = run.resources.find((r) => r.type === 'aws:eks/addon:Addon' && r.inputs.addonName === 'vpc-cni')!;
+      expect(JSON.parse(cni.inputs.configurationValues)).toEqual({ enableNetworkPolicy: 'true' });
+    }
+  });
+
+  it('expires archived workflows: 30 days in dev, 365 in prod', () => {
+    const ttl = (run: StackRun) => run.resources.find((r) => r.type === 'kubernetes:helm.sh/v3:Release' && r.inputs.chart === 'argo-workflows')!.inputs.values.controller.persistence.archiveTTL;
+    expect([ttl(dev), ttl(prod)]).toEqual(['30d', '365d']);
+  });
+
   it('dev exposes the API to its configured CIDR only; prod keeps the endpoint private', () => {
     const devVpc = one(dev, 'aws:eks/cluster:Cluster').inputs.vpcConfig;
     const prodVpc = one(prod, 'aws:eks/cluster:Cluster').inputs.vpcConfig;
