@@ -6,6 +6,7 @@
  * header spellings, whitespace and bodies that are not JSON. Deterministic (seeded), so a
  * failure names an index that reproduces.
  */
+import { prng } from '../../support/prng';
 
 export interface RawDelivery {
   readonly kind: 'webhook' | 'sqs';
@@ -18,18 +19,6 @@ export interface RawDelivery {
   readonly messageId: string;
   /** What the delivery exercises, for failure messages. */
   readonly label: string;
-}
-
-/** mulberry32: small, seedable, good enough to pick shapes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Number spellings JSON allows whose Go and JavaScript renderings differ. */
