@@ -8,6 +8,7 @@ import type { SecretKey } from './event-sources';
 import { DISPATCH_TEMPLATE, INGRESS_TOKEN_SECRET, INGRESS_WEBHOOK_ENDPOINT, INGRESS_WEBHOOK_SOURCE, WEBHOOK_PORT } from './names';
 import type { StateServiceTarget } from './state-service';
 import type { SubmitTarget } from './submit';
+import { platformPodSpec } from './platform-pod-spec';
 
 /** The Node image running the dispatch script: the Node 24 LTS release .ci/run tests the script with. Pinned so dist/ says exactly what runs. */
 export const DISPATCH_IMAGE = 'node:24.22.3-slim';
@@ -84,10 +85,7 @@ export class PayloadDispatch extends Construct implements SubmitTarget {
         hooks: { exit: { template: 'record-failure' } },
         serviceAccountName: WORKFLOW_SERVICE_ACCOUNT,
         activeDeadlineSeconds: deadline,
-        podGC: { strategy: 'OnPodSuccess' },
-        ttlStrategy: { secondsAfterSuccess: 3600, secondsAfterFailure: 604800 },
-        podMetadata: { labels },
-        securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+        ...platformPodSpec(labels),
         arguments: {
           parameters: [
             { name: 'url', description: 's3://bucket/key of the payload object' },

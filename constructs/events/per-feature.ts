@@ -6,6 +6,7 @@ import { failAt, standardLabels } from '../names';
 import { WORKFLOW_SERVICE_ACCOUNT } from '../platform';
 import { DISPATCH_IMAGE } from './dispatch';
 import type { SubmitTarget } from './submit';
+import { platformPodSpec } from './platform-pod-spec';
 
 /** The script each perFeature HTTP callback runs (plain Node, no dependencies); tests run the same file. */
 export const PER_FEATURE_SCRIPT_FILE = join(__dirname, 'per-feature-script.cjs');
@@ -103,10 +104,7 @@ export class PerFeatureCallback extends Construct implements SubmitTarget {
         entrypoint: 'main',
         serviceAccountName: WORKFLOW_SERVICE_ACCOUNT,
         activeDeadlineSeconds: 3600,
-        podGC: { strategy: 'OnPodSuccess' },
-        ttlStrategy: { secondsAfterSuccess: 3600, secondsAfterFailure: 604800 },
-        podMetadata: { labels },
-        securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+        ...platformPodSpec(labels),
         arguments: {
           parameters: [
             { name: 'output', description: 'the finished run\'s output payload: an s3:// URL, or the payload JSON inline' },
