@@ -16,6 +16,9 @@ export {
 } from './step';
 export { ContainerGroup, GroupMember, type ContainerGroupOptions } from './container-group';
 export * from './workflow';
+export {
+  PAYLOAD_PROJECTION_ANNOTATION, PayloadCount, PayloadList, PayloadProjections, PayloadValue, TaskSettings, projectPayload, type PayloadDeclaration,
+} from './payload';
 export { WaitForCallback, TaskTokenTarget, type WaitForCallbackProps } from './wait-for-callback';
 export { EnvironmentValue, environmentValues, type EnvironmentValues } from './environment';
 export * from './pods';

@@ -22,7 +22,8 @@ export type RefKind =
   | 'step-payload-list'
   | 'step-result'
   | 'workflow-failures'
-  | 'item';
+  | 'item'
+  | 'join';
 
 /** A value computed by Argo at run time. Use it as a step argument or inside a string. */
 export class Ref {
@@ -71,6 +72,45 @@ export class ItemRef extends Ref {
   public get(field: string): ItemRef {
     return new ItemRef(`{{item.${field}}}`, `item[${quote(field)}]`);
   }
+}
+
+/**
+ * The first of several step values whose step succeeded (`wf.firstOf(a.output, b.output)`):
+ * the join of a Choice's branches. Rendered as an expression over `tasks['a'].status`, which
+ * Argo puts in the scope of a DAG task for each of its ancestors; a skipped branch is passed
+ * over, and '' is the value when no branch succeeded.
+ */
+export class JoinRef extends Ref {
+  /** @internal */
+  constructor(
+    /** The workflow's construct path, for errors. */
+    public readonly workflowPath: string,
+    public readonly sources: readonly Ref[],
+  ) {
+    const problem = joinProblem(workflowPath, sources);
+    if (problem) throw new Error(problem);
+    const expression = sources.reduceRight(
+      (rest, ref) => `(${index('tasks', (ref.dependency ?? ref.producer)!.name)}.status == 'Succeeded' ? ${ref.expression} : ${rest})`,
+      "''",
+    );
+    super(`{{=${expression}}}`, expression, 'join');
+  }
+}
+
+function joinProblem(path: string, sources: readonly unknown[]): string | undefined {
+  if (sources.length < 2) return `${path}: firstOf() joins two or more branches, got ${sources.length}; pass each branch's output`;
+  for (const [i, ref] of sources.entries()) {
+    if (!(ref instanceof Ref) || ref instanceof JoinRef || !(ref.dependency ?? ref.producer)) {
+      return `${path}: firstOf() argument ${i + 1} is not a step's output (step.output or step.outputs.parameters.x); join the outputs of the branches' steps`;
+    }
+    if (ref.kind === 'step-payload-list') {
+      return `${path}: firstOf() argument ${i + 1} is the fan-out output of step "${ref.producer?.name}"; join single values`;
+    }
+  }
+  const names = sources.map((r) => ((r as Ref).dependency ?? (r as Ref).producer)!.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) return `${path}: firstOf() is given two outputs of step "${dup}"; join outputs of different branches`;
+  return undefined;
 }
 
 /** An output artifact of a step, passed to another step's input artifact. */

@@ -5,7 +5,7 @@ import { failAt } from './errors';
 import { conditionProblems, renderedTaskProblems } from './expressions/step-checks';
 import { dnsLabelProblem } from './names';
 import { INPUT_PARAM, OUTPUT_PARAM, PAYLOAD_STORE_KEY } from './platform';
-import { ArtifactRef, Condition, ItemRef, Ref, index, render, type Producer, type Value } from './refs';
+import { ArtifactRef, Condition, ItemRef, JoinRef, Ref, index, render, type Producer, type Value } from './refs';
 import type { InputArtifacts, InputParameters, None, OutputArtifacts, OutputParameters, Task } from './task';
 
 type AnyTask = Task<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts>;
@@ -302,7 +302,8 @@ export function refsOf(options: StepOptions, parameters: Record<string, Value>, 
   refs.push(...Object.values(artifacts));
   if (options.when) refs.push(...options.when.refs);
   if (options.forEach instanceof Ref) refs.push(options.forEach);
-  return refs;
+  // A join reads every branch it joins: the step waits for each of them.
+  return refs.flatMap((r) => (r instanceof JoinRef ? [r, ...r.sources] : [r]));
 }
 
 /** Typed handles on a step's outputs. */

@@ -15,7 +15,8 @@ import {
 } from './platform';
 import { FailuresRef, handledBy, outputGuard } from './catch';
 import { EnvironmentValue } from './environment';
-import { Condition, ItemRef, Ref, index } from './refs';
+import { Condition, ItemRef, JoinRef, Ref, index } from './refs';
+import { PAYLOAD_PROJECTION_ANNOTATION, PayloadProjections } from './payload';
 import type { InputArtifacts, InputParameters, None, OutputArtifacts, OutputParameters, Task } from './task';
 import { WaitForCallback, type WaitForCallbackProps } from './wait-for-callback';
 
@@ -107,6 +108,12 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
   public readonly status: Ref;
   /** The run's failed nodes, for exit steps: `wf.failures.json` (JSON list), `wf.failures.any` (a condition). */
   public readonly failures: FailuresRef;
+  /**
+   * Declared projections of the input payload, for `when` without a pod (Step Functions Choice):
+   * `wf.payload.task('publish').param('batch').isTrue()`, `wf.payload.collections.includes('x')`,
+   * `wf.payload.itemCount.greaterThan(1)` (constructs/payload.ts). The submitter fills them.
+   */
+  public readonly payload = new PayloadProjections();
   /** Workflows this one starts on success (see then()). */
   public readonly chainLinks: ChainLink[] = [];
   /** The WorkflowTemplate object; `addJsonPatch` sets any field the props do not cover. */
@@ -147,10 +154,13 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     this.item = new ItemRef();
     this.status = new Ref('{{workflow.status}}', 'workflow.status', 'workflow-variable');
     this.failures = new FailuresRef((expression, refs) => Condition.expression(expression, ...refs));
+    const self = this;
     this.context = {
       node: this.node,
       namespace,
-      declaredParameterNames: this.parameterNames,
+      get declaredParameterNames() {
+        return self.parameterNames;
+      },
       claimStepName: (name, scope) => {
         const existing = this.stepNames.get(name);
         if (existing !== undefined) {
@@ -171,16 +181,29 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
         name: this.templateName,
         namespace,
         labels: this.labels,
-        ...(props.description ? { annotations: { 'workflows.argoproj.io/description': props.description } } : {}),
+        annotations: {
+          ...(props.description ? { 'workflows.argoproj.io/description': props.description } : {}),
+          // name -> path of the payload projections, for whoever submits a run (constructs/payload.ts).
+          [PAYLOAD_PROJECTION_ANNOTATION]: Lazy.any({ produce: () => (this.payload.parameterNames.length ? JSON.stringify(this.payload.declaration) : undefined) }) as unknown as string,
+        },
       },
       spec: Lazy.any({ produce: () => this.renderSpec() }),
     });
     this.node.addValidation({ validate: () => this.validateWorkflow() });
   }
 
-  /** Names of every declared workflow parameter, standard ones first. */
+  /** Names of every declared workflow parameter, standard ones first, payload projections last. */
   public get parameterNames(): string[] {
-    return [...STANDARD_PARAMETERS, ...Object.keys(this.userParameters)];
+    return [...STANDARD_PARAMETERS, ...Object.keys(this.userParameters), ...this.payload.parameterNames];
+  }
+
+  /**
+   * The value of the first of `refs` whose step succeeded, in order: the join of a Choice's
+   * branches (`wf.firstOf(batch.output, single.output)`), '' when none ran. Reading it makes a
+   * step wait for every branch (a skipped branch counts as done).
+   */
+  public firstOf(...refs: Ref[]): Ref {
+    return new JoinRef(this.node.path, refs);
   }
 
   /** The `app.kubernetes.io/*` labels of the template, its runs and their pods. */
@@ -367,6 +390,11 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
         ...(spec.enum ? { enum: [...spec.enum] } : {}),
         ...(spec.description ? { description: spec.description } : {}),
       })),
+      ...Object.entries(this.payload.declaration).map(([name, path]) => ({
+        name,
+        value: '',
+        description: `payload projection ${path}, filled by the submitter ('' when the payload does not have it)`,
+      })),
     ];
   }
 
@@ -388,6 +416,10 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
       if (spec.enum && typeof spec.default === 'string' && !spec.enum.includes(spec.default)) {
         errors.push(`parameter "${name}" default "${spec.default}" is not one of its enum values (${spec.enum.join(', ')}); make the default one of them`);
       }
+    }
+    errors.push(...this.payload.declarationProblems);
+    for (const name of this.payload.parameterNames) {
+      if (name in this.userParameters) errors.push(`parameter "${name}" is also the name of a payload projection; rename the parameter`);
     }
     const cycle = findCycle(this.nodes);
     if (cycle) errors.push(`steps form a cycle: ${cycle.join(' -> ')}; remove one of these dependencies`);

@@ -20,7 +20,8 @@ export function cogConversion(scope: Construct, tasks: Tasks) {
   const convert = wf.addStep('convert', tasks.cogify, {
     input: split.output,
     forEach: split.outputs.parameters.assets, // no assets: the step is skipped and merge-assets gets an empty `parts`
-    parameters: { asset: wf.item, compression: wf.params.compression, blocksize: wf.params.blocksize },
+    // The payload's process.tasks.convert.compression wins over the workflow's default (filled by the submitter, no pod).
+    parameters: { asset: wf.item, compression: wf.payload.task('convert').param('compression').withDefault(wf.params.compression), blocksize: wf.params.blocksize },
   });
   const merge = wf.addStep('merge-assets', tasks.mergeAssets, { input: split.output, parameters: { parts: convert.output } });
   wf.addStep('publish', tasks.publishStac, { input: merge.output });

@@ -17,7 +17,8 @@ export function sentinel2CloudMask(scope: Construct, tasks: Tasks) {
   const prepare = wf.addStep('prepare-scene', tasks.prepareScene);
   const mask = wf.addStep('cloud-mask', tasks.cloudMask, {
     input: prepare.output,
-    parameters: { model: wf.params.model },
+    // The payload chooses the model (process.tasks.cloud-mask.model), else the workflow's default.
+    parameters: { model: wf.payload.task('cloud-mask').param('model').withDefault(wf.params.model) },
     artifacts: { stack: prepare.outputs.artifacts.stack },
   });
   const attach = wf.addStep('add-mask-asset', tasks.addAsset, {

@@ -6,6 +6,7 @@ import { CHAIN_ROUTE_KEY, exactly, goString, namesWorkflow, runNameFromUpstream,
 import { EventsSensor, type DataFilter } from './sensor';
 import { HTTP_SUCCESS_POLICY, recordInvalidAction, type StateServiceTarget } from './state-service';
 import { submitAction } from './submit';
+import { NEXT_PROJECTION_SOURCES, projectionArguments } from './projection';
 
 export interface ChainSensorProps {
   readonly namespace: string;
@@ -114,6 +115,7 @@ export class ChainSensor extends Construct {
           arguments: {
             input: { dataTemplate: '{{ dict "url" .Input.body.output "process" .Input.body.next | toJson }}' },
             'parent-run': { dataKey: 'body.run' },
+            ...projectionArguments(workflow, NEXT_PROJECTION_SOURCES),
           },
           labels: { 'swoop.dev/started-by': 'process-chain' },
         }, by),

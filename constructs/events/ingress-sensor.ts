@@ -9,6 +9,7 @@ import {
 import { EventsSensor } from './sensor';
 import { HTTP_SUCCESS_POLICY, recordInvalidAction, type StateServiceTarget } from './state-service';
 import { submitAction, type SubmitTarget } from './submit';
+import { INGRESS_PROJECTION_SOURCES, projectionArguments, projectionsFrozen } from './projection';
 
 /** One way payloads arrive: an EventSource and how a delivery is identified. */
 export interface IngressSource {
@@ -68,6 +69,7 @@ export class IngressSensor extends Construct {
       component: 'ingress',
     });
     const known = props.workflows.map((w) => w.templateName);
+    projectionsFrozen(this, props.workflows);
     for (const source of props.sources) {
       for (const workflow of props.workflows) {
         const dep = `${workflow.templateName}-from-${source.id}`;
@@ -90,6 +92,7 @@ export class IngressSensor extends Construct {
               input: { dataKey: INGRESS_INPUT_KEY },
               'payload-id': { dataKey: INGRESS_PAYLOAD_ID_KEY, value: '' },
               replace: { dataKey: INGRESS_REPLACE_KEY, value: 'false' },
+              ...projectionArguments(workflow, INGRESS_PROJECTION_SOURCES),
             },
             labels: { 'swoop.dev/started-by': 'ingress' },
           }, by),

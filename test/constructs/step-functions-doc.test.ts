@@ -36,6 +36,18 @@ describe('docs/step-functions.md: the ported cog-archive', () => {
     expect(task('publish').depends).toBe('(convert-to-cog.Succeeded || convert-to-cog.Skipped || convert-to-cog.Daemoned || report-empty.Succeeded)');
   });
 
+  it('ports the Choice: branches on the payload\'s process.tasks and item count, joined by firstOf, with no extra step', () => {
+    const wf = docs().find((d) => d.kind === 'WorkflowTemplate' && d.metadata?.name === 'publish-by-size')!;
+    expect(JSON.parse(wf.metadata.annotations['swoop.dev/payload-projection'])).toEqual({ 'payload-item-count': 'item-count', 'payload-publish-batch': 'process.tasks.publish.batch' });
+    const dag = wf.spec.templates.find((t: Json) => t.name === 'main').dag.tasks as Json[];
+    expect(dag.map((t) => t.name)).toEqual(['claim', 'publish-bulk', 'publish', 'report']);
+    const bulk = "(workflow.parameters['payload-publish-batch'] == 'true') || (asInt(workflow.parameters['payload-item-count']) > 100)";
+    expect(dag[1].when).toContain(`(${bulk})`);
+    expect(dag[2].when).toContain(`!(${bulk})`);
+    expect(dag[3].depends).toBe('publish && publish-bulk');
+    expect(dag[3].arguments.parameters[0].value).toMatch(/^\{\{=\(tasks\['publish-bulk'\]\.status == 'Succeeded' \? /);
+  });
+
   it.skipIf(!HAVE_REFERENCE)('validates against the upstream schema and lints clean', () => {
     const all = docs();
     for (const d of all) expect(validateArgoDocument(d), `${d.kind}/${d.metadata?.name}`).toEqual([]);

@@ -23,6 +23,8 @@ export function eventsFixture(options: { props?: Partial<PlatformEventsProps>; c
   const thumbs = make('thumbs');
   const publish = make('publish');
   const notify = make('notify', { 'item-count': { default: '0' }, state: { default: '' } });
+  // Payload projections the sensors fill (constructs/payload.ts), read by a condition.
+  cog.addStep('batched', tool, { when: cog.payload.task('cog').param('batch').isTrue().and(cog.payload.itemCount.greaterThan(1)).and(cog.payload.collections.includes('sentinel-2-l2a')) });
   ingest.then([cog, thumbs]);
   cog.then(publish, { filter: "@.properties.'eo:cloud_cover' < 50" });
   const workflows = { ingest, cog, thumbs, publish, notify };

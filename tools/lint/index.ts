@@ -2,6 +2,7 @@ import { checkDags } from './check-dag';
 import { checkEvents } from './check-events';
 import { checkExpressions } from './check-expressions';
 import { checkImages } from './check-images';
+import { checkPayloadProjections } from './check-payload';
 import { checkPods } from './check-pods';
 import { checkRetry } from './check-retry';
 import { checkTemplates } from './check-templates';
@@ -24,7 +25,7 @@ export interface LintOptions {
   readonly validate?: (doc: Json) => string[];
 }
 
-const CHECKS: Check[] = [checkTemplates, checkVariables, checkExpressions, checkDags, checkPods, checkImages, checkRetry, checkEvents, checkTriggers];
+const CHECKS: Check[] = [checkTemplates, checkVariables, checkExpressions, checkDags, checkPods, checkImages, checkRetry, checkPayloadProjections, checkEvents, checkTriggers];
 
 /** Checks a set of manifests as a whole; problems come in document order. */
 export function lint(documents: readonly LintDocument[], options: LintOptions = {}): LintProblem[] {

@@ -25,6 +25,7 @@ export const RULES = [
   'image-pinning',
   'scheduling',
   'retry-strategy',
+  'payload-projection',
   'sensor-dependency',
   'trigger-conditions',
   'trigger-parameters',

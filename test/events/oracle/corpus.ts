@@ -64,6 +64,8 @@ export function generateCorpus(options: { workflows: readonly string[]; count: n
     const entries: [string, string][] = [['workflow', quoted(workflow)]];
     if (chance(0.3)) entries.push(['chain_filter', quoted('@.properties.eo:cloud_cover < 50')]);
     if (chance(0.2)) entries.push(['replace', pick(['true', 'false', '"true"', '1', 'null', ...NUMBERS])]);
+    // process.tasks.<task>.<key>, which payload projections read (constructs/payload.ts).
+    if (chance(0.3)) entries.push(['tasks', `{${members([['cog', `{${members([['batch', chance(0.2) ? '{"n": [1, 2]}' : scalar()]])}}`]])}}`]);
     if (chance(0.2)) entries.push(['upload_options', `{${members([['path_template', quoted('/${collection}/${id}')], ['public_assets', '[]']])}}`]);
     return `{${members(entries)}}`;
   };
