@@ -49,7 +49,7 @@ function payload(batch: unknown, items: number): Doc {
 function submittedArguments(firings: Firing[]): { name: string; params: Record<string, string> } {
   const created = firings.filter((f) => f.action.type === 'k8s');
   expect(created).toHaveLength(1);
-  const r = (created[0]!.action as Extract<Firing['action'], { type: 'k8s' }>).resource as Doc;
+  const r = (created[0]!.action as Extract<Firing['action'], { type: 'k8s' | 'argoWorkflow' }>).resource as Doc;
   return { name: r.metadata.name, params: Object.fromEntries((r.spec.arguments.parameters as Doc[]).map((p) => [p.name, p.value])) };
 }
 
