@@ -3,6 +3,7 @@
  * fails at start with the variable's name instead of at its first request.
  */
 import { randomBytes } from 'node:crypto';
+import { METRICS_DEFAULT_PORT } from './metrics';
 import type { ProcessDescription } from './ogc';
 
 export interface StateServiceConfig {
@@ -16,6 +17,12 @@ export interface StateServiceConfig {
   readonly maxConnections: number;
   readonly host: string;
   readonly port: number;
+  /**
+   * METRICS_PORT: where GET /metrics is served, without a token (state/metrics.ts). Default:
+   * 9464, or any free port when PORT is 0 (tests, several services on one machine);
+   * undefined: any free port.
+   */
+  readonly metricsPort?: number;
   readonly writerToken: string;
   readonly readerToken: string;
   /** True when tokens were generated because none were configured (PGlite only). */
@@ -80,6 +87,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be an integer from 0 to 65535 (got "${env.PORT}")`);
   }
+  const metricsPort = Number(env.METRICS_PORT || (port === 0 ? 0 : METRICS_DEFAULT_PORT));
+  if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535 || (metricsPort === port && port !== 0)) {
+    throw new Error(`METRICS_PORT must be an integer from 0 to 65535 other than PORT (got "${env.METRICS_PORT}")`);
+  }
   const maxConnections = Number(env.DATABASE_MAX_CONNECTIONS ?? 10);
   if (!Number.isInteger(maxConnections) || maxConnections < 1) {
     throw new Error(`DATABASE_MAX_CONNECTIONS must be a positive integer (got "${env.DATABASE_MAX_CONNECTIONS}")`);
@@ -120,6 +131,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
     logLevel: env.LOG_LEVEL || 'info',
     host: env.HOST ?? (databaseUrl ? '0.0.0.0' : '127.0.0.1'),
     port,
+    metricsPort,
     writerToken,
     readerToken,
     generatedTokens,

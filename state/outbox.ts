@@ -29,6 +29,8 @@ export interface OutboxForwarderProps {
   readonly timeoutMs?: number;
   /** Where problems are reported. Default: silent. */
   readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Told of each delivery attempt's outcome (state/metrics.ts). Default: none. */
+  readonly onAttempt?: (delivered: boolean) => void;
 }
 
 /** base * 2^(attempts-1), capped at max: the wait before retry number `attempts`. */
@@ -99,6 +101,7 @@ export class OutboxForwarder extends BackgroundLoop {
     } catch (err) {
       failure = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     }
+    this.props.onAttempt?.(failure === undefined);
     if (failure === undefined) {
       await this.props.db.query(
         'UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1',

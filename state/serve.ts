@@ -7,6 +7,7 @@ async function main(): Promise<void> {
   const service = await startStateService(config, { log: true });
   const lines = [
     `swoop state service listening on ${service.url}`,
+    `  metrics: ${service.metricsUrl}/metrics (no token)`,
     `  database: ${service.db.location}`,
     `  lifecycle forwarding: ${config.lifecycleUrl ?? 'off (LIFECYCLE_URL unset)'}`,
     `  wait-for-callback steps: ${config.argoServer ? `resumed through ${config.argoServer.url}` : 'refused (ARGO_SERVER_URL unset)'}`,

@@ -8,6 +8,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { CallbackTasks } from './callback-tasks';
+import type { StateMetrics } from './metrics';
 import { registerCallbackTaskRoutes } from './callback-task-routes';
 import { DbUnavailableError } from './db';
 import { loadMigrations } from './migrate';
@@ -35,6 +36,8 @@ export interface StateServerProps {
   readonly logger?: false | { readonly level: string };
   /** Wait-for-callback tasks (`/tasks` routes, state/callback-task-routes.ts). Default: no such routes. */
   readonly callbackTasks?: CallbackTasks;
+  /** Times every request by route (state/metrics.ts; /metrics is served on its own port). Default: none. */
+  readonly metrics?: StateMetrics;
 }
 
 const RUN_FILTERS = ['workflow', 'collection', 'payloadId', 'state', 'since', 'until', 'limit', 'cursor'];
@@ -73,6 +76,7 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
     logger: props.logger ?? false,
     logController: new LogController({ disableRequestLogging: true }),
   });
+  props.metrics?.instrument(app);
   // JSON only: a text/plain body would otherwise reach the handlers as a string.
   app.removeContentTypeParser('text/plain');
   // No response is to be sniffed into something else (an error echoing input as HTML).

@@ -10,6 +10,7 @@ import { CallbackTasks } from './callback-tasks';
 import type { StateServiceConfig } from './config';
 import { type Db, openDb } from './db';
 import { catchUp, JournalApplier } from './journal';
+import { StateMetrics } from './metrics';
 import { migrate } from './migrate';
 import { OutboxForwarder } from './outbox';
 import { buildStateServer } from './server';
@@ -21,6 +22,9 @@ export interface RunningStateService {
   readonly app: FastifyInstance;
   readonly url: string;
   readonly applier: JournalApplier;
+  readonly metrics: StateMetrics;
+  /** Where GET /metrics is served (METRICS_PORT). */
+  readonly metricsUrl: string;
   readonly forwarder?: OutboxForwarder;
   readonly sweeper?: StuckRunSweeper;
   readonly callbackTaskLoop?: CallbackTaskLoop;
@@ -33,12 +37,16 @@ export async function startStateService(config: StateServiceConfig, options: { l
   const db = await openDb({ url: config.databaseUrl, dataDir: config.pgliteDir, schema: config.schema, maxConnections: config.maxConnections });
   if (db.kind === 'pglite') await migrate(db);
   const log = (msg: string, fields?: Record<string, unknown>) => console.error(JSON.stringify({ msg, ...fields }));
+  const metrics = new StateMetrics({ db });
   const forwarder = config.lifecycleUrl
-    ? new OutboxForwarder({ db, url: config.lifecycleUrl, token: config.lifecycleToken, log })
+    ? new OutboxForwarder({ db, url: config.lifecycleUrl, token: config.lifecycleToken, log, onAttempt: (ok) => metrics.delivery(ok) })
     : undefined;
   // A run that finished wakes the forwarder so its notification leaves at once.
-  const applier = new JournalApplier({ db, log, onApplied: () => forwarder?.nudge() });
-  const store = new StateStore(db, { onAccepted: (n) => applier.nudge(n) });
+  const applier = new JournalApplier({ db, log, onApplied: (n) => {
+    metrics.eventsApplied(n);
+    forwarder?.nudge();
+  } });
+  const store = new StateStore(db, { onAccepted: (n) => applier.nudge(n), observer: metrics });
   // Month partitions are made ahead; failures only matter once the default partition is
   // all that is left, so they are logged, not fatal.
   const upkeep = () => store.ensurePartitions().catch((err: Error) => log('partition upkeep failed', { error: err.message }));
@@ -57,12 +65,17 @@ export async function startStateService(config: StateServiceConfig, options: { l
     readerToken: config.readerToken,
     publicUrl: config.publicUrl,
     processes: config.processes,
+    metrics,
     logger: options.log ? { level: config.logLevel } : false,
   });
   const sweeper = config.stuckRuns
-    ? new StuckRunSweeper({ db, ...config.stuckRuns, log, onEnded: () => forwarder?.nudge() })
+    ? new StuckRunSweeper({ db, ...config.stuckRuns, log, onEnded: (runs) => {
+      metrics.runsSwept(runs);
+      forwarder?.nudge();
+    } })
     : undefined;
   const url = await app.listen({ host: config.host, port: config.port });
+  const metricsUrl = await metrics.listen(config.host, config.metricsPort ?? 0);
   applier.start();
   forwarder?.start();
   sweeper?.start();
@@ -72,6 +85,8 @@ export async function startStateService(config: StateServiceConfig, options: { l
     app,
     url,
     applier,
+    metrics,
+    metricsUrl,
     forwarder,
     sweeper,
     callbackTaskLoop,
@@ -81,6 +96,7 @@ export async function startStateService(config: StateServiceConfig, options: { l
       await sweeper?.stop();
       await forwarder?.stop();
       await app.close();
+      await metrics.close();
       await applier.stop();
       // Apply what this replica accepted last, so nothing waits for another replica or the
       // next start; if the database is gone, the events stay in the journal for them.

@@ -157,6 +157,14 @@ export interface StateStoreOptions {
   readonly maxInFlight?: number;
   /** Called with how many events were accepted, once committed (the JournalApplier's nudge). Default: none. */
   readonly onAccepted?: (count: number) => void;
+  /** Told of each accepted event and each claim answered (state/metrics.ts). Default: none. */
+  readonly observer?: StoreObserver;
+}
+
+/** What the metrics count: each event once it is durably accepted, each claim once committed. */
+export interface StoreObserver {
+  eventAccepted(workflow: string, state: RunState): void;
+  claimAnswered(workflow: string, result: ClaimResult): void;
 }
 
 /** One event as the journal keeps it and swoop_record_events takes it. */
@@ -202,8 +210,10 @@ function toEventRow(ev: LifecycleEvent | InvalidEvent): EventRow {
 
 export class StateStore {
   private readonly batcher: Batcher<EventRow, undefined>;
+  private readonly observer?: StoreObserver;
 
   constructor(readonly db: Db, options: StateStoreOptions = {}) {
+    this.observer = options.observer;
     this.batcher = new Batcher({
       ...options,
       run: async (rows) => {
@@ -223,6 +233,7 @@ export class StateStore {
   async accept(ev: LifecycleEvent | InvalidEvent): Promise<AcceptResult> {
     const row = toEventRow(ev);
     await this.batcher.submit(row);
+    this.observer?.eventAccepted(row.workflow, row.state);
     return { accepted: true, run: row.run };
   }
 
@@ -233,7 +244,9 @@ export class StateStore {
       [req.payloadId || derivedPayloadId(derivePayloadId(req.input, req.workflow)), req.workflow, req.run, orNull(req.input), req.replace,
         orNull(req.parentRun), orNull(req.uid)],
     );
-    return { claimed: row!.claimed, reason: row!.reason, run: row!.owner };
+    const result = { claimed: row!.claimed, reason: row!.reason, run: row!.owner };
+    this.observer?.claimAnswered(req.workflow, result);
+    return result;
   }
 
   /** By cirrus payload id, or by its 64-hex-digit hash: one query after the catch-up. */

@@ -28,6 +28,7 @@ export interface StuckRunSweeperProps {
 
 export interface EndedRun {
   readonly run: string;
+  readonly workflow: string;
   readonly payloadId: string | null;
   readonly reason: string;
 }
@@ -62,8 +63,10 @@ export class StuckRunSweeper {
     const ended: EndedRun[] = [];
     for (;;) {
       const rows = await this.props.db.query<EndedRun>(
-        `SELECT run, payload_id AS "payloadId", reason
-         FROM swoop_end_stuck_runs($1::timestamptz, $2 * interval '1 millisecond', $3 * interval '1 millisecond', $4)`,
+        // The workflow (for the metrics' label) from the run row: it never changes once written.
+        `SELECT e.run, r.workflow, e.payload_id AS "payloadId", e.reason
+         FROM swoop_end_stuck_runs($1::timestamptz, $2 * interval '1 millisecond', $3 * interval '1 millisecond', $4) e
+         JOIN runs r ON r.run = e.run`,
         [now.toISOString(), this.graceMs, this.maxSilenceMs, this.batchSize],
       );
       ended.push(...rows);
