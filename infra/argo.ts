@@ -3,12 +3,13 @@ import * as pulumi from '@pulumi/pulumi';
 import { stringify } from 'yaml';
 import { CHARTS, chartSource } from './charts';
 import { SYSTEM_POOL } from './scheduling';
+import { SSO_ACCOUNTS, ssoRbacObjects, tokenSecretName, type SsoGroups } from './argo-sso-rbac';
 import type { Cluster } from './cluster';
 import type { SecretsSync } from './secrets-sync';
 
 export type ArgoServerAuthMode = 'client' | 'sso';
 
-export interface ArgoSsoArgs {
+export interface ArgoSsoArgs extends SsoGroups {
   /** OIDC issuer URL. */
   readonly issuer: string;
   readonly clientId: pulumi.Input<string>;
@@ -16,6 +17,34 @@ export interface ArgoSsoArgs {
   readonly clientSecret: pulumi.Input<string>;
   /** `https://<argo host>/oauth2/callback`. */
   readonly redirectUrl: string;
+}
+
+/** An internal ALB in front of the Argo server (the AWS Load Balancer Controller serves it). */
+export interface ArgoIngressArgs {
+  /** DNS name users reach the UI at; the ACM certificate must cover it. */
+  readonly host: string;
+  /** ACM certificate the ALB's HTTPS listener presents. */
+  readonly certificateArn: pulumi.Input<string>;
+  /** Source CIDRs the ALB accepts (it is internal either way). */
+  readonly inboundCidrs: pulumi.Input<string>[];
+}
+
+/** TLS policy of the ALB listener: TLS 1.3 and 1.2 only. */
+export const ALB_SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
+
+/** Annotations of the Argo server Ingress for the AWS Load Balancer Controller. */
+export function argoIngressAnnotations(certificateArn: string, inboundCidrs: string[]): Record<string, string> {
+  return {
+    'alb.ingress.kubernetes.io/scheme': 'internal',
+    'alb.ingress.kubernetes.io/target-type': 'ip',
+    // argo-server itself serves TLS (server.secure): the ALB re-encrypts to it.
+    'alb.ingress.kubernetes.io/backend-protocol': 'HTTPS',
+    'alb.ingress.kubernetes.io/healthcheck-path': '/',
+    'alb.ingress.kubernetes.io/listen-ports': '[{"HTTPS":443}]',
+    'alb.ingress.kubernetes.io/certificate-arn': certificateArn,
+    'alb.ingress.kubernetes.io/ssl-policy': ALB_SSL_POLICY,
+    'alb.ingress.kubernetes.io/inbound-cidrs': inboundCidrs.join(','),
+  };
 }
 
 export interface ArgoArgs {
@@ -41,6 +70,8 @@ export interface ArgoArgs {
   /** Argo server auth modes; `server` (no auth) is refused. Default `['client']`. */
   readonly serverAuthModes?: ArgoServerAuthMode[];
   readonly sso?: ArgoSsoArgs;
+  /** Internal ALB Ingress for the server; without it, reach the server with `kubectl port-forward`. */
+  readonly ingress?: ArgoIngressArgs;
   /**
    * The JetStream EventBus `default` in the workflow namespace, with its replicas (odd, at
    * least 3 for quorum). `false` when the synthesized manifests bring their own (the events
@@ -104,6 +135,8 @@ export class Argo extends pulumi.ComponentResource {
   public readonly workflowNamespace: pulumi.Output<string>;
   /** In-cluster URL of the Argo server (reach it with `kubectl -n argo port-forward`). */
   public readonly serverUrl: pulumi.Output<string>;
+  /** Where operators open the UI: the ingress host, or localhost through `kubectl -n argo port-forward`. */
+  public readonly url: pulumi.Output<string>;
   public readonly workflowsRelease: k8s.helm.v3.Release;
   public readonly eventsRelease: k8s.helm.v3.Release;
   /** Undefined when `eventBus: false` (the manifests bring it). */
@@ -181,6 +214,22 @@ export class Argo extends pulumi.ComponentResource {
         stringData: { 'client-id': args.sso.clientId, 'client-secret': args.sso.clientSecret },
       }, { ...k8sOpts, dependsOn: [namespaces[1]] })
       : undefined;
+    // The accounts SSO users act as (rbac-rule annotations), and what each may do.
+    const ssoRbac = args.sso
+      ? ssoRbacObjects({ serverNamespace: ARGO_NAMESPACE, workflowNamespace: wfNs, groups: args.sso }).map((obj) => declare(`${name}-sso-${obj.kind.toLowerCase()}-${obj.metadata.namespace}-${obj.metadata.name}`, obj, { ...k8sOpts, dependsOn: namespaces }))
+      : [];
+    const ingressValues = args.ingress
+      ? {
+        ingress: {
+          enabled: true,
+          ingressClassName: 'alb',
+          hosts: [args.ingress.host],
+          paths: ['/'],
+          pathType: 'Prefix',
+          annotations: pulumi.all([args.ingress.certificateArn, pulumi.all(args.ingress.inboundCidrs)]).apply(([arn, cidrs]) => argoIngressAnnotations(arn, cidrs)),
+        },
+      }
+      : {};
 
     this.workflowsRelease = new k8s.helm.v3.Release(`${name}-workflows`, {
       name: 'argo-workflows',
@@ -224,11 +273,22 @@ export class Argo extends pulumi.ComponentResource {
           secure: true,
           ...SYSTEM_POOL,
           serviceAccount: { create: true, name: ARGO_SERVER_SERVICE_ACCOUNT },
-          ...(args.sso ? { sso: { enabled: true, issuer: args.sso.issuer, redirectUrl: args.sso.redirectUrl, rbac: { enabled: true } } } : {}),
+          ...(args.sso ? {
+            sso: {
+              enabled: true,
+              issuer: args.sso.issuer,
+              redirectUrl: args.sso.redirectUrl,
+              // The groups claim is what the rbac-rule annotations match on.
+              scopes: ['groups'],
+              // The server may read only the token Secrets of the SSO accounts.
+              rbac: { enabled: true, secretWhitelist: SSO_ACCOUNTS.map((a) => tokenSecretName(a.name)) },
+            },
+          } : {}),
+          ...ingressValues,
         },
         useStaticCredentials: false,
       },
-    }, { ...k8sOpts, dependsOn: [...namespaces, createDb, ...(ssoSecret ? [ssoSecret] : [])] });
+    }, { ...k8sOpts, dependsOn: [...namespaces, createDb, ...(ssoSecret ? [ssoSecret] : []), ...ssoRbac] });
 
     new k8s.core.v1.ConfigMap(`${name}-artifact-repositories`, {
       metadata: {
@@ -276,6 +336,18 @@ export class Argo extends pulumi.ComponentResource {
     }, { ...k8sOpts, dependsOn: [this.eventsRelease] });
 
     this.serverUrl = pulumi.output(`https://argo-workflows-server.${ARGO_NAMESPACE}.svc.cluster.local:2746`);
-    this.registerOutputs({ workflowNamespace: this.workflowNamespace, serverUrl: this.serverUrl });
+    this.url = pulumi.output(args.ingress ? `https://${args.ingress.host}` : 'https://localhost:2746');
+    this.registerOutputs({ workflowNamespace: this.workflowNamespace, serverUrl: this.serverUrl, url: this.url });
+  }
+}
+
+/** Declares a plain Kubernetes object of the SSO RBAC set as its typed Pulumi resource. */
+function declare(id: string, obj: Record<string, any>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+  switch (obj.kind) {
+    case 'ServiceAccount': return new k8s.core.v1.ServiceAccount(id, obj, opts);
+    case 'Secret': return new k8s.core.v1.Secret(id, obj, opts);
+    case 'Role': return new k8s.rbac.v1.Role(id, obj, opts);
+    case 'RoleBinding': return new k8s.rbac.v1.RoleBinding(id, obj as k8s.rbac.v1.RoleBindingArgs, opts);
+    default: throw new Error(`no Pulumi type for ${obj.kind}`);
   }
 }

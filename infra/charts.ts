@@ -15,6 +15,8 @@ export const CHARTS = {
   argoCd: { chart: 'argo-cd', version: '8.1.3', repo: 'https://argoproj.github.io/argo-helm' },
   externalSecrets: { chart: 'external-secrets', version: '0.19.2', repo: 'https://charts.external-secrets.io' },
   clusterAutoscaler: { chart: 'cluster-autoscaler', version: '9.46.6', repo: 'https://kubernetes.github.io/autoscaler' },
+  // Chart 1.16.0 ships controller v2.16.0 (aws/eks-charts release v0.0.217).
+  awsLoadBalancerController: { chart: 'aws-load-balancer-controller', version: '1.16.0', repo: 'https://aws.github.io/eks-charts' },
   nvidiaDevicePlugin: { chart: 'nvidia-device-plugin', version: '0.17.1', repo: 'https://nvidia.github.io/k8s-device-plugin' },
 } as const satisfies Record<string, ChartPin>;
 

@@ -2,6 +2,7 @@ import { COMPUTE_CLASSES, type ComputeClassName } from '../constructs/compute-cl
 import { EKS_ADDONS, SUPPORTED_KUBERNETES_VERSIONS, type EksAddon, type KubernetesVersion } from '../infra/cluster';
 import { SUPPORTED_POSTGRES_VERSIONS, type PostgresVersion } from '../infra/state-database';
 import type { ArgoServerAuthMode } from '../infra/argo';
+import { ssoGroupProblem } from '../infra/argo-sso-rbac';
 import type { ManifestDelivery } from '../infra/platform';
 import { ENVIRONMENT_KEYS, stateServiceImageProblem, workflowValuesProblems } from './environment';
 
@@ -29,7 +30,12 @@ export interface StackConfig {
   };
   readonly artifacts: { readonly bucketName?: string; readonly intermediateExpiryDays: number; readonly forceDestroy: boolean };
   readonly argoServerAuthModes: ArgoServerAuthMode[];
-  readonly argoSso?: { readonly issuer: string; readonly clientId: string; readonly clientSecret: string; readonly redirectUrl: string };
+  readonly argoSso?: {
+    readonly issuer: string; readonly clientId: string; readonly clientSecret: string; readonly redirectUrl: string;
+    readonly adminGroups: string[]; readonly readOnlyGroups: string[];
+  };
+  /** Internal ALB in front of the Argo server; undefined: reach it with kubectl port-forward. */
+  readonly argoIngress?: { readonly host: string; readonly certificateArn: string; readonly inboundCidrs?: string[] };
   /** From `manifestDelivery` and `gitops`. */
   readonly delivery: ManifestDelivery;
   /** From `eventBus`: the Argo component's EventBus, or false when dist/ brings it. */
@@ -67,7 +73,8 @@ export const CONFIG_KEYS = {
   database: 'an object {instanceClass, allocatedStorageGiB, postgresVersion, backupRetentionDays, multiAz, deletionProtection}',
   artifacts: 'an object {bucketName?, intermediateExpiryDays, forceDestroy}',
   argoServerAuthModes: 'a non-empty list of "client", "sso" ("server" is refused)',
-  argoSso: 'an object {issuer, clientId, redirectUrl} (required with the "sso" auth mode)',
+  argoSso: 'an object {issuer, clientId, redirectUrl, adminGroups, readOnlyGroups} (required with the "sso" auth mode): OIDC groups mapped to the admin and read-only Argo accounts',
+  argoIngress: 'an object {host, certificateArn, inboundCidrs?}: an internal ALB for the Argo server at https://<host> with that ACM certificate, accepting inboundCidrs (default the VPC); unset: reach it with kubectl port-forward',
   argoSsoClientSecret: 'the OIDC client secret, set with `pulumi config set --secret`',
   manifestDelivery: '"pulumi" or "gitops"',
   gitops: 'an object {repoUrl, revision, path} (required with manifestDelivery gitops)',
@@ -203,10 +210,30 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
       clientId: field<string>('argoSso', ssoObj, 'clientId', undefined, text, 'the OIDC client id'),
       redirectUrl: field<string>('argoSso', ssoObj, 'redirectUrl', undefined, https, 'https://<argo host>/oauth2/callback'),
       clientSecret: str('argoSsoClientSecret') ?? '',
+      adminGroups: field<string[]>('argoSso', ssoObj, 'adminGroups', undefined, groupList(true), 'a non-empty list of OIDC group names (no control characters) whose members administer workflows'),
+      readOnlyGroups: field<string[]>('argoSso', ssoObj, 'readOnlyGroups', [], groupList(false), 'a list of OIDC group names (no control characters) whose members may only look'),
     };
     if (!argoSso.clientSecret) fail('argoSsoClientSecret', null);
+    for (const k of Object.keys(ssoObj ?? {})) {
+      if (!['issuer', 'clientId', 'redirectUrl', 'adminGroups', 'readOnlyGroups'].includes(k)) errors.push(`${project}:argoSso.${k} is not a known field; known: issuer, clientId, redirectUrl, adminGroups, readOnlyGroups`);
+    }
   } else if (ssoObj) {
     errors.push(`${project}:argoSso is set but argoServerAuthModes does not include "sso"`);
+  }
+
+  const ingObj = object('argoIngress');
+  let argoIngress: StackConfig['argoIngress'];
+  if (ingObj) {
+    const host = field<string>('argoIngress', ingObj, 'host', undefined, (v) => typeof v === 'string' && /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/.test(v), 'a DNS name such as "argo.example.com"');
+    const certificateArn = field<string>('argoIngress', ingObj, 'certificateArn', undefined, (v) => typeof v === 'string' && /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/.test(v), 'an ACM certificate ARN covering the host');
+    const inboundCidrs = ingObj.inboundCidrs === undefined ? undefined
+      : field<string[]>('argoIngress', ingObj, 'inboundCidrs', undefined, (v) => Array.isArray(v) && v.length > 0 && v.every((c) => typeof c === 'string' && cidr(c)), 'a non-empty list of IPv4 CIDRs (0.0.0.0/0 refused)');
+    for (const k of Object.keys(ingObj)) if (!['host', 'certificateArn', 'inboundCidrs'].includes(k)) errors.push(`${project}:argoIngress.${k} is not a known field; known: host, certificateArn, inboundCidrs`);
+    argoIngress = { host, certificateArn, ...(inboundCidrs ? { inboundCidrs } : {}) };
+    // The IdP sends the browser back to the redirect URL: it must be this ingress.
+    if (argoSso && host && argoSso.redirectUrl && argoSso.redirectUrl !== `https://${host}/oauth2/callback`) {
+      errors.push(`${project}:argoSso.redirectUrl must be https://${host}/oauth2/callback, the Argo ingress host (got ${JSON.stringify(argoSso.redirectUrl)})`);
+    }
   }
 
   const manifestDelivery = oneOf('manifestDelivery', ['pulumi', 'gitops'] as const, 'pulumi');
@@ -274,6 +301,7 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     artifacts,
     argoServerAuthModes,
     argoSso,
+    ...(argoIngress ? { argoIngress } : {}),
     delivery,
     eventBus: oneOf('eventBus', ['manifests', 'infra'] as const, 'manifests') === 'infra' && { replicas: 3 },
     logRetentionDays: number('logRetentionDays', prod ? 365 : 30, (n) => LOG_RETENTION_DAYS.includes(n)),
@@ -318,6 +346,11 @@ function readDataBuckets(obj: Record<string, unknown> | undefined, fail: (msg: s
     out.write.push({ name, create, publicRead });
   });
   return out;
+}
+
+/** A list of SSO group names (see ssoGroupProblem), non-empty when `required`. */
+function groupList(required: boolean): (v: unknown) => boolean {
+  return (v) => Array.isArray(v) && (!required || v.length > 0) && v.every((g) => ssoGroupProblem(g) === undefined);
 }
 
 function splitKey(fullKey: string): [string, string] {

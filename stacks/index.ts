@@ -10,6 +10,7 @@ import { IngressQueue } from '../infra/ingress-queue';
 import { ImageRepository } from '../infra/image-repository';
 import { DataBuckets } from '../infra/data-buckets';
 import { Monitoring } from '../infra/alarms';
+import { LoadBalancerController } from '../infra/load-balancer-controller';
 import { missingSecretInputs, secretReferences } from '../infra/manifest-secrets';
 import { PLATFORM_SECRETS, manifestsDirOf } from '../infra/platform';
 import { loadStackConfig } from './config';
@@ -78,6 +79,11 @@ const secrets = new SecretsSync('secrets', {
   namespaces: ['swoop', ARGO_NAMESPACE],
 }, { dependsOn: [nodes] });
 
+// The internal ALB of the Argo server, only when the stack asks for one (else: port-forward).
+const loadBalancers = cfg.argoIngress
+  ? new LoadBalancerController('load-balancer-controller', { cluster, clusterName: cfg.clusterName, vpcId: network.vpcId, watchNamespace: ARGO_NAMESPACE, tags }, { dependsOn: [nodes] })
+  : undefined;
+
 const argo = new Argo('argo', {
   cluster,
   bucketName: bucket.bucketName,
@@ -86,9 +92,10 @@ const argo = new Argo('argo', {
   secrets,
   serverAuthModes: cfg.argoServerAuthModes,
   sso: cfg.argoSso && { ...cfg.argoSso, clientSecret: pulumi.secret(cfg.argoSso.clientSecret) },
+  ingress: cfg.argoIngress && { ...cfg.argoIngress, inboundCidrs: cfg.argoIngress.inboundCidrs ?? [cfg.vpcCidr] },
   eventBus: cfg.eventBus,
   archiveTtlDays: cfg.environment === 'prod' ? 365 : 30,
-}, { dependsOn: [nodes] });
+}, { dependsOn: loadBalancers ? [nodes, loadBalancers] : [nodes] });
 
 new Platform('platform', {
   cluster,
@@ -133,6 +140,8 @@ export const bucketName = bucket.bucketName;
 export const databaseEndpoint = database.address;
 export const databaseSecretArn = database.secretArn;
 export const argoServerUrl = argo.serverUrl;
+/** Where operators open Argo: https://<argoIngress.host>, or https://localhost:2746 through port-forward. */
+export const argoUrl = argo.url;
 export const ingressQueueUrl = ingress.queueUrl;
 export const ingressDeadLetterQueueUrl = ingress.dlqUrl;
 /** Empty when the stack has no topic (`ingress.topic: false`). */

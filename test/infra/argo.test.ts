@@ -153,13 +153,16 @@ describe('Argo with SSO', () => {
     await r.install('unit-sso');
     const argo = await makeArgo('sso', {
       serverAuthModes: ['sso', 'client'],
-      sso: { issuer: 'https://idp.example.com', clientId: 'argo', clientSecret: 'top-secret', redirectUrl: 'https://argo.example.com/oauth2/callback' },
+      sso: { issuer: 'https://idp.example.com', clientId: 'argo', clientSecret: 'top-secret', redirectUrl: 'https://argo.example.com/oauth2/callback', adminGroups: ['admins'], readOnlyGroups: [] },
     });
     await valueOf(argo.serverUrl);
     await r.settle();
     const values = r.ofType('kubernetes:helm.sh/v3:Release').find((x) => x.inputs.chart === 'argo-workflows')!.inputs.values;
     expect(values.server.authModes).toEqual(['sso', 'client']);
-    expect(values.server.sso).toEqual({ enabled: true, issuer: 'https://idp.example.com', redirectUrl: 'https://argo.example.com/oauth2/callback', rbac: { enabled: true } });
+    expect(values.server.sso).toEqual({
+      enabled: true, issuer: 'https://idp.example.com', redirectUrl: 'https://argo.example.com/oauth2/callback', scopes: ['groups'],
+      rbac: { enabled: true, secretWhitelist: ['argo-sso-admin.service-account-token', 'argo-sso-read-only.service-account-token'] },
+    });
     expect(JSON.stringify(values)).not.toContain('top-secret');
     expect(r.kube('Secret', 'argo-server-sso')[0].inputs.stringData).toEqual({ 'client-id': 'argo', 'client-secret': 'top-secret' });
   });

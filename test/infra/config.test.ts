@@ -10,6 +10,9 @@ const minimal = {
   [`${P}:stateServiceImage`]: `123456789012.dkr.ecr.us-west-2.amazonaws.com/swoop-test/swoop-state@sha256:${'a'.repeat(64)}`,
   [`${P}:addonVersions`]: ADDONS,
 };
+const CERT = 'arn:aws:acm:us-west-2:123456789012:certificate/11111111-2222-3333-4444-555555555555';
+const SSO = { issuer: 'https://idp.example.com', clientId: 'argo', redirectUrl: 'https://argo.example.com/oauth2/callback', adminGroups: ['admins'] };
+const SSO_ON = { [`${P}:argoServerAuthModes`]: '["sso","client"]', [`${P}:argoSsoClientSecret`]: 's', [`${P}:argoSso`]: JSON.stringify(SSO) };
 const load = (extra: Record<string, string>, stack = 'test') => loadStackConfig({ ...minimal, ...extra }, P, stack);
 const errorOf = (extra: Record<string, string>, stack?: string): string => {
   try {
@@ -76,6 +79,14 @@ describe('stack config', () => {
     [{ [`${P}:logRetentionDays`]: '100' }, `${P}:logRetentionDays must be days of EKS control plane logs, one of CloudWatch's 1, 3, 5`],
     [{ [`${P}:keyDeletionWindowDays`]: '3' }, `${P}:keyDeletionWindowDays must be days before a deleted KMS key is destroyed, 7 to 30 (default: 7 in dev, 30 in prod) (got 3)`],
     [{ [`${P}:clusterNmae`]: 'x' }, `${P}:clusterNmae is not a known key; known keys: environment, clusterName,`],
+    [{ ...SSO_ON, [`${P}:argoSso`]: JSON.stringify({ ...SSO, adminGroups: [] }) }, `${P}:argoSso.adminGroups must be a non-empty list of OIDC group names (no control characters) whose members administer workflows (got [])`],
+    [{ ...SSO_ON, [`${P}:argoSso`]: JSON.stringify({ ...SSO, readOnlyGroups: ['a\nb'] }) }, `${P}:argoSso.readOnlyGroups must be a list of OIDC group names (no control characters)`],
+    [{ ...SSO_ON, [`${P}:argoSso`]: JSON.stringify({ ...SSO, groups: ['a'] }) }, `${P}:argoSso.groups is not a known field; known: issuer, clientId, redirectUrl, adminGroups, readOnlyGroups`],
+    [{ ...SSO_ON, [`${P}:argoIngress`]: JSON.stringify({ host: 'argo.other.com', certificateArn: CERT }) }, `${P}:argoSso.redirectUrl must be https://argo.other.com/oauth2/callback, the Argo ingress host (got "https://argo.example.com/oauth2/callback")`],
+    [{ [`${P}:argoIngress`]: JSON.stringify({ host: 'https://argo.example.com', certificateArn: CERT }) }, `${P}:argoIngress.host must be a DNS name such as "argo.example.com"`],
+    [{ [`${P}:argoIngress`]: JSON.stringify({ host: 'argo.example.com', certificateArn: 'arn:aws:iam::123456789012:server-certificate/x' }) }, `${P}:argoIngress.certificateArn must be an ACM certificate ARN covering the host`],
+    [{ [`${P}:argoIngress`]: JSON.stringify({ host: 'argo.example.com', certificateArn: CERT, inboundCidrs: ['0.0.0.0/0'] }) }, `${P}:argoIngress.inboundCidrs must be a non-empty list of IPv4 CIDRs (0.0.0.0/0 refused)`],
+    [{ [`${P}:argoIngress`]: JSON.stringify({ host: 'argo.example.com', certificateArn: CERT, scheme: 'internet-facing' }) }, `${P}:argoIngress.scheme is not a known field; known: host, certificateArn, inboundCidrs`],
   ])('refuses %j naming the key and what it accepts', (extra, message) => {
     expect(errorOf(extra)).toContain(message);
   });
@@ -113,6 +124,13 @@ describe('stack config', () => {
     expect(message).toContain(`${P}:addonVersions.coredns must be an EKS add-on version such as "v1.20.4-eksbuild.1" (got null)`);
     expect(message).toContain(`${P}:addonVersions.kube-proxy must be an EKS add-on version such as "v1.20.4-eksbuild.1" (got "latest")`);
     expect(message).toContain(`${P}:addonVersions.metrics is not an add-on the stack installs`);
+  });
+
+  it('reads the Argo ingress and SSO groups (read-only groups optional; inbound CIDRs default to the VPC in the program)', () => {
+    const cfg = load({ ...SSO_ON, [`${P}:argoIngress`]: JSON.stringify({ host: 'argo.example.com', certificateArn: CERT }) });
+    expect(cfg.argoIngress).toEqual({ host: 'argo.example.com', certificateArn: CERT });
+    expect(cfg.argoSso).toMatchObject({ adminGroups: ['admins'], readOnlyGroups: [] });
+    expect(load({}).argoIngress).toBeUndefined();
   });
 
   it('ignores keys of other namespaces (aws:region, provider settings)', () => {

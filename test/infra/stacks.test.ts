@@ -167,6 +167,24 @@ describe('stacks (whole program under mocks)', () => {
     expect(sso.inputs.metadata.namespace).toBe('argo');
   });
 
+  it('prod reaches Argo through an internal ALB (Load Balancer Controller) with its SSO groups; dev through port-forward', () => {
+    const values = (run: StackRun) => run.resources.find((r) => r.type === 'kubernetes:helm.sh/v3:Release' && r.inputs.chart === 'argo-workflows')!.inputs.values;
+    expect(count(prod, 'swoop:infra:LoadBalancerController')).toBe(1);
+    expect(count(dev, 'swoop:infra:LoadBalancerController')).toBe(0);
+    expect(values(prod).server.ingress.annotations).toMatchObject({
+      'alb.ingress.kubernetes.io/scheme': 'internal',
+      'alb.ingress.kubernetes.io/certificate-arn': 'arn:aws:acm:us-west-2:210987654321:certificate/00000000-0000-0000-0000-000000000000',
+      'alb.ingress.kubernetes.io/inbound-cidrs': '10.30.0.0/16',
+    });
+    expect(values(dev).server.ingress).toBeUndefined();
+    expect(prod.outputs.argoUrl).toBe('https://argo.example.com');
+    expect(dev.outputs.argoUrl).toBe('https://localhost:2746');
+    const rules = prod.resources.filter((r) => r.type === 'kubernetes:core/v1:ServiceAccount' && r.inputs.metadata.annotations?.['workflows.argoproj.io/rbac-rule'])
+      .map((r) => [r.inputs.metadata.name, r.inputs.metadata.annotations['workflows.argoproj.io/rbac-rule']]);
+    expect(rules).toEqual([['argo-sso-admin', '"swoop-platform-admins" in groups'], ['argo-sso-read-only', '"swoop-platform-viewers" in groups']]);
+    expect(dev.resources.filter((r) => r.type === 'kubernetes:core/v1:ServiceAccount' && r.inputs.metadata.annotations?.['workflows.argoproj.io/rbac-rule'])).toEqual([]);
+  });
+
   it('declares every Kubernetes object once, counting the applied dist/ manifests', () => {
     for (const run of [dev, prod]) {
       const keys = run.resources
