@@ -39,6 +39,11 @@ export interface ClusterArgs {
 export const EKS_ADDONS = ['vpc-cni', 'kube-proxy', 'eks-pod-identity-agent', 'coredns', 'aws-ebs-csi-driver', 'amazon-cloudwatch-observability'] as const;
 export type EksAddon = (typeof EKS_ADDONS)[number];
 
+/** Service CIDR of every cluster; the `kubernetes` Service gets its first address. */
+export const SERVICE_CIDR = '172.20.0.0/16';
+/** ClusterIP of the `kubernetes` Service (the API server), which in-cluster clients dial. */
+export const API_SERVICE_IP = '172.20.0.1';
+
 /** The control plane logs every cluster ships (controllerManager/scheduler are opt-in extras). */
 export const CONTROL_PLANE_LOGS = ['api', 'audit', 'authenticator'] as const;
 
@@ -98,6 +103,8 @@ export class Cluster extends pulumi.ComponentResource {
         endpointPublicAccess: cidrs.length > 0,
         publicAccessCidrs: cidrs.length > 0 ? cidrs : undefined,
       },
+      // Fixed (EKS's own choice for a 10.x VPC) so NetworkPolicies can name the API ClusterIP.
+      kubernetesNetworkConfig: { serviceIpv4Cidr: SERVICE_CIDR, ipFamily: 'ipv4' },
       upgradePolicy: { supportType: 'STANDARD' },
       tags: args.tags,
     }, { parent: this, dependsOn: [policy, logs] });

@@ -11,6 +11,8 @@ import { ImageRepository } from '../infra/image-repository';
 import { DataBuckets } from '../infra/data-buckets';
 import { Monitoring } from '../infra/alarms';
 import { LoadBalancerController } from '../infra/load-balancer-controller';
+import { WorkflowNetworkPolicies } from '../infra/network-policies';
+import { API_SERVICE_IP, SERVICE_CIDR } from '../infra/cluster';
 import { missingSecretInputs, secretReferences } from '../infra/manifest-secrets';
 import { PLATFORM_SECRETS, manifestsDirOf } from '../infra/platform';
 import { loadStackConfig } from './config';
@@ -96,6 +98,11 @@ const argo = new Argo('argo', {
   eventBus: cfg.eventBus,
   archiveTtlDays: cfg.environment === 'prod' ? 365 : 30,
 }, { dependsOn: loadBalancers ? [nodes, loadBalancers] : [nodes] });
+
+// Default-deny in the workflow namespace, then the platform's own flows (docs/infra.md).
+new WorkflowNetworkPolicies('network-policies', {
+  cluster, namespace: 'swoop', argoNamespace: ARGO_NAMESPACE, vpcCidr: cfg.vpcCidr, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP,
+}, { dependsOn: [argo] });
 
 new Platform('platform', {
   cluster,

@@ -209,6 +209,11 @@ const INVARIANTS: Invariant[] = [
     const modes = list<string>(h.inputs.values?.server?.authModes);
     return unless(modes.length > 0 && modes.every((m) => m === 'client' || m === 'sso') && !h.inputs.values?.server?.authMode, `argo server auth modes ${JSON.stringify(modes)}`);
   })],
+  ['Network: the workflow namespace denies all ingress and egress by default (VPC CNI network policy agent on)', (r) => [
+    ...unless(r.kube('NetworkPolicy').some((p) => p.inputs.metadata.namespace === 'swoop' && JSON.stringify(p.inputs.spec.podSelector) === '{}'
+      && ['Ingress', 'Egress'].every((t) => list<string>(p.inputs.spec.policyTypes).includes(t)) && !p.inputs.spec.ingress && !p.inputs.spec.egress), 'no default-deny NetworkPolicy in swoop'),
+    ...unless(r.of('aws:eks/addon:Addon').some((a) => a.inputs.addonName === 'vpc-cni' && JSON.parse(a.inputs.configurationValues ?? '{}').enableNetworkPolicy === 'true'), 'the VPC CNI does not enforce NetworkPolicies'),
+  ]],
   ['Argo: the workflow archive connects to PostgreSQL over TLS', (r) => r.of('kubernetes:helm.sh/v3:Release').filter((h) => h.inputs.chart === 'argo-workflows').flatMap((h) => {
     const pg = h.inputs.values?.controller?.persistence?.postgresql;
     return unless(pg?.ssl === true && ['require', 'verify-ca', 'verify-full'].includes(pg?.sslMode), 'archive connection without TLS');
@@ -258,6 +263,9 @@ describe('security invariants', () => {
     'IAM: each workload role is assumable by Pod Identity only for its own cluster, namespace and service account': (all) => {
       const role = all.find((r) => r.type === 'aws:iam/role:Role' && r.inputs.assumeRolePolicy.includes('pods.eks.amazonaws.com'))!;
       role.inputs.assumeRolePolicy = JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }] });
+    },
+    'Network: the workflow namespace denies all ingress and egress by default (VPC CNI network policy agent on)': (all) => {
+      all.find((r) => r.type.endsWith(':NetworkPolicy') && r.inputs.metadata.name === 'default-deny')!.inputs.spec.policyTypes = ['Ingress'];
     },
     'Argo: the server requires client or SSO auth, never "server"': (all) => { all.find((r) => r.inputs.chart === 'argo-workflows')!.inputs.values.server.authModes = ['server']; },
     'SQS: every queue encrypted with a customer KMS key': (all) => { delete find(all, 'aws:sqs/queue:Queue').inputs.kmsMasterKeyId; },

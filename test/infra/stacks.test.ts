@@ -185,6 +185,15 @@ describe('stacks (whole program under mocks)', () => {
     expect(dev.resources.filter((r) => r.type === 'kubernetes:core/v1:ServiceAccount' && r.inputs.metadata.annotations?.['workflows.argoproj.io/rbac-rule'])).toEqual([]);
   });
 
+  it('puts the workflow namespace behind its NetworkPolicies in both stacks, with the stack\'s VPC', () => {
+    for (const [run, vpc] of [[dev, '10.20.0.0/16'], [prod, '10.30.0.0/16']] as const) {
+      const names = run.resources.filter((r) => r.type === 'kubernetes:networking.k8s.io/v1:NetworkPolicy').map((r) => r.inputs.metadata.name);
+      expect(names).toEqual(expect.arrayContaining(['default-deny', 'allow-dns', 'state-service', 'sensors', 'workflow-pods', 'workflow-agent', 'lifecycle-webhook', 'event-bus']));
+      const state = run.resources.find((r) => r.type === 'kubernetes:networking.k8s.io/v1:NetworkPolicy' && r.inputs.metadata.name === 'state-service')!;
+      expect(state.inputs.spec.egress[0]).toEqual({ to: [{ ipBlock: { cidr: vpc } }], ports: [{ protocol: 'TCP', port: 5432 }] });
+    }
+  });
+
   it('declares every Kubernetes object once, counting the applied dist/ manifests', () => {
     for (const run of [dev, prod]) {
       const keys = run.resources

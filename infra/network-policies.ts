@@ -1,0 +1,175 @@
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import type { Cluster } from './cluster';
+
+/**
+ * NetworkPolicies of the workflow namespace: deny everything, then allow exactly the flows the
+ * platform uses. Enforced by the VPC CNI's network policy agent (Cluster enables it); kubelet
+ * probes from the node are allowed by the agent itself. Plain objects (networking.k8s.io/v1)
+ * so a test can evaluate them; `WorkflowNetworkPolicies` declares them.
+ */
+
+type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[] };
+export interface PolicyPeer {
+  podSelector?: Selector;
+  namespaceSelector?: Selector;
+  ipBlock?: { cidr: string; except?: string[] };
+}
+export interface PolicyPort { protocol?: 'TCP' | 'UDP' | 'SCTP'; port?: number | string; endPort?: number }
+export interface NetworkPolicyObject {
+  apiVersion: 'networking.k8s.io/v1';
+  kind: 'NetworkPolicy';
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  spec: {
+    podSelector: Selector;
+    policyTypes: ('Ingress' | 'Egress')[];
+    ingress?: { from?: PolicyPeer[]; ports?: PolicyPort[] }[];
+    egress?: { to?: PolicyPeer[]; ports?: PolicyPort[] }[];
+  };
+}
+
+/** The pods of the platform, by the labels their owners give them. */
+export const PODS = {
+  /** Task pods (and artifact GC pods) of Workflows: the Argo controller labels them with their workflow. */
+  workflow: { matchExpressions: [{ key: 'workflows.argoproj.io/workflow', operator: 'Exists' }, { key: 'workflows.argoproj.io/component', operator: 'NotIn', values: ['agent'] }] },
+  /** The agent pod of a Workflow, which runs its HTTP templates (callbacks, state events). */
+  agent: { matchLabels: { 'workflows.argoproj.io/component': 'agent' } },
+  stateService: { matchLabels: { 'app.kubernetes.io/name': 'swoop-state', 'app.kubernetes.io/component': 'state' } },
+  stateMigration: { matchLabels: { 'app.kubernetes.io/name': 'swoop-state', 'app.kubernetes.io/component': 'state-migration' } },
+  /** Argo Events labels sensor, event source and event bus pods with their object's name. */
+  sensors: { matchExpressions: [{ key: 'sensor-name', operator: 'Exists' }] },
+  eventSources: { matchExpressions: [{ key: 'eventsource-name', operator: 'Exists' }] },
+  lifecycleWebhook: { matchLabels: { 'eventsource-name': 'swoop-lifecycle' } },
+  ingressWebhook: { matchLabels: { 'eventsource-name': 'swoop-ingress' } },
+  sqsSource: { matchLabels: { 'eventsource-name': 'swoop-ingress-sqs' } },
+  eventBus: { matchExpressions: [{ key: 'eventbus-name', operator: 'Exists' }] },
+  /** Long-running service tasks (Deployments the task library declares, e.g. publish-stac). */
+  serviceTasks: { matchLabels: { 'app.kubernetes.io/component': 'service-task' } },
+} as const satisfies Record<string, Selector>;
+
+export const PORTS = {
+  state: 8080,
+  webhook: 12000,
+  argoServer: 2746,
+  postgres: 5432,
+  https: 443,
+  podIdentityAgent: 80,
+  dns: 53,
+  /** JetStream client, cluster routes, monitoring (argo-events' JetStream StatefulSet). */
+  jetstream: [4222, 6222, 8222],
+} as const;
+
+/** Where the EKS Pod Identity agent serves credentials on every node (link-local). */
+export const POD_IDENTITY_AGENT = '169.254.170.23/32';
+
+export interface WorkflowNetworkPolicyArgs {
+  /** The workflow namespace (`swoop`). */
+  readonly namespace: string;
+  /** Namespace of the Argo server the state service resumes workflows through. */
+  readonly argoNamespace: string;
+  /** The VPC: RDS and the EKS API endpoint's network interfaces live in it. */
+  readonly vpcCidr: string;
+  /** The cluster's service CIDR (kept out of the "internet" rule). */
+  readonly serviceCidr: string;
+  /** The ClusterIP of the `kubernetes` Service (first address of the service CIDR). */
+  readonly apiServiceIp: string;
+}
+
+const tcp = (...ports: number[]): PolicyPort[] => ports.map((port) => ({ protocol: 'TCP', port }));
+const pods = (podSelector: Selector): PolicyPeer => ({ podSelector });
+
+/** Every NetworkPolicy of the workflow namespace. */
+export function workflowNetworkPolicies(args: WorkflowNetworkPolicyArgs): NetworkPolicyObject[] {
+  const labels = { 'app.kubernetes.io/part-of': 'swoop-platform', 'app.kubernetes.io/component': 'network-policy' };
+  const policy = (name: string, podSelector: Selector, rules: Pick<NetworkPolicyObject['spec'], 'ingress' | 'egress'>): NetworkPolicyObject => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name, namespace: args.namespace, labels },
+    spec: {
+      podSelector,
+      policyTypes: [...(rules.ingress ? ['Ingress' as const] : []), ...(rules.egress ? ['Egress' as const] : [])],
+      ...rules,
+    },
+  });
+  // The API server: its ClusterIP (what in-cluster clients dial) and its endpoint ENIs in the VPC.
+  const apiServer = { to: [{ ipBlock: { cidr: `${args.apiServiceIp}/32` } }, { ipBlock: { cidr: args.vpcCidr } }], ports: tcp(PORTS.https) };
+  // HTTPS outside the VPC: S3 (gateway endpoint), SQS, and the callback URLs users configure;
+  // not the VPC, not Services' ClusterIPs, not link-local (instance metadata, Pod Identity).
+  const internetHttps = { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [args.vpcCidr, args.serviceCidr, '169.254.0.0/16'] } }], ports: tcp(PORTS.https) };
+  const podIdentity = { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }], ports: tcp(PORTS.podIdentityAgent) };
+  const postgres = { to: [{ ipBlock: { cidr: args.vpcCidr } }], ports: tcp(PORTS.postgres) };
+  const toState = { to: [pods(PODS.stateService)], ports: tcp(PORTS.state) };
+  const toBus = { to: [pods(PODS.eventBus)], ports: tcp(PORTS.jetstream[0]) };
+
+  return [
+    // Nothing in or out unless a policy below allows it.
+    { ...policy('default-deny', {}, {}), spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } },
+    policy('allow-dns', {}, {
+      egress: [{
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        ports: [{ protocol: 'UDP', port: PORTS.dns }, { protocol: 'TCP', port: PORTS.dns }],
+      }],
+    }),
+    policy('state-service', PODS.stateService, {
+      // Sensors post events, agents run HTTP templates, workflow pods (dispatch) post events.
+      ingress: [{ from: [pods(PODS.sensors), pods(PODS.agent), pods(PODS.workflow)], ports: tcp(PORTS.state) }],
+      egress: [
+        postgres,
+        // The outbox delivers run-finished events to the lifecycle webhook.
+        { to: [pods(PODS.lifecycleWebhook)], ports: tcp(PORTS.webhook) },
+        // Callbacks resume suspended nodes through the Argo server.
+        { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': args.argoNamespace } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'argo-workflows-server' } } }], ports: tcp(PORTS.argoServer) },
+        // Creating Workflows.
+        apiServer,
+      ],
+    }),
+    policy('state-migration', PODS.stateMigration, { egress: [postgres] }),
+    policy('sensors', PODS.sensors, {
+      egress: [toBus, toState, apiServer, internetHttps],
+    }),
+    policy('event-sources', PODS.eventSources, { egress: [toBus] }),
+    policy('sqs-event-source', PODS.sqsSource, { egress: [internetHttps, podIdentity] }),
+    policy('lifecycle-webhook', PODS.lifecycleWebhook, {
+      ingress: [{ from: [pods(PODS.stateService)], ports: tcp(PORTS.webhook) }],
+    }),
+    policy('ingress-webhook', PODS.ingressWebhook, {
+      // The documented payload entry point: any pod of the cluster with the token, and the
+      // dispatch workflow forwarding {url, process} payloads.
+      ingress: [{ from: [{ namespaceSelector: {} }], ports: tcp(PORTS.webhook) }],
+    }),
+    policy('event-bus', PODS.eventBus, {
+      ingress: [
+        { from: [pods(PODS.eventSources), pods(PODS.sensors)], ports: tcp(PORTS.jetstream[0]) },
+        { from: [pods(PODS.eventBus)], ports: tcp(...PORTS.jetstream) },
+      ],
+      egress: [{ to: [pods(PODS.eventBus)], ports: tcp(...PORTS.jetstream) }],
+    }),
+    policy('workflow-pods', PODS.workflow, {
+      egress: [
+        apiServer, internetHttps, podIdentity, toState,
+        { to: [pods(PODS.ingressWebhook)], ports: tcp(PORTS.webhook) },
+        { to: [pods(PODS.serviceTasks)] },
+      ],
+    }),
+    policy('workflow-agent', PODS.agent, { egress: [apiServer, toState, internetHttps] }),
+    policy('service-tasks', PODS.serviceTasks, {
+      ingress: [{ from: [pods(PODS.workflow)] }],
+      egress: [internetHttps],
+    }),
+  ];
+}
+
+export interface WorkflowNetworkPoliciesArgs extends WorkflowNetworkPolicyArgs {
+  readonly cluster: Cluster;
+}
+
+/** Declares `workflowNetworkPolicies` in the cluster. */
+export class WorkflowNetworkPolicies extends pulumi.ComponentResource {
+  constructor(name: string, args: WorkflowNetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('swoop:infra:WorkflowNetworkPolicies', name, {}, opts);
+    for (const p of workflowNetworkPolicies(args)) {
+      new k8s.networking.v1.NetworkPolicy(`${name}-${p.metadata.name}`, p, { parent: this, provider: args.cluster.provider });
+    }
+    this.registerOutputs({});
+  }
+}

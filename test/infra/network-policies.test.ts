@@ -1,0 +1,278 @@
+/**
+ * The workflow namespace's NetworkPolicies, evaluated with the Kubernetes semantics
+ * (support/network-policy.ts, itself held against the documentation's examples below) over
+ * the pods the platform actually runs: labels read from dist/ (state service, migration Job,
+ * service tasks, event sources, sensors, event bus) and the ones Argo gives workflow and agent
+ * pods (workflow/controller: workflows.argoproj.io/workflow, .../component: agent).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { Cluster, selects, type Endpoint, type Policy } from './support/network-policy';
+import { PODS, POD_IDENTITY_AGENT, workflowNetworkPolicies } from '../../infra/network-policies';
+import { API_SERVICE_IP, SERVICE_CIDR } from '../../infra/cluster';
+import { ResourceRecorder, valueOf } from './support/pulumi-mocks';
+import { testCluster } from './support/fixtures';
+
+describe('the evaluator follows the Kubernetes documentation', () => {
+  // concepts/services-networking/network-policies: the "test-network-policy" example.
+  const example: Policy = {
+    metadata: { name: 'test-network-policy', namespace: 'default' },
+    spec: {
+      podSelector: { matchLabels: { role: 'db' } },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{
+        from: [
+          { ipBlock: { cidr: '172.17.0.0/16', except: ['172.17.1.0/24'] } },
+          { namespaceSelector: { matchLabels: { project: 'myproject' } } },
+          { podSelector: { matchLabels: { role: 'frontend' } } },
+        ],
+        ports: [{ protocol: 'TCP', port: 6379 }],
+      }],
+      egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/24' } }], ports: [{ protocol: 'TCP', port: 5978 }] }],
+    },
+  };
+  const cluster = new Cluster([example], { default: {}, mine: { project: 'myproject' }, other: {} });
+  const db: Endpoint = { name: 'db', namespace: 'default', labels: { role: 'db' }, ip: '10.1.0.5' };
+  const frontend: Endpoint = { name: 'fe', namespace: 'default', labels: { role: 'frontend' }, ip: '10.1.0.6' };
+  const frontendElsewhere: Endpoint = { name: 'fe2', namespace: 'other', labels: { role: 'frontend' }, ip: '10.1.0.7' };
+  const anyInMine: Endpoint = { name: 'x', namespace: 'mine', labels: {}, ip: '10.1.0.8' };
+  const ext = (ip: string): Endpoint => ({ name: ip, ip });
+
+  it('ingress: the three peers are ORed, only on TCP 6379; except carves out of the ipBlock', () => {
+    expect(cluster.allows(frontend, db, 6379)).toBe(true);
+    expect(cluster.allows(frontend, db, 6380)).toBe(false);
+    expect(cluster.allows(frontend, db, 6379, 'UDP')).toBe(false);
+    expect(cluster.allows(anyInMine, db, 6379)).toBe(true);
+    expect(cluster.allows(frontendElsewhere, db, 6379)).toBe(false); // podSelector alone: the policy's namespace
+    expect(cluster.allows(ext('172.17.0.9'), db, 6379)).toBe(true);
+    expect(cluster.allows(ext('172.17.1.9'), db, 6379)).toBe(false);
+  });
+
+  it('egress: only 10.0.0.0/24 on 5978; pods no policy selects are not restricted', () => {
+    expect(cluster.allows(db, ext('10.0.0.200'), 5978)).toBe(true);
+    expect(cluster.allows(db, ext('10.0.1.1'), 5978)).toBe(false);
+    expect(cluster.allows(db, frontend, 80)).toBe(false);
+    expect(cluster.allows(frontend, ext('8.8.8.8'), 443)).toBe(true);
+  });
+
+  it('namespaceSelector and podSelector in one peer are ANDed, in two peers ORed (the docs\' alice/client example)', () => {
+    const and: Policy = { metadata: { name: 'and', namespace: 'default' }, spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { user: 'alice' } }, podSelector: { matchLabels: { role: 'client' } } }] }] } };
+    const or: Policy = { metadata: { name: 'or', namespace: 'default' }, spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { user: 'alice' } } }, { podSelector: { matchLabels: { role: 'client' } } }] }] } };
+    const namespaces = { default: {}, alice: { user: 'alice' } };
+    const aliceClient: Endpoint = { name: 'ac', namespace: 'alice', labels: { role: 'client' }, ip: '10.2.0.1' };
+    const aliceOther: Endpoint = { name: 'ao', namespace: 'alice', labels: {}, ip: '10.2.0.2' };
+    const localClient: Endpoint = { name: 'lc', namespace: 'default', labels: { role: 'client' }, ip: '10.2.0.3' };
+    const target: Endpoint = { name: 't', namespace: 'default', labels: {}, ip: '10.2.0.4' };
+    const a = new Cluster([and], namespaces);
+    expect([a.allows(aliceClient, target, 80), a.allows(aliceOther, target, 80), a.allows(localClient, target, 80)]).toEqual([true, false, false]);
+    const o = new Cluster([or], namespaces);
+    expect([o.allows(aliceClient, target, 80), o.allows(aliceOther, target, 80), o.allows(localClient, target, 80)]).toEqual([true, true, true]);
+  });
+
+  it('default deny (podSelector {}, no rules) isolates every pod of its namespace, only in its policy types', () => {
+    const denyIngress: Policy = { metadata: { name: 'd', namespace: 'default' }, spec: { podSelector: {}, policyTypes: ['Ingress'] } };
+    const c = new Cluster([denyIngress], { default: {} });
+    expect(c.allows(frontend, db, 6379)).toBe(false);
+    expect(c.allows(db, ext('1.1.1.1'), 443)).toBe(true);
+  });
+
+  it('named ports resolve on the destination pod; endPort makes a range; matchExpressions', () => {
+    const p: Policy = {
+      metadata: { name: 'p', namespace: 'default' },
+      spec: { podSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['api'] }] }, ingress: [{ ports: [{ port: 'http' }, { port: 9000, endPort: 9010 }] }] },
+    };
+    const api: Endpoint = { name: 'api', namespace: 'default', labels: { tier: 'api' }, ip: '10.3.0.1', namedPorts: { http: 8080 } };
+    const c = new Cluster([p], { default: {} });
+    expect([c.allows(frontend, api, 8080), c.allows(frontend, api, 9005), c.allows(frontend, api, 9011), c.allows(frontend, api, 80)]).toEqual([true, true, false, false]);
+  });
+});
+
+// ---- the platform's policies ----
+
+const VPC = '10.20.0.0/16';
+const policies = workflowNetworkPolicies({ namespace: 'swoop', argoNamespace: 'argo', vpcCidr: VPC, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP });
+const NAMESPACES = { swoop: {}, argo: {}, 'kube-system': {}, 'argo-events': {}, other: {} };
+
+type Doc = Record<string, any>;
+const docs: Doc[] = readdirSync(join(__dirname, '..', '..', 'dist', 'dev')).flatMap((f) =>
+  parseAllDocuments(readFileSync(join(__dirname, '..', '..', 'dist', 'dev', f), 'utf8')).map((d) => d.toJS() as Doc).filter(Boolean));
+const templateLabels = (kind: string, component: string): Record<string, string> =>
+  docs.find((d) => d.kind === kind && d.spec?.template?.metadata?.labels?.['app.kubernetes.io/component'] === component)!.spec.template.metadata.labels;
+const named = (kind: string, name: string) => {
+  const found = docs.find((d) => d.kind === kind && d.metadata.name === name);
+  if (!found) throw new Error(`dist/dev has no ${kind} ${name}`);
+  return found.metadata.name as string;
+};
+
+let n = 10;
+const pod = (name: string, labels: Record<string, string>, namespace = 'swoop'): Endpoint => ({ name, namespace, labels, ip: `10.20.64.${n++}` });
+const ext = (name: string, ip: string): Endpoint => ({ name, ip });
+
+const E = {
+  state: pod('state service', templateLabels('Deployment', 'state')),
+  migration: pod('state migration Job', templateLabels('Job', 'state-migration')),
+  serviceTask: pod('service task publish-stac', templateLabels('Deployment', 'service-task')),
+  // Argo Events labels its pods <kind>-name: <object name> (pkg/apis/common LabelSensorName, LabelEventSourceName).
+  sensor: pod('sensor swoop-ingress', { 'sensor-name': named('Sensor', 'swoop-ingress'), controller: 'sensor-controller' }),
+  callbacksSensor: pod('sensor swoop-callbacks', { 'sensor-name': named('Sensor', 'swoop-callbacks'), controller: 'sensor-controller' }),
+  lifecycle: pod('event source swoop-lifecycle', { 'eventsource-name': named('EventSource', 'swoop-lifecycle') }),
+  ingressWebhook: pod('event source swoop-ingress', { 'eventsource-name': named('EventSource', 'swoop-ingress') }),
+  sqs: pod('event source swoop-ingress-sqs', { 'eventsource-name': named('EventSource', 'swoop-ingress-sqs') }),
+  bus: pod('event bus pod', { 'eventbus-name': named('EventBus', 'default'), controller: 'eventbus-controller' }),
+  bus2: pod('another event bus pod', { 'eventbus-name': 'default', controller: 'eventbus-controller' }),
+  task: pod('workflow task pod', { 'workflows.argoproj.io/workflow': 'copy-and-publish-x1', 'workflows.argoproj.io/completed': 'false' }),
+  agent: pod('workflow agent pod', { 'workflows.argoproj.io/workflow': 'copy-and-publish-x1', 'workflows.argoproj.io/component': 'agent', 'workflows.argoproj.io/completed': 'false' }),
+  argoServer: pod('argo server', { 'app.kubernetes.io/name': 'argo-workflows-server', 'app.kubernetes.io/component': 'server' }, 'argo'),
+  argoController: pod('argo controller', { 'app.kubernetes.io/name': 'argo-workflows-workflow-controller' }, 'argo'),
+  dns: pod('coredns', { 'k8s-app': 'kube-dns' }, 'kube-system'),
+  elsewhere: pod('a pod in another namespace', { app: 'client' }, 'other'),
+  apiService: ext('kubernetes Service ClusterIP', API_SERVICE_IP),
+  apiEni: ext('EKS API endpoint ENI', '10.20.33.4'),
+  rds: ext('RDS PostgreSQL', '10.20.200.10'),
+  s3: ext('S3 (gateway endpoint prefix list)', '52.218.128.10'),
+  hooks: ext('a callback URL on the internet', '93.184.216.34'),
+  podIdentity: ext('EKS Pod Identity agent', POD_IDENTITY_AGENT.split('/')[0]),
+  imds: ext('EC2 instance metadata', '169.254.169.254'),
+};
+
+/** Every flow the platform needs: [from, to, port, protocol?]. */
+const NEEDED: [Endpoint, Endpoint, number, string?][] = [
+  [E.agent, E.state, 8080], // HTTP templates post events and callbacks
+  [E.sensor, E.state, 8080], // sensors' HTTP triggers (and, with the state service creating runs, every route)
+  [E.task, E.state, 8080], // the dispatch workflow posts events
+  [E.state, E.lifecycle, 12000], // the outbox delivers run-finished
+  [E.state, E.rds, 5432],
+  [E.migration, E.rds, 5432],
+  [E.state, E.argoServer, 2746], // resuming suspended nodes
+  [E.state, E.apiService, 443], // creating Workflows
+  [E.state, E.apiEni, 443],
+  [E.sensor, E.apiService, 443], // k8s triggers create Workflows
+  [E.sensor, E.bus, 4222],
+  [E.lifecycle, E.bus, 4222],
+  [E.ingressWebhook, E.bus, 4222],
+  [E.sqs, E.bus, 4222],
+  [E.bus, E.bus2, 6222], // JetStream cluster routes
+  [E.bus, E.bus2, 4222],
+  [E.sqs, E.s3, 443], // SQS's public endpoint
+  [E.sqs, E.podIdentity, 80],
+  [E.callbacksSensor, E.hooks, 443], // alert callbacks to their URL
+  [E.task, E.s3, 443], // payloads and artifacts
+  [E.task, E.podIdentity, 80],
+  [E.task, E.apiService, 443], // the executor reports results
+  [E.task, E.ingressWebhook, 12000], // dispatch forwards {url, process}
+  [E.task, E.serviceTask, 8080],
+  [E.agent, E.apiService, 443], // the agent watches its WorkflowTaskSet
+  [E.agent, E.hooks, 443], // per-feature callbacks
+  [E.elsewhere, E.ingressWebhook, 12000], // the documented payload entry point
+  [E.serviceTask, E.hooks, 443],
+  ...[E.state, E.migration, E.sensor, E.lifecycle, E.sqs, E.bus, E.task, E.agent, E.serviceTask].flatMap((from) => [[from, E.dns, 53, 'UDP'], [from, E.dns, 53, 'TCP']] as [Endpoint, Endpoint, number, string][]),
+];
+
+/** Flows nothing needs, each of which a looser policy would let through. */
+const NOT_NEEDED: [Endpoint, Endpoint, number, string?][] = [
+  [E.task, E.rds, 5432], // only the state service and its migration talk to the database
+  [E.sensor, E.rds, 5432],
+  [E.task, E.bus, 4222], // workflows do not publish events directly
+  [E.agent, E.lifecycle, 12000], // only the state service's outbox reports run-finished
+  [E.task, E.lifecycle, 12000],
+  [E.elsewhere, E.state, 8080], // the state service is not open to other namespaces
+  [E.elsewhere, E.lifecycle, 12000],
+  [E.elsewhere, E.bus, 4222],
+  [E.argoController, E.state, 8080],
+  [E.state, E.hooks, 443], // the state service does not call the internet
+  [E.state, E.s3, 443],
+  [E.migration, E.apiService, 443],
+  [E.lifecycle, E.hooks, 443], // webhook sources receive, they do not call out
+  [E.lifecycle, E.apiService, 443],
+  [E.sqs, E.apiService, 443],
+  [E.sqs, E.state, 8080],
+  [E.sqs, E.imds, 443],
+  [E.agent, ext('another Service ClusterIP', '172.20.14.2'), 443],
+  [E.bus, E.hooks, 443],
+  [E.sensor, E.argoServer, 2746],
+  [E.sensor, E.podIdentity, 80], // only the SQS source and workflow pods have AWS roles
+  [E.task, E.imds, 80],
+  [E.task, E.state, 5432],
+  [E.task, E.migration, 8080],
+  [E.agent, E.rds, 5432],
+  [E.agent, E.s3, 80], // plain HTTP out is never allowed
+  [E.task, E.dns, 5353, 'UDP'],
+  [E.serviceTask, E.state, 8080],
+];
+
+const show = ([from, to, port, protocol]: [Endpoint, Endpoint, number, string?]) => `${from.name} -> ${to.name} :${port}/${protocol ?? 'TCP'}`;
+
+describe('workflow namespace NetworkPolicies', () => {
+  const cluster = new Cluster(policies, NAMESPACES);
+
+  it('deny every flow by default in swoop: a policy selecting all pods for ingress and egress, with no rules', () => {
+    const deny = policies.find((p) => p.metadata.name === 'default-deny')!;
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    // With only the default deny, nothing the platform needs gets through.
+    const denyOnly = new Cluster([deny], NAMESPACES);
+    expect(NEEDED.filter(([f, t, p, pr]) => denyOnly.allows(f, t, p, pr)).map(show)).toEqual([]);
+    expect(policies.every((p) => p.metadata.namespace === 'swoop')).toBe(true);
+  });
+
+  it('allows every flow the platform needs', () => {
+    expect(NEEDED.filter(([f, t, p, pr]) => !cluster.allows(f, t, p, pr)).map(show)).toEqual([]);
+  });
+
+  it('denies the flows nothing needs', () => {
+    expect(NOT_NEEDED.filter(([f, t, p, pr]) => cluster.allows(f, t, p, pr)).map(show)).toEqual([]);
+  });
+
+  it('selects every pod the namespace runs with some policy of its own (none relies on the default deny alone)', () => {
+    const own = (ep: Endpoint) => policies.filter((p) => p.metadata.name !== 'default-deny' && p.metadata.name !== 'allow-dns' && selects(p.spec.podSelector, ep.labels));
+    for (const ep of [E.state, E.migration, E.serviceTask, E.sensor, E.lifecycle, E.ingressWebhook, E.sqs, E.bus, E.task, E.agent]) expect(own(ep).length, ep.name).toBeGreaterThan(0);
+  });
+
+  it('can fail: a policy broken on purpose drops a needed flow or lets an unneeded one through', () => {
+    const broken = (name: string, change: (p: any) => void) => {
+      const copy = structuredClone(policies) as any[];
+      change(copy.find((p) => p.metadata.name === name));
+      return new Cluster(copy, NAMESPACES);
+    };
+    // The lifecycle webhook admitting the wrong port: the outbox cannot deliver.
+    expect(broken('lifecycle-webhook', (p) => { p.spec.ingress[0].ports[0].port = 12001; }).allows(E.state, E.lifecycle, 12000)).toBe(false);
+    // The state service's ingress open to all: another namespace gets in.
+    expect(broken('state-service', (p) => { delete p.spec.ingress[0].from; }).allows(E.elsewhere, E.state, 8080)).toBe(true);
+    // Sensors losing their event bus rule: no events reach them.
+    expect(broken('sensors', (p) => { p.spec.egress.shift(); }).allows(E.sensor, E.bus, 4222)).toBe(false);
+    // The workflow pods' "internet" rule without its except: they reach the database.
+    expect(broken('workflow-pods', (p) => { delete p.spec.egress[1].to[0].ipBlock.except; }).allows(E.task, E.rds, 443)).toBe(true);
+  });
+
+  it('selects pods by the labels they really carry (dist/ and the Argo projects), not by made-up ones', () => {
+    expect(E.state.labels).toMatchObject(PODS.stateService.matchLabels);
+    expect(E.migration.labels).toMatchObject(PODS.stateMigration.matchLabels);
+    expect(E.serviceTask.labels).toMatchObject(PODS.serviceTasks.matchLabels);
+    expect(E.lifecycle.labels).toEqual(PODS.lifecycleWebhook.matchLabels);
+  });
+});
+
+describe('WorkflowNetworkPolicies (Pulumi)', () => {
+  const rec = new ResourceRecorder();
+  beforeAll(async () => {
+    await rec.install('netpol');
+    const { WorkflowNetworkPolicies } = await import('../../infra/network-policies');
+    const cluster = await testCluster('netpol');
+    new WorkflowNetworkPolicies('np', { cluster, namespace: 'swoop', argoNamespace: 'argo', vpcCidr: VPC, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP });
+    await valueOf(cluster.name);
+    await rec.settle();
+  });
+
+  it('declares each policy as a networking.k8s.io/v1 NetworkPolicy, exactly as evaluated', () => {
+    const declared = rec.ofType('kubernetes:networking.k8s.io/v1:NetworkPolicy').map((r) => r.inputs);
+    expect(declared.map((p) => p.metadata.name).sort()).toEqual(policies.map((p) => p.metadata.name).sort());
+    for (const p of policies) expect(declared.find((d) => d.metadata.name === p.metadata.name)).toMatchObject(JSON.parse(JSON.stringify(p)));
+  });
+
+  it('fixes the service CIDR so the API ClusterIP the policies name is the real one', () => {
+    const eks = rec.ofType('aws:eks/cluster:Cluster')[0].inputs;
+    expect(eks.kubernetesNetworkConfig.serviceIpv4Cidr).toBe('172.20.0.0/16');
+    expect(API_SERVICE_IP).toBe('172.20.0.1');
+  });
+});
