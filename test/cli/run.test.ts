@@ -27,8 +27,8 @@ describe(`swoop run: process, then follow the run to its final state (${BACKEND}
     outputs = createServer((req, res) => {
       const path = decodeURIComponent((req.url ?? '').split('?')[0]!);
       s3Gets.push({ path, signed: /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-west-2\/s3\/aws4_request, SignedHeaders=.*host.*, Signature=[0-9a-f]{64}$/.test(req.headers.authorization ?? '') });
-      if (req.method !== 'GET') return res.writeHead(405).end();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'FeatureCollection', features: [], served: path }));
+      if (req.method !== 'GET') res.writeHead(405).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'FeatureCollection', features: [], served: path }));
     });
     await new Promise<void>((r) => outputs.listen(0, '127.0.0.1', r));
     outputsUrl = `http://127.0.0.1:${(outputs.address() as AddressInfo).port}`;
