@@ -5,6 +5,7 @@
  */
 import { Option, type Command } from '@commander-js/extra-typings';
 import type { Deployment } from '../config';
+import type { Simulator } from '../../tools/simulator';
 import { type Ctx, examples } from '../context';
 import { chooseVia, sendWebhook, SqsSender, type Via, webhookHeaders } from '../ingress';
 import { CliError, type Io, printJson } from '../io';
@@ -26,9 +27,9 @@ export interface ProcessOptions {
 }
 
 /** Checks every payload, then sends them all; returns what each starts. */
-export async function processPayloads(deployment: Deployment, docs: readonly PayloadDoc[], o: ProcessOptions, signal?: AbortSignal): Promise<Processed[]> {
+export async function processPayloads(deployment: Deployment, docs: readonly PayloadDoc[], o: ProcessOptions, signal?: AbortSignal, simulator?: Simulator): Promise<Processed[]> {
   const via = chooseVia(deployment, o.via);
-  const sim = loadSimulator(deployment.manifests, deployment.name);
+  const sim = simulator ?? loadSimulator(deployment.manifests, deployment.name);
   if (o.idempotencyKey !== undefined && via !== 'webhook') throw new CliError('--idempotency-key applies to the webhook only (SQS deliveries are identified by their message id); add --via webhook');
   const headersOf = (i: number) => webhookHeaders(o.idempotencyKey === undefined ? undefined : docs.length === 1 ? o.idempotencyKey : `${o.idempotencyKey}/${i + 1}`);
   // Check everything first: nothing is sent unless every payload would start a run.
