@@ -174,6 +174,17 @@ describe(`swoop process, payload, runs against the real state service (${BACKEND
     expect(webhook.stderr).toBe(`swoop: ingress webhook at ${new URL(p.ingress.endpointUrl).origin} refused the token (401); check ingress.webhook.token of deployment "test" or SWOOP_WEBHOOK_TOKEN\n`);
   });
 
+  it('no token reaches the output, whatever fails', async () => {
+    const secrets = { TEST_SWOOP_READ_TOKEN: 'read-7c1e9a-secret', TEST_SWOOP_INGRESS_TOKEN: 'ingress-4b2d8f-secret', SWOOP_ARGO_TOKEN: 'argo-9e3a1c-secret', SWOOP_ARGO_URL: p.platform.stateUrl };
+    const outputs = [];
+    for (const argv of [['runs', 'list'], ['payload', 'get', 'x'], ['process', file('s.json', payload('S2B_SECRET'))], ['logs', 'some-run'], ['deployments'], ['deployments', '--json'], ['run', 'get', 'x', '--debug']]) {
+      const r = await cli(argv, { env: secrets });
+      outputs.push(r.stdout, r.stderr);
+    }
+    expect(outputs.join('\n')).toMatch(/refused the token/);
+    for (const secret of Object.values(secrets).slice(0, 3)) expect(outputs.join('\n')).not.toContain(secret);
+  });
+
   it('deployments lists where every token comes from and never prints one; env vars override the file', async () => {
     const r = await cli(['deployments', '--json'], { env: { SWOOP_ARGO_URL: 'https://argo.example:2746', SWOOP_ARGO_TOKEN: 'argo-secret-value' } });
     expect(r.code).toBe(0);
