@@ -147,32 +147,22 @@ export function loadSimulator(manifests: string | undefined, deploymentName: str
 
 type Json2 = Record<string, any>;
 
-/** Reads a Delivery: the runs it starts, or the reason the platform would record it INVALID. */
+/**
+ * Reads a Delivery: the runs it starts, or the reason the platform would record it INVALID.
+ * A run is started either by a trigger creating the Workflow (k8s/argoWorkflow), or by an HTTP
+ * trigger handing `{workflow, name, arguments}` to the state service to claim and create.
+ */
 export function predictionOf(delivery: Delivery, where: string): Prediction {
   const runs: Prediction['runs'][number][] = [];
   let dispatch: Prediction['dispatch'];
-  for (const f of delivery.firings) {
-    const a = f.action;
-    if (a.type === 'failed') throw new CliError(`${where}: the ingress sensor cannot start it (${a.error}); fix the payload`);
-    if (a.type === 'http') {
-      const body = a.body as Json2 | undefined;
-      if (body?.type === 'invalid') throw new CliError(`${where}: would be recorded INVALID: ${String(body.message)}`);
-      continue;
-    }
-    if (a.type !== 'k8s' && a.type !== 'argoWorkflow') continue;
-    const resource = a.resource as Json2;
-    if (resource.kind !== 'Workflow') continue;
-    const workflow = String(resource.spec?.workflowTemplateRef?.name ?? '');
-    const run = String(resource.metadata?.name ?? '');
-    const params: Json2[] = resource.spec?.arguments?.parameters ?? [];
-    const param = (n: string) => params.find((p) => p.name === n)?.value as string | undefined;
+  const started = (workflow: string, run: string, params: Record<string, unknown>) => {
+    const param = (n: string) => (typeof params[n] === 'string' ? (params[n] as string) : undefined);
+    // A platform template reading a bare reference (swoop-dispatch): no payload of its own.
     if (param('url') !== undefined && param('payload-id') === undefined) {
       dispatch = { run };
-      continue;
+      return;
     }
-    const input = param('input') ?? '';
-    const own = param('payload-id') ?? '';
-    const payloadId = own || derivePayloadId(input, workflow);
+    const payloadId = param('payload-id') || derivePayloadId(param('input') ?? '', workflow);
     try {
       payloadIdBytes('payloadId', payloadId);
     } catch (e) {
@@ -180,6 +170,23 @@ export function predictionOf(delivery: Delivery, where: string): Prediction {
       throw e;
     }
     runs.push({ workflow, run, payloadId });
+  };
+  for (const f of delivery.firings) {
+    const a = f.action;
+    if (a.type === 'failed') throw new CliError(`${where}: the ingress sensor cannot start it (${a.error}); fix the payload`);
+    if (a.type === 'http') {
+      const body = a.body as Json2 | undefined;
+      if (body?.type === 'invalid') throw new CliError(`${where}: would be recorded INVALID: ${String(body.message)}`);
+      if (typeof body?.workflow === 'string' && typeof body?.name === 'string' && typeof body?.arguments === 'object' && body.arguments !== null) {
+        started(body.workflow, body.name, body.arguments as Record<string, unknown>);
+      }
+      continue;
+    }
+    if (a.type !== 'k8s' && a.type !== 'argoWorkflow') continue;
+    const resource = a.resource as Json2;
+    if (resource.kind !== 'Workflow') continue;
+    const params: Json2[] = resource.spec?.arguments?.parameters ?? [];
+    started(String(resource.spec?.workflowTemplateRef?.name ?? ''), String(resource.metadata?.name ?? ''), Object.fromEntries(params.map((p) => [p.name, p.value])));
   }
   if (runs.length === 0 && !dispatch) throw new CliError(`${where}: no ingress trigger of the deployment's sensors fires for it; are the manifests this deployment's?`);
   return { runs, ...(dispatch ? { dispatch } : {}) };
