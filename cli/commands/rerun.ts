@@ -110,11 +110,16 @@ export function registerRerun(program: Command<[], any>, ctx: Ctx): void {
       const candidates = new Map<string, RunView>();
       let noPayloadId = 0;
       let alreadyDone = 0;
+      // more payloads than --limit: the checkpoint stays, so the same command goes on with the rest
+      let beyondLimit = 0;
       for await (const run of client.allRuns({ state: states, workflow: selection.workflow ?? undefined, collection: selection.collection ?? undefined, since: selection.since ?? undefined, until: selection.until })) {
         if (!run.payloadId) noPayloadId++;
         else if (checkpoint?.done.has(run.payloadId)) {
           if (!candidates.has(run.payloadId)) alreadyDone++;
-        } else if (!candidates.has(run.payloadId) && candidates.size < limit) candidates.set(run.payloadId, run);
+        } else if (!candidates.has(run.payloadId)) {
+          if (candidates.size < limit) candidates.set(run.payloadId, run);
+          else beyondLimit++;
+        }
       }
       if (!ctx.json) {
         ctx.io.stderr(`${checkpoint?.resumed ? 'resuming' : o.dryRun ? 'dry run' : 'starting'}: ${describe(selection)}; ${candidates.size} payload(s) to handle${alreadyDone ? `, ${alreadyDone} already handled` : ''}${checkpoint ? ` (checkpoint ${checkpoint.file})` : ''}\n`);
@@ -188,8 +193,9 @@ export function registerRerun(program: Command<[], any>, ctx: Ctx): void {
         alreadyHandled: alreadyDone,
         withoutPayloadId: noPayloadId,
         remaining: candidates.size - entries.length,
+        beyondLimit,
       };
-      const complete = !interrupted && summary.failed === 0 && !o.dryRun;
+      const complete = !interrupted && summary.failed === 0 && beyondLimit === 0 && !o.dryRun;
       if (complete) checkpoint?.remove();
       if (ctx.json) printJson(ctx.io, { selection, dryRun: o.dryRun === true, checkpoint: complete || !checkpoint ? null : checkpoint.file, interrupted, summary, payloads: entries });
       else {
@@ -197,6 +203,7 @@ export function registerRerun(program: Command<[], any>, ctx: Ctx): void {
         ctx.io.stdout(`${o.dryRun ? 'would send' : 'sent'} ${summary.sent}; skipped ${summary.skippedSucceeded} succeeded since, ${summary.skippedActive} running, ${summary.skippedOther} other; failed ${summary.failed}; ${summary.alreadyHandled} handled by an earlier invocation${summary.withoutPayloadId ? `; ${summary.withoutPayloadId} run(s) without a payload id ignored` : ''}\n`);
         if (interrupted) ctx.io.stdout(`interrupted with ${summary.remaining} left: run the same command to resume (checkpoint ${checkpoint?.file})\n`);
         else if (summary.failed) ctx.io.stdout(`run the same command to retry the ${summary.failed} that failed (checkpoint ${checkpoint?.file})\n`);
+        else if (beyondLimit && checkpoint) ctx.io.stdout(`--limit reached: run the same command for the next (checkpoint ${checkpoint.file})\n`);
       }
       ctx.exitCode = interrupted ? EXIT.interrupted : summary.failed ? EXIT.error : EXIT.ok;
     });

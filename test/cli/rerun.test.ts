@@ -134,3 +134,39 @@ describe(`swoop rerun: bulk re-run of failed payloads, resumable (${BACKEND})`, 
     expect(r.stderr).toMatch(/^starting: state FAILED, workflow e2e-mask, since .*, until .*; \d+ payload\(s\) to handle \(checkpoint .*swoop-rerun-test-[0-9a-f]{12}\.ndjson\)\n$/);
   });
 });
+
+describe(`swoop rerun --limit and --rate (${BACKEND})`, () => {
+  let p: CliPlatform;
+  const cli = (argv: string[]) => swoop(argv, { cwd: p.dir, env: p.env });
+  beforeAll(async () => {
+    p = await startCliPlatform();
+    for (const item of ['S2B_L1', 'S2B_L2', 'S2B_L3']) {
+      writeFileSync(join(p.dir, `${item}.json`), JSON.stringify(cirrusPayload([{ workflow: MASK }], { item })));
+      const before = p.ingress.accepted.length;
+      const r = await cli(['process', `${item}.json`]);
+      if (r.code !== 0) throw new Error(r.stderr);
+      const [received] = (await deliveries(p.ingress, before + 1)).slice(before);
+      await p.runWorkflow(p.submitted(received!.event)[0]!, 'Failed', FAILURES);
+    }
+  });
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  it('--limit handles that many payloads per invocation and keeps the checkpoint for the rest; --rate spaces the sends', async () => {
+    const argv = ['rerun', '--since', '1h', '--limit', '2', '--rate', '4', '--json'];
+    const start = p.ingress.accepted.length;
+    const first = JSON.parse((await cli(argv)).stdout);
+    const sendTimes = first.payloads.filter((e: any) => e.outcome === 'sent').map((e: any) => Date.parse(e.at));
+    expect(first.summary).toMatchObject({ sent: 2, beyondLimit: 1, remaining: 0 });
+    expect(first.checkpoint).not.toBeNull();
+    // 4 a second: at least 250 ms between two sends (a lower bound, so load cannot break it)
+    expect(sendTimes).toHaveLength(2);
+    expect(sendTimes[1]! - sendTimes[0]!).toBeGreaterThanOrEqual(200);
+    const second = JSON.parse((await cli(argv)).stdout);
+    expect(second.summary).toMatchObject({ sent: 1, alreadyHandled: 2, beyondLimit: 0 });
+    expect(second.checkpoint).toBeNull();
+    const sent = p.ingress.accepted.slice(start).map((d) => d.body.features[0].id).sort();
+    expect(sent).toEqual(['S2B_L1', 'S2B_L2', 'S2B_L3']);
+  });
+});
