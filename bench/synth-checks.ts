@@ -27,7 +27,7 @@ export function defineTasks(library: TaskLibrary) {
   const split = new ContainerTask(library, 'split', {
     image: 'ghcr.io/example/stac-tools:2.1.0',
     args: (io) => ['split', io.input, io.output],
-    outputs: { parameters: { assets: { path: '/tmp/assets.json' } } },
+    outputs: { parameters: { assets: { path: '/tmp/assets.json', list: true } } },
   });
   const convert = new ContainerTask(library, 'convert', {
     image: 'ghcr.io/osgeo/gdal:ubuntu-small-3.9.2',

@@ -185,5 +185,15 @@ export function checkParameterSpecs(path: string, prop: string, specs: unknown, 
     if (!(options.environmentDefaults && EnvironmentValue.isEnvironmentValue(spec.default))) checkString(path, `${prop}.${name}.default`, spec.default);
     checkStrings(path, `${prop}.${name}.enum`, spec.enum);
     checkString(path, `${prop}.${name}.description`, spec.description);
+    checkBoolean(path, `${prop}.${name}.list`, spec.list);
+  }
+}
+
+/** Whether `text` is a JSON list (a `list: true` parameter's default must be one). */
+export function isJsonList(text: string): boolean {
+  try {
+    return Array.isArray(JSON.parse(text));
+  } catch {
+    return false;
   }
 }

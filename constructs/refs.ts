@@ -61,6 +61,34 @@ export class Ref {
   }
 }
 
+/**
+ * A value declared as a JSON list (an output parameter or workflow parameter with
+ * `list: true`, a fan-out's collected outputs): what `forEach` fans out over. Every other
+ * `Ref` is one value, and `forEach` over it fails at synth (and does not type-check).
+ */
+export class ListRef extends Ref {
+  /** Nominal: a plain Ref is not assignable to a ListRef. */
+  declare private readonly listBrand: true;
+}
+
+/** What `forEach` over a single value is, for the error; undefined when the kind may hold a list. */
+export function singleValueDescription(ref: Ref): string | undefined {
+  if (ref instanceof ListRef) return undefined;
+  const producer = ref.producer?.name;
+  switch (ref.kind) {
+    case 'step-payload':
+      return `the output payload URL of step "${producer}" (one URL)`;
+    case 'step-parameter':
+      return `output parameter ${ref.text} of step "${producer}", declared as one value`;
+    case 'workflow-parameter':
+      return `workflow parameter ${ref.text}, declared as one value`;
+    case 'workflow-variable':
+      return `${ref.text} (one value)`;
+    default:
+      return undefined;
+  }
+}
+
 /** The current item of a fan-out (`forEach`). */
 export class ItemRef extends Ref {
   /** @internal */

@@ -5,7 +5,7 @@ import { failAt } from './errors';
 import { conditionProblems, renderedTaskProblems } from './expressions/step-checks';
 import { dnsLabelProblem } from './names';
 import { INPUT_PARAM, OUTPUT_PARAM, PAYLOAD_STORE_KEY } from './platform';
-import { ArtifactRef, Condition, ItemRef, JoinRef, Ref, index, render, type Producer, type Value } from './refs';
+import { ArtifactRef, Condition, ItemRef, JoinRef, ListRef, Ref, index, render, singleValueDescription, type Producer, type Value } from './refs';
 import type { InputArtifacts, InputParameters, None, OutputArtifacts, OutputParameters, Task } from './task';
 
 type AnyTask = Task<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts>;
@@ -28,8 +28,12 @@ export interface StepOptions {
   readonly input?: Value;
   /** Run only when the condition holds (skipped otherwise). @default always */
   readonly when?: Condition;
-  /** Fan out: one run per item of a JSON list (`withParam`) or of literal items (`withItems`); read the item with `wf.item`. @default no fan-out */
-  readonly forEach?: Ref | readonly string[];
+  /**
+   * Fan out: one run per item of a value declared as a list (`withParam`: an output or
+   * workflow parameter with `list: true`, a fan-out's `.output`) or of literal items
+   * (`withItems`); read the item with `wf.item`. @default no fan-out
+   */
+  readonly forEach?: ListRef | readonly string[];
   /** Steps to wait for besides those whose outputs this step reads. @default none */
   readonly dependsOn?: readonly DagNode[];
   /** Let the workflow continue when this step fails. @default false */
@@ -92,9 +96,10 @@ export abstract class DagNode extends Construct implements Producer {
   private readonly extraDependencies: DagNode[] = [];
 
   protected constructor(scope: Construct, context: WorkflowContext, name: string, options: StepOptions) {
+    // Checked before the node joins the tree, so a step whose props throw leaves no half-built node behind.
+    checkStepOptions(scope.node.path ? `${scope.node.path}/${name}` : name, options);
     context.claimStepName(name, scope);
     super(scope, name);
-    checkStepOptions(this.node.path, options);
     this.name = name;
     this.path = this.node.path;
     this.workflowPath = context.node.path;
@@ -261,6 +266,14 @@ export function checkStepOptions(path: string, options: StepOptions): void {
   if (forEach !== undefined && !(forEach instanceof Ref) && !(Array.isArray(forEach) && forEach.every((s) => typeof s === 'string'))) {
     failAt(path, `forEach is ${describeValue(forEach)}, not a reference or a list of strings; use a list output (step.outputs.parameters.x) or ['a', 'b']`);
   }
+  const single = forEach instanceof Ref ? singleValueDescription(forEach) : undefined;
+  if (single !== undefined) {
+    failAt(
+      path,
+      `forEach is ${single}, not a list, so Argo would fail the run parsing it as withParam; ` +
+        'fan out over a value declared as a list (list: true on the output or workflow parameter that holds a JSON list) or over literal items',
+    );
+  }
   if (o.dependsOn !== undefined && !(Array.isArray(o.dependsOn) && o.dependsOn.every((d) => d instanceof DagNode))) {
     failAt(path, `dependsOn is ${describeValue(o.dependsOn)}, not a list of steps; give the steps to wait for, e.g. [split]`);
   }
@@ -308,7 +321,8 @@ export function refsOf(options: StepOptions, parameters: Record<string, Value>, 
 
 /** Typed handles on a step's outputs. */
 export interface StepOutputs<OP, OA> {
-  readonly parameters: { readonly [K in keyof OP]: Ref };
+  /** Declared output parameters; one declared with `list: true` is a ListRef (fan out over it). */
+  readonly parameters: { readonly [K in keyof OP]: OP[K] extends { readonly list: true } ? ListRef : Ref };
   readonly artifacts: { readonly [K in keyof OA]: ArtifactRef };
 }
 
@@ -332,7 +346,7 @@ export class Step<OP extends OutputParameters = None, OA extends OutputArtifacts
     const tasks = `tasks.${name}`;
     const expr = index('tasks', name);
     this.output = this.fanOut
-      ? new Ref(`{{${tasks}.outputs.parameters.${OUTPUT_PARAM}}}`, `${expr}.outputs.parameters.${OUTPUT_PARAM}`, 'step-payload-list', this)
+      ? new ListRef(`{{${tasks}.outputs.parameters.${OUTPUT_PARAM}}}`, `${expr}.outputs.parameters.${OUTPUT_PARAM}`, 'step-payload-list', this)
       : new Ref(outputUrl(name, false), outputUrlExpression(name), 'step-payload', this);
     // Unknown names throw: an `undefined` here would become the workflow input and drop the dependency.
     const undeclared = (kind: 'parameter' | 'artifact', declared: string[]) => (output: string): never =>
@@ -344,7 +358,10 @@ export class Step<OP extends OutputParameters = None, OA extends OutputArtifacts
     this.outputs = {
       parameters: strictRecord(
         Object.fromEntries(
-          Object.keys(task.outputParameters).map((p) => [p, new Ref(`{{${tasks}.outputs.parameters.${p}}}`, `${index(`${expr}.outputs.parameters`, p)}`, 'step-parameter', this)]),
+          Object.entries(task.outputParameters).map(([p, spec]) => {
+            const RefClass = spec.list === true ? ListRef : Ref;
+            return [p, new RefClass(`{{${tasks}.outputs.parameters.${p}}}`, `${index(`${expr}.outputs.parameters`, p)}`, 'step-parameter', this)];
+          }),
         ),
         undeclared('parameter', Object.keys(task.outputParameters)),
       ) as StepOutputs<OP, OA>['parameters'],

@@ -1,6 +1,6 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { checkParameterSpecs } from './checks';
+import { checkBoolean, checkParameterSpecs, isJsonList } from './checks';
 import { failAt } from './errors';
 import { dnsLabelProblem, labelValueProblem, parameterNameProblem } from './names';
 import { INPUT_PARAM, OUTPUT_PARAM, TASK_ENTRY_TEMPLATE } from './platform';
@@ -25,6 +25,8 @@ export interface OutputParameterSpec {
   /** Value when the file is missing. @default the step fails when the file is missing */
   readonly default?: string;
   readonly description?: string;
+  /** The file holds a JSON list, so steps may fan out over it (`forEach`). @default false: one value */
+  readonly list?: boolean;
 }
 
 /** An input artifact, fetched from the artifact repository into `path` before the task starts. */
@@ -195,6 +197,7 @@ export abstract class Task<
     super(scope, id);
     Object.defineProperty(this, TASK_MARK, { value: true });
     checkParameterSpecs(this.node.path, 'inputs.parameters', props.inputs?.parameters);
+    for (const [name, spec] of Object.entries(props.outputs?.parameters ?? {})) checkBoolean(this.node.path, `outputs.parameters.${name}.list`, (spec as { list?: unknown })?.list);
     this.taskName = props.name ?? id;
     this.version = props.version;
     this.description = props.description;
@@ -258,6 +261,10 @@ export abstract class Task<
     }
     for (const name of Object.keys(this.outputParameters)) {
       if (name === OUTPUT_PARAM) errors.push(`output parameter "${name}" is reserved by the task interface (the output payload URL); rename it`);
+      const spec = this.outputParameters[name];
+      if (spec.list === true && spec.default !== undefined && !isJsonList(spec.default)) {
+        errors.push(`output parameter "${name}" is declared a list but its default ${JSON.stringify(spec.default)} is not a JSON list; give a default like '[]' or drop list`);
+      }
       const problem = parameterNameProblem('output parameter', name);
       if (problem) errors.push(problem);
     }

@@ -7,7 +7,7 @@ import { CLAIM_TASK, DagNode, Step, type StepArgs, type StepProps, type Workflow
 import {
   CLAIM_GATE, CLAIM_TEMPLATE, COMPLETED_TASK, COMPLETED_TEMPLATE, EXIT_TEMPLATE, RUNNING_HOOK, claimTemplate, completedTemplate, runningTemplate,
 } from './lifecycle';
-import { checkDuration, checkNumber, checkOneOf, checkParameterSpecs, listed, strictRecord } from './checks';
+import { checkDuration, checkNumber, checkOneOf, checkParameterSpecs, isJsonList, listed, strictRecord } from './checks';
 import { dnsLabelProblem, failAt, labelValueProblem, parameterNameProblem, standardLabels } from './names';
 import {
   ARTIFACT_REPOSITORY_CONFIGMAP, ARTIFACT_REPOSITORY_KEY, PAYLOAD_STORE_KEY, PLATFORM_CONFIGMAP, STANDARD_PARAMETERS, STATE_URL_KEY,
@@ -15,7 +15,7 @@ import {
 } from './platform';
 import { FailuresRef, handledBy, outputGuard } from './catch';
 import { EnvironmentValue } from './environment';
-import { Condition, ItemRef, JoinRef, Ref, index } from './refs';
+import { Condition, ItemRef, JoinRef, ListRef, Ref, index } from './refs';
 import { PAYLOAD_PROJECTION_ANNOTATION, PayloadProjections } from './payload';
 import type { InputArtifacts, InputParameters, None, OutputArtifacts, OutputParameters, Task } from './task';
 import { WaitForCallback, type WaitForCallbackProps } from './wait-for-callback';
@@ -30,6 +30,8 @@ export interface WorkflowParameterSpec {
   /** Allowed values (the Argo UI shows a drop-down). @default any */
   readonly enum?: readonly string[];
   readonly description?: string;
+  /** The value is a JSON list, so steps may fan out over it (`forEach`). @default false: one value */
+  readonly list?: boolean;
 }
 export type WorkflowParameters = Record<string, WorkflowParameterSpec>;
 
@@ -73,7 +75,7 @@ export interface ChainOptions {
   readonly filter?: string;
 }
 
-type ParameterRefs<P> = { readonly [K in keyof P | StandardParameterName]: Ref };
+type ParameterRefs<P> = { readonly [K in keyof P | StandardParameterName]: K extends keyof P ? (P[K] extends { readonly list: true } ? ListRef : Ref) : Ref };
 
 /**
  * A workflow: one WorkflowTemplate with a DAG of steps, written to its own file. Every run
@@ -144,7 +146,8 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     this.userParameters = props.parameters ?? {};
     const refs: Record<string, Ref> = {};
     for (const name of [...STANDARD_PARAMETERS, ...Object.keys(this.userParameters)]) {
-      refs[name] = new Ref(`{{workflow.parameters.${name}}}`, index('workflow.parameters', name), 'workflow-parameter');
+      const RefClass = this.userParameters[name]?.list === true ? ListRef : Ref;
+      refs[name] = new RefClass(`{{workflow.parameters.${name}}}`, index('workflow.parameters', name), 'workflow-parameter');
     }
     const declared = Object.keys(refs);
     this.params = strictRecord(refs, (name) =>
@@ -415,6 +418,9 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
       if (problem) errors.push(problem);
       if (spec.enum && typeof spec.default === 'string' && !spec.enum.includes(spec.default)) {
         errors.push(`parameter "${name}" default "${spec.default}" is not one of its enum values (${spec.enum.join(', ')}); make the default one of them`);
+      }
+      if (spec.list === true && typeof spec.default === 'string' && !isJsonList(spec.default)) {
+        errors.push(`parameter "${name}" is declared a list but its default ${JSON.stringify(spec.default)} is not a JSON list; give a default like '["a", "b"]' or drop list`);
       }
     }
     errors.push(...this.payload.declarationProblems);

@@ -54,7 +54,7 @@ export function defineTasks(library: TaskLibrary) {
     image: 'ghcr.io/element84/swoop-stac-tools:2.1.0',
     args: (io) => ['split-assets', io.input, io.output, '--media-type', io.parameters['media-type'], '--list', '/tmp/swoop/assets.json'],
     inputs: { parameters: { 'media-type': { default: 'image/tiff' } } },
-    outputs: { parameters: { assets: { path: '/tmp/swoop/assets.json', description: 'JSON list of asset keys' } } },
+    outputs: { parameters: { assets: { path: '/tmp/swoop/assets.json', list: true, description: 'JSON list of asset keys' } } },
     resources: { cpu: { request: Cpu.millis(100) }, memory: { request: Size.mebibytes(256) } },
   });
 

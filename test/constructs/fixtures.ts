@@ -9,7 +9,7 @@ export function fixture() {
   const split = new ContainerTask(lib, 'split', {
     image: 'ghcr.io/example/stac-tools:2.1.0',
     args: (io) => ['split', io.input, io.output],
-    outputs: { parameters: { assets: { path: '/tmp/assets.json' } } },
+    outputs: { parameters: { assets: { path: '/tmp/assets.json', list: true } } },
   });
   const convert = new ContainerTask(lib, 'convert', {
     image: 'ghcr.io/osgeo/gdal:ubuntu-small-3.9.2',

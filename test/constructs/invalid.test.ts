@@ -262,6 +262,18 @@ const cases: { name: string; build: () => ReturnType<typeof fixture>['app']; pat
     message: 'forEach is an empty list, so the step would never run; give it items or drop forEach',
   },
   {
+    name: 'list workflow parameter whose default is not a JSON list',
+    build: () => { const f = fixture(); const wf = new Workflow(f.app, 'wf', { parameters: { tiles: { default: 'a,b', list: true } } }); wf.addStep('convert', f.tasks.convert, { forEach: wf.params.tiles, parameters: { asset: wf.item } }); return f.app; },
+    path: 'wf',
+    message: 'parameter "tiles" is declared a list but its default "a,b" is not a JSON list; give a default like \'["a", "b"]\' or drop list',
+  },
+  {
+    name: 'list output parameter whose default is not a JSON list',
+    build: () => { const f = fixture(); new ContainerTask(f.lib, 'bad', { image: 'python:3.12.7', outputs: { parameters: { ids: { path: '/tmp/ids', default: '', list: true } } } }); return f.app; },
+    path: 'lib/bad',
+    message: 'output parameter "ids" is declared a list but its default "" is not a JSON list; give a default like \'[]\' or drop list',
+  },
+  {
     name: 'workflow without steps',
     build: () => { const f = fixture(); new Workflow(f.app, 'wf'); return f.app; },
     path: 'wf',

@@ -9,7 +9,7 @@ import { fixture } from './fixtures';
 function wiring() {
   const f = fixture();
   const { split, convert, mask, stack, publish } = f.tasks;
-  const wf = new Workflow(f.app, 'wf', { parameters: { collection: { default: 'sentinel-2-l2a' } } });
+  const wf = new Workflow(f.app, 'wf', { parameters: { collection: { default: 'sentinel-2-l2a' }, tiles: { default: '["a"]', list: true } } });
   const s = wf.addStep('split', split);
   const st = wf.addStep('stack', stack);
 
@@ -26,6 +26,10 @@ function wiring() {
     () => st.outputs.parameters.stack,
     // @ts-expect-error the workflow declares no parameter "mode"
     () => wf.params.mode,
+    // @ts-expect-error forEach needs a value declared as a list, not the output payload URL
+    () => wf.addStep('f1', convert, { parameters: { asset: wf.item }, forEach: s.output }),
+    // @ts-expect-error forEach needs a value declared as a list, not a one-value workflow parameter
+    () => wf.addStep('f2', convert, { parameters: { asset: wf.item }, forEach: wf.params.collection }),
   ];
 
   // @ts-expect-error "asset" is required, so props are required
@@ -55,6 +59,7 @@ function wiring() {
   wf.addStep('ok1', convert, { parameters: { asset: wf.item }, forEach: assets, input: s.output });
   wf.addStep('ok2', mask, { artifacts: { stack: stacked }, parameters: {} });
   wf.addStep('ok3', publish, { parameters: { collection: wf.params.collection } });
+  wf.addStep('ok4', convert, { parameters: { asset: wf.item }, forEach: wf.params.tiles });
   return { app: f.app, undeclaredReads, argsApp: argsApp.app };
 }
 
@@ -65,7 +70,11 @@ describe('typed wiring', () => {
       'wf/split: step "split" has no output parameter "items" (task "split" declares: assets); read a declared one or declare "items" in the task\'s outputs',
       'wf/split: step "split" has no output artifact "mask" (task "split" declares: none); read a declared one or declare "mask" in the task\'s outputs',
       'wf/stack: step "stack" has no output parameter "stack" (task "stack" declares: none); read a declared one or declare "stack" in the task\'s outputs',
-      'wf: the workflow declares no parameter "mode" (declared: input, payload-id, parent-run, replace, payload-store, state-url, collection); read a declared one or declare "mode" in the workflow\'s parameters',
+      'wf: the workflow declares no parameter "mode" (declared: input, payload-id, parent-run, replace, payload-store, state-url, collection, tiles); read a declared one or declare "mode" in the workflow\'s parameters',
+      'wf/f1: forEach is the output payload URL of step "split" (one URL), not a list, so Argo would fail the run parsing it as withParam; ' +
+        'fan out over a value declared as a list (list: true on the output or workflow parameter that holds a JSON list) or over literal items',
+      'wf/f2: forEach is workflow parameter {{workflow.parameters.collection}}, declared as one value, not a list, so Argo would fail the run parsing it as withParam; ' +
+        'fan out over a value declared as a list (list: true on the output or workflow parameter that holds a JSON list) or over literal items',
     ]);
     expect(() => synthesize(argsApp)).toThrow(
       'lib/x1: args/env read io.parameters.b, but the task declares no input parameter "b" (declared: a); declare it in the task\'s inputs',

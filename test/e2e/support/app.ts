@@ -39,7 +39,7 @@ export function buildE2eApp(): E2eApp {
     inputs: { parameters: { key: {}, property: { default: '' } }, artifacts: { file: { path: '/tmp/asset' } } },
     resources: small,
   });
-  const split = new ContainerTask(lib, 'e2e-split', { image: tools, outputs: { parameters: { assets: { path: '/tmp/assets.json' } } }, resources: small });
+  const split = new ContainerTask(lib, 'e2e-split', { image: tools, outputs: { parameters: { assets: { path: '/tmp/assets.json', list: true } } }, resources: small });
   const cogify = new ContainerTask(lib, 'e2e-cogify', { image: 'ghcr.io/osgeo/gdal:ubuntu-small-3.9.2', inputs: { parameters: { asset: {}, compression: { default: 'DEFLATE' } } }, resources: small });
   const merge = new ContainerTask(lib, 'e2e-merge', { image: tools, inputs: { parameters: { parts: {} } }, resources: small });
   const step = new ContainerTask(lib, 'e2e-step', { image: tools, resources: small });
