@@ -62,6 +62,8 @@ export interface WorkflowContext {
   readonly node: Construct['node'];
   readonly namespace: string;
   readonly declaredParameterNames: readonly string[];
+  /** The values a `{{variable}}` can take when the workflow knows them (a parameter's enum). */
+  knownValues(variable: string): readonly string[] | undefined;
   /** Reserves a step name (names also name output locations, so they are unique per workflow). */
   claimStepName(name: string, scope: Construct): void;
   /** Records a DAG node under its name. */
@@ -224,8 +226,11 @@ export abstract class DagNode extends Construct implements Producer {
     }
     errors.push(...this.validateTags());
     errors.push(...catchProblems(this));
-    if (this.options.when) errors.push(...conditionProblems(this.options.when.expression));
-    errors.push(...renderedTaskProblems(this.renderTask(undefined), this.options.overrides?.when === undefined));
+    const conditionIssues = this.options.when ? conditionProblems(this.options.when.expression) : [];
+    errors.push(...conditionIssues);
+    // The rendered when is checked as Argo evaluates it once the condition itself is sound (one problem, not two).
+    const known = conditionIssues.length ? undefined : (variable: string) => this.context.knownValues(variable);
+    errors.push(...renderedTaskProblems(this.renderTask(undefined), this.options.overrides?.when === undefined, known));
     errors.push(...this.validateSpecific());
     return errors;
   }

@@ -164,6 +164,10 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
       get declaredParameterNames() {
         return self.parameterNames;
       },
+      knownValues: (variable) => {
+        const parameter = /^workflow\.parameters\.(.+)$/.exec(variable)?.[1];
+        return parameter === undefined ? undefined : this.userParameters[parameter]?.enum;
+      },
       claimStepName: (name, scope) => {
         const existing = this.stepNames.get(name);
         if (existing !== undefined) {

@@ -5,6 +5,7 @@
  */
 import { exprSyntaxProblem } from './expr-lang';
 import { expressionFormOf, templateTagProblems } from './template-tags';
+import { conditionResultProblem, whenProblems, type KnownValues } from './when-checks';
 
 /** Problems of a `when` condition's expression (written without `{{= }}`; the step adds them). */
 export function conditionProblems(expression: string): string[] {
@@ -15,18 +16,24 @@ export function conditionProblems(expression: string): string[] {
     return [`when condition "${expression}" contains a "{{" tag, which Argo cannot evaluate inside the {{=...}} the condition is rendered into; ${fix}`];
   }
   const problem = exprSyntaxProblem(expression);
-  return problem ? [`when condition "${expression}" is not a valid Argo expression (expr-lang): ${problem}; fix its syntax`] : [];
+  if (problem) return [`when condition "${expression}" is not a valid Argo expression (expr-lang): ${problem}; fix its syntax`];
+  const result = conditionResultProblem(expression);
+  return result ? [result] : [];
 }
 
 /**
  * Problems of every templated string of a rendered DAG task; `when` is left out when it was
- * rendered from a Condition (conditionProblems names the user's own text instead).
+ * rendered from a Condition (conditionProblems names the user's own text instead). With
+ * `known` (what synth knows of a variable's values), the whole `when` is also checked as
+ * Argo evaluates it after substitution.
  */
-export function renderedTaskProblems(task: Record<string, unknown>, whenFromCondition: boolean): string[] {
+export function renderedTaskProblems(task: Record<string, unknown>, whenFromCondition: boolean, known?: KnownValues): string[] {
   const problems: string[] = [];
   for (const [text, path] of stringsOf(whenFromCondition ? { ...task, when: undefined } : task, '')) {
     for (const p of templateTagProblems(text)) problems.push(`${path}: ${p}`);
   }
+  // The whole when as Argo evaluates it after substitution (govaluate), also when rendered from conditions.
+  if (known && typeof task.when === 'string' && problems.length === 0) problems.push(...whenProblems(task.when, known));
   return problems;
 }
 

@@ -105,6 +105,46 @@ describe('synth fails at the step path on a bad expression', () => {
     ]);
   });
 
+  it('a when condition that yields a value, not a boolean', () => {
+    expect(problemsOf(build({ when: Condition.expression("tasks['split'].outputs.result") }))).toEqual([
+      `wf/merge: when condition "tasks['split'].outputs.result" yields a value, not true or false: Argo puts the value's text into the when and govaluate must read a boolean there, ` +
+        `so the step fails unless the text is exactly true or false; compare it (tasks['split'].outputs.result == 'true', ref.equals('x'))`,
+    ]);
+  });
+
+  // An overridden when is what Argo evaluates with govaluate after substitution.
+  it('a hand-written when comparing an unquoted output (a URL breaks it)', () => {
+    expect(problemsOf(build({ overrides: { when: '{{tasks.split.outputs.parameters.assets}} == none' } }))).toEqual([
+      'wf/merge: when "{{tasks.split.outputs.parameters.assets}} == none" is not a condition Argo can evaluate when {{tasks.split.outputs.parameters.assets}} is "s3://bucket/run/step/output.json": ' +
+        `after substitution govaluate reads "s3://bucket/run/step/output.json == none" and fails (Invalid token: '://'); put values in double quotes ("{{...}}" == "x") or use the step's when option (a Condition)`,
+    ]);
+  });
+
+  it('a hand-written when that is not a boolean once substituted', () => {
+    expect(problemsOf(build({ overrides: { when: '"{{workflow.name}}"' } }))).toEqual([
+      'wf/merge: when ""{{workflow.name}}"" is not a condition Argo can evaluate when {{workflow.name}} is "s3://bucket/run/step/output.json": after substitution govaluate reads ' +
+        `""s3://bucket/run/step/output.json"" and fails (Expected boolean evaluation for '"s3://bucket/run/step/output.json"'. Got s3://bucket/run/step/output.json); put values in double quotes ("{{...}}" == "x") or use the step's when option (a Condition)`,
+    ]);
+  });
+
+  it('a hand-written when with an operator synth cannot check', () => {
+    expect(problemsOf(build({ overrides: { when: '"{{workflow.name}}" =~ "^cog"' } }))).toEqual([
+      `wf/merge: when ""{{workflow.name}}" =~ "^cog"" uses the operator "=~", which synth cannot check against Argo's when evaluation (govaluate); write the condition with the step's when option (a Condition) instead`,
+    ]);
+  });
+
+  it('hand-written whens Argo evaluates pass: quoted values, enum values and phases bare, conditions', () => {
+    expect(problemsOf(() => {
+      const f = fixture();
+      const wf = new Workflow(f.app, 'wf', { parameters: { mode: { default: 'full', enum: ['full', 'quick'] } } });
+      const split = wf.addStep('split', f.tasks.split);
+      wf.addStep('a', f.tasks.merge, { parameters: { parts: split.output }, overrides: { when: '"{{tasks.split.outputs.parameters.assets}}" != "[]"' } });
+      wf.addStep('b', f.tasks.merge, { parameters: { parts: split.output }, overrides: { when: '{{workflow.parameters.mode}} == full && {{tasks.split.status}} == Succeeded' } });
+      wf.addStep('c', f.tasks.merge, { parameters: { parts: split.output }, overrides: { when: "{{=tasks['split'].status == 'Succeeded'}} || false" } });
+      return f.app;
+    })).toEqual([]);
+  });
+
   it('valid conditions and expressions pass', () => {
     expect(problemsOf(() => {
       const f = fixture();

@@ -39,6 +39,18 @@ describe('lint: expressions', () => {
     ]);
   });
 
+  it('flags a when govaluate cannot evaluate after substitution, and accepts the govaluate forms Argo documents', () => {
+    expect(lintWith((wf) => {
+      task(wf, 'publish').when = '{{tasks.mask.outputs.parameters.output}} == x &&';
+    })).toEqual([
+      `WorkflowTemplate/sentinel2-cogs: spec.templates[main].dag.tasks[publish].when: when "{{tasks.mask.outputs.parameters.output}} == x &&" is not a condition Argo can evaluate when {{tasks.mask.outputs.parameters.output}} is "value": ` +
+        `after substitution govaluate reads "value == x &&" and fails (Unexpected end of expression); put values in double quotes ("{{...}}" == "x") or use the step's when option (a Condition) [expressions]`,
+    ]);
+    expect(lintWith((wf) => {
+      task(wf, 'publish').when = '{{tasks.mask.outputs.parameters.output}} != none && "{{workflow.name}}" =~ "^s2"';
+    })).toEqual([]);
+  });
+
   it('accepts the correct platform (and test/lint/examples.test.ts: every official example expression)', () => {
     expect(lintWith(() => {})).toEqual([]);
   });
