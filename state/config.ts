@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { METRICS_DEFAULT_PORT } from './metrics';
+import type { DashboardOptions } from './dashboard';
 import type { ProcessDescription } from './ogc';
 
 export interface StateServiceConfig {
@@ -51,6 +52,23 @@ export interface StateServiceConfig {
    * Undefined: wait steps are refused (503) instead of waiting for ever.
    */
   readonly argoServer?: { readonly url: string; readonly token: string; readonly insecureSkipVerify: boolean };
+  /** The dashboard's DASHBOARD_ARGO_WORKFLOW_URL and DASHBOARD_SSO_HEADER (state/dashboard/, docs/dashboard.md). */
+  readonly dashboard?: DashboardOptions;
+}
+
+function dashboard(env: NodeJS.ProcessEnv): DashboardOptions {
+  const argoWorkflowUrl = env.DASHBOARD_ARGO_WORKFLOW_URL || undefined;
+  if (argoWorkflowUrl && (!/^https?:\/\/[^/?#]+/.test(argoWorkflowUrl) || !argoWorkflowUrl.includes('{name}'))) {
+    throw new Error(`DASHBOARD_ARGO_WORKFLOW_URL must be an http(s) URL containing {name} (and optionally {uid}), e.g. https://argo.example.com/workflows/swoop/{name}?uid={uid} (got "${argoWorkflowUrl}")`);
+  }
+  const ssoHeader = env.DASHBOARD_SSO_HEADER || undefined;
+  if (ssoHeader && !/^[A-Za-z0-9-]+$/.test(ssoHeader)) {
+    throw new Error(`DASHBOARD_SSO_HEADER must be a header name such as x-auth-request-email (got "${ssoHeader}")`);
+  }
+  if (ssoHeader && /^(authorization|cookie|host)$/i.test(ssoHeader)) {
+    throw new Error(`DASHBOARD_SSO_HEADER must name the header your SSO proxy sets to the user, not ${ssoHeader}`);
+  }
+  return { argoWorkflowUrl, ssoHeader };
 }
 
 function processes(raw: string | undefined): ProcessDescription[] | undefined {
@@ -140,6 +158,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
     lifecycleUrl: env.LIFECYCLE_URL || undefined,
     lifecycleToken: env.LIFECYCLE_TOKEN || undefined,
     stuckRuns: sweepIntervalMs > 0 ? stuckRuns : undefined,
+    dashboard: dashboard(env),
     argoServer: argoUrl ? { url: argoUrl, token: env.ARGO_TOKEN!, insecureSkipVerify: env.ARGO_INSECURE_SKIP_VERIFY === 'true' } : undefined,
   };
 }

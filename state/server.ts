@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import type { CallbackTasks } from './callback-tasks';
 import type { StateMetrics } from './metrics';
 import { registerCallbackTaskRoutes } from './callback-task-routes';
+import { type DashboardOptions, registerDashboard } from './dashboard';
 import { DbUnavailableError } from './db';
 import { loadMigrations } from './migrate';
 import { type ProcessDescription, registerOgcRoutes } from './ogc';
@@ -38,6 +39,8 @@ export interface StateServerProps {
   readonly callbackTasks?: CallbackTasks;
   /** Times every request by route (state/metrics.ts; /metrics is served on its own port). Default: none. */
   readonly metrics?: StateMetrics;
+  /** The operator's dashboard under /dashboard (state/dashboard/): its Argo link and SSO header. */
+  readonly dashboard?: DashboardOptions;
 }
 
 const RUN_FILTERS = ['workflow', 'collection', 'payloadId', 'state', 'since', 'until', 'limit', 'cursor'];
@@ -176,6 +179,7 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
 
   // OGC API - Processes, Part 1: landing page, conformance, processes, jobs (state/ogc.ts).
   registerOgcRoutes(app, { store, reader, base, processes: props.processes });
+  registerDashboard(app, { store, tokens: [props.readerToken, props.writerToken], ...props.dashboard });
 
   return app;
 }

@@ -66,6 +66,7 @@ export async function startStateService(config: StateServiceConfig, options: { l
     publicUrl: config.publicUrl,
     processes: config.processes,
     metrics,
+    dashboard: config.dashboard,
     logger: options.log ? { level: config.logLevel } : false,
   });
   const sweeper = config.stuckRuns

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { DashboardOptions } from '../../state/dashboard';
 import { type Db, openDb, quoteIdent } from '../../state/db';
 import { migrate } from '../../state/migrate';
 import { JournalApplier } from '../../state/journal';
@@ -68,10 +69,10 @@ export interface TestService {
 }
 
 /** The real HTTP service on a loopback port, with its journal applier, as service.ts wires them. */
-export async function startTestService(db: Db, options: { forwarder?: OutboxForwarder; bodyLimit?: number } = {}): Promise<TestService> {
+export async function startTestService(db: Db, options: { forwarder?: OutboxForwarder; bodyLimit?: number; dashboard?: DashboardOptions } = {}): Promise<TestService> {
   const applier = new JournalApplier({ db, onApplied: () => options.forwarder?.nudge() });
   const store = new StateStore(db, { onAccepted: (n) => applier.nudge(n) });
-  const app = buildStateServer({ store, writerToken: WRITER, readerToken: READER, bodyLimit: options.bodyLimit });
+  const app = buildStateServer({ store, writerToken: WRITER, readerToken: READER, bodyLimit: options.bodyLimit, dashboard: options.dashboard });
   await app.listen({ host: '127.0.0.1', port: 0 });
   applier.start();
   const { port } = app.server.address() as AddressInfo;

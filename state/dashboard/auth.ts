@@ -1,0 +1,71 @@
+/**
+ * Who may see the dashboard: whoever the API lets read (the reader or writer token, as
+ * `Authorization: Bearer`), a browser that signed in with one of those tokens (a cookie
+ * holding a digest of it, never the token), or, when DASHBOARD_SSO_HEADER is set, any
+ * request carrying that header from the single sign-on proxy in front of the service
+ * (oauth2-proxy's X-Auth-Request-Email, for instance). Comparisons are constant time.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+
+export const SESSION_COOKIE = 'swoop_dashboard';
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * The cookie's value for a token: a digest under its own label, so the cookie opens the
+ * dashboard but is no token for the API, and rotating the tokens signs everyone out.
+ */
+export function sessionValue(token: string): string {
+  return sha256(`swoop-dashboard-session\n${token}`).toString('base64url');
+}
+
+export interface Viewer {
+  /** how the request was let in */
+  readonly via: 'token' | 'session' | 'sso';
+  /** the SSO header's value (the user), when signed in through the proxy */
+  readonly user?: string;
+}
+
+export class DashboardAuth {
+  private readonly tokens: Buffer[];
+  private readonly sessions: Buffer[];
+
+  constructor(tokens: readonly string[], private readonly ssoHeader?: string) {
+    this.tokens = tokens.map(sha256);
+    this.sessions = tokens.map((t) => sha256(sessionValue(t)));
+  }
+
+  /** Whether `token` is one that may read (for the sign-in form). */
+  acceptsToken(token: string): boolean {
+    return matches(token, this.tokens);
+  }
+
+  viewer(req: FastifyRequest): Viewer | undefined {
+    if (this.ssoHeader) {
+      const user = req.headers[this.ssoHeader];
+      if (typeof user === 'string' && user.trim() !== '') return { via: 'sso', user: user.trim() };
+    }
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (bearer && matches(bearer[1]!, this.tokens)) return { via: 'token' };
+    const session = cookie(req.headers.cookie, SESSION_COOKIE);
+    if (session !== undefined && matches(session, this.sessions)) return { via: 'session' };
+    return undefined;
+  }
+}
+
+/** Compares against every allowed digest in constant time (hashing equalizes lengths). */
+function matches(given: string, allowed: readonly Buffer[]): boolean {
+  const digest = sha256(given);
+  let ok = false;
+  for (const a of allowed) ok = timingSafeEqual(digest, a) || ok;
+  return ok;
+}
+
+function cookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
