@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { COMPUTE_CLASS_LABEL, COMPUTE_CLASSES } from './compute-classes';
 import { failAt, standardLabels } from './names';
 import { PLATFORM_CONFIGMAP, STATE_TOKENS_SECRET, SWOOP_NAMESPACE } from './platform';
+import { type DashboardOptions, dashboardOptionsProblem } from '../state/dashboard/options';
 import { loadMigrations } from '../state/migrate';
 
 /** A key of a Secret in the service's namespace. */
@@ -54,6 +55,12 @@ export interface StateServiceProps {
   readonly maxConnections?: number;
   /** The Argo Server wait-for-callback answers resume nodes through (docs/callbacks.md). Default: see ArgoServerProps. */
   readonly argoServer?: ArgoServerProps;
+  /**
+   * The operator's dashboard (docs/dashboard.md): its link to a run in the Argo UI
+   * (DASHBOARD_ARGO_WORKFLOW_URL) and the SSO proxy's user header (DASHBOARD_SSO_HEADER).
+   * Default: no Argo links, tokens only.
+   */
+  readonly dashboard?: DashboardOptions;
 }
 
 /** How the state service reaches the Argo Server. */
@@ -112,6 +119,11 @@ export class StateService extends Construct {
     const argoUrl = props.argoServer?.url ?? ARGO_SERVER_DEFAULT_URL;
     if (!/^https?:\/\/\S+$/.test(argoUrl)) failAt(this.node.path, `argoServer.url "${argoUrl}" must be an http(s) URL`);
     const argoToken = props.argoServer?.token ?? { name: STATE_ARGO_TOKEN_SECRET, key: 'token' };
+    const dashboardProblem = dashboardOptionsProblem(props.dashboard ?? {}, { argoWorkflowUrl: 'dashboard.argoWorkflowUrl', ssoHeader: 'dashboard.ssoHeader' });
+    if (dashboardProblem !== undefined) failAt(this.node.path, dashboardProblem);
+    const dashboardEnv: Record<string, kplus.EnvValue> = {};
+    if (props.dashboard?.argoWorkflowUrl) dashboardEnv.DASHBOARD_ARGO_WORKFLOW_URL = kplus.EnvValue.fromValue(props.dashboard.argoWorkflowUrl);
+    if (props.dashboard?.ssoHeader) dashboardEnv.DASHBOARD_SSO_HEADER = kplus.EnvValue.fromValue(props.dashboard.ssoHeader);
     const platform = kplus.ConfigMap.fromConfigMapName(this, 'Platform', props.platformConfigMap ?? PLATFORM_CONFIGMAP);
     const system = COMPUTE_CLASSES.system;
 
@@ -155,6 +167,7 @@ export class StateService extends Construct {
           ARGO_TOKEN: kplus.EnvValue.fromSecretValue({ secret: secret('ArgoTokenSecret', argoToken.name), key: argoToken.key }),
           ARGO_INSECURE_SKIP_VERIFY: kplus.EnvValue.fromValue(String(props.argoServer?.insecureSkipVerify ?? false)),
           NODE_OPTIONS: kplus.EnvValue.fromValue(`--max-old-space-size=${Math.floor(memory.toMebibytes() * 0.75)}`),
+          ...dashboardEnv,
         },
         // liveness only asks "is the process serving"; a database outage shows in
         // readiness (503) and must not restart every replica at once

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { METRICS_DEFAULT_PORT } from './metrics';
-import type { DashboardOptions } from './dashboard';
+import { type DashboardOptions, dashboardOptionsProblem } from './dashboard/options';
 import type { ProcessDescription } from './ogc';
 
 export interface StateServiceConfig {
@@ -57,18 +57,10 @@ export interface StateServiceConfig {
 }
 
 function dashboard(env: NodeJS.ProcessEnv): DashboardOptions {
-  const argoWorkflowUrl = env.DASHBOARD_ARGO_WORKFLOW_URL || undefined;
-  if (argoWorkflowUrl && (!/^https?:\/\/[^/?#]+/.test(argoWorkflowUrl) || !argoWorkflowUrl.includes('{name}'))) {
-    throw new Error(`DASHBOARD_ARGO_WORKFLOW_URL must be an http(s) URL containing {name} (and optionally {uid}), e.g. https://argo.example.com/workflows/swoop/{name}?uid={uid} (got "${argoWorkflowUrl}")`);
-  }
-  const ssoHeader = env.DASHBOARD_SSO_HEADER || undefined;
-  if (ssoHeader && !/^[A-Za-z0-9-]+$/.test(ssoHeader)) {
-    throw new Error(`DASHBOARD_SSO_HEADER must be a header name such as x-auth-request-email (got "${ssoHeader}")`);
-  }
-  if (ssoHeader && /^(authorization|cookie|host)$/i.test(ssoHeader)) {
-    throw new Error(`DASHBOARD_SSO_HEADER must name the header your SSO proxy sets to the user, not ${ssoHeader}`);
-  }
-  return { argoWorkflowUrl, ssoHeader };
+  const options = { argoWorkflowUrl: env.DASHBOARD_ARGO_WORKFLOW_URL || undefined, ssoHeader: env.DASHBOARD_SSO_HEADER || undefined };
+  const problem = dashboardOptionsProblem(options, { argoWorkflowUrl: 'DASHBOARD_ARGO_WORKFLOW_URL', ssoHeader: 'DASHBOARD_SSO_HEADER' });
+  if (problem !== undefined) throw new Error(problem);
+  return options;
 }
 
 function processes(raw: string | undefined): ProcessDescription[] | undefined {

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DbUnavailableError } from '../db';
 import type { StateStore } from '../store';
 import { InputError, storableText } from '../validate';
+import type { DashboardOptions } from './options';
 import { DashboardAuth, SESSION_COOKIE, sessionValue, type Viewer } from './auth';
 import type { Html } from './html';
 import { BASE, page, payloadHref, runAnchor } from './layout';
@@ -17,20 +18,7 @@ import { DashboardQueries } from './queries';
 import { errorBody, loginBody, searchBody } from './search-view';
 import { STYLE } from './style';
 
-export interface DashboardOptions {
-  /**
-   * DASHBOARD_ARGO_WORKFLOW_URL: a run's page in the Argo UI, with `{name}` (and optionally
-   * `{uid}`) replaced, e.g. `https://argo.example.com/workflows/swoop/{name}?uid={uid}`.
-   * Default: no Argo links.
-   */
-  readonly argoWorkflowUrl?: string;
-  /**
-   * DASHBOARD_SSO_HEADER: a request header the single sign-on proxy in front of the service
-   * sets to the signed-in user (e.g. x-auth-request-email). Only safe when nothing reaches
-   * the service except through that proxy. Default: none (tokens only).
-   */
-  readonly ssoHeader?: string;
-}
+export type { DashboardOptions } from './options';
 
 export interface DashboardProps extends DashboardOptions {
   readonly store: StateStore;

@@ -97,6 +97,20 @@ describe('StateService constructs', () => {
     expect(jobEnv.map((e) => [e.name, e.valueFrom.secretKeyRef.name])).toEqual([['DATABASE_URL', 'pg-owner'], ['STATE_APP_URL', 'pg']]);
   });
 
+  it('passes the dashboard\'s Argo link and SSO header when given, and refuses bad ones naming the construct path', () => {
+    const env = (d: Json[]) => byKind(d, 'Deployment')[0]!.spec.template.spec.containers[0].env as Json[];
+    expect(env(docs).filter((e) => e.name.startsWith('DASHBOARD_'))).toEqual([]);
+    const custom = synth({ dashboard: { argoWorkflowUrl: 'https://argo.example.com/workflows/swoop/{name}?uid={uid}', ssoHeader: 'x-auth-request-email' } });
+    expect(env(custom).filter((e) => e.name.startsWith('DASHBOARD_'))).toEqual([
+      { name: 'DASHBOARD_ARGO_WORKFLOW_URL', value: 'https://argo.example.com/workflows/swoop/{name}?uid={uid}' },
+      { name: 'DASHBOARD_SSO_HEADER', value: 'x-auth-request-email' },
+    ]);
+    expect(() => new StateServiceChart(new App(), 'c', { image: 'x:1', dashboard: { argoWorkflowUrl: 'https://argo.example.com/workflows/swoop' } }))
+      .toThrow(/^c\/StateService: dashboard.argoWorkflowUrl must be an http\(s\) URL containing \{name\}/);
+    expect(() => new StateServiceChart(new App(), 'c', { image: 'x:1', dashboard: { ssoHeader: 'Cookie' } }))
+      .toThrow(/^c\/StateService: dashboard.ssoHeader must name the header your SSO proxy sets/);
+  });
+
   it('refuses fewer than two replicas and a missing image, naming the construct path', () => {
     expect(() => new StateServiceChart(new App(), 'c', { image: 'x:1', replicas: 1 }))
       .toThrow(/^c\/StateService: replicas is 1; use an integer of at least 2/);

@@ -112,6 +112,30 @@ describe.skipIf(!HAVE_CHROMIUM)(`dashboard in Chromium (${BACKEND}, real service
     await page.waitForURL(/workflow-cog-archive/);
   });
 
+  it('processes a new payload and watches it finish on its page', async () => {
+    const payloadId = 'sentinel-2-l2a/workflow-cog-archive/S2A_10TFK_20231005_0_L2A';
+    const run = 'cog-archive-s2-watch1';
+    const post = async (path: string, body: Record<string, unknown>) => {
+      const res = await fetch(`${s.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${WRITER}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status).toBeLessThan(300);
+    };
+    const event = (type: string, phase: string) => ({
+      type, workflow: 'cog-archive', run, uid: `uid-${run}`, payloadId, parentRun: '', phase, startedAt: new Date(Date.now() - 60_000).toISOString(),
+      finishedAt: type === 'completed' ? new Date().toISOString() : '', message: '', failures: '', input: 's3://swoop-payloads/watch.json',
+      output: type === 'completed' ? 'https://data.example.com/watch/item.json' : '',
+    });
+    await post('/claim', { payloadId, workflow: 'cog-archive', run, input: 's3://swoop-payloads/watch.json' });
+    await post('/events', event('running', 'Running'));
+    await page.goto(`${s.url}/dashboard/search?q=${encodeURIComponent(payloadId)}`);
+    await page.waitForURL(/\/dashboard\/payload\?id=/);
+    expect(await page.locator('dl.facts .state').textContent()).toBe('RUNNING');
+    await post('/events', event('completed', 'Succeeded'));
+    await page.getByRole('link', { name: 'Refresh' }).click();
+    await expect.poll(() => page.locator('dl.facts .state').textContent()).toBe('SUCCESSFUL');
+    expect(await page.getByRole('link', { name: 'https://data.example.com/watch/item.json' }).count()).toBeGreaterThan(0);
+    expect(await page.getByRole('link', { name: 'Refresh' }).count()).toBe(0);
+  });
+
   it('searches by item id and by collection', async () => {
     await page.goto(`${s.url}/dashboard/search`);
     await page.getByLabel(/Payload id or hash/).fill(SEED.chained.item);
@@ -119,8 +143,9 @@ describe.skipIf(!HAVE_CHROMIUM)(`dashboard in Chromium (${BACKEND}, real service
     await page.waitForURL(/search\?q=/);
     expect((await page.locator('#results tbody tr').allTextContents()).join('\n')).toContain(SEED.chained.payloadId);
     await page.goto(`${s.url}/dashboard/search?q=${SEED.chained.collection}`);
-    const rows = await page.locator('#results tbody tr td:first-child').allTextContents();
-    expect(rows).toEqual(['collection']);
+    // the seeded sentinel-2 payload and the one processed above, newest first
+    const rows = await page.locator('#results tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.children[0]!.textContent, tr.children[1]!.textContent]));
+    expect(rows).toEqual([['collection', 'sentinel-2-l2a/workflow-cog-archive/S2A_10TFK_20231005_0_L2A'], ['collection', SEED.chained.payloadId]]);
     await page.goto(`${s.url}/dashboard/search?q=no-such-thing`);
     expect(await page.locator('#no-results').count()).toBe(1);
   });
