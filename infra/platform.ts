@@ -55,6 +55,12 @@ export interface PlatformArgs {
    * state service runs this image. @default on, image not checked
    */
   readonly checkManifests?: { readonly stateServiceImage?: string } | false;
+  /**
+   * Whether to deploy `dist/` (apply it, or create the Argo CD Application). False: only what
+   * the manifests need (ConfigMap, Secrets, roles), for a first run before the state service
+   * image exists. Default true.
+   */
+  readonly deployManifests?: boolean;
   /** Resources the manifests need first (the Argo releases: their CRDs). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -106,7 +112,8 @@ export class Platform extends pulumi.ComponentResource {
       'state-url': STATE_URL,
       'lifecycle-url': LIFECYCLE_URL,
     };
-    if (args.checkManifests !== false) {
+    const deploy = args.deployManifests !== false;
+    if (deploy && args.checkManifests !== false) {
       const dir = resolve(args.delivery.mode === 'pulumi' ? args.delivery.manifestsDir ?? 'dist' : args.delivery.path);
       const problems = manifestProblems(dir, { valueKeys: Object.keys(data), stateServiceImage: args.checkManifests?.stateServiceImage });
       if (problems.length > 0) throw new Error(`the synthesized manifests do not fit this stack:\n  - ${problems.join('\n  - ')}`);
@@ -189,7 +196,9 @@ export class Platform extends pulumi.ComponentResource {
     }, k8sOpts));
 
     const manifestDeps = [config, tokens, lifecycleToken, ingressToken, stateArgoToken, ...dbSecrets, ...workloadSecrets, ...(args.dependsOn ?? [])];
-    if (args.delivery.mode === 'pulumi') {
+    if (!deploy) {
+      // Nothing to apply yet (docs/infra.md, "First run").
+    } else if (args.delivery.mode === 'pulumi') {
       const dir = resolve(manifestsDirOf(args.delivery));
       new k8s.yaml.ConfigGroup(`${name}-manifests`, { files: [join(dir, '**', '*.yaml')] }, { ...k8sOpts, dependsOn: manifestDeps });
     } else {

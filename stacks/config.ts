@@ -4,7 +4,7 @@ import { SUPPORTED_POSTGRES_VERSIONS, type PostgresVersion } from '../infra/stat
 import type { ArgoServerAuthMode } from '../infra/argo';
 import { ssoGroupProblem } from '../infra/argo-sso-rbac';
 import type { ManifestDelivery } from '../infra/platform';
-import { ENVIRONMENT_KEYS, stateServiceImageProblem, workflowValuesProblems } from './environment';
+import { ENVIRONMENT_KEYS, isExampleDigest, stateServiceImageProblem, workflowValuesProblems } from './environment';
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -58,6 +58,8 @@ export interface StackConfig {
   readonly stateServiceImage: string;
   /** Extra keys of ConfigMap swoop-platform that workflows read (stacks/environment.ts). */
   readonly workflowValues: Readonly<Record<string, string>>;
+  /** From `deployManifests`: false creates the infrastructure only (the first `pulumi up`). */
+  readonly deployManifests: boolean;
 }
 
 /** Config keys of this project, with what each accepts (shown in errors). */
@@ -85,6 +87,7 @@ export const CONFIG_KEYS = {
   addonVersions: `an object pinning every EKS add-on's version, {${EKS_ADDONS.map((a) => `"${a}"`).join(', ')}}, each like "v1.20.4-eksbuild.1" (list them with \`aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>\`)`,
   alarmTopicArn: 'the ARN of an SNS topic (yours, e.g. wired to on-call) that CloudWatch alarms notify; unset: alarms only change state',
   dataBuckets: 'an object {read: [bucket names], write: [{name, create, publicRead}]}: buckets workflows read, and write (create: the stack makes it; publicRead: anyone may read its objects, only with create)',
+  deployManifests: 'true (default) or false: false creates the infrastructure without deploying dist/<stack>/, for the first `pulumi up` before the state service image exists',
   workloadSecrets: 'an object {<Secret name>: {<key>: <value>}} of the Secrets the manifests reference that the stack does not create; set each value with `pulumi config set --secret --path \'workloadSecrets.<name>.<key>\' <value>`',
   ...ENVIRONMENT_KEYS,
 } as const;
@@ -268,6 +271,12 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
   const image = str('stateServiceImage');
   const imageProblem = stateServiceImageProblem(image);
   if (imageProblem) errors.push(`${project}:stateServiceImage ${imageProblem}`);
+  const deployManifests = json('deployManifests') ?? true;
+  if (typeof deployManifests !== 'boolean') fail('deployManifests', deployManifests);
+  // The stack files are committed with an example digest: deploying it would run nothing.
+  if (!imageProblem && image && deployManifests === true && isExampleDigest(image)) {
+    errors.push(`${project}:stateServiceImage is the example digest the stack file is committed with (${image.split('@')[1]}), not a build: push the image and set it with \`pulumi config set stateServiceImage <repository>@sha256:<digest>\`, then \`npm run synth\` (README runbook, step 3); for the first \`pulumi up\`, before the image exists, set deployManifests to false`);
+  }
   const values = json('workflowValues');
   for (const problem of workflowValuesProblems(values)) errors.push(`${project}:workflowValues${problem.startsWith('.') ? '' : ' '}${problem}`);
 
@@ -314,6 +323,7 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     workloadSecrets,
     stateServiceImage: image ?? '',
     workflowValues: (values ?? {}) as Record<string, string>,
+    deployManifests: deployManifests !== false,
   };
   if (errors.length > 0) {
     throw new Error(`invalid configuration for stack "${stack}":\n  - ${errors.join('\n  - ')}`);

@@ -33,6 +33,15 @@ export function stateServiceImageProblem(value: unknown): string | undefined {
   return `must be ${ENVIRONMENT_KEYS.stateServiceImage} (got ${JSON.stringify(value ?? null)})`;
 }
 
+/**
+ * Whether `image` carries an example digest: 64 times the same hex digit, like the
+ * `sha256:000…` the stack files are committed with. No real build has one, so deploying it
+ * would leave the state service in ImagePullBackOff.
+ */
+export function isExampleDigest(image: string): boolean {
+  return /@sha256:([0-9a-f])\1{63}$/.test(image);
+}
+
 /** Problems with `workflowValues`, one per bad key or value. */
 export function workflowValuesProblems(value: unknown): string[] {
   if (value === undefined) return [];

@@ -117,6 +117,7 @@ new Platform('platform', {
   workloadSecrets: cfg.workloadSecrets,
   values: cfg.workflowValues,
   checkManifests: { stateServiceImage: cfg.stateServiceImage },
+  deployManifests: cfg.deployManifests,
   dependsOn: [argo.workflowsRelease, argo.eventsRelease],
 }, { dependsOn: [argo] });
 

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_KEYS } from '../../stacks/config';
+import { CONFIG_KEYS, loadStackConfig } from '../../stacks/config';
+import { stackConfig } from '../infra/support/stack-run';
 import { deadLetterQueueName, loadEnvironment, processQueueName } from '../../stacks/environment';
 import { readmeSection } from '../support/readme';
 
@@ -74,5 +75,18 @@ describe('README runbook (Deploying the platform)', () => {
     const sqs = parseAllDocuments(readFileSync(join(ROOT, 'dist', 'dev', 'events.yaml'), 'utf8')).map((d) => d.toJS()).find((d) => d.kind === 'EventSource' && d.spec.sqs);
     expect(section).toContain(`\`${sqs.metadata.name}\``);
     expect(sqs.spec.sqs.payload.queue).toBe(processQueueName(dev.clusterName));
+  });
+
+  it('shows the error the program gives for the committed example digest, and how the first run avoids it', () => {
+    let message = '';
+    try {
+      loadStackConfig(stackConfig('dev'), 'swoop-platform', 'dev');
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('swoop-platform:stateServiceImage is the example digest');
+    expect(section).toContain(message);
+    expect(commands).toContain('pulumi config set deployManifests false');
+    expect(commands).toContain('pulumi config set deployManifests true');
   });
 });

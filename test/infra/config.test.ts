@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadStackConfig } from '../../stacks/config';
-import { stackConfig } from './support/stack-run';
+import { TEST_BUILD_DIGEST, stackConfig } from './support/stack-run';
 
 const P = 'swoop-platform';
 const ADDONS = JSON.stringify({ 'vpc-cni': 'v1.20.4-eksbuild.1', 'kube-proxy': 'v1.35.0-eksbuild.2', 'eks-pod-identity-agent': 'v1.3.9-eksbuild.3', coredns: 'v1.12.4-eksbuild.1', 'aws-ebs-csi-driver': 'v1.51.1-eksbuild.1', 'amazon-cloudwatch-observability': 'v4.6.0-eksbuild.1' });
 const minimal = {
   [`${P}:environment`]: 'dev',
   [`${P}:adminPrincipalArns`]: '["arn:aws:iam::123456789012:role/admin"]',
-  [`${P}:stateServiceImage`]: `123456789012.dkr.ecr.us-west-2.amazonaws.com/swoop-test/swoop-state@sha256:${'a'.repeat(64)}`,
+  [`${P}:stateServiceImage`]: `123456789012.dkr.ecr.us-west-2.amazonaws.com/swoop-test/swoop-state@sha256:${'0123456789abcdef'.repeat(4)}`,
   [`${P}:addonVersions`]: ADDONS,
 };
 const CERT = 'arn:aws:acm:us-west-2:123456789012:certificate/11111111-2222-3333-4444-555555555555';
@@ -24,11 +24,17 @@ const errorOf = (extra: Record<string, string>, stack?: string): string => {
 };
 
 describe('stack config', () => {
-  it('reads the dev and prod stack files', () => {
-    const dev = loadStackConfig(stackConfig('dev'), P, 'dev');
+  it('reads the dev and prod stack files (with a built image in place of the committed example)', () => {
+    const built = (stack: string) => {
+      const config = stackConfig(stack);
+      const image = config[`${P}:stateServiceImage`];
+      expect(() => loadStackConfig(config, P, stack)).toThrow(`${P}:stateServiceImage is the example digest`);
+      return { ...config, [`${P}:stateServiceImage`]: `${image.split('@')[0]}@${TEST_BUILD_DIGEST}` };
+    };
+    const dev = loadStackConfig(built('dev'), P, 'dev');
     expect(dev).toMatchObject({ environment: 'dev', clusterName: 'swoop-dev', natGateways: 'single', delivery: { mode: 'pulumi' }, apiAccessCidrs: ['203.0.113.0/24'], protectData: false });
     expect(dev.database).toMatchObject({ multiAz: false, deletionProtection: false, backupRetentionDays: 7 });
-    const prod = loadStackConfig({ ...stackConfig('prod'), [`${P}:argoSsoClientSecret`]: 's' }, P, 'prod');
+    const prod = loadStackConfig({ ...built('prod'), [`${P}:argoSsoClientSecret`]: 's' }, P, 'prod');
     expect(prod).toMatchObject({ environment: 'prod', natGateways: 'perAz', apiAccessCidrs: [], argoServerAuthModes: ['sso', 'client'], protectData: true });
     expect(prod.database).toMatchObject({ multiAz: true, deletionProtection: true, backupRetentionDays: 14 });
     expect(prod.delivery).toEqual({ mode: 'gitops', repoUrl: 'https://github.com/swoop-platform/swoop-platform.git', revision: 'main', path: 'dist/prod' });
@@ -131,6 +137,15 @@ describe('stack config', () => {
     expect(cfg.argoIngress).toEqual({ host: 'argo.example.com', certificateArn: CERT });
     expect(cfg.argoSso).toMatchObject({ adminGroups: ['admins'], readOnlyGroups: [] });
     expect(load({}).argoIngress).toBeUndefined();
+  });
+
+  it('knows an example digest (one hex digit 64 times) from a build\'s', async () => {
+    const { isExampleDigest } = await import('../../stacks/environment');
+    expect(isExampleDigest(`r.example/x/y@sha256:${'0'.repeat(64)}`)).toBe(true);
+    expect(isExampleDigest(`r.example/x/y@sha256:${'a'.repeat(64)}`)).toBe(true);
+    expect(isExampleDigest(`r.example/x/y@sha256:${'a'.repeat(63)}b`)).toBe(false);
+    expect(errorOf({ [`${P}:deployManifests`]: '"no"' })).toContain(`${P}:deployManifests must be true (default) or false`);
+    expect(load({ [`${P}:stateServiceImage`]: `r.example/x/y@sha256:${'0'.repeat(64)}`, [`${P}:deployManifests`]: 'false' }).deployManifests).toBe(false);
   });
 
   it('ignores keys of other namespaces (aws:region, provider settings)', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { ResourceRecorder, policy, type Registered } from './support/pulumi-mocks';
-import { runStack, stackConfig, TEST_WORKLOAD_SECRETS, type StackRun } from './support/stack-run';
+import { builtStackConfig, runStack, TEST_WORKLOAD_SECRETS, type StackRun } from './support/stack-run';
 import { loadStackConfig } from '../../stacks/config';
 
 const DIST = join(__dirname, '..', '..', 'dist');
@@ -58,7 +58,7 @@ describe('DataBuckets', () => {
 });
 
 describe('dataBuckets config', () => {
-  const minimal = { ...stackConfig('dev'), [`${P}:dataBuckets`]: '{}' };
+  const minimal = { ...builtStackConfig('dev'), [`${P}:dataBuckets`]: '{}' };
   const errorOf = (value: unknown): string => {
     try {
       loadStackConfig({ ...minimal, [`${P}:dataBuckets`]: JSON.stringify(value) }, P, 't');

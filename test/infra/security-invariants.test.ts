@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { policy, type Registered } from './support/pulumi-mocks';
-import { runStack, stackConfig } from './support/stack-run';
+import { builtStackConfig, runStack } from './support/stack-run';
 import { loadStackConfig, type StackConfig } from '../../stacks/config';
 import { DATA_BUCKET_TAG } from '../../infra/data-buckets';
 
@@ -325,7 +325,7 @@ describe('security invariants', () => {
 });
 
 function declared(stack: string): StackConfig['dataBuckets'] {
-  return loadStackConfig({ ...stackConfig(stack), 'swoop-platform:argoSsoClientSecret': 's' }, 'swoop-platform', stack).dataBuckets;
+  return loadStackConfig({ ...builtStackConfig(stack), 'swoop-platform:argoSsoClientSecret': 's' }, 'swoop-platform', stack).dataBuckets;
 }
 
 function find(all: Registered[], type: string): Registered {

@@ -215,6 +215,31 @@ describe('stacks (whole program under mocks)', () => {
     expect(bus.map((b) => b.inputs.spec.jetstream.replicas)).toEqual([3]);
   });
 
+  it('refuses the example digest the stack files are committed with, naming the key, before declaring anything', async () => {
+    for (const stack of ['dev', 'prod']) {
+      const committed = stackConfig(stack)['swoop-platform:stateServiceImage'];
+      expect(committed).toMatch(/@sha256:0{64}$/);
+      const recorder = new ResourceRecorder();
+      await expect(runStack(stack, { 'swoop-platform:stateServiceImage': committed, 'swoop-platform:argoSsoClientSecret': 's' }, recorder)).rejects.toThrow(
+        /swoop-platform:stateServiceImage is the example digest the stack file is committed with \(sha256:0{64}\), not a build: push the image and set it with `pulumi config set stateServiceImage/,
+      );
+      await recorder.settle();
+      expect(recorder.resources).toEqual([]);
+    }
+  });
+
+  it('with deployManifests false, the first run creates the infrastructure and the manifests\' inputs, and deploys no dist/', async () => {
+    const run = await runStack('dev', { 'swoop-platform:deployManifests': 'false' });
+    const kinds = (kind: string, name: string) => run.resources.filter((r) => r.type.endsWith(`:${kind}`) && r.inputs.metadata?.name === name);
+    expect(kinds('Deployment', 'swoop-state')).toEqual([]);
+    expect(run.resources.filter((r) => r.type === 'kubernetes:yaml/v2:ConfigGroup' || r.type === 'kubernetes:yaml:ConfigGroup')).toEqual([]);
+    expect(kinds('ConfigMap', 'swoop-platform')).toHaveLength(1);
+    expect(kinds('Secret', 'swoop-state-tokens')).toHaveLength(1);
+    expect(run.resources.some((r) => r.type === 'aws:ecr/repository:Repository')).toBe(true);
+    // A built stack deploys the state service from dist/ (the runs above).
+    expect(dev.resources.filter((r) => r.type.endsWith(':Deployment') && r.inputs.metadata?.name === 'swoop-state')).toHaveLength(1);
+  });
+
   it('stops before declaring any resource when the config is invalid', async () => {
     const recorder = new ResourceRecorder();
     await expect(runStack('dev', { 'swoop-platform:natGateways': 'none' }, recorder)).rejects.toThrow(
