@@ -5,6 +5,8 @@ import { StateServiceChart } from '../constructs/state-service';
 import { loadEnvironment, type Environment } from '../stacks/environment';
 import { cogConversion } from './cog-conversion';
 import { copyAndPublish } from './copy-and-publish';
+import { ingestItems } from './ingest-items';
+import { reviewCloudyScenes } from './review-cloudy-scenes';
 import { sentinel2CloudMask } from './sentinel2-cloud-mask';
 import { defineTasks } from './tasks';
 
@@ -30,8 +32,12 @@ export function buildApp(environment: Environment = loadEnvironment('dev')): Swo
   const cloudMask = sentinel2CloudMask(app, tasks);
   const cog = cogConversion(app, tasks);
   const publish = copyAndPublish(app, tasks);
-  // Cirrus chaining: clear scenes go on to COG conversion, every converted payload gets published.
+  const review = reviewCloudyScenes(app, tasks);
+  ingestItems(app, tasks);
+  // Cirrus chaining: clear scenes go on to COG conversion, cloudy ones to a person's review;
+  // every converted payload gets published.
   cloudMask.then(cog, { filter: "@.properties.'eo:cloud_cover' < 50" });
+  cloudMask.then(review, { filter: "@.properties.'eo:cloud_cover' >= 50" });
   cog.then(publish);
 
   // Platform charts: the events layer and the state service. The events layer routes every

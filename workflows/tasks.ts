@@ -85,7 +85,18 @@ export function defineTasks(library: TaskLibrary) {
     image: 'ghcr.io/element84/swoop-stac-tools:2.1.0',
     args: (io) => ['validate', io.input, io.output],
     resources: { cpu: { request: Cpu.millis(50) }, memory: { request: Size.mebibytes(128) } },
+    // validate exits 65 (EX_DATAERR) when the payload is not valid STAC/cirrus: retrying cannot help, a catch can.
+    errors: { invalid: 65 },
     retry: { limit: 0 },
+  });
+
+  const quarantinePayload = new ContainerTask(library, 'quarantine-payload', {
+    description: 'Move a payload that cannot be processed to the quarantine prefix, with the reason, for a person to look at',
+    version: '2.1.0',
+    image: 'ghcr.io/element84/swoop-stac-tools:2.1.0',
+    args: (io) => ['quarantine', io.input, io.output, '--reason', io.parameters.reason],
+    inputs: { parameters: { reason: { description: 'why the payload was quarantined' } } },
+    resources: { cpu: { request: Cpu.millis(50) }, memory: { request: Size.mebibytes(128) } },
   });
 
   const copyAssets = new ContainerTask(library, 'copy-assets', {
@@ -138,7 +149,7 @@ export function defineTasks(library: TaskLibrary) {
     resources: { cpu: { request: Cpu.millis(50) }, memory: { request: Size.mebibytes(128) } },
   });
 
-  return { prepareScene, cloudMask, addAsset, splitAssets, cogify, mergeAssets, validatePayload, copyAssets, updateHrefs, publishStac, cleanupScratch };
+  return { prepareScene, cloudMask, addAsset, splitAssets, cogify, mergeAssets, validatePayload, quarantinePayload, copyAssets, updateHrefs, publishStac, cleanupScratch };
 }
 
 export type Tasks = ReturnType<typeof defineTasks>;
