@@ -78,7 +78,16 @@ export interface ArgoServerProps {
    * (NODE_EXTRA_CA_CERTS). Default: false.
    */
   readonly insecureSkipVerify?: boolean;
+  /**
+   * A ConfigMap key holding the PEM bundle the server's certificate is verified against (its
+   * self-signed certificate, or the CA that signed it): mounted read-only and named by
+   * ARGO_CA_FILE. Preferred over insecureSkipVerify; not with it. Default: public roots only.
+   */
+  readonly ca?: { readonly configMap: string; readonly key: string };
 }
+
+/** Where the Argo Server CA bundle is mounted in the state service's pods. */
+export const ARGO_CA_DIR = '/etc/swoop/argo-ca';
 
 export const ARGO_SERVER_DEFAULT_URL = 'https://argo-workflows-server.argo.svc.cluster.local:2746';
 export const STATE_ARGO_TOKEN_SECRET = 'swoop-state-argo-token';
@@ -190,6 +199,15 @@ export class StateService extends Construct {
         pod.scheduling.tolerate(kplus.Node.tainted(kplus.NodeTaintQuery.is(taint.key, taint.value ?? '', { effect: kplus.TaintEffect.NO_SCHEDULE })));
       }
     };
+    const argoCa = props.argoServer?.ca;
+    if (argoCa) {
+      if (props.argoServer?.insecureSkipVerify) failAt(this.node.path, 'argoServer has both ca and insecureSkipVerify; keep ca (the server is verified against it) and drop insecureSkipVerify');
+      const configMap = kplus.ConfigMap.fromConfigMapName(this, 'ArgoCaConfigMap', argoCa.configMap);
+      const volume = kplus.Volume.fromConfigMap(this, 'ArgoCa', configMap, { name: 'argo-ca', items: { [argoCa.key]: { path: 'ca.crt' } } });
+      const container = this.deployment.containers[0]!;
+      container.mount(ARGO_CA_DIR, volume, { readOnly: true });
+      container.env.addVariable('ARGO_CA_FILE', kplus.EnvValue.fromValue(`${ARGO_CA_DIR}/ca.crt`));
+    }
     onSystemPool(this.deployment);
     this.deployment.scheduling.spread({ topology: kplus.Topology.HOSTNAME, weight: 100 });
 

@@ -5,10 +5,12 @@
  * (workflow/util/util.go updateSuspendedNode). It needs a token of a Kubernetes identity that
  * may get and update Workflows in the namespace (the server runs in `client` auth mode).
  * node:http(s) rather than fetch, so a server with a self-signed certificate (Argo's default)
- * can be reached with `insecureSkipVerify`, as the Argo CLI's ARGO_INSECURE_SKIP_VERIFY does.
+ * is verified against a CA bundle (`ca`, ARGO_CA_FILE), or, as the Argo CLI's
+ * ARGO_INSECURE_SKIP_VERIFY does, not verified (`insecureSkipVerify`).
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
 
 export interface ArgoClientProps {
   /** Base URL of the Argo Server, e.g. `https://argo-workflows-server.argo.svc.cluster.local:2746`. */
@@ -19,6 +21,8 @@ export interface ArgoClientProps {
   readonly timeoutMs?: number;
   /** Accept any TLS certificate (ARGO_INSECURE_SKIP_VERIFY). Default: false. */
   readonly insecureSkipVerify?: boolean;
+  /** PEM bundle trusted besides the public roots (ARGO_CA_FILE): how to verify a self-signed server. Default: none. */
+  readonly ca?: string;
 }
 
 /** WorkflowSetRequest, as the swagger names its fields. */
@@ -78,6 +82,7 @@ export class ArgoClient {
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${this.props.token}` },
         timeout: this.timeoutMs,
         ...(url.protocol === 'https:' && this.props.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
+        ...(url.protocol === 'https:' && this.props.ca ? { ca: [...rootCertificates, this.props.ca] } : {}),
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

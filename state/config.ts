@@ -2,6 +2,7 @@
  * Service configuration from the environment, checked up front so a misconfigured pod
  * fails at start with the variable's name instead of at its first request.
  */
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { METRICS_DEFAULT_PORT } from './metrics';
 import { type DashboardOptions, dashboardOptionsProblem } from './dashboard/options';
@@ -51,7 +52,7 @@ export interface StateServiceConfig {
    * ARGO_SERVER_URL and ARGO_TOKEN (a bearer token allowed to get and update Workflows).
    * Undefined: wait steps are refused (503) instead of waiting for ever.
    */
-  readonly argoServer?: { readonly url: string; readonly token: string; readonly insecureSkipVerify: boolean };
+  readonly argoServer?: { readonly url: string; readonly token: string; readonly insecureSkipVerify: boolean; readonly ca?: string };
   /** The dashboard's DASHBOARD_ARGO_WORKFLOW_URL and DASHBOARD_SSO_HEADER (state/dashboard/, docs/dashboard.md). */
   readonly dashboard?: DashboardOptions;
 }
@@ -127,6 +128,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
     throw new Error(`ARGO_INSECURE_SKIP_VERIFY must be true or false (got "${env.ARGO_INSECURE_SKIP_VERIFY}")`);
   }
   if (argoUrl && !env.ARGO_TOKEN) throw new Error('ARGO_TOKEN is required with ARGO_SERVER_URL (a bearer token allowed to get and update Workflows)');
+  const argoCa = argoCaBundle(env);
   const sweepIntervalMs = seconds(env, 'STUCK_RUN_SWEEP_INTERVAL_SECONDS', 60, 0);
   const stuckRuns = {
     intervalMs: sweepIntervalMs,
@@ -151,6 +153,31 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
     lifecycleToken: env.LIFECYCLE_TOKEN || undefined,
     stuckRuns: sweepIntervalMs > 0 ? stuckRuns : undefined,
     dashboard: dashboard(env),
-    argoServer: argoUrl ? { url: argoUrl, token: env.ARGO_TOKEN!, insecureSkipVerify: env.ARGO_INSECURE_SKIP_VERIFY === 'true' } : undefined,
+    argoServer: argoUrl
+      ? { url: argoUrl, token: env.ARGO_TOKEN!, insecureSkipVerify: env.ARGO_INSECURE_SKIP_VERIFY === 'true', ...(argoCa ? { ca: argoCa } : {}) }
+      : undefined,
   };
+}
+
+/**
+ * ARGO_CA_FILE: the PEM bundle the Argo Server's certificate is verified against (its own
+ * self-signed certificate, or the CA that signed it), read once at start so a wrong path
+ * fails the service at once rather than every resume.
+ */
+function argoCaBundle(env: Record<string, string | undefined>): string | undefined {
+  const file = env.ARGO_CA_FILE || undefined;
+  if (!file) return undefined;
+  if (env.ARGO_INSECURE_SKIP_VERIFY === 'true') {
+    throw new Error('ARGO_CA_FILE and ARGO_INSECURE_SKIP_VERIFY=true are both set; keep ARGO_CA_FILE (the server is verified against it) and drop ARGO_INSECURE_SKIP_VERIFY');
+  }
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`ARGO_CA_FILE ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); mount the CA bundle there or unset ARGO_CA_FILE`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new Error(`ARGO_CA_FILE ${file} holds no PEM certificate; give the CA bundle that signed the Argo Server's certificate`);
+  }
+  return pem;
 }

@@ -111,6 +111,19 @@ describe('StateService constructs', () => {
       .toThrow(/^c\/StateService: dashboard.ssoHeader must name the header your SSO proxy sets/);
   });
 
+  it('verifies the Argo Server against a CA bundle from a ConfigMap (ARGO_CA_FILE), never together with skipping verification', () => {
+    const d = byKind(synth({ argoServer: { ca: { configMap: 'argo-server-ca', key: 'ca.crt' } } }), 'Deployment')[0]!;
+    const pod = d.spec.template.spec;
+    const env = pod.containers[0].env as Json[];
+    expect(env.find((e) => e.name === 'ARGO_CA_FILE')).toEqual({ name: 'ARGO_CA_FILE', value: '/etc/swoop/argo-ca/ca.crt' });
+    expect(env.find((e) => e.name === 'ARGO_INSECURE_SKIP_VERIFY')!.value).toBe('false');
+    expect(pod.containers[0].volumeMounts).toEqual([{ name: 'argo-ca', mountPath: '/etc/swoop/argo-ca', readOnly: true }]);
+    expect(pod.volumes).toEqual([{ name: 'argo-ca', configMap: { name: 'argo-server-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }]);
+    expect(() => synth({ argoServer: { ca: { configMap: 'c', key: 'k' }, insecureSkipVerify: true } })).toThrow(
+      'state/StateService: argoServer has both ca and insecureSkipVerify; keep ca (the server is verified against it) and drop insecureSkipVerify',
+    );
+  });
+
   it('refuses fewer than two replicas and a missing image, naming the construct path', () => {
     expect(() => new StateServiceChart(new App(), 'c', { image: 'x:1', replicas: 1 }))
       .toThrow(/^c\/StateService: replicas is 1; use an integer of at least 2/);
