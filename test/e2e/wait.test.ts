@@ -21,6 +21,7 @@ import { ARGO_TOKEN, BACKEND, startPlatform, type RunningPlatform } from './supp
 import { ArgoRun } from './support/run';
 
 const NAME = 'e2e-approval';
+const FAST = 'e2e-approval-fast';
 const REVIEW_SECRET = { name: 'e2e-review-api', key: 'authorization' };
 
 function synthesizeApproval(receiverUrl: string) {
@@ -37,7 +38,15 @@ function synthesizeApproval(receiverUrl: string) {
     timeout: Duration.minutes(30),
   });
   wf.addStep('publish', publish, { input: approve.output });
-  new PlatformEvents(app, 'events', { workflows: [wf] });
+  // The same step with timeouts short enough to watch them fire.
+  const fast = new Workflow(app, FAST, { timeout: Duration.minutes(10) });
+  const approveFast = fast.addWaitForCallback('approve', {
+    send: TaskTokenTarget.http({ url: receiverUrl, auth: { secret: REVIEW_SECRET } }),
+    heartbeat: Duration.seconds(2),
+    timeout: Duration.seconds(5),
+  });
+  fast.addStep('publish', publish, { input: approveFast.output });
+  new PlatformEvents(app, 'events', { workflows: [wf, fast] });
   const docs = [...synthesize(app).values()].flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as Doc)).filter(Boolean);
   return {
     docs,
@@ -80,9 +89,9 @@ describe.skipIf(!HAVE_REFERENCE)(`a wait-for-callback step through the real stat
   });
 
   /** Claims, reports running, opens the wait step's task; returns the run, its token and its suspend node. */
-  async function startRun(item: string) {
-    const input = JSON.stringify(cirrusPayload([{ workflow: NAME }], { id: cirrusId(NAME, item), item }));
-    const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', NAME)), newRun(NAME, { input, 'payload-id': cirrusId(NAME, item) }), platform.cluster);
+  async function startRun(item: string, workflow = NAME) {
+    const input = JSON.stringify(cirrusPayload([{ workflow }], { id: cirrusId(workflow, item), item }));
+    const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', workflow)), newRun(workflow, { input, 'payload-id': cirrusId(workflow, item) }), platform.cluster);
     expect((await run.claim()).succeeded).toBe(true);
     expect(run.userTasksThatRun()).toEqual({ approve: true, publish: true }); // the claim gate opens both
     expect((await run.running()).succeeded).toBe(true);
@@ -153,5 +162,40 @@ describe.skipIf(!HAVE_REFERENCE)(`a wait-for-callback step through the real stat
     const late = await answer(token, 'success', { output: 's3://late' });
     expect(late.status).toBe(409);
     expect(((await late.json()) as { message: string }).message).toMatch(/the run already ended \(TIMED_OUT\); the answer is refused$/);
+  });
+
+  /** Argo's own part at a timeout: nothing. The suspend node has no duration, which would resume it Succeeded. */
+  function expectNoArgoTimeout(workflow: string) {
+    const suspend = (manifests.find('WorkflowTemplate', workflow).spec.templates as Doc[]).find((t) => t.suspend !== undefined)!;
+    expect(suspend.suspend).toEqual({});
+    expect(suspend.timeout).toBeUndefined();
+  }
+
+  it('heartbeat timeout: no heartbeat for heartbeatSeconds fails the suspend node (States.HeartbeatTimeout), the run is FAILED with it, a late answer is 409', async () => {
+    expectNoArgoTimeout(FAST);
+    const { run, token, node } = await startRun('NO-HEARTBEAT', FAST);
+    await until(() => node().phase === 'Failed');
+    expect(argo.invalid).toEqual([]);
+    expect(node().message).toBe('States.HeartbeatTimeout: no heartbeat or answer for 2 seconds');
+    const failures = workflowFailures([{ displayName: 'wait', message: node().message!, templateName: node().templateName, phase: 'Failed', podName: '', finishedAt: '2026-03-02T10:20:00Z' }]);
+    expect((await run.completed('Failed', failures)).succeeded).toBe(true);
+    expect(await platform.read(`/runs/${run.run.name}`)).toMatchObject({ state: 'FAILED', error: 'wait: States.HeartbeatTimeout: no heartbeat or answer for 2 seconds' });
+    expect((await answer(token, 'success', { output: 's3://late' })).status).toBe(409);
+  });
+
+  it('overall timeout: heartbeats keep the step waiting until timeoutSeconds, then States.Timeout fails it', async () => {
+    const { run, token, node } = await startRun('HEARTBEATS', FAST);
+    const opened = Date.now();
+    const beats = setInterval(() => void answer(token, 'heartbeat', {}), 300);
+    try {
+      await until(() => node().phase === 'Failed');
+    } finally {
+      clearInterval(beats);
+    }
+    // Heartbeats every 0.3 s beat the 2 s heartbeat timeout (with room for a loaded machine); the 5 s overall one still fires.
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(4_500);
+    expect(node().message).toBe('States.Timeout: no answer within 5 seconds of the task opening');
+    expect((await run.completed('Failed', workflowFailures([{ displayName: 'wait', message: node().message!, templateName: node().templateName, phase: 'Failed', podName: '', finishedAt: '2026-03-02T10:20:00Z' }]))).succeeded).toBe(true);
+    expect((await platform.read(`/runs/${run.run.name}`)).error).toBe('wait: States.Timeout: no answer within 5 seconds of the task opening');
   });
 });
