@@ -56,6 +56,10 @@ const LOOKUP_P99_TARGET_MS = 10;
 /** Status-filtered lists and counts: target p99 (issue 15 item 3). */
 const FILTERED_P99_TARGET_MS = 20;
 const FILTERED_LOOKUPS = 200;
+/** Recording with 0016's triggers over recording without them, in the same run (issue 15 item 3: within 10%). */
+const ROLLUP_RATE_TARGET = 0.9;
+/** The triggers 0016 adds to recording (the delete trigger never fires here). */
+const COUNT_TRIGGERS = ['runs_counted_insert', 'runs_counted_update'] as const;
 const FILTERED_READS = ['/jobs?processID=bench&status=failed', '/runs?collection=sentinel-2-l2a&state=FAILED', '/counts'];
 const WARMUP_SECONDS = 3;
 /** Runs claimed before each level (more than one reaches: ~12,000 events/s x 5 s / 2 at most). */
@@ -311,25 +315,46 @@ async function main(): Promise<void> {
     console.log('clients | raw INSERT/s | HTTP floor/s (ratio) | service events/s | ratio     | service p50 ms | p99 ms | raw p50 ms | p99 ms');
     const verdicts: boolean[] = [];
     const cpuLines: string[] = [];
+    /** clients, service events/s, the same before 0016 (its triggers off) */
+    const rollupRates: [number, number, number][] = [];
     for (const clients of LEVELS) {
       // As in production, ingress claimed every run before its workflow started, so the
       // running event updates a QUEUED run and the completion writes the run's notification.
       // Claimed here, before the timing, more runs than a level reaches.
       const claimsPerClient = Math.ceil(CLAIMS_PER_LEVEL / clients);
-      await db.query(
-        `SELECT count(*) FROM generate_series(0, $1::int - 1) c, generate_series(0, $2::int - 1) n,
-                LATERAL (SELECT 'svc-' || $1::int || '-' || c || '-' || n AS run) r,
-                LATERAL swoop_claim('sentinel-2-l2a/workflow-bench/' || r.run, 'bench', r.run, 's3://bench/' || r.run || '.json', false)`,
-        [clients, claimsPerClient]);
+      for (const prefix of ['svc', 'base']) {
+        await db.query(
+          `SELECT count(*) FROM generate_series(0, $1::int - 1) c, generate_series(0, $2::int - 1) n,
+                  LATERAL (SELECT $3 || '-' || $1::int || '-' || c || '-' || n AS run) r,
+                  LATERAL swoop_claim('sentinel-2-l2a/workflow-bench/' || r.run, 'bench', r.run, 's3://bench/' || r.run || '.json', false)`,
+          [clients, claimsPerClient, prefix]);
+      }
       const pool = new Pool({ connectionString: benchUrl, max: clients });
       const http = new HttpPool(`http://127.0.0.1:${service.port}`, { connections: clients });
       const floorHttp = new HttpPool(`http://127.0.0.1:${floor.port}`, { connections: clients });
       const raw = new Measure(clients);
       const bare = new Measure(clients);
       const svc = new Measure(clients);
+      const base = new Measure(clients);
       const cpu = new CpuAccount(service.child.pid!);
+      const baseCpu = new CpuAccount(service.child.pid!);
       const floorCpu = new CpuAccount(floor.child.pid!);
       let drainSeconds = 0;
+      let baseDrainSeconds = 0;
+      const serviceSlice = async (prefix: string, m: Measure, account: CpuAccount): Promise<number> => {
+        account.begin();
+        await m.slice((c, i) => send(http, 'POST', '/events', WRITER, event(`${prefix}-${clients}-${c}-${i >> 1}`, i % 2 === 1)));
+        // An event counts once it is applied, not when it is acknowledged: the slice
+        // lasts until the journal is empty.
+        const drainStart = performance.now();
+        while ((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM event_journal'))[0]!.n > 0) {
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        const drained = (performance.now() - drainStart) / 1000;
+        m.seconds += drained;
+        account.end();
+        return drained;
+      };
       const paths = [
         () => raw.slice((c, i) => pool.query('INSERT INTO raw_events (run, state, payload_id, message) VALUES ($1, $2, $3, $4)',
           [`raw-${clients}-${c}-${i}`, 'RUNNING', `sentinel-2-l2a/workflow-bench/raw-${c}-${i}`, null]).then(() => undefined)),
@@ -339,18 +364,18 @@ async function main(): Promise<void> {
           floorCpu.end();
         },
         async () => {
-          cpu.begin();
-          await svc.slice((c, i) => send(http, 'POST', '/events', WRITER, event(`svc-${clients}-${c}-${i >> 1}`, i % 2 === 1)));
-          // An event counts once it is applied, not when it is acknowledged: the slice
-          // lasts until the journal is empty.
-          const drainStart = performance.now();
-          while ((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM event_journal'))[0]!.n > 0) {
-            await new Promise((r) => setTimeout(r, 2));
+          drainSeconds += await serviceSlice('svc', svc, cpu);
+        },
+        // Today's recording, before 0016: the same service with the triggers that keep
+        // finished_runs and the count deltas switched off (all that 0016 adds to recording;
+        // the runs of these slices are not counted, which only the reads below could notice).
+        async () => {
+          await db.exec(`ALTER TABLE runs DISABLE TRIGGER ${COUNT_TRIGGERS[0]}, DISABLE TRIGGER ${COUNT_TRIGGERS[1]}`);
+          try {
+            baseDrainSeconds += await serviceSlice('base', base, baseCpu);
+          } finally {
+            await db.exec(`ALTER TABLE runs ENABLE TRIGGER ${COUNT_TRIGGERS[0]}, ENABLE TRIGGER ${COUNT_TRIGGERS[1]}`);
           }
-          const drained = (performance.now() - drainStart) / 1000;
-          drainSeconds += drained;
-          svc.seconds += drained;
-          cpu.end();
         },
       ];
       for (let round = 0; round < SLICES; round++) {
@@ -358,29 +383,33 @@ async function main(): Promise<void> {
       }
       await Promise.all([pool.end(), http.close(), floorHttp.close()]);
       cpuLines.push(`${String(clients).padStart(7)} | service    | ${cpu.report(svc.count)} |      ${(drainSeconds / svc.seconds * 100).toFixed(0).padStart(3)}%`);
+      cpuLines.push(`${String(clients).padStart(7)} | before 0016| ${baseCpu.report(base.count)} |      ${(baseDrainSeconds / base.seconds * 100).toFixed(0).padStart(3)}%`);
       cpuLines.push(`${String(clients).padStart(7)} | HTTP floor | ${floorCpu.report(bare.count)} |`);
 
       // Every run must now be in the state its events imply.
-      if (svc.perClient.some((n) => Math.ceil(n / 2) > claimsPerClient)) {
-        throw new Error(`${clients} clients: a client reached more runs than were claimed for it (${claimsPerClient}); raise CLAIMS_PER_LEVEL`);
+      for (const [prefix, m] of [['svc', svc], ['base', base]] as const) {
+        if (m.perClient.some((n) => Math.ceil(n / 2) > claimsPerClient)) {
+          throw new Error(`${clients} clients: a client reached more runs than were claimed for it (${claimsPerClient}); raise CLAIMS_PER_LEVEL`);
+        }
+        const expected = { successful: 0, running: 0, queued: clients * claimsPerClient, notified: 0, other: 0, rejects: 0 };
+        for (const n of m.perClient) {
+          expected.successful += Math.floor(n / 2);
+          expected.running += n % 2;
+          expected.queued -= Math.ceil(n / 2);
+        }
+        expected.notified = expected.successful;
+        const [got] = await db.query<typeof expected>(
+          `SELECT count(*) FILTER (WHERE state = 'SUCCESSFUL')::int AS successful, count(*) FILTER (WHERE state = 'RUNNING')::int AS running,
+                  count(*) FILTER (WHERE state = 'QUEUED')::int AS queued,
+                  (SELECT count(*)::int FROM outbox o WHERE o.run LIKE $1) AS notified,
+                  count(*) FILTER (WHERE state NOT IN ('SUCCESSFUL', 'RUNNING', 'QUEUED'))::int AS other,
+                  (SELECT count(*)::int FROM event_journal_rejects) AS rejects
+           FROM runs WHERE run LIKE $1`, [`${prefix}-${clients}-%`]);
+        if (JSON.stringify(got) !== JSON.stringify(expected)) {
+          throw new Error(`${clients} clients (${prefix}): recorded ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
+        }
       }
-      const expected = { successful: 0, running: 0, queued: clients * claimsPerClient, notified: 0, other: 0, rejects: 0 };
-      for (const n of svc.perClient) {
-        expected.successful += Math.floor(n / 2);
-        expected.running += n % 2;
-        expected.queued -= Math.ceil(n / 2);
-      }
-      expected.notified = expected.successful;
-      const [got] = await db.query<typeof expected>(
-        `SELECT count(*) FILTER (WHERE state = 'SUCCESSFUL')::int AS successful, count(*) FILTER (WHERE state = 'RUNNING')::int AS running,
-                count(*) FILTER (WHERE state = 'QUEUED')::int AS queued,
-                (SELECT count(*)::int FROM outbox o WHERE o.run LIKE $1) AS notified,
-                count(*) FILTER (WHERE state NOT IN ('SUCCESSFUL', 'RUNNING', 'QUEUED'))::int AS other,
-                (SELECT count(*)::int FROM event_journal_rejects) AS rejects
-         FROM runs WHERE run LIKE $1`, [`svc-${clients}-%`]);
-      if (JSON.stringify(got) !== JSON.stringify(expected)) {
-        throw new Error(`${clients} clients: recorded ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
-      }
+      rollupRates.push([clients, svc.perSecond, base.perSecond]);
       const ratio = svc.perSecond / raw.perSecond;
       const floorRatio = bare.perSecond / raw.perSecond;
       verdicts.push(ratio >= RATIO_TARGET);
@@ -393,6 +422,16 @@ async function main(): Promise<void> {
     console.log('and the share of the service\'s time spent applying what was left when its slices ended:');
     console.log('clients | path       | load gen | server  | PostgreSQL | idle of the cores | draining');
     for (const line of cpuLines) console.log(line);
+
+    // What keeping the status lists and counts (0016) costs recording, against today's
+    // recording measured in the same slices.
+    console.log(`\nrecording with 0016's finished-runs and count triggers over recording without them (target >= ${ROLLUP_RATE_TARGET}):`);
+    console.log('clients | with events/s | without events/s | ratio');
+    const rollupVerdicts = rollupRates.map(([clients, withRollups, without]) => {
+      const ratio = withRollups / without;
+      console.log(`${String(clients).padStart(7)} | ${fmt(withRollups)}      | ${fmt(without)}         | ${ratio.toFixed(2)} ${verdict(ratio >= ROLLUP_RATE_TARGET)}`);
+      return ratio >= ROLLUP_RATE_TARGET;
+    });
 
     const http = new HttpPool(`http://127.0.0.1:${service.port}`, { connections: 1 });
     const lookups: number[] = [];
@@ -439,12 +478,13 @@ async function main(): Promise<void> {
     const lookupOk = lookupP99 < LOOKUP_P99_TARGET_MS;
     console.log('\ntargets:');
     console.log(`  ${verdict(verdicts.every(Boolean))} recording >= ${RATIO_TARGET} x raw-INSERT ceiling at ${LEVELS.join(', ')} clients (${LEVELS.map((c, i) => `${c}: ${verdict(verdicts[i]!)}`).join(', ')})`);
+    console.log(`  ${verdict(rollupVerdicts.every(Boolean))} recording with 0016's triggers >= ${ROLLUP_RATE_TARGET} x without, at ${LEVELS.join(', ')} clients (${rollupRates.map(([c], i) => `${c}: ${verdict(rollupVerdicts[i]!)}`).join(', ')})`);
     console.log(`  ${verdict(lookupOk)} payload lookup p99 < ${LOOKUP_P99_TARGET_MS} ms (${lookupP99.toFixed(2)} ms)`);
     for (const [path, p99] of filtered) console.log(`  ${verdict(p99 < FILTERED_P99_TARGET_MS)} ${path} p99 < ${FILTERED_P99_TARGET_MS} ms (${p99.toFixed(2)} ms)`);
     const filteredOk = filtered.every(([, p99]) => p99 < FILTERED_P99_TARGET_MS);
     for (const [name, p99] of dashboard) console.log(`  ${verdict(p99 < DASHBOARD_P99_TARGET_MS)} dashboard ${name} p99 < ${DASHBOARD_P99_TARGET_MS} ms at ${DASHBOARD_RUNS.toLocaleString('en')} runs (${p99.toFixed(2)} ms)`);
     const dashboardOk = dashboard.every(([, p99]) => p99 < DASHBOARD_P99_TARGET_MS);
-    if (!lookupOk || !filteredOk || !dashboardOk || !verdicts.every(Boolean)) process.exitCode = 1;
+    if (!lookupOk || !filteredOk || !dashboardOk || !verdicts.every(Boolean) || !rollupVerdicts.every(Boolean)) process.exitCode = 1;
   } finally {
     await Promise.all([stopServer(service), stopServer(floor)]);
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);

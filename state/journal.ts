@@ -6,6 +6,7 @@
  */
 import { BackgroundLoop } from './background-loop';
 import type { Db, Queryable } from './db';
+import { rollUpRunCounts } from './run-counts';
 
 /** Events applied per transaction. */
 export const APPLY_BATCH = 500;
@@ -42,6 +43,12 @@ export interface JournalApplierProps {
   readonly quietMs?: number;
   /** Poll for events other replicas accepted and did not apply (they died), ms. Default: 1000. */
   readonly pollIntervalMs?: number;
+  /**
+   * Roll the run count deltas up (swoop_roll_up_run_counts, 0016) after a round when this
+   * long has passed since the last roll-up, ms; 0: never (tests that drive it). Reads sum
+   * the rollups and the pending deltas, so this only keeps the deltas few. Default: 1000.
+   */
+  readonly rollUpIntervalMs?: number;
   /** Called after a round applied events (e.g. to wake the outbox forwarder). */
   readonly onApplied?: (count: number) => void;
   /** Where problems are reported. Default: silent. */
@@ -59,6 +66,8 @@ export class JournalApplier extends BackgroundLoop {
   private firstAcceptedAt?: number;
   private lastAcceptedAt = 0;
   private idleSince = Date.now();
+  private readonly rollUpIntervalMs: number;
+  private lastRollUp = 0;
 
   constructor(private readonly props: JournalApplierProps) {
     super();
@@ -66,8 +75,9 @@ export class JournalApplier extends BackgroundLoop {
     this.lingerMs = props.lingerMs ?? 250;
     this.quietMs = props.quietMs ?? 10;
     this.pollIntervalMs = props.pollIntervalMs ?? 1_000;
+    this.rollUpIntervalMs = props.rollUpIntervalMs ?? 1_000;
     for (const [name, v, min] of [['batchSize', this.batchSize, 1], ['lingerMs', this.lingerMs, 0], ['quietMs', this.quietMs, 0],
-      ['pollIntervalMs', this.pollIntervalMs, 1]] as const) {
+      ['pollIntervalMs', this.pollIntervalMs, 1], ['rollUpIntervalMs', this.rollUpIntervalMs, 0]] as const) {
       if (!Number.isInteger(v) || v < min) throw new Error(`JournalApplier: ${name} must be an integer >= ${min} (got ${v})`);
     }
   }
@@ -107,6 +117,10 @@ export class JournalApplier extends BackgroundLoop {
         failures = 0;
         if (n > 0) this.props.onApplied?.(n);
         full = n === this.batchSize;
+        if (this.rollUpIntervalMs > 0 && Date.now() - this.lastRollUp >= this.rollUpIntervalMs) {
+          this.lastRollUp = Date.now();
+          await rollUpRunCounts(this.props.db);
+        }
       } catch (err) {
         failures++;
         this.props.log?.('applying accepted events failed; will retry', { error: err instanceof Error ? err.message : String(err), failures });

@@ -15,6 +15,7 @@ export const SERVICE_FUNCTIONS = [
   'swoop_task_open(bytea, text, text, text, text, text, text, int, int)',
   'swoop_task_expire(int, bigint)',
   'swoop_task_answer(bytea, text, text, text, text)',
+  'swoop_roll_up_run_counts()',
 ] as const;
 
 /** Outbox columns the forwarder updates as it delivers (state/outbox.ts). */

@@ -11,6 +11,7 @@ import type { Db } from './db';
 import { catchUp } from './journal';
 import { cirrusPayloadId, derivePayloadId } from './payload-id';
 import { missingServicePrivileges } from './roles';
+import { type CountFilter, countableFilter, countRuns, countRunsByHour, type HourCounts, statusListFilter, statusListQuery } from './run-counts';
 import { type RunState, RUN_STATES, stateOfPhase } from './states';
 import { type ClaimRequest, type InvalidEvent, InputError, type LifecycleEvent, type Page, type RunFilter, encodeCursor, payloadIdBytes, textProblem } from './validate';
 
@@ -285,6 +286,7 @@ export class StateStore {
 
   async runs(filter: RunFilter, page: Page): Promise<RunPage> {
     await catchUp(this.db);
+    if (statusListFilter(filter)) return this.runsByStatus(filter, page);
     const params: unknown[] = [];
     const where = this.where(filter, params);
     if (page.cursor) {
@@ -304,9 +306,24 @@ export class StateStore {
     return { runs, next: more && last ? encodeCursor(last.createdAt, last.run) : null };
   }
 
-  /** Number of runs in every state (zeros included) among those the filter selects. */
+  /** A status-filtered page: names from finished_runs / the bounded active scan (state/run-counts.ts), then their rows. */
+  private async runsByStatus(filter: Parameters<typeof statusListQuery>[0], page: Page): Promise<RunPage> {
+    const names = statusListQuery(filter, page);
+    const rows = await this.db.query<RunView>(
+      `SELECT ${RUN_COLUMNS} FROM (${names.sql}) u JOIN runs r ON r.run = u.run ORDER BY r.created_at DESC, r.run DESC`, names.params);
+    const more = rows.length > page.limit;
+    const runs = rows.slice(0, page.limit);
+    const last = runs[runs.length - 1];
+    return { runs, next: more && last ? encodeCursor(last.createdAt, last.run) : null };
+  }
+
+  /**
+   * Number of runs in every state (zeros included) among those the filter selects: from the
+   * count rollups (state/run-counts.ts), or, filtered by payload, from its runs.
+   */
   async counts(filter: RunFilter): Promise<Record<RunState, number>> {
     await catchUp(this.db);
+    if (countableFilter(filter)) return countRuns(this.db, filter);
     const params: unknown[] = [];
     const where = this.where(filter, params);
     const rows = await this.db.query<{ state: RunState; n: number }>(
@@ -317,6 +334,15 @@ export class StateStore {
     const counts = Object.fromEntries(RUN_STATES.map((s) => [s, 0])) as Record<RunState, number>;
     for (const row of rows) counts[row.state] = row.n;
     return counts;
+  }
+
+  /**
+   * Runs per state for every hour of run creation (UTC) with runs, oldest first (trend views);
+   * buckets are whole hours overlapping since/until. From the count rollups.
+   */
+  async countsByHour(filter: CountFilter): Promise<HourCounts[]> {
+    await catchUp(this.db);
+    return countRunsByHour(this.db, filter);
   }
 
   /**

@@ -69,8 +69,8 @@ export interface TestService {
 }
 
 /** The real HTTP service on a loopback port, with its journal applier, as service.ts wires them. */
-export async function startTestService(db: Db, options: { forwarder?: OutboxForwarder; bodyLimit?: number; dashboard?: DashboardOptions } = {}): Promise<TestService> {
-  const applier = new JournalApplier({ db, onApplied: () => options.forwarder?.nudge() });
+export async function startTestService(db: Db, options: { forwarder?: OutboxForwarder; bodyLimit?: number; dashboard?: DashboardOptions; rollUpIntervalMs?: number } = {}): Promise<TestService> {
+  const applier = new JournalApplier({ db, onApplied: () => options.forwarder?.nudge(), rollUpIntervalMs: options.rollUpIntervalMs });
   const store = new StateStore(db, { onAccepted: (n) => applier.nudge(n) });
   const app = buildStateServer({ store, writerToken: WRITER, readerToken: READER, bodyLimit: options.bodyLimit, dashboard: options.dashboard });
   await app.listen({ host: '127.0.0.1', port: 0 });
