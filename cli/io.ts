@@ -35,12 +35,19 @@ export class CliError extends Error {
   }
 }
 
+/** What cli-progress draws on: a terminal's write, with its width. */
+export interface ProgressStream {
+  readonly isTTY: boolean;
+  readonly columns?: number;
+  write(text: string): boolean;
+}
+
 export interface Io {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly stdin: Readable;
-  /** whether stderr is a terminal (progress bars only there) */
-  readonly stderrIsTty: boolean;
+  /** where progress bars are drawn: stderr when it is a terminal, else none */
+  readonly progress?: ProgressStream;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   /** aborted on Ctrl-C */

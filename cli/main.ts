@@ -81,7 +81,7 @@ export function run(argv: readonly string[]): void {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     stdin: process.stdin,
-    stderrIsTty: process.stderr.isTTY === true,
+    progress: process.stderr.isTTY ? process.stderr : undefined,
     env: process.env,
     cwd: process.cwd(),
     signal: abort.signal,

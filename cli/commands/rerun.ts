@@ -124,7 +124,7 @@ export function registerRerun(program: Command<[], any>, ctx: Ctx): void {
       if (!ctx.json) {
         ctx.io.stderr(`${checkpoint?.resumed ? 'resuming' : o.dryRun ? 'dry run' : 'starting'}: ${describe(selection)}; ${candidates.size} payload(s) to handle${alreadyDone ? `, ${alreadyDone} already handled` : ''}${checkpoint ? ` (checkpoint ${checkpoint.file})` : ''}\n`);
       }
-      const bar = ctx.io.stderrIsTty && !ctx.json && candidates.size > 0 ? new SingleBar({ format: 'rerun [{bar}] {value}/{total} payloads | {sent} sent, {skipped} skipped, {failed} failed | eta {eta}s', stream: process.stderr }) : undefined;
+      const bar = ctx.io.progress && !ctx.json && candidates.size > 0 ? new SingleBar({ format: 'rerun [{bar}] {value}/{total} payloads | {sent} sent, {skipped} skipped, {failed} failed | eta {eta}s', stream: ctx.io.progress as unknown as NodeJS.WritableStream }) : undefined;
       const entries: (Entry | Omit<Entry, 'at'>)[] = [];
       const counts = { sent: 0, skipped: 0, failed: 0 };
       bar?.start(candidates.size, 0, counts);

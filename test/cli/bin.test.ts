@@ -45,7 +45,7 @@ describe('the swoop bin', () => {
   });
 
   it('every command has --help with an example', async () => {
-    const { program } = buildProgram({ stdout: () => {}, stderr: () => {}, stdin: process.stdin, stderrIsTty: false, env: {}, cwd: ROOT, signal: new AbortController().signal });
+    const { program } = buildProgram({ stdout: () => {}, stderr: () => {}, stdin: process.stdin, env: {}, cwd: ROOT, signal: new AbortController().signal });
     const commands = leaves(program as unknown as Command<any, any>).filter((c) => (c.commands as unknown[]).length === 0);
     expect(commands.map((c) => c.name()).sort()).toEqual(['deployments', 'get', 'get', 'list', 'logs', 'process', 'rerun', 'state']);
     for (const c of commands) {

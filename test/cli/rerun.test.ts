@@ -163,9 +163,13 @@ describe(`swoop rerun --limit and --rate (${BACKEND})`, () => {
     // 4 a second: at least 250 ms between two sends (a lower bound, so load cannot break it)
     expect(sendTimes).toHaveLength(2);
     expect(sendTimes[1]! - sendTimes[0]!).toBeGreaterThanOrEqual(200);
-    const second = JSON.parse((await cli(argv)).stdout);
-    expect(second.summary).toMatchObject({ sent: 1, alreadyHandled: 2, beyondLimit: 0 });
-    expect(second.checkpoint).toBeNull();
+    let drawn = '';
+    const terminal = { isTTY: true, columns: 120, write: (t: string) => ((drawn += t), true) };
+    const text = await swoop(argv.filter((a) => a !== '--json'), { cwd: p.dir, env: p.env, progress: terminal });
+    expect(text.code).toBe(0);
+    expect(drawn).toMatch(/rerun \[[^\]]*\] 1\/1 payloads \| 1 sent, 0 skipped, 0 failed/);
+    expect(text.stdout).toBe('sent 1; skipped 0 succeeded since, 0 running, 0 other; failed 0; 2 handled by an earlier invocation\n');
+    expect(existsSync(first.checkpoint)).toBe(false); // everything handled: the checkpoint is gone
     const sent = p.ingress.accepted.slice(start).map((d) => d.body.features[0].id).sort();
     expect(sent).toEqual(['S2B_L1', 'S2B_L2', 'S2B_L3']);
   });

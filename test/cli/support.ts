@@ -14,6 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { stringify } from 'yaml';
+import type { ProgressStream } from '../../cli/io';
 import { main } from '../../cli/main';
 import { Simulator, type Firing, type SimulatedEvent } from '../../tools/simulator';
 import type { Doc } from '../e2e/support/argo';
@@ -28,14 +29,14 @@ export interface CliResult {
 }
 
 /** Runs `swoop <argv>` in-process. */
-export async function swoop(argv: readonly string[], o: { env?: NodeJS.ProcessEnv; cwd: string; stdin?: string; signal?: AbortSignal }): Promise<CliResult> {
+export async function swoop(argv: readonly string[], o: { env?: NodeJS.ProcessEnv; cwd: string; stdin?: string; signal?: AbortSignal; progress?: ProgressStream }): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
     stdout: (t) => (stdout += t),
     stderr: (t) => (stderr += t),
     stdin: Readable.from([o.stdin ?? '']),
-    stderrIsTty: false,
+    ...(o.progress ? { progress: o.progress } : {}),
     env: { HOME: o.cwd, ...o.env },
     cwd: o.cwd,
     signal: o.signal ?? new AbortController().signal,
