@@ -10,120 +10,16 @@
  * SQS sensor computes from the message id SQS assigned. What it does not: IAM permissions,
  * KMS, the real service's throttling or the EventSource's polling.
  */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Simulator, sqsMessage } from '../../tools/simulator';
 import { eventsFixture } from '../events/fixture';
+import { FakeSqs, QUEUE_PATH, type Sent } from './fake-sqs';
+import { BACKEND, call, createTestDb, READER, startTestService, WRITER, type TestDb, type TestService } from '../state/support';
 import { swoop, writeManifests } from './support';
-
-const QUEUE_PATH = '/123456789012/swoop-test-process';
-const SEND_MEMBERS = ['QueueUrl', 'MessageBody', 'DelaySeconds', 'MessageAttributes', 'MessageSystemAttributes', 'MessageDeduplicationId', 'MessageGroupId'];
-const ENTRY_MEMBERS = ['Id', 'MessageBody', 'DelaySeconds', 'MessageAttributes', 'MessageSystemAttributes', 'MessageDeduplicationId', 'MessageGroupId'];
-
-interface Sent { readonly body: string; readonly messageId: string }
-
-class FakeSqs {
-  readonly sent: Sent[] = [];
-  readonly invalid: string[] = [];
-  readonly operations: string[] = [];
-  /** entries (by index in a batch) SQS reports as failed */
-  failEntries = new Set<number>();
-  status = 200;
-  private server?: Server;
-  private n = 0;
-  url = '';
-
-  private check(req: { headers: Record<string, string | string[] | undefined> }, body: any, queueUrl: string): string | undefined {
-    if (req.headers['content-type'] !== 'application/x-amz-json-1.0') return `content-type ${req.headers['content-type']}`;
-    if (!/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-west-2\/sqs\/aws4_request, SignedHeaders=[^,]*x-amz-target[^,]*, Signature=[0-9a-f]{64}$/.test(String(req.headers.authorization))) {
-      return `authorization ${req.headers.authorization}`;
-    }
-    if (body.QueueUrl !== queueUrl) return `QueueUrl ${body.QueueUrl}`;
-    return undefined;
-  }
-
-  private body(messageBody: unknown): string | undefined {
-    if (typeof messageBody !== 'string' || messageBody.length === 0) return 'MessageBody must be a non-empty string';
-    if (Buffer.byteLength(messageBody) > 256 * 1024) return 'MessageBody over 256 KiB';
-    return undefined;
-  }
-
-  private accept(messageBody: string) {
-    const messageId = `00000000-0000-4000-8000-${String(++this.n).padStart(12, '0')}`;
-    this.sent.push({ body: messageBody, messageId });
-    return { MessageId: messageId, MD5OfMessageBody: createHash('md5').update(messageBody).digest('hex') };
-  }
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      let text = '';
-      req.on('data', (c: Buffer) => (text += c));
-      req.on('end', () => {
-        const target = String(req.headers['x-amz-target']);
-        this.operations.push(target);
-        const error = (status: number, type: string, message: string) =>
-          res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': `${type};Sender` }).end(JSON.stringify({ __type: `com.amazonaws.sqs#${type}`, message }));
-        if (this.status !== 200) return error(this.status, 'AccessDenied', 'User is not authorized to perform: sqs:sendmessage');
-        let body: any;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          this.invalid.push('body is not JSON');
-          return error(400, 'InvalidParameterValue', 'not JSON');
-        }
-        const problem = this.check(req, body, `${this.url}${QUEUE_PATH}`);
-        if (problem) {
-          this.invalid.push(problem);
-          return error(400, 'InvalidParameterValue', problem);
-        }
-        if (target === 'AmazonSQS.SendMessage') {
-          const unknown = Object.keys(body).filter((k) => !SEND_MEMBERS.includes(k));
-          const bad = unknown.length ? `unknown members ${unknown}` : this.body(body.MessageBody);
-          if (bad) {
-            this.invalid.push(bad);
-            return error(400, 'InvalidParameterValue', bad);
-          }
-          return res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(this.accept(body.MessageBody)));
-        }
-        if (target === 'AmazonSQS.SendMessageBatch') {
-          const entries = body.Entries as any[];
-          const unknown = Object.keys(body).filter((k) => !['QueueUrl', 'Entries'].includes(k));
-          const ids = (entries ?? []).map((e) => e.Id);
-          const bad = unknown.length ? `unknown members ${unknown}`
-            : !Array.isArray(entries) || entries.length < 1 || entries.length > 10 ? `Entries must hold 1-10 entries, has ${entries?.length}`
-              : new Set(ids).size !== ids.length ? 'BatchEntryIdsNotDistinct'
-                : entries.map((e) => (ids.some((id) => !/^[A-Za-z0-9_-]{1,80}$/.test(id)) ? 'InvalidBatchEntryId' : Object.keys(e).some((k) => !ENTRY_MEMBERS.includes(k)) ? 'unknown entry member' : this.body(e.MessageBody))).find(Boolean);
-          if (bad) {
-            this.invalid.push(bad);
-            return error(400, 'InvalidParameterValue', bad);
-          }
-          const successful: unknown[] = [];
-          const failed: unknown[] = [];
-          entries.forEach((e, i) => {
-            if (this.failEntries.has(i)) failed.push({ Id: e.Id, SenderFault: false, Code: 'InternalError', Message: 'try again' });
-            else successful.push({ Id: e.Id, ...this.accept(e.MessageBody) });
-          });
-          return res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ Successful: successful, Failed: failed }));
-        }
-        this.invalid.push(`operation ${target}`);
-        return error(400, 'UnsupportedOperation', target);
-      });
-    });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    return new Promise((r) => (this.server ? this.server.close(() => r()) : r()));
-  }
-}
 
 describe('swoop process through SQS (AWS SDK against a loopback SQS JSON-protocol endpoint)', () => {
   const fixture = eventsFixture();
@@ -216,5 +112,64 @@ describe('swoop process through SQS (AWS SDK against a loopback SQS JSON-protoco
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^swoop: big\.json: \d+ bytes, more than an SQS message holds \(262144\); upload it to S3 and send \{"url": "s3:\/\/\.\.\.", "process": \[\.\.\.\]\}\n$/);
     expect(sqs.operations.length).toBe(before);
+  });
+});
+
+describe(`swoop rerun through SQS, against the real state service (${BACKEND})`, () => {
+  const fixture = eventsFixture();
+  const sim = new Simulator(fixture.docs);
+  const sqs = new FakeSqs();
+  let db: TestDb;
+  let service: TestService;
+  let dir = '';
+  const payload = (item: string) => ({ type: 'FeatureCollection', features: [{ type: 'Feature', id: item, collection: 'c1' }], process: [{ workflow: 'ingest', replace: true }, { workflow: 'cog' }] });
+
+  /** Records a run of `ingest` that failed, as its claim step and exit handler would. */
+  async function failedRun(run: string, item: string): Promise<void> {
+    const input = JSON.stringify(payload(item));
+    const now = new Date().toISOString();
+    const claim = await call(service.url, 'POST', '/claim', { token: WRITER, body: { payloadId: '', workflow: 'ingest', run, input } });
+    expect(claim.body).toMatchObject({ claimed: true });
+    const done = await call(service.url, 'POST', '/events', { token: WRITER, body: { type: 'completed', workflow: 'ingest', run, phase: 'Failed', message: 'boom', startedAt: now, finishedAt: now, input } });
+    expect(done.status).toBe(202);
+  }
+
+  beforeAll(async () => {
+    db = await createTestDb();
+    service = await startTestService(db.db);
+    await sqs.start();
+    dir = mkdtempSync(join(tmpdir(), 'swoop-sqs-rerun-'));
+    writeManifests(join(dir, 'dist'), fixture.docs);
+    writeFileSync(join(dir, 'swoop.config.yaml'), stringify({
+      deployments: { q: { state: { url: service.url, readToken: READER }, ingress: { sqs: { queueUrl: `${sqs.url}${QUEUE_PATH}`, region: 'us-west-2' } }, manifests: 'dist' } },
+    }));
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+    await failedRun('ingest-failed-1', 'RERUN_1');
+    await failedRun('ingest-failed-2', 'RERUN_2');
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await sqs.stop();
+    await service?.close();
+    await db?.drop();
+  });
+
+  it('re-sends each failed payload as one SQS message with replace false; the runs printed are the ones the message ids name', async () => {
+    const before = sqs.sent.length;
+    const r = await swoop(['rerun', '--workflow', 'ingest', '--since', '1h', '--json'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const sent = sqs.sent.slice(before);
+    expect(sent).toHaveLength(2);
+    for (const s of sent) expect(JSON.parse(s.body).process).toEqual([{ workflow: 'ingest', replace: false }, { workflow: 'cog' }]);
+    const runOf = (s: Sent) => ((sim.deliver(sqsMessage('swoop-ingress-sqs', 'payload', s.body, s.messageId)).firings.find((x) => x.action.type === 'k8s' || x.action.type === 'argoWorkflow')!.action as { resource: any }).resource.metadata.name as string);
+    const byItem = Object.fromEntries(sent.map((s) => [JSON.parse(s.body).features[0].id, runOf(s)]));
+    expect(out.payloads.map((e: any) => [e.payloadId, e.outcome, e.detail]).sort()).toEqual([
+      ['c1/workflow-ingest/RERUN_1', 'sent', byItem.RERUN_1],
+      ['c1/workflow-ingest/RERUN_2', 'sent', byItem.RERUN_2],
+    ]);
+    expect(sqs.invalid).toEqual([]);
   });
 });
