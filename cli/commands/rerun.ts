@@ -169,9 +169,10 @@ export function registerRerun(program: Command<[], any>, ctx: Ctx): void {
               record('skipped-id-changed', `would be claimed as ${predicted!.runs[0]?.payloadId ?? '(a dispatch)'}, not ${payloadId}`);
               continue;
             }
-            lastSend = Date.now();
             const [sent] = await processPayloads(deployment, [doc], { via, ...(via === 'webhook' ? { idempotencyKey: `rerun/${failed.run}` } : {}) }, ctx.io.signal, sim);
             record('sent', sent!.runs.map((r) => r.run).join(', '));
+            // Spaced from the end of one send to the start of the next: never faster than --rate.
+            lastSend = Date.now();
           } catch (e) {
             if (e instanceof CliError && e.exitCode === EXIT.interrupted) throw e;
             if (!(e instanceof CliError)) throw e;
