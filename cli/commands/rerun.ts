@@ -132,6 +132,8 @@ export function registerRerun(program: Command<[], any>, ctx: Ctx): void {
       let lastSend = 0;
       try {
         for (const failed of candidates.values()) {
+          // Ctrl-C stops between payloads: a send in flight completes and is recorded first.
+          if (ctx.io.signal.aborted) throw new CliError('interrupted', EXIT.interrupted);
           const payloadId = failed.payloadId!;
           const record = (outcome: Outcome, detail: string) => {
             const e = { payloadId, failedRun: failed.run, outcome, detail };
@@ -169,7 +171,7 @@ export function registerRerun(program: Command<[], any>, ctx: Ctx): void {
               record('skipped-id-changed', `would be claimed as ${predicted!.runs[0]?.payloadId ?? '(a dispatch)'}, not ${payloadId}`);
               continue;
             }
-            const [sent] = await processPayloads(deployment, [doc], { via, ...(via === 'webhook' ? { idempotencyKey: `rerun/${failed.run}` } : {}) }, ctx.io.signal, sim);
+            const [sent] = await processPayloads(deployment, [doc], { via, ...(via === 'webhook' ? { idempotencyKey: `rerun/${failed.run}` } : {}) }, undefined, sim);
             record('sent', sent!.runs.map((r) => r.run).join(', '));
             // Spaced from the end of one send to the start of the next: never faster than --rate.
             lastSend = Date.now();
