@@ -1,5 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
+import { parseAllDocuments } from 'yaml';
 import type { Cluster } from './cluster';
 
 /**
@@ -73,6 +76,21 @@ export interface WorkflowNetworkPolicyArgs {
   readonly serviceCidr: string;
   /** The ClusterIP of the `kubernetes` Service (first address of the service CIDR). */
   readonly apiServiceIp: string;
+  /** Whether sensors create objects themselves (see `sensorsUseKubernetesApi`): only then may they reach the API server. */
+  readonly sensorsUseKubernetesApi: boolean;
+}
+
+/**
+ * Whether any Sensor of the manifests under `dir` has a trigger that creates Kubernetes
+ * objects itself (`k8s` or `argoWorkflow`), so sensor pods need the API server; sensors whose
+ * triggers only call HTTP (the state service creating the runs) do not.
+ */
+export function sensorsUseKubernetesApi(dir: string): boolean {
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /\.ya?ml$/.test(f));
+  return files.some((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).some((d) => {
+    const obj = d.toJSON() as { kind?: string; spec?: { triggers?: { template?: Record<string, unknown> }[] } } | null;
+    return obj?.kind === 'Sensor' && (obj.spec?.triggers ?? []).some((t) => t.template?.k8s !== undefined || t.template?.argoWorkflow !== undefined);
+  }));
 }
 
 const tcp = (...ports: number[]): PolicyPort[] => ports.map((port) => ({ protocol: 'TCP', port }));
@@ -125,7 +143,7 @@ export function workflowNetworkPolicies(args: WorkflowNetworkPolicyArgs): Networ
     }),
     policy('state-migration', PODS.stateMigration, { egress: [postgres] }),
     policy('sensors', PODS.sensors, {
-      egress: [toBus, toState, apiServer, internetHttps],
+      egress: [toBus, toState, ...(args.sensorsUseKubernetesApi ? [apiServer] : []), internetHttps],
     }),
     policy('event-sources', PODS.eventSources, { egress: [toBus] }),
     policy('sqs-event-source', PODS.sqsSource, { egress: [internetHttps, podIdentity] }),

@@ -11,7 +11,7 @@ import { ImageRepository } from '../infra/image-repository';
 import { DataBuckets } from '../infra/data-buckets';
 import { Monitoring } from '../infra/alarms';
 import { LoadBalancerController } from '../infra/load-balancer-controller';
-import { WorkflowNetworkPolicies } from '../infra/network-policies';
+import { WorkflowNetworkPolicies, sensorsUseKubernetesApi } from '../infra/network-policies';
 import { API_SERVICE_IP, SERVICE_CIDR } from '../infra/cluster';
 import { missingSecretInputs, secretReferences } from '../infra/manifest-secrets';
 import { PLATFORM_SECRETS, manifestsDirOf } from '../infra/platform';
@@ -102,6 +102,7 @@ const argo = new Argo('argo', {
 // Default-deny in the workflow namespace, then the platform's own flows (docs/infra.md).
 new WorkflowNetworkPolicies('network-policies', {
   cluster, namespace: 'swoop', argoNamespace: ARGO_NAMESPACE, vpcCidr: cfg.vpcCidr, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP,
+  sensorsUseKubernetesApi: sensorsUseKubernetesApi(manifestsDirOf(cfg.delivery)),
 }, { dependsOn: [argo] });
 
 new Platform('platform', {

@@ -5,12 +5,13 @@
  * service tasks, event sources, sensors, event bus) and the ones Argo gives workflow and agent
  * pods (workflow/controller: workflows.argoproj.io/workflow, .../component: agent).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { Cluster, selects, type Endpoint, type Policy } from './support/network-policy';
-import { PODS, POD_IDENTITY_AGENT, workflowNetworkPolicies } from '../../infra/network-policies';
+import { PODS, POD_IDENTITY_AGENT, sensorsUseKubernetesApi, workflowNetworkPolicies } from '../../infra/network-policies';
 import { API_SERVICE_IP, SERVICE_CIDR } from '../../infra/cluster';
 import { ResourceRecorder, valueOf } from './support/pulumi-mocks';
 import { testCluster } from './support/fixtures';
@@ -92,7 +93,10 @@ describe('the evaluator follows the Kubernetes documentation', () => {
 // ---- the platform's policies ----
 
 const VPC = '10.20.0.0/16';
-const policies = workflowNetworkPolicies({ namespace: 'swoop', argoNamespace: 'argo', vpcCidr: VPC, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP });
+const DIST_DEV = join(__dirname, '..', '..', 'dist', 'dev');
+// Sensors reach the API server only while some sensor creates objects itself (k8s triggers).
+const SENSORS_USE_API = sensorsUseKubernetesApi(DIST_DEV);
+const policies = workflowNetworkPolicies({ namespace: 'swoop', argoNamespace: 'argo', vpcCidr: VPC, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP, sensorsUseKubernetesApi: SENSORS_USE_API });
 const NAMESPACES = { swoop: {}, argo: {}, 'kube-system': {}, 'argo-events': {}, other: {} };
 
 type Doc = Record<string, any>;
@@ -148,7 +152,7 @@ const NEEDED: [Endpoint, Endpoint, number, string?][] = [
   [E.state, E.argoServer, 2746], // resuming suspended nodes
   [E.state, E.apiService, 443], // creating Workflows
   [E.state, E.apiEni, 443],
-  [E.sensor, E.apiService, 443], // k8s triggers create Workflows
+  ...(SENSORS_USE_API ? [[E.sensor, E.apiService, 443] as [Endpoint, Endpoint, number]] : []), // k8s triggers create Workflows
   [E.sensor, E.bus, 4222],
   [E.lifecycle, E.bus, 4222],
   [E.ingressWebhook, E.bus, 4222],
@@ -192,6 +196,7 @@ const NOT_NEEDED: [Endpoint, Endpoint, number, string?][] = [
   [E.agent, ext('another Service ClusterIP', '172.20.14.2'), 443],
   [E.bus, E.hooks, 443],
   [E.sensor, E.argoServer, 2746],
+  ...(SENSORS_USE_API ? [] : [[E.sensor, E.apiService, 443] as [Endpoint, Endpoint, number]]),
   [E.sensor, E.podIdentity, 80], // only the SQS source and workflow pods have AWS roles
   [E.task, E.imds, 80],
   [E.task, E.state, 5432],
@@ -245,6 +250,18 @@ describe('workflow namespace NetworkPolicies', () => {
     expect(broken('workflow-pods', (p) => { delete p.spec.egress[1].to[0].ipBlock.except; }).allows(E.task, E.rds, 443)).toBe(true);
   });
 
+  it('lets sensors reach the API server exactly when a sensor of the manifests creates objects itself', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swoop-netpol-'));
+    const sensor = (template: Record<string, unknown>) => `apiVersion: argoproj.io/v1alpha1\nkind: Sensor\nmetadata: {name: s}\nspec:\n  triggers:\n    - template: ${JSON.stringify({ name: 't', ...template })}\n`;
+    writeFileSync(join(dir, 'events.yaml'), sensor({ http: { url: 'http://swoop-state.swoop.svc:8080/events' } }));
+    expect(sensorsUseKubernetesApi(dir)).toBe(false);
+    writeFileSync(join(dir, 'more.yaml'), sensor({ k8s: { operation: 'create' } }));
+    expect(sensorsUseKubernetesApi(dir)).toBe(true);
+    const args = { namespace: 'swoop', argoNamespace: 'argo', vpcCidr: VPC, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP };
+    expect(new Cluster(workflowNetworkPolicies({ ...args, sensorsUseKubernetesApi: false }), NAMESPACES).allows(E.sensor, E.apiService, 443)).toBe(false);
+    expect(new Cluster(workflowNetworkPolicies({ ...args, sensorsUseKubernetesApi: true }), NAMESPACES).allows(E.sensor, E.apiService, 443)).toBe(true);
+  });
+
   it('selects pods by the labels they really carry (dist/ and the Argo projects), not by made-up ones', () => {
     expect(E.state.labels).toMatchObject(PODS.stateService.matchLabels);
     expect(E.migration.labels).toMatchObject(PODS.stateMigration.matchLabels);
@@ -259,7 +276,7 @@ describe('WorkflowNetworkPolicies (Pulumi)', () => {
     await rec.install('netpol');
     const { WorkflowNetworkPolicies } = await import('../../infra/network-policies');
     const cluster = await testCluster('netpol');
-    new WorkflowNetworkPolicies('np', { cluster, namespace: 'swoop', argoNamespace: 'argo', vpcCidr: VPC, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP });
+    new WorkflowNetworkPolicies('np', { cluster, namespace: 'swoop', argoNamespace: 'argo', vpcCidr: VPC, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP, sensorsUseKubernetesApi: SENSORS_USE_API });
     await valueOf(cluster.name);
     await rec.settle();
   });
