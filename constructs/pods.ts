@@ -1,12 +1,13 @@
 import { ContainerGroup } from './container-group';
 import { Step, type DagNode } from './step';
 import { WaitForCallback } from './wait-for-callback';
+import { MapStep } from './map';
 import type { Workflow, WorkflowParameters } from './workflow';
 
 /** Pods one run of a workflow starts, against a naive rendering with one pod per step. */
 export interface PodsPerRun {
   readonly workflow: string;
-  /** Pods this library's rendering starts: container steps and groups (per fan-out item) plus the one agent pod that runs every HTTP step. */
+  /** Pods this library's rendering starts: container steps and groups (per fan-out item), a map's split and merge pods and iterations, plus the one agent pod that runs every HTTP step. */
   readonly pods: number;
   /** Pods if every step (group members, service calls, claim and lifecycle events included) were its own pod. */
   readonly naivePods: number;
@@ -35,6 +36,13 @@ export function podsPerRun(workflow: Workflow<WorkflowParameters>, assumedFanOut
       if (node.task.kind === 'service') httpSteps += n;
       else pods += n;
       naive += n;
+    } else if (node instanceof MapStep) {
+      // a split and a merge pod, then one iteration per item of the payload (assumed, known only at run time)
+      pods += n * 2;
+      naive += n * 2;
+      if (node.itemTask.kind === 'service') httpSteps += n * assumedFanOut;
+      else pods += n * assumedFanOut;
+      naive += n * assumedFanOut;
     } else if (node instanceof WaitForCallback) {
       // its HTTP call opens the task; the suspend node that waits is no pod, naive or not
       httpSteps += n;

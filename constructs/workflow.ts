@@ -19,6 +19,7 @@ import { Condition, ItemRef, JoinRef, ListRef, Ref, index } from './refs';
 import { PAYLOAD_PROJECTION_ANNOTATION, PayloadProjections } from './payload';
 import type { InputArtifacts, InputParameters, None, OutputArtifacts, OutputParameters, Task } from './task';
 import { WaitForCallback, type WaitForCallbackProps } from './wait-for-callback';
+import { MapStep, type MapArgs, type MapProps } from './map';
 
 /** A workflow parameter (`spec.arguments.parameters`). */
 export interface WorkflowParameterSpec {
@@ -245,6 +246,23 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     });
   }
 
+  /**
+   * Adds a Map over the payload's items (Step Functions `Map`, cirrus split/merge): `task` runs
+   * once per feature of `input` (default the workflow input), each with a single-item payload,
+   * at most `maxConcurrency` at once; `.output` is the merged ItemCollection. Costs two short
+   * pods (split, merge) besides the iterations (constructs/map.ts).
+   */
+  public addMap<IP extends InputParameters, OP extends OutputParameters, IA extends InputArtifacts, OA extends OutputArtifacts>(
+    name: string, task: Task<IP, OP, IA, OA>, ...props: MapArgs<IP>
+  ): MapStep {
+    const map = new MapStep(
+      this, this.context, name, task as unknown as Task<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts>,
+      (props[0] ?? {}) as MapProps<InputParameters>, this.input,
+    );
+    map.node.addValidation({ validate: () => taskTimeoutProblems({ task: map.itemTask }, this.props.timeout ?? Duration.hours(6)) });
+    return map;
+  }
+
   /** Adds a group of container steps that share one pod (Argo containerSet); add its containers with `group.addStep`. */
   public addGroup(name: string, options: ContainerGroupOptions = {}): ContainerGroup {
     const group = new ContainerGroup(this, this.context, name, options, this.input);
@@ -335,7 +353,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     const output = this.outputNode;
     const outputUrl = output instanceof Step || output instanceof ContainerGroup
       ? outputExpression(output)
-      : output instanceof WaitForCallback ? output.output.expression : undefined;
+      : output instanceof WaitForCallback || output instanceof MapStep ? output.output.expression : undefined;
     const guard = outputGuard(output);
     const finalOutputExpression = outputUrl && guard ? `(${guard} ? ${outputUrl} : '')` : outputUrl;
     const podLabels = this.labels;
@@ -369,6 +387,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
         },
         ...groups.map((g) => g.renderTemplate(podLabels)),
         ...this.nodes.filter((n): n is WaitForCallback => n instanceof WaitForCallback).flatMap((w) => w.renderTemplates()),
+        ...this.nodes.filter((n): n is MapStep => n instanceof MapStep).flatMap((m) => m.renderTemplates()),
         claimTemplate(this.templateName),
         runningTemplate(this.templateName, timeout),
         {

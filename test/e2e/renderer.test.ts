@@ -42,7 +42,16 @@ describe('e2e Argo renderer', () => {
   it('fails on a tag that names no variable, and on a key an expression cannot find', () => {
     expect(() => renderTags('{{workflow.parameters.inptu}}', scope, 'here')).toThrow('here: cannot resolve {{workflow.parameters.inptu}}');
     expect(() => renderTags("{{=workflow.parameters['inptu']}}", scope, 'here')).toThrow("workflow.parameters['inptu'] is not defined");
-    expect(() => renderTags('{{=sprig.upper(workflow.name)}}', scope, 'here')).toThrow('sprig functions are not supported');
+    expect(() => renderTags('{{=sprig.upper(workflow.name)}}', scope, 'here')).toThrow('sprig.upper is not supported by the e2e renderer');
+  });
+
+  it('evaluates the sprig functions the templates call as Go does: regexReplaceAll with $1 expansion, sha1sum', () => {
+    const s3 = { ...scope, 'inputs.parameters.u': 's3://bucket/a/b.json' };
+    expect(renderTags("{{=sprig.regexReplaceAll('^s3://([^/]+)/.*$', inputs.parameters.u, '$1')}}", s3, 't')).toBe('bucket');
+    expect(renderTags("{{=sprig.regexReplaceAll('^s3://[^/]+/*', inputs.parameters.u, '')}}", s3, 't')).toBe('a/b.json');
+    expect(renderTags("{{=sprig.regexReplaceAll('b', 'abcb', '${1}x')}}", s3, 't')).toBe('axcx'); // no group 1: empty, as in Go
+    expect(renderTags("{{=sprig.regexReplaceAll('(b)', 'ab', '$1x|${1}x|$$')}}", s3, 't')).toBe('a|bx|$'); // Go reads $1x as group "1x"
+    expect(renderTags("{{=sprig.sha1sum('abc')}}", s3, 't')).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
   });
 
   it('builds the expression env as Argo does: workflow.creationTimestamp is a map there, .RFC3339 the string', () => {

@@ -13,6 +13,7 @@
  * (Argo yields nil and carries on), except on the left of `??`. A typo in a generated
  * expression must fail here, not silently send `null`.
  */
+import { createHash } from 'node:crypto';
 import { parseExpr, type ExprNode } from '../../../constructs/expressions/expr-lang';
 import { goFormatValue, goJsonMarshal } from '../../../tools/simulator/go-values';
 
@@ -45,6 +46,28 @@ const FUNCTIONS: Record<string, Fn> = {
   asFloat: ([v]) => toNumber(v, 'asFloat'),
   asInt: ([v]) => Math.trunc(toNumber(v, 'asInt')),
   jsonpath: ([doc, path]) => jsonpath(String(doc), String(path)),
+};
+
+/**
+ * The sprig functions the generated templates call (Argo exposes sprig as `sprig.*` in
+ * expressions, util/expr/env): regexReplaceAll(regex, s, repl) is Go's
+ * regexp.MustCompile(regex).ReplaceAllString(s, repl) with Go's `$` expansion; sha1sum is the hex SHA-1 of the string. Anything else throws.
+ */
+const SPRIG: Record<string, Fn> = {
+  regexReplaceAll: ([re, s, repl]) => {
+    const r = String(repl);
+    return String(s).replace(new RegExp(String(re), 'g'), (...m: unknown[]) => {
+      const groups = m.slice(0, typeof m[m.length - 1] === 'object' ? -3 : -2) as (string | undefined)[];
+      // Go's Expand: `$$` is `$`; `$name` / `${name}` with the longest word-character name; a name
+      // that is not a group (e.g. `1x` in `$1x`) expands to nothing.
+      return r.replace(/\$(\$|\{(\w+)\}|(\w+))/g, (_, whole: string, braced?: string, bare?: string) => {
+        if (whole === '$') return '$';
+        const name = braced ?? bare!;
+        return /^\d+$/.test(name) ? groups[Number(name)] ?? '' : '';
+      });
+    });
+  },
+  sha1sum: ([s]) => createHash('sha1').update(String(s)).digest('hex'),
 };
 
 function toNumber(v: Value, fn: string): number {
@@ -105,13 +128,14 @@ class Evaluator {
         return n.v;
       case 'id':
         if (n.name in FUNCTIONS) return FUNCTIONS[n.name];
-        if (n.name === 'sprig') this.fail('sprig functions are not supported by the e2e renderer');
+        if (n.name === 'sprig') return SPRIG;
         if (!(n.name in this.env)) this.fail(`unknown name ${n.name}`);
         return this.env[n.name];
       case 'member': {
         if (n.optional) this.fail('optional chaining is not supported by the e2e renderer');
         const obj = this.eval(n.obj);
         const key = this.eval(n.prop);
+        if (obj === SPRIG && !Object.prototype.hasOwnProperty.call(SPRIG, String(key))) this.fail(`sprig.${String(key)} is not supported by the e2e renderer`);
         if (obj === null || typeof obj !== 'object') this.fail(`cannot fetch ${String(key)} from ${typeName(obj)} (${this.describe(n.obj)})`);
         if (Array.isArray(obj)) {
           if (typeof key !== 'number') this.fail(`array index must be a number, got ${typeName(key)}`);
