@@ -235,7 +235,8 @@ export class MapStep extends DagNode {
   }
 
   protected validateSpecific(): string[] {
-    const errors = checkArguments(this.itemTask, this.parameters, {});
+    // Artifacts are refused below with a map's own reason, not "pass one in artifacts".
+    const errors = checkArguments(this.itemTask, this.parameters, {}).filter((e) => !e.includes('input artifact'));
     if (Object.values(this.itemTask.inputArtifacts ?? {}).some((a) => !(a as { optional?: boolean }).optional)) {
       errors.push(`task "${this.itemTask.taskName}" needs input artifacts, which a map iteration cannot pass; map a task whose inputs are the payload and parameters`);
     }

@@ -7,6 +7,7 @@ import { cogConversion } from './cog-conversion';
 import { copyAndPublish } from './copy-and-publish';
 import { ingestItems } from './ingest-items';
 import { reviewCloudyScenes } from './review-cloudy-scenes';
+import { itemThumbnails } from './item-thumbnails';
 import { sentinel2CloudMask } from './sentinel2-cloud-mask';
 import { defineTasks } from './tasks';
 
@@ -34,6 +35,7 @@ export function buildApp(environment: Environment = loadEnvironment('dev')): Swo
   const publish = copyAndPublish(app, tasks);
   const review = reviewCloudyScenes(app, tasks);
   ingestItems(app, tasks);
+  itemThumbnails(app, tasks);
   // Cirrus chaining: clear scenes go on to COG conversion, cloudy ones to a person's review;
   // every converted payload gets published.
   cloudMask.then(cog, { filter: "@.properties.'eo:cloud_cover' < 50" });

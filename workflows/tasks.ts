@@ -127,6 +127,15 @@ export function defineTasks(library: TaskLibrary) {
     resources: { cpu: { request: Cpu.millis(50) }, memory: { request: Size.mebibytes(128) } },
   });
 
+  const thumbnail = new ContainerTask(library, 'thumbnail', {
+    description: 'Render a PNG thumbnail of the one item of its payload and add it as the item\'s thumbnail asset',
+    version: '2.1.0',
+    image: 'ghcr.io/element84/swoop-stac-tools:2.1.0',
+    args: (io) => ['thumbnail', io.input, io.output, '--size', io.parameters.size],
+    inputs: { parameters: { size: { default: '512', description: 'longest side, pixels' } } },
+    resources: { cpu: { request: Cpu.millis(500) }, memory: { request: Size.gibibytes(1) } },
+  });
+
   const publishStac = new ServiceTask(library, 'publish-stac', {
     description: 'Upsert the payload items into the STAC API (warm service, cirrus "lambda" task)',
     version: '1.0.4',
@@ -149,7 +158,7 @@ export function defineTasks(library: TaskLibrary) {
     resources: { cpu: { request: Cpu.millis(50) }, memory: { request: Size.mebibytes(128) } },
   });
 
-  return { prepareScene, cloudMask, addAsset, splitAssets, cogify, mergeAssets, validatePayload, quarantinePayload, copyAssets, updateHrefs, publishStac, cleanupScratch };
+  return { prepareScene, cloudMask, addAsset, splitAssets, cogify, mergeAssets, validatePayload, quarantinePayload, copyAssets, updateHrefs, thumbnail, publishStac, cleanupScratch };
 }
 
 export type Tasks = ReturnType<typeof defineTasks>;

@@ -293,7 +293,7 @@ describe('Workflow', () => {
       'validate-input', 'validate-output', 'convert-input', 'convert-output', 'convert-asset', 'convert-compression',
     ]);
     expect(group.nodeSelector).toEqual({ 'swoop.dev/compute-class': 'general' });
-    expect(podsPerRun(wf)).toEqual({ workflow: 'wf', pods: 2, naivePods: 6, assumedFanOut: 10, httpSteps: 4 });
+    expect(podsPerRun(wf)).toEqual({ workflow: 'wf', pods: 2, naivePods: 6, assumedFanOut: 10, httpSteps: 4, mapPods: 0 });
   });
 
   it('keeps Argo reachable: spec overrides, step overrides and patches', () => {
