@@ -86,6 +86,16 @@ describe('Map over items', () => {
     expect(lintObjects(all).map((p) => `${p.path}: ${p.message}`)).toEqual([]);
   });
 
+  it('the lint follows the map\'s wiring: a split output the iteration reads but the split does not declare is reported', () => {
+    const all = docs(mapped().f.app);
+    const split = named(templates(all), 'swoop-map-each-split');
+    split.outputs.parameters[0].name = 'indexes';
+    expect(lintObjects(all).filter((p) => p.rule === 'task-outputs').map((p) => p.path)).toEqual([
+      expect.stringContaining('swoop-map-each'),
+      expect.stringContaining('swoop-map-each'),
+    ]);
+  });
+
   it('counts a split and a merge pod plus one pod per assumed item (none for a service task, whose calls share the agent pod)', () => {
     // split step 1, map 2 + 10, merge step 1, agent 1
     expect(podsPerRun(mapped().wf)).toMatchObject({ pods: 15, naivePods: 3 + 1 + 12 + 1, httpSteps: 3, mapPods: 2 });
