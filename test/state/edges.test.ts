@@ -4,30 +4,21 @@
  * Each case was a defect found by probing the running service from outside.
  */
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildStateServer } from '../../state/server';
-import { BACKEND, call, createTestDb, lifecycle, READER, startTestService, type TestDb, type TestService, WRITER } from './support';
+import { BACKEND, call, lifecycle, READER, useTestService, WRITER } from './support';
 
 const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe(`state service edges (${BACKEND}, real server on loopback)`, () => {
-  let t: TestDb;
-  let s: TestService;
-  beforeAll(async () => {
-    t = await createTestDb();
-    s = await startTestService(t.db);
-  });
-  afterAll(async () => {
-    await s.close();
-    await t.drop();
-  });
+  const env = useTestService();
 
   /** After a read (which applies every accepted event first): the backlog and the rejects. */
   const journal = async () => {
-    await call(s.url, 'GET', '/runs?limit=1', { token: READER });
-    return (await call(s.url, 'GET', '/journal', { token: READER })).body;
+    await call(env.s.url, 'GET', '/runs?limit=1', { token: READER });
+    return (await call(env.s.url, 'GET', '/journal', { token: READER })).body;
   };
-  const runState = async (run: string) => (await call(s.url, 'GET', `/runs/${encodeURIComponent(run)}`, { token: READER }));
+  const runState = async (run: string) => (await call(env.s.url, 'GET', `/runs/${encodeURIComponent(run)}`, { token: READER }));
 
   const event = (run: string, fields: Record<string, unknown> = {}) => ({ ...lifecycle({ type: 'running', run, phase: 'Running' }), ...fields });
   const done = (run: string, fields: Record<string, unknown> = {}) => ({ ...lifecycle({ type: 'completed', run, phase: 'Failed' }), ...fields });
@@ -65,7 +56,7 @@ describe(`state service edges (${BACKEND}, real server on loopback)`, () => {
         { workflow: 'w', run: 'c-long', input: JSON.stringify({ features: Array.from({ length: 40 }, (_, i) => ({ id: `${i}-${'x'.repeat(60)}`, collection: 'c' })), process: [{ workflow: 'w' }] }) }, 'input'],
     ];
     it.each(cases)('%s', async (_name, path, body, field) => {
-      const answer = await call(s.url, 'POST', path, { token: WRITER, body });
+      const answer = await call(env.s.url, 'POST', path, { token: WRITER, body });
       expect(answer).toMatchObject({ status: 400, body: { field, message: expect.any(String) } });
       expect(await journal()).toMatchObject({ pending: 0, rejected: 0 });
     });
@@ -74,8 +65,8 @@ describe(`state service edges (${BACKEND}, real server on loopback)`, () => {
   describe('writes at the limits are accepted and applied, and read back', () => {
     it('Feb 29 of a leap year, offsets up to +-15:59, fractions of a second', async () => {
       const at = '2024-02-29T23:30:00.123456+15:59';
-      expect((await call(s.url, 'POST', '/events', { token: WRITER, body: event('leap-ok', { startedAt: at }) })).status).toBe(202);
-      expect((await call(s.url, 'POST', '/events', { token: WRITER, body: done('offset-ok', { finishedAt: '2024-03-01T00:00:00-15:59' }) })).status).toBe(202);
+      expect((await call(env.s.url, 'POST', '/events', { token: WRITER, body: event('leap-ok', { startedAt: at }) })).status).toBe(202);
+      expect((await call(env.s.url, 'POST', '/events', { token: WRITER, body: done('offset-ok', { finishedAt: '2024-03-01T00:00:00-15:59' }) })).status).toBe(202);
       const read = await runState('leap-ok');
       expect(read.body.startedAt).toBe('2024-02-29T07:31:00.123456Z');
       expect((await runState('offset-ok')).body.finishedAt).toBe('2024-03-01T15:59:00.000000Z');
@@ -84,7 +75,7 @@ describe(`state service edges (${BACKEND}, real server on loopback)`, () => {
 
     it('a startedAt up to an hour ahead of this clock (skew) is accepted; its deadline counts from it', async () => {
       const ahead = new Date(Date.now() + 30 * 60_000).toISOString();
-      expect((await call(s.url, 'POST', '/events', { token: WRITER, body: event('skewed', { startedAt: ahead, deadlineSeconds: 60 }) })).status).toBe(202);
+      expect((await call(env.s.url, 'POST', '/events', { token: WRITER, body: event('skewed', { startedAt: ahead, deadlineSeconds: 60 }) })).status).toBe(202);
       expect((await runState('skewed')).body.deadlineAt).toBe(new Date(Date.parse(ahead) + 60_000).toISOString().replace('Z', '000Z'));
     });
 
@@ -92,34 +83,34 @@ describe(`state service edges (${BACKEND}, real server on loopback)`, () => {
       const run = `r${'x'.repeat(61)}9`;
       const workflow = 'w'.repeat(253);
       expect(run).toHaveLength(63);
-      expect((await call(s.url, 'POST', '/events', { token: WRITER, body: event(run, { workflow, parentRun: run, uid: 'uid-63' }) })).status).toBe(202);
+      expect((await call(env.s.url, 'POST', '/events', { token: WRITER, body: event(run, { workflow, parentRun: run, uid: 'uid-63' }) })).status).toBe(202);
       expect(await runState(run)).toMatchObject({ status: 200, body: { run, workflow, parentRun: run } });
-      expect(await call(s.url, 'GET', `/jobs/${run}`, { token: READER })).toMatchObject({ status: 200, body: { jobID: run, processID: workflow } });
-      expect((await call(s.url, 'GET', `/runs?workflow=${workflow}`, { token: READER })).body.runs.map((r: { run: string }) => r.run)).toEqual([run]);
-      expect((await call(s.url, 'GET', `/jobs?processID=${workflow}`, { token: READER })).body.jobs.map((j: { jobID: string }) => j.jobID)).toEqual([run]);
-      const claim = await call(s.url, 'POST', '/claim', { token: WRITER, body: { payloadId: 'p-63', workflow, run: `c${'x'.repeat(62)}` } });
+      expect(await call(env.s.url, 'GET', `/jobs/${run}`, { token: READER })).toMatchObject({ status: 200, body: { jobID: run, processID: workflow } });
+      expect((await call(env.s.url, 'GET', `/runs?workflow=${workflow}`, { token: READER })).body.runs.map((r: { run: string }) => r.run)).toEqual([run]);
+      expect((await call(env.s.url, 'GET', `/jobs?processID=${workflow}`, { token: READER })).body.jobs.map((j: { jobID: string }) => j.jobID)).toEqual([run]);
+      const claim = await call(env.s.url, 'POST', '/claim', { token: WRITER, body: { payloadId: 'p-63', workflow, run: `c${'x'.repeat(62)}` } });
       expect(claim).toMatchObject({ status: 200, body: { claimed: true } });
     });
 
     it('a name longer than any stored is not found (404), not 414', async () => {
       for (const n of [64, 120, 253, 254, 2000]) {
         expect(await runState('x'.repeat(n))).toMatchObject({ status: 404, body: { field: 'run' } });
-        expect(await call(s.url, 'GET', `/jobs/${'x'.repeat(n)}`, { token: READER })).toMatchObject({ status: 404 });
+        expect(await call(env.s.url, 'GET', `/jobs/${'x'.repeat(n)}`, { token: READER })).toMatchObject({ status: 404 });
       }
     });
 
     it('a payload id of 2048 bytes that does not compress is recorded and read back by id', async () => {
       const items = Array.from({ length: 31 }, (_, i) => `${i.toString(36)}${Buffer.from(`${i}`).toString('hex')}${Math.random().toString(36).slice(2)}`).join('/');
       const payloadId = `c/workflow-w/${items}`.padEnd(2048, 'z').slice(0, 2048);
-      expect((await call(s.url, 'POST', '/events', { token: WRITER, body: event('p-2048', { payloadId }) })).status).toBe(202);
+      expect((await call(env.s.url, 'POST', '/events', { token: WRITER, body: event('p-2048', { payloadId }) })).status).toBe(202);
       expect(await journal()).toMatchObject({ pending: 0, rejected: 0 });
-      const read = await call(s.url, 'GET', `/payloads/${payloadId}`, { token: READER });
+      const read = await call(env.s.url, 'GET', `/payloads/${payloadId}`, { token: READER });
       expect(read).toMatchObject({ status: 200, body: { payloadId, runs: [{ run: 'p-2048' }] } });
     });
 
     it('an error text cut at its limit never splits a surrogate pair (the event stays storable)', async () => {
       const message = `${'a'.repeat(8 * 1024 - 1)}\u{1F600}tail`;
-      expect((await call(s.url, 'POST', '/events', { token: WRITER, body: done('emoji-cut', { message }) })).status).toBe(202);
+      expect((await call(env.s.url, 'POST', '/events', { token: WRITER, body: done('emoji-cut', { message }) })).status).toBe(202);
       const read = await runState('emoji-cut');
       expect(read.body.error).toBe('a'.repeat(8 * 1024 - 1));
       expect(await journal()).toMatchObject({ pending: 0, rejected: 0 });
@@ -127,7 +118,7 @@ describe(`state service edges (${BACKEND}, real server on loopback)`, () => {
 
     it('an INVALID report whose payload ids cannot be stored is recorded without the payload link', async () => {
       const input = JSON.stringify({ features: [{ id: 'a\u0000', collection: 'c' }], process: [{ workflow: 'w' }] });
-      const answer = await call(s.url, 'POST', '/events', { token: WRITER, body: { type: 'invalid', input, workflow: 'w', run: 'invalid-nul-ids' } });
+      const answer = await call(env.s.url, 'POST', '/events', { token: WRITER, body: { type: 'invalid', input, workflow: 'w', run: 'invalid-nul-ids' } });
       expect(answer.status).toBe(202);
       expect(await runState('invalid-nul-ids')).toMatchObject({ status: 200, body: { state: 'INVALID', payloadId: null } });
     });
@@ -151,32 +142,32 @@ describe(`state service edges (${BACKEND}, real server on loopback)`, () => {
       ['a repeated limit', '/jobs?limit=1&limit=2', 'limit'],
     ];
     it.each(reads)('%s', async (_name, path, field) => {
-      expect(await call(s.url, 'GET', path, { token: READER })).toMatchObject({ status: 400, body: { field } });
+      expect(await call(env.s.url, 'GET', path, { token: READER })).toMatchObject({ status: 400, body: { field } });
     });
 
     it('a query value that is not UTF-8 is not a 5xx', async () => {
-      const answer = await call(s.url, 'GET', '/runs?workflow=%ED%A0%80', { token: READER });
+      const answer = await call(env.s.url, 'GET', '/runs?workflow=%ED%A0%80', { token: READER });
       expect(answer.status).toBeLessThan(500);
     });
   });
 
   it('several processIDs select the jobs of any of them (OGC), never all jobs', async () => {
     for (const [run, workflow] of [['pa-1', 'proc-a'], ['pb-1', 'proc-b'], ['pc-1', 'proc-c']] as const) {
-      expect((await call(s.url, 'POST', '/events', { token: WRITER, body: event(run, { workflow }) })).status).toBe(202);
+      expect((await call(env.s.url, 'POST', '/events', { token: WRITER, body: event(run, { workflow }) })).status).toBe(202);
     }
-    const ids = async (q: string) => (await call(s.url, 'GET', `/jobs?${q}`, { token: READER })).body.jobs.map((j: { jobID: string }) => j.jobID).sort();
+    const ids = async (q: string) => (await call(env.s.url, 'GET', `/jobs?${q}`, { token: READER })).body.jobs.map((j: { jobID: string }) => j.jobID).sort();
     expect(await ids('processID=proc-a&processID=proc-b')).toEqual(['pa-1', 'pb-1']);
     expect(await ids('processID=proc-c')).toEqual(['pc-1']);
     // the next page keeps both
-    const first = await call(s.url, 'GET', '/jobs?processID=proc-a&processID=proc-b&limit=1', { token: READER });
+    const first = await call(env.s.url, 'GET', '/jobs?processID=proc-a&processID=proc-b&limit=1', { token: READER });
     const next = first.body.links.find((l: { rel: string }) => l.rel === 'next').href as string;
     expect(new URLSearchParams(next.split('?')[1]).getAll('processID')).toEqual(['proc-a', 'proc-b']);
-    expect((await call(s.url, 'GET', next, { token: READER })).body.jobs).toHaveLength(1);
+    expect((await call(env.s.url, 'GET', next, { token: READER })).body.jobs).toHaveLength(1);
   });
 
   it('the Host header never reaches the links of /jobs', async () => {
     const body = await new Promise<string>((resolve, reject) => {
-      const req = request(`${s.url}/jobs?processID=proc-a&limit=1`, { headers: { host: 'evil.example', authorization: `Bearer ${READER}` } }, (res) => {
+      const req = request(`${env.s.url}/jobs?processID=proc-a&limit=1`, { headers: { host: 'evil.example', authorization: `Bearer ${READER}` } }, (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
         res.on('end', () => resolve(text));
@@ -191,7 +182,7 @@ describe(`state service edges (${BACKEND}, real server on loopback)`, () => {
   });
 
   it('with a configured public URL (STATE_PUBLIC_URL), links are absolute on it', async () => {
-    const app = buildStateServer({ store: s.store, writerToken: WRITER, readerToken: READER, publicUrl: 'https://swoop.example.com/state/' });
+    const app = buildStateServer({ store: env.s.store, writerToken: WRITER, readerToken: READER, publicUrl: 'https://swoop.example.com/state/' });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     try {
       const list = await call(url, 'GET', '/jobs?processID=proc-a', { token: READER });
@@ -204,13 +195,13 @@ describe(`state service edges (${BACKEND}, real server on loopback)`, () => {
 
   it('every answer carries X-Content-Type-Options: nosniff', async () => {
     const answers = await Promise.all([
-      fetch(`${s.url}/healthz`),
-      fetch(`${s.url}/runs`),
-      fetch(`${s.url}/runs`, { headers: { authorization: `Bearer ${READER}` } }),
-      fetch(`${s.url}/runs?since=x`, { headers: { authorization: `Bearer ${READER}` } }),
-      fetch(`${s.url}/nope`),
-      fetch(`${s.url}/events`, { method: 'POST', headers: { authorization: `Bearer ${WRITER}`, 'content-type': 'text/plain' }, body: 'x' }),
-      fetch(`${s.url}/events`, { method: 'POST', headers: { authorization: `Bearer ${WRITER}`, 'content-type': 'application/json' }, body: '{' }),
+      fetch(`${env.s.url}/healthz`),
+      fetch(`${env.s.url}/runs`),
+      fetch(`${env.s.url}/runs`, { headers: { authorization: `Bearer ${READER}` } }),
+      fetch(`${env.s.url}/runs?since=x`, { headers: { authorization: `Bearer ${READER}` } }),
+      fetch(`${env.s.url}/nope`),
+      fetch(`${env.s.url}/events`, { method: 'POST', headers: { authorization: `Bearer ${WRITER}`, 'content-type': 'text/plain' }, body: 'x' }),
+      fetch(`${env.s.url}/events`, { method: 'POST', headers: { authorization: `Bearer ${WRITER}`, 'content-type': 'application/json' }, body: '{' }),
     ]);
     expect(answers.map((a) => a.status)).toEqual([200, 401, 200, 400, 404, 415, 400]);
     for (const a of answers) expect(a.headers.get('x-content-type-options')).toBe('nosniff');

@@ -4,6 +4,7 @@
  * afterwards, so concurrent test runs on one server never see each other.
  */
 import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DashboardOptions } from '../../state/dashboard';
@@ -82,6 +83,38 @@ export async function startTestService(db: Db, options: { forwarder?: OutboxForw
     close: async () => {
       await app.close();
       await applier.stop();
+    },
+  };
+}
+
+/**
+ * Registers the hooks most state suites repeat: a fresh test database and a service on it,
+ * for the whole suite, or for each test with `each`; closed and dropped afterwards. Read
+ * them from the handle inside hooks and tests (`env.s.url`, `env.t.db`).
+ */
+export function useTestService(options: { each?: boolean; maxConnections?: number } = {}): { readonly t: TestDb; readonly s: TestService } {
+  let t: TestDb | undefined;
+  let s: TestService | undefined;
+  (options.each ? beforeEach : beforeAll)(async () => {
+    t = await createTestDb({ maxConnections: options.maxConnections });
+    s = await startTestService(t.db);
+  });
+  (options.each ? afterEach : afterAll)(async () => {
+    await s?.close();
+    await t?.drop();
+    s = undefined;
+    t = undefined;
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useTestService: the database and service exist only inside hooks and tests');
+    return value;
+  };
+  return {
+    get t() {
+      return ready(t);
+    },
+    get s() {
+      return ready(s);
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../state/config';
 import type { Db } from '../../state/db';
 import { catchUp } from '../../state/journal';
@@ -13,7 +13,7 @@ import { startStateService } from '../../state/service';
 import { StuckRunSweeper } from '../../state/sweeper';
 import {
   BACKEND, call, callRetrying, createTestDb, DATABASE_URL, HAVE_POSTGRES, lifecycle, payloadIdOf, READER,
-  startTestService, type TestDb, type TestService, WRITER,
+  useTestService, WRITER,
 } from './support';
 
 const STARTED = Date.parse('2024-05-01T12:00:00Z'); // startedAt of support's lifecycle()
@@ -21,20 +21,11 @@ const MIN = 60_000;
 const at = (ms: number) => new Date(STARTED + ms);
 
 describe(`stuck-run sweeper (${BACKEND})`, () => {
-  let t: TestDb;
-  let s: TestService;
-  beforeEach(async () => {
-    t = await createTestDb();
-    s = await startTestService(t.db);
-  });
-  afterEach(async () => {
-    await s.close();
-    await t.drop();
-  });
+  const env = useTestService({ each: true });
 
-  const post = (body: unknown) => callRetrying(s.url, 'POST', '/events', { token: WRITER, body });
+  const post = (body: unknown) => callRetrying(env.s.url, 'POST', '/events', { token: WRITER, body });
   const claim = (i: number, run: string) =>
-    callRetrying(s.url, 'POST', '/claim', { token: WRITER, body: { payloadId: payloadIdOf(i), workflow: 'cog-archive', run, input: `s3://b/${run}.json` } });
+    callRetrying(env.s.url, 'POST', '/claim', { token: WRITER, body: { payloadId: payloadIdOf(i), workflow: 'cog-archive', run, input: `s3://b/${run}.json` } });
   /** A claimed run that reported running with the given deadline (none: no deadline sent). */
   const running = async (i: number, run: string, deadlineSeconds?: number) => {
     expect((await claim(i, run)).body).toMatchObject({ claimed: true });
@@ -42,13 +33,13 @@ describe(`stuck-run sweeper (${BACKEND})`, () => {
     expect((await post(body)).status).toBe(202);
   };
   // Direct reads catch up with the journal first, as the service's reads do.
-  const row = async (run: string) => (await catchUp(t.db), await t.db.query<{ state: string; error: string | null; deadline: string | null; finished: string | null; output: string | null }>(
+  const row = async (run: string) => (await catchUp(env.t.db), await env.t.db.query<{ state: string; error: string | null; deadline: string | null; finished: string | null; output: string | null }>(
     `SELECT state::text AS state, error, output, swoop_rfc3339(finished_at) AS finished,
             CASE WHEN deadline_at IS NULL THEN NULL ELSE swoop_rfc3339(deadline_at) END AS deadline
      FROM runs WHERE run = $1`, [run]))[0]!;
-  const history = async (run: string) => (await catchUp(t.db), t.db.query<{ state: string; source: string; applied: boolean }>(
+  const history = async (run: string) => (await catchUp(env.t.db), env.t.db.query<{ state: string; source: string; applied: boolean }>(
     'SELECT state::text AS state, source, applied FROM run_events WHERE run = $1 ORDER BY recorded_at, state', [run]));
-  const outbox = async (run: string) => (await catchUp(t.db), t.db.query<{ body: Record<string, unknown> }>('SELECT body FROM outbox WHERE run = $1', [run]));
+  const outbox = async (run: string) => (await catchUp(env.t.db), env.t.db.query<{ body: Record<string, unknown> }>('SELECT body FROM outbox WHERE run = $1', [run]));
 
   it('stores the deadline from the running event (startedAt + deadlineSeconds), once', async () => {
     await running(1, 'dl', 3600);
@@ -56,7 +47,7 @@ describe(`stuck-run sweeper (${BACKEND})`, () => {
     // A re-delivered running event with another deadline does not move it.
     await post({ ...lifecycle({ type: 'running', run: 'dl', phase: 'Running', payloadId: payloadIdOf(1) }), deadlineSeconds: 60 });
     expect((await row('dl')).deadline).toBe('2024-05-01T13:00:00Z');
-    expect((await call(s.url, 'GET', '/runs/dl', { token: READER })).body).toMatchObject({ state: 'RUNNING', deadlineAt: '2024-05-01T13:00:00.000000Z' });
+    expect((await call(env.s.url, 'GET', '/runs/dl', { token: READER })).body).toMatchObject({ state: 'RUNNING', deadlineAt: '2024-05-01T13:00:00.000000Z' });
     await running(2, 'none');
     expect((await row('none')).deadline).toBeNull();
   });
@@ -68,7 +59,7 @@ describe(`stuck-run sweeper (${BACKEND})`, () => {
     await post(lifecycle({ type: 'completed', run: 'finished', phase: 'Succeeded', payloadId: payloadIdOf(3), output: 's3://b/out.json' }));
     // Events without a claim or payload id (a chained run before its claim): ended, but it notifies nothing.
     await post({ ...lifecycle({ type: 'running', run: 'unclaimed', phase: 'Running' }), deadlineSeconds: 60 });
-    const sweeper = new StuckRunSweeper({ db: t.db });
+    const sweeper = new StuckRunSweeper({ db: env.t.db });
     const finishedBefore = await history('finished');
 
     const now = at(71 * MIN);
@@ -101,12 +92,12 @@ describe(`stuck-run sweeper (${BACKEND})`, () => {
     expect(await outbox('past')).toHaveLength(1);
 
     // The grace is the sweeper's to choose: with none, the run in grace is due too.
-    expect((await new StuckRunSweeper({ db: t.db, graceMs: 0 }).sweep(now)).map((r) => r.run)).toEqual(['in-grace']);
+    expect((await new StuckRunSweeper({ db: env.t.db, graceMs: 0 }).sweep(now)).map((r) => r.run)).toEqual(['in-grace']);
   });
 
   it('a completion arriving after the sweep changes nothing: it is kept in the history as not applied', async () => {
     await running(1, 'late', 600);
-    await new StuckRunSweeper({ db: t.db }).sweep(at(21 * MIN));
+    await new StuckRunSweeper({ db: env.t.db }).sweep(at(21 * MIN));
     const before = await row('late');
     const answer = await post(lifecycle({ type: 'completed', run: 'late', phase: 'Succeeded', payloadId: payloadIdOf(1), output: 's3://b/out.json' }));
     // Accepted, so the exit handler's retry stops; the first final state stays the outcome.
@@ -123,7 +114,7 @@ describe(`stuck-run sweeper (${BACKEND})`, () => {
   it('ends runs without a deadline that stayed silent for the maximum age, and not before', async () => {
     await running(1, 'silent'); // RUNNING, no deadline
     expect((await claim(2, 'queued-only')).body).toMatchObject({ claimed: true }); // QUEUED: its running event never came
-    const sweeper = new StuckRunSweeper({ db: t.db, maxSilenceMs: 24 * 60 * MIN });
+    const sweeper = new StuckRunSweeper({ db: env.t.db, maxSilenceMs: 24 * 60 * MIN });
     const realNow = Date.now();
     expect(await sweeper.sweep(new Date(realNow + 23 * 60 * MIN))).toEqual([]);
     const ended = await sweeper.sweep(new Date(realNow + 25 * 60 * MIN));
@@ -134,45 +125,38 @@ describe(`stuck-run sweeper (${BACKEND})`, () => {
 
   it('works in rounds: more stuck runs than one batch are all ended', async () => {
     for (let i = 0; i < 7; i++) await running(i, `many-${i}`, 60);
-    const ended = await new StuckRunSweeper({ db: t.db, batchSize: 3 }).sweep(at(60 * MIN));
+    const ended = await new StuckRunSweeper({ db: env.t.db, batchSize: 3 }).sweep(at(60 * MIN));
     expect(ended.map((r) => r.run).sort()).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => `many-${i}`));
   });
 
   it('refuses nonsense settings, naming them', () => {
-    expect(() => new StuckRunSweeper({ db: t.db, intervalMs: 0 })).toThrow(/intervalMs must be a positive integer/);
-    expect(() => new StuckRunSweeper({ db: t.db, graceMs: -1 })).toThrow(/graceMs must be a non-negative integer/);
+    expect(() => new StuckRunSweeper({ db: env.t.db, intervalMs: 0 })).toThrow(/intervalMs must be a positive integer/);
+    expect(() => new StuckRunSweeper({ db: env.t.db, graceMs: -1 })).toThrow(/graceMs must be a non-negative integer/);
   });
 });
 
 describe(`concurrent sweepers and writers (${BACKEND})`, () => {
-  let t: TestDb;
-  let s: TestService;
+  const env = useTestService({ each: true, maxConnections: 4 });
   let second: Db;
   beforeEach(async () => {
-    t = await createTestDb({ maxConnections: 4 });
-    s = await startTestService(t.db);
     // On PostgreSQL a second pool on the same schema plays the second replica.
-    second = HAVE_POSTGRES ? await t.open({ maxConnections: 4 }) : t.db;
-  });
-  afterEach(async () => {
-    await s.close();
-    await t.drop();
+    second = HAVE_POSTGRES ? await env.t.open({ maxConnections: 4 }) : env.t.db;
   });
 
   it('two sweepers and late completions racing end every run exactly once', async () => {
     const N = 40;
     for (let i = 0; i < N; i++) {
-      await callRetrying(s.url, 'POST', '/claim', { token: WRITER, body: { payloadId: payloadIdOf(i), workflow: 'cog-archive', run: `race-${i}`, input: 's3://b/in.json' } });
-      await callRetrying(s.url, 'POST', '/events', { token: WRITER, body: { ...lifecycle({ type: 'running', run: `race-${i}`, phase: 'Running', payloadId: payloadIdOf(i) }), deadlineSeconds: 60 } });
+      await callRetrying(env.s.url, 'POST', '/claim', { token: WRITER, body: { payloadId: payloadIdOf(i), workflow: 'cog-archive', run: `race-${i}`, input: 's3://b/in.json' } });
+      await callRetrying(env.s.url, 'POST', '/events', { token: WRITER, body: { ...lifecycle({ type: 'running', run: `race-${i}`, phase: 'Running', payloadId: payloadIdOf(i) }), deadlineSeconds: 60 } });
     }
     const now = at(30 * MIN);
-    const a = new StuckRunSweeper({ db: t.db, batchSize: 5 });
+    const a = new StuckRunSweeper({ db: env.t.db, batchSize: 5 });
     const b = new StuckRunSweeper({ db: second, batchSize: 5 });
     // Every third run's real completion arrives while the sweepers work.
     const late = Array.from({ length: N }, (_, i) => i).filter((i) => i % 3 === 0);
     const results = await Promise.all([
       a.sweep(now), b.sweep(now), a.sweep(now), b.sweep(now),
-      ...late.map((i) => callRetrying(s.url, 'POST', '/events', { token: WRITER, body: lifecycle({ type: 'completed', run: `race-${i}`, phase: 'Failed', payloadId: payloadIdOf(i), message: 'boom' }) })),
+      ...late.map((i) => callRetrying(env.s.url, 'POST', '/events', { token: WRITER, body: lifecycle({ type: 'completed', run: `race-${i}`, phase: 'Failed', payloadId: payloadIdOf(i), message: 'boom' }) })),
     ]);
     const sweeps = results.slice(0, 4) as Awaited<ReturnType<StuckRunSweeper['sweep']>>[];
     // Runs skipped as busy are taken by the next sweep.
@@ -180,8 +164,8 @@ describe(`concurrent sweepers and writers (${BACKEND})`, () => {
     const endedBySweep = [...sweeps.flat(), ...after].map((r) => r.run);
     expect(new Set(endedBySweep).size).toBe(endedBySweep.length);
 
-    await catchUp(t.db);
-    const rows = await t.db.query<{ run: string; state: string; finals: number; applied: number; outbox: number }>(
+    await catchUp(env.t.db);
+    const rows = await env.t.db.query<{ run: string; state: string; finals: number; applied: number; outbox: number }>(
       `SELECT r.run, r.state::text AS state,
               (SELECT count(*)::int FROM run_events e WHERE e.run = r.run AND e.state IN ('FAILED', 'TIMED_OUT')) AS finals,
               (SELECT count(*)::int FROM run_events e WHERE e.run = r.run AND e.state IN ('FAILED', 'TIMED_OUT') AND e.applied) AS applied,
@@ -196,15 +180,15 @@ describe(`concurrent sweepers and writers (${BACKEND})`, () => {
     }
     const bySweep = rows.filter((r) => r.state === 'TIMED_OUT').length;
     expect(bySweep).toBeGreaterThanOrEqual(N - late.length);
-    const [states] = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE body->>'state' = 'TIMED_OUT'");
+    const [states] = await env.t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE body->>'state' = 'TIMED_OUT'");
     expect(states!.n).toBe(bySweep);
   });
 
   it.skipIf(!HAVE_POSTGRES)('a sweeper never waits on a run a writer holds: it skips it, and a later sweep ends it', async () => {
-    await callRetrying(s.url, 'POST', '/claim', { token: WRITER, body: { payloadId: payloadIdOf(1), workflow: 'cog-archive', run: 'held', input: 's3://b/in.json' } });
-    await callRetrying(s.url, 'POST', '/events', { token: WRITER, body: { ...lifecycle({ type: 'running', run: 'held', phase: 'Running', payloadId: payloadIdOf(1) }), deadlineSeconds: 60 } });
-    await catchUp(t.db); // the running event is applied before the holder takes its lock
-    const holder = await t.open({ maxConnections: 1 });
+    await callRetrying(env.s.url, 'POST', '/claim', { token: WRITER, body: { payloadId: payloadIdOf(1), workflow: 'cog-archive', run: 'held', input: 's3://b/in.json' } });
+    await callRetrying(env.s.url, 'POST', '/events', { token: WRITER, body: { ...lifecycle({ type: 'running', run: 'held', phase: 'Running', payloadId: payloadIdOf(1) }), deadlineSeconds: 60 } });
+    await catchUp(env.t.db); // the running event is applied before the holder takes its lock
+    const holder = await env.t.open({ maxConnections: 1 });
     const sweeper = new StuckRunSweeper({ db: second });
     await holder.transaction(async (tx) => {
       await tx.query('SELECT 1 FROM payloads WHERE payload_id = $1 FOR UPDATE', [payloadIdOf(1)]);

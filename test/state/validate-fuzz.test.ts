@@ -5,9 +5,9 @@
  * names) are never answered with a 5xx, and whatever is accepted is applied.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseTimestamp } from '../../state/timestamp';
-import { BACKEND, call, createTestDb, READER, startTestService, type TestDb, type TestService, WRITER } from './support';
+import { BACKEND, call, READER, useTestService, WRITER } from './support';
 
 /** Percent-encodes the UTF-8 bytes (a lone surrogate becomes U+FFFD; encodeURIComponent throws). */
 const urlEncode = (v: string) => [...Buffer.from(v, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
@@ -41,16 +41,7 @@ const nasty = fc.string({
 });
 
 describe(`input checks against the real database (${BACKEND})`, () => {
-  let t: TestDb;
-  let s: TestService;
-  beforeAll(async () => {
-    t = await createTestDb();
-    s = await startTestService(t.db);
-  });
-  afterAll(async () => {
-    await s.close();
-    await t.drop();
-  });
+  const env = useTestService();
 
   it('a timestamp is accepted exactly when PostgreSQL stores it, as the same instant', async () => {
     let accepted = 0;
@@ -58,7 +49,7 @@ describe(`input checks against the real database (${BACKEND})`, () => {
       const ours = parseTimestamp(text);
       let theirs: number | undefined;
       try {
-        const [row] = await t.db.query<{ ms: string }>(`SELECT (extract(epoch FROM $1::timestamptz) * 1000)::text AS ms`, [text]);
+        const [row] = await env.t.db.query<{ ms: string }>(`SELECT (extract(epoch FROM $1::timestamptz) * 1000)::text AS ms`, [text]);
         theirs = Number(row!.ms);
       } catch {
         theirs = undefined;
@@ -97,15 +88,15 @@ describe(`input checks against the real database (${BACKEND})`, () => {
           ? { payloadId: f.payloadId, workflow: f.workflow, run: `${f.run}-${n}`, input: f.message }
           : { type: 'completed', phase: 'Failed', workflow: f.workflow, run: `${f.run}-${n}`, payloadId: f.payloadId,
               message: f.message, failures: f.failures, startedAt: f.startedAt };
-        const answer = await call(s.url, 'POST', f.claim ? '/claim' : '/events', { token: WRITER, body });
+        const answer = await call(env.s.url, 'POST', f.claim ? '/claim' : '/events', { token: WRITER, body });
         expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(500);
-        const q = await call(s.url, 'GET', `/runs?workflow=${urlEncode(f.workflow)}&since=${urlEncode(f.startedAt)}`, { token: READER });
+        const q = await call(env.s.url, 'GET', `/runs?workflow=${urlEncode(f.workflow)}&since=${urlEncode(f.startedAt)}`, { token: READER });
         expect(q.status, JSON.stringify(q.body)).toBeLessThan(500);
-        const read = await call(s.url, 'GET', `/runs/${urlEncode(f.run)}`, { token: READER });
+        const read = await call(env.s.url, 'GET', `/runs/${urlEncode(f.run)}`, { token: READER });
         expect(read.status, JSON.stringify(read.body)).toBeLessThan(500);
       },
     ), { numRuns: 150 });
-    await call(s.url, 'GET', '/runs?limit=1', { token: READER }); // applies the backlog
-    expect((await call(s.url, 'GET', '/journal', { token: READER })).body).toEqual({ pending: 0, oldestAcceptedAt: null, rejected: 0 });
+    await call(env.s.url, 'GET', '/runs?limit=1', { token: READER }); // applies the backlog
+    expect((await call(env.s.url, 'GET', '/journal', { token: READER })).body).toEqual({ pending: 0, oldestAcceptedAt: null, rejected: 0 });
   });
 });
