@@ -6,7 +6,8 @@
 import { RUN_STATES, type RunState } from '../states';
 import { type Html, html } from './html';
 import { argoLink, BASE, payloadHref, runAnchor, runHref, stateBadge, time } from './layout';
-import type { FailureRow, OverviewCell } from './queries';
+import type { RunView } from '../store';
+import type { OverviewCell } from './queries';
 
 /** Windows offered, in hours; each ends with the current hour. */
 export const WINDOWS: Record<string, { hours: number; label: string }> = {
@@ -32,7 +33,7 @@ export interface OverviewModel {
   readonly since: Date;
   readonly hours: number;
   readonly cells: OverviewCell[];
-  readonly failures: FailureRow[];
+  readonly failures: RunView[];
   readonly argoUrl?: string;
 }
 

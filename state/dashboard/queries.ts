@@ -8,7 +8,7 @@
 import type { Db } from '../db';
 import { catchUp } from '../journal';
 import type { RunState } from '../states';
-import type { PayloadView, StateStore } from '../store';
+import type { PayloadView, RunView, StateStore } from '../store';
 
 // timestamps leave SQL as RFC 3339 text (UTC, microseconds), as in state/store.ts
 const TS = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -23,17 +23,6 @@ export interface OverviewCell {
   readonly hour: string;
   readonly state: RunState;
   readonly n: number;
-}
-
-export interface FailureRow {
-  readonly run: string;
-  readonly uid: string | null;
-  readonly workflow: string;
-  readonly payloadId: string | null;
-  readonly state: RunState;
-  readonly error: string | null;
-  readonly createdAt: string;
-  readonly finishedAt: string | null;
 }
 
 export interface SearchHit {
@@ -116,21 +105,13 @@ export class DashboardQueries {
   }
 
   /**
-   * The newest failed runs created since `since`: a walk down runs_by_time (or
-   * runs_by_workflow) that stops at `limit` failures, since no index names the state (HOT
-   * updates, docs/state.md).
+   * The newest failed runs created since `since`: the API's status-filtered list
+   * (`store.runs`, what `/runs?state=FAILED,TIMED_OUT,INVALID` answers), so it reads whatever
+   * serves those lists fastest (docs/state.md).
    */
-  async failures(since: string, workflow: string | undefined, limit: number): Promise<FailureRow[]> {
-    const params: unknown[] = [since, FAILED_STATES, limit];
-    if (workflow !== undefined) params.push(workflow);
-    return this.db.query<FailureRow>(
-      `SELECT r.run, r.uid, r.workflow, r.payload_id AS "payloadId", r.state::text AS state, r.error,
-              ${TS('r.created_at')} AS "createdAt", ${TS('r.finished_at')} AS "finishedAt"
-       FROM runs r
-       WHERE r.created_at >= $1::timestamptz AND r.state::text = ANY($2::text[]) ${workflow !== undefined ? 'AND r.workflow = $4' : ''}
-       ORDER BY r.created_at DESC, r.run DESC LIMIT $3`,
-      params,
-    );
+  async failures(since: string, workflow: string | undefined, limit: number): Promise<RunView[]> {
+    const page = await this.store.runs({ states: FAILED_STATES, since, ...(workflow !== undefined ? { workflows: [workflow] } : {}) }, { limit });
+    return page.runs;
   }
 
   /** Workflows some run was recorded for (a skip scan: state/store.ts). */
