@@ -7,6 +7,7 @@
  */
 import type { Db } from '../db';
 import { catchUp } from '../journal';
+import { FINAL_STATES } from '../run-counts';
 import type { RunState } from '../states';
 import type { PayloadView, RunView, StateStore } from '../store';
 
@@ -86,20 +87,27 @@ export class DashboardQueries {
   constructor(private readonly db: Db, private readonly store: StateStore) {}
 
   /**
-   * Runs created since `since`, by workflow, hour and state: the counts table and the
-   * per-hour trend both come from this one scan (runs_by_time, or runs_by_workflow with a
-   * workflow), so they always agree.
+   * Runs created since `since` (a whole hour), by workflow, hour and state, from the hourly
+   * rollups the applier keeps (run_counts_by_hour plus the deltas not rolled up yet,
+   * run_count_changes, summed in one statement so the numbers are exact at its snapshot:
+   * state/run-counts.ts, docs/state.md); collection NULL rows count every run once. The
+   * counts table and the per-hour chart both come from it, so they always agree.
    */
   async overview(since: string, workflow?: string): Promise<OverviewCell[]> {
     await catchUp(this.db);
     const params: unknown[] = [since];
-    if (workflow !== undefined) params.push(workflow);
+    const where = [`c.collection IS NULL`, `c.hour >= $1::timestamptz`];
+    if (workflow !== undefined) {
+      params.push(workflow);
+      where.push('c.workflow = $2');
+    }
     return this.db.query<OverviewCell>(
-      `SELECT r.workflow, to_char(date_trunc('hour', r.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24":00:00Z"') AS hour,
-              r.state::text AS state, count(*)::int AS n
-       FROM runs r
-       WHERE r.created_at >= $1::timestamptz ${workflow !== undefined ? 'AND r.workflow = $2' : ''}
-       GROUP BY 1, 2, 3`,
+      `SELECT c.workflow, to_char(c.hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":00:00Z"') AS hour, c.state::text AS state, sum(c.n)::int AS n
+       FROM (SELECT c.hour, c.workflow, c.state, c.n FROM run_counts_by_hour c WHERE ${where.join(' AND ')}
+             UNION ALL
+             SELECT c.hour, c.workflow, c.state, c.n FROM run_count_changes c WHERE ${where.join(' AND ')}) c
+       GROUP BY 1, 2, 3
+       HAVING sum(c.n) <> 0`,
       params,
     );
   }
@@ -120,12 +128,14 @@ export class DashboardQueries {
   }
 
   /**
-   * Payloads matching `q` as a payload id or its hash, a run name, an item id or a
-   * collection (newest first, at most 50 each): primary keys, payloads_item_ids,
-   * payloads_by_time / payloads_collections (0015). Item ids are near unique, which the
-   * statistics of an array column cannot tell: left to itself the planner walked
-   * payloads_by_time hoping to meet 50 matches soon (6.6 s at 1,000,000 payloads), so the
-   * item lookup is fenced (OFFSET 0) to be planned alone, as the GIN probe it is.
+   * Payloads matching `q` as a payload id or its hash, a run name, an item id (newest
+   * first, at most 50), or a collection (the payloads of its 50 newest finished runs):
+   * primary keys, payloads_item_ids (0015), finished_runs_by_collection (0016). Neither array
+   * lookup may walk payloads by time: the statistics of an array column cannot tell a rare
+   * or absent value, so the planner walked payloads_by_time hoping to meet 50 matches soon
+   * (6.6 s at 1,000,000 payloads for an item id). The item lookup is fenced (OFFSET 0) to be
+   * planned alone, as the GIN probe it is; a collection reads one bounded index range per
+   * final state.
    */
   async search(q: string): Promise<SearchHit[]> {
     await catchUp(this.db);
@@ -139,8 +149,16 @@ export class DashboardQueries {
        (SELECT 'item' AS match, ${columns} FROM (SELECT * FROM payloads WHERE item_ids @> ARRAY[$1::text] OFFSET 0) p
         ORDER BY p.created_at DESC LIMIT ${MAX_HITS})
        UNION ALL
-       (SELECT 'collection' AS match, ${columns} FROM payloads p WHERE p.collections @> ARRAY[$1::text] ORDER BY p.created_at DESC LIMIT ${MAX_HITS})`,
-      [q],
+       (SELECT 'collection' AS match, ${columns} FROM payloads p
+        WHERE p.payload_id IN (
+          SELECT r.payload_id FROM runs r WHERE r.run IN (
+            SELECT f.run FROM unnest($2::text[]) s(state)
+            CROSS JOIN LATERAL (SELECT f.run, f.created_at FROM finished_runs f
+                                WHERE f.collection = $1 AND f.state = s.state::run_state
+                                ORDER BY f.created_at DESC, f.run DESC LIMIT ${MAX_HITS}) f
+            ORDER BY f.created_at DESC, f.run DESC LIMIT ${MAX_HITS}))
+        ORDER BY p.created_at DESC LIMIT ${MAX_HITS})`,
+      [q, FINAL_STATES],
     );
   }
 
