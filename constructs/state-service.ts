@@ -1,6 +1,7 @@
 /**
  * The state service on Kubernetes: a Deployment (2+ replicas, spread over nodes of the
- * system pool, probes on /healthz and /readyz), its Service `swoop-state:8080`, a
+ * system pool, probes on /healthz and /readyz), its Service `swoop-state:8080` (and
+ * `:9464`, port `metrics`, for Prometheus: constructs/state-monitoring.ts), a
  * PodDisruptionBudget keeping one replica up through node drains, and the migration Job.
  * Secrets are referenced, never created: infra owns `swoop-state-db` (the service's own
  * role), `swoop-state-db-owner` (the schema owner, for the migration Job only),
@@ -94,6 +95,9 @@ export const STATE_ARGO_TOKEN_SECRET = 'swoop-state-argo-token';
 
 export const STATE_SERVICE_NAME = 'swoop-state';
 export const STATE_SERVICE_PORT = 8080;
+/** GET /metrics, without a token (state/metrics.ts METRICS_DEFAULT_PORT; scraped by constructs/state-monitoring.ts). */
+export const STATE_METRICS_PORT = 9464;
+export const STATE_METRICS_PORT_NAME = 'metrics';
 // The raw tokens (the Secret's `writer-authorization` key, "Bearer <writer>", is for Argo).
 const TOKENS_WRITER_KEY = 'writer';
 const TOKENS_READER_KEY = 'reader';
@@ -162,10 +166,11 @@ export class StateService extends Construct {
       containers: [{
         name: 'state',
         image: props.image,
-        ports: [{ name: 'http', number: STATE_SERVICE_PORT }],
+        ports: [{ name: 'http', number: STATE_SERVICE_PORT }, { name: STATE_METRICS_PORT_NAME, number: STATE_METRICS_PORT }],
         envVariables: {
           DATABASE_URL: databaseUrl,
           PORT: kplus.EnvValue.fromValue(String(STATE_SERVICE_PORT)),
+          METRICS_PORT: kplus.EnvValue.fromValue(String(STATE_METRICS_PORT)),
           HOST: kplus.EnvValue.fromValue('0.0.0.0'),
           DATABASE_MAX_CONNECTIONS: kplus.EnvValue.fromValue(String(maxConnections)),
           STATE_WRITE_TOKEN: kplus.EnvValue.fromSecretValue({ secret: tokens, key: TOKENS_WRITER_KEY }),
@@ -214,7 +219,10 @@ export class StateService extends Construct {
     this.service = new kplus.Service(this, 'Service', {
       metadata: { name: STATE_SERVICE_NAME, namespace, labels },
       selector: this.deployment,
-      ports: [{ name: 'http', port: STATE_SERVICE_PORT, targetPort: STATE_SERVICE_PORT }],
+      ports: [
+        { name: 'http', port: STATE_SERVICE_PORT, targetPort: STATE_SERVICE_PORT },
+        { name: STATE_METRICS_PORT_NAME, port: STATE_METRICS_PORT, targetPort: STATE_METRICS_PORT },
+      ],
     });
 
     new kplus.k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {

@@ -23,7 +23,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Queryable } from './db';
-import type { RunState } from './states';
+import { RUN_STATES, type RunState } from './states';
 import type { ClaimResult } from './store';
 import type { EndedRun } from './sweeper';
 
@@ -85,18 +85,31 @@ const SCRAPE_SQL = `SELECT
   (SELECT count(*) FROM (SELECT state FROM runs ORDER BY created_at DESC, run DESC LIMIT $1) x
    WHERE x.state IN ('PENDING', 'QUEUED', 'RUNNING'))::int AS runs_active`;
 
-/** Keeps the first `max` distinct values; later ones read OTHER_WORKFLOW. */
+/**
+ * Keeps the first `max` distinct values; later ones read OTHER_WORKFLOW. `onFirst` is told of
+ * each value kept (and of OTHER_WORKFLOW) the first time.
+ */
 class BoundedValues {
   private readonly seen = new Set<string>();
-  constructor(private readonly max: number) {}
+  private other = false;
+  constructor(private readonly max: number, private readonly onFirst: (value: string) => void) {}
 
   of(value: string): string {
     if (this.seen.has(value)) return value;
-    if (this.seen.size >= this.max) return OTHER_WORKFLOW;
-    this.seen.add(value);
-    return value;
+    if (this.seen.size < this.max) {
+      this.seen.add(value);
+      this.onFirst(value);
+      return value;
+    }
+    if (!this.other) {
+      this.other = true;
+      this.onFirst(OTHER_WORKFLOW);
+    }
+    return OTHER_WORKFLOW;
   }
 }
+
+const CLAIM_REASONS = { claimed: ['new', 'retry', 'replace'], refused: ['active', 'succeeded', 'mismatch'] } as const;
 
 export class StateMetrics {
   readonly registry = new Registry();
@@ -122,7 +135,7 @@ export class StateMetrics {
     for (const [name, v] of [['maxWorkflows', maxWorkflows], ['scanLimit', this.scanLimit], ['deadLetterAttempts', this.deadLetterAttempts]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`StateMetrics: ${name} must be a positive integer (got ${v})`);
     }
-    this.workflows = new BoundedValues(maxWorkflows);
+    this.workflows = new BoundedValues(maxWorkflows, (w) => this.zeroSeries(w));
     const registers = [this.registry];
     this.events = new Counter({
       name: 'swoop_state_lifecycle_events_total', registers, labelNames: ['workflow', 'state'],
@@ -149,6 +162,7 @@ export class StateMetrics {
       help: `HTTP requests by method, route template and status code (route ${UNMATCHED_ROUTE}: no route matched).`,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     });
+    for (const outcome of ['delivered', 'failed']) this.deliveries.inc({ outcome }, 0);
     const gauge = (name: string, help: string) => new Gauge({ name, help, registers });
     const bound = `read on scrape, counting at most ${this.scanLimit}`;
     this.gauges = {
@@ -160,8 +174,19 @@ export class StateMetrics {
       outbox_dead_letters: gauge('swoop_state_outbox_dead_letters', `Undelivered notifications that failed at least ${this.deadLetterAttempts} deliveries (${bound}).`),
       runs_active: gauge('swoop_state_runs_active', `Runs PENDING, QUEUED or RUNNING among the ${this.scanLimit} most recently created.`),
     };
-    this.databaseUp = gauge('swoop_state_database_up', '1 when the last scrape could read the state database, else 0 (the database gauges then keep their last values).');
+    this.databaseUp = gauge('swoop_state_database_up', '1 when the last scrape could read the state database, else 0 (the database gauges then read NaN).');
     if (props.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Creates a workflow's series at 0 when it is first seen: `increase()` and `rate()` count
+   * nothing for a series' first sample, so without them a workflow's first failures or
+   * sweeps in each process would be invisible to the alerts.
+   */
+  private zeroSeries(workflow: string): void {
+    for (const state of RUN_STATES) this.events.inc({ workflow, state }, 0);
+    for (const [outcome, reasons] of Object.entries(CLAIM_REASONS)) for (const reason of reasons) this.claims.inc({ workflow, outcome, reason }, 0);
+    for (const reason of ['deadline', 'silence']) this.swept.inc({ workflow, reason }, 0);
   }
 
   /** A lifecycle event was durably accepted. */
@@ -211,6 +236,8 @@ export class StateMetrics {
       for (const [key, g] of Object.entries(this.gauges) as [keyof ScrapeRow, Gauge][]) g.set(Number(row![key] ?? 0));
       this.databaseUp.set(1);
     } catch {
+      // Unknown, not stale: alerts on these gauges go quiet and SwoopStateServiceNotReady speaks.
+      for (const g of Object.values(this.gauges)) g.set(Number.NaN);
       this.databaseUp.set(0);
     }
   }

@@ -1,6 +1,7 @@
 import { App } from 'cdk8s';
 import { TaskLibrary, type Workflow, type WorkflowParameters } from '../constructs';
 import { CallbackParameter, CallbackTarget, PlatformEvents } from '../constructs/events';
+import { StateMonitoringChart } from '../constructs/state-monitoring';
 import { StateServiceChart } from '../constructs/state-service';
 import { loadEnvironment, type Environment } from '../stacks/environment';
 import { cogConversion } from './cog-conversion';
@@ -60,6 +61,9 @@ export function buildApp(environment: Environment = loadEnvironment('dev')): Swo
   // Secrets and ConfigMap it reads and delivers dist/ with everything else.
   // The image by digest, from the stack setting stateServiceImage.
   const state = new StateServiceChart(app, 'state-service', { image: environment.stateServiceImage });
+  // Its ServiceMonitor and alert rules (docs/metrics.md), applied where the stack has the
+  // Prometheus operator (stack setting prometheusOperator).
+  new StateMonitoringChart(app, 'state-monitoring');
 
   return { app, environment, events, state, library, workflows: events.workflows };
 }

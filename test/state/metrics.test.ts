@@ -65,7 +65,7 @@ describe(`/metrics of the running state service (${BACKEND})`, () => {
     const events = (workflow: string, state: string) => valueOf(samples, `${M}lifecycle_events_total`, { workflow, state });
     expect([events('wf-a', 'RUNNING'), events('wf-a', 'SUCCESSFUL'), events('wf-a', 'FAILED'), events('wf-b', 'RUNNING'), events('nope', 'INVALID')])
       .toEqual([2, 1, 1, 1, 1]);
-    expect(events('wf-b', 'SUCCESSFUL')).toBeUndefined();
+    expect(events('wf-b', 'SUCCESSFUL')).toBe(0);
     const claims = (workflow: string, outcome: string, reason: string) => valueOf(samples, `${M}claims_total`, { workflow, outcome, reason });
     expect([claims('wf-a', 'claimed', 'new'), claims('wf-a', 'refused', 'active'), claims('wf-b', 'claimed', 'new')]).toEqual([2, 1, 1]);
 
@@ -115,7 +115,7 @@ describe(`/metrics of the running state service (${BACKEND})`, () => {
     expect(valueOf(m, `${M}outbox_oldest_pending_age_seconds`)).toBeGreaterThan(0);
     expect(valueOf(m, `${M}outbox_dead_letters`)).toBe(0);
     expect(valueOf(m, `${M}outbox_deliveries_total`, { outcome: 'failed' })).toBeGreaterThanOrEqual(3);
-    expect(valueOf(m, `${M}outbox_deliveries_total`, { outcome: 'delivered' })).toBeUndefined();
+    expect(valueOf(m, `${M}outbox_deliveries_total`, { outcome: 'delivered' })).toBe(0);
     await svc.db.query(`UPDATE outbox SET attempts = 10, created_at = now() - interval '2 hours' WHERE run = 'a-fail'`);
     const dead = (await scrape(svc.metricsUrl)).samples;
     expect(valueOf(dead, `${M}outbox_dead_letters`)).toBe(1);
@@ -144,9 +144,14 @@ describe(`StateMetrics alone (${BACKEND})`, () => {
     for (const w of ['w1', 'w2', 'w3', 'w4', 'w1']) metrics.eventAccepted(w, 'RUNNING');
     metrics.claimAnswered('w5', { claimed: true, reason: 'new payload' });
     const samples = parseExposition(await metrics.exposition());
-    const byWorkflow = Object.fromEntries(samples.filter((s) => s.name === `${M}lifecycle_events_total`).map((s) => [s.labels.workflow, s.value]));
+    const byWorkflow = Object.fromEntries(samples.filter((s) => s.name === `${M}lifecycle_events_total` && s.labels.state === 'RUNNING').map((s) => [s.labels.workflow, s.value]));
     expect(byWorkflow).toEqual({ w1: 2, w2: 1, [OTHER_WORKFLOW]: 2 });
-    expect(valueOf(samples, `${M}claims_total`, { workflow: OTHER_WORKFLOW })).toBe(1);
+    expect(new Set(samples.filter((s) => s.name.startsWith(M)).map((s) => s.labels.workflow))).toEqual(new Set([undefined, 'w1', 'w2', OTHER_WORKFLOW]));
+    expect(valueOf(samples, `${M}claims_total`, { workflow: OTHER_WORKFLOW, outcome: 'claimed', reason: 'new' })).toBe(1);
+    // every series of a workflow exists from its first sight, at 0 until counted (increase() skips a series' first sample)
+    expect(valueOf(samples, `${M}lifecycle_events_total`, { workflow: 'w1', state: 'FAILED' })).toBe(0);
+    expect(valueOf(samples, `${M}claims_total`, { workflow: 'w2', outcome: 'refused', reason: 'active' })).toBe(0);
+    expect(valueOf(samples, `${M}sweeper_runs_ended_total`, { workflow: 'w1', reason: 'deadline' })).toBe(0);
     expect(samples.some((s) => s.name.startsWith('process_'))).toBe(false);
   });
 
@@ -163,7 +168,11 @@ describe(`StateMetrics alone (${BACKEND})`, () => {
     const metrics = new StateMetrics({ db, processMetrics: false });
     expect(valueOf(parseExposition(await metrics.exposition()), `${M}database_up`)).toBe(1);
     await db.close();
-    expect(valueOf(parseExposition(await metrics.exposition()), `${M}database_up`)).toBe(0);
+    const down = parseExposition(await metrics.exposition());
+    expect(valueOf(down, `${M}database_up`)).toBe(0);
+    // the database gauges read NaN (unknown), not their last values
+    expect(valueOf(down, `${M}outbox_pending`)).toBeNaN();
+    expect(valueOf(down, `${M}journal_oldest_age_seconds`)).toBeNaN();
   });
 
   it('names claim and sweep reasons by kind', () => {
