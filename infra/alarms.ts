@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { ALERTS, type AlertName, cloudWatchAlarmName } from '../constructs/alert-names';
 import { podIdentityTrustPolicy } from './iam';
 import type { Cluster } from './cluster';
 
@@ -69,27 +70,30 @@ export class Monitoring extends pulumi.ComponentResource {
     }, parent);
 
     const actions = args.alarmActions ?? [];
-    const alarm = (id: string, props: Omit<aws.cloudwatch.MetricAlarmArgs, 'alarmActions' | 'okActions' | 'tags'>) => {
-      this.alarms[id] = new aws.cloudwatch.MetricAlarm(`${name}-${id}`, { ...props, alarmActions: actions, okActions: actions, tags: args.tags }, parent);
+    // Named as the alert catalogue names them (constructs/alert-names.ts), like the PrometheusRule's.
+    const alarm = (id: string, alert: AlertName, props: Omit<aws.cloudwatch.MetricAlarmArgs, 'name' | 'alarmActions' | 'okActions' | 'tags'>) => {
+      this.alarms[id] = new aws.cloudwatch.MetricAlarm(`${name}-${id}`, {
+        ...props, name: cloudWatchAlarmName(args.clusterName, alert), alarmActions: actions, okActions: actions, tags: args.tags,
+      }, parent);
     };
     const db = { DBInstanceIdentifier: args.database.identifier };
-    alarm('rds-cpu', {
+    alarm('rds-cpu', ALERTS.databaseCpu, {
       alarmDescription: `State database CPU above 80% for 15 minutes (${args.database.instanceClass})`,
       namespace: 'AWS/RDS', metricName: 'CPUUtilization', dimensions: db, statistic: 'Average',
       period: 300, evaluationPeriods: 3, threshold: 80, comparisonOperator: 'GreaterThanThreshold', treatMissingData: 'missing',
     });
-    alarm('rds-free-storage', {
+    alarm('rds-free-storage', ALERTS.databaseStorage, {
       alarmDescription: `State database free storage under 10% of ${args.database.allocatedStorageGiB} GiB`,
       namespace: 'AWS/RDS', metricName: 'FreeStorageSpace', dimensions: db, statistic: 'Minimum',
       period: 300, evaluationPeriods: 1, threshold: Math.round(args.database.allocatedStorageGiB * 2 ** 30 * 0.1), comparisonOperator: 'LessThanThreshold', treatMissingData: 'missing',
     });
-    alarm('rds-connections', {
+    alarm('rds-connections', ALERTS.databaseConnections, {
       alarmDescription: `State database connections above 80% of max_connections (${maxConnections} by default on ${args.database.instanceClass})`,
       namespace: 'AWS/RDS', metricName: 'DatabaseConnections', dimensions: db, statistic: 'Maximum',
       period: 300, evaluationPeriods: 2, threshold: Math.floor(maxConnections * 0.8), comparisonOperator: 'GreaterThanThreshold', treatMissingData: 'missing',
     });
     const state = args.stateService ?? { namespace: 'swoop', name: 'swoop-state' };
-    alarm('state-service-ready', {
+    alarm('state-service-ready', ALERTS.serviceNotReady, {
       alarmDescription: `No ready pod of ${state.namespace}/${state.name} for 5 minutes (its /readyz fails or it is not running): nothing records runs or claims payloads`,
       namespace: 'ContainerInsights', metricName: 'pod_status_ready',
       dimensions: { ClusterName: args.clusterName, Namespace: state.namespace, PodName: state.name }, statistic: 'Sum',

@@ -3,6 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { encryptionKey } from './kms';
 import { podIdentityTrustPolicy, policyDocument, type Statement } from './iam';
 import type { Cluster } from './cluster';
+import { ALERTS, cloudWatchAlarmName } from '../constructs/alert-names';
 
 /** Where the Argo Events SQS EventSource runs (constructs/events/names.ts, docs/contracts.md). */
 export const EVENT_SOURCE_NAMESPACE = 'swoop';
@@ -145,6 +146,7 @@ export class IngressQueue extends pulumi.ComponentResource {
     }
 
     this.dlqAlarm = new aws.cloudwatch.MetricAlarm(`${name}-dlq-depth`, {
+      name: cloudWatchAlarmName(args.clusterName, ALERTS.ingressDeadLetters),
       alarmDescription: `Payloads in ${dlqName}: they failed ${maxReceiveCount} deliveries to the event bus; inspect and redrive them`,
       namespace: 'AWS/SQS',
       metricName: 'ApproximateNumberOfMessagesVisible',

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
@@ -63,6 +64,25 @@ export interface PlatformArgs {
   readonly deployManifests?: boolean;
   /** Resources the manifests need first (the Argo releases: their CRDs). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * The cluster has the Prometheus operator (its monitoring.coreos.com CRDs): deliver
+   * PROMETHEUS_OPERATOR_MANIFESTS too (stack setting prometheusOperator). Without its CRDs
+   * those objects could not be applied. @default false
+   */
+  readonly prometheusOperator?: boolean;
+}
+
+/**
+ * Files of `dist/<stack>/` holding Prometheus-operator objects (the state service's
+ * ServiceMonitor and PrometheusRule, docs/metrics.md): delivered only with `prometheusOperator`.
+ */
+export const PROMETHEUS_OPERATOR_MANIFESTS: readonly string[] = ['state-monitoring.yaml'];
+
+/** The YAML files of `dir` a Pulumi delivery applies, relative paths sorted (the Prometheus-operator ones only if asked). */
+export function deliveredManifests(dir: string, prometheusOperator: boolean): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.yaml'))
+    .filter((f) => prometheusOperator || !PROMETHEUS_OPERATOR_MANIFESTS.includes(f)).sort();
 }
 
 /** In-cluster URLs fixed by docs/contracts.md. */
@@ -200,9 +220,12 @@ export class Platform extends pulumi.ComponentResource {
       // Nothing to apply yet (docs/infra.md, "First run").
     } else if (args.delivery.mode === 'pulumi') {
       const dir = resolve(manifestsDirOf(args.delivery));
-      new k8s.yaml.ConfigGroup(`${name}-manifests`, { files: [join(dir, '**', '*.yaml')] }, { ...k8sOpts, dependsOn: manifestDeps });
+      // Every file when the cluster can take every kind; else the list without the
+      // Prometheus-operator files (ConfigGroup globs cannot exclude).
+      const files = args.prometheusOperator ? [join(dir, '**', '*.yaml')] : deliveredManifests(dir, false).map((f) => join(dir, f));
+      new k8s.yaml.ConfigGroup(`${name}-manifests`, { files }, { ...k8sOpts, dependsOn: manifestDeps });
     } else {
-      this.application = this.syncWithArgoCd(name, args.delivery, ns, k8sOpts, manifestDeps);
+      this.application = this.syncWithArgoCd(name, args.delivery, ns, k8sOpts, manifestDeps, args.prometheusOperator ?? false);
     }
     this.registerOutputs({ stateUrl: STATE_URL, application: this.application });
   }
@@ -213,7 +236,11 @@ export class Platform extends pulumi.ComponentResource {
     ns: pulumi.Input<string>,
     k8sOpts: pulumi.CustomResourceOptions,
     dependsOn: pulumi.Input<pulumi.Resource>[],
+    prometheusOperator: boolean,
   ): pulumi.Output<string> {
+    // Argo CD's `exclude` is one glob over paths relative to `path`.
+    const excluded = PROMETHEUS_OPERATOR_MANIFESTS.length === 1 ? PROMETHEUS_OPERATOR_MANIFESTS[0]! : `{${PROMETHEUS_OPERATOR_MANIFESTS.join(',')}}`;
+    const directory = prometheusOperator ? { recurse: true } : { recurse: true, exclude: excluded };
     const argocd = new k8s.helm.v3.Release(`${name}-argocd`, {
       name: 'argo-cd',
       ...chartSource(CHARTS.argoCd),
@@ -227,7 +254,7 @@ export class Platform extends pulumi.ComponentResource {
       metadata: { name: 'swoop-manifests', namespace: 'argocd' },
       spec: {
         project: 'default',
-        source: { repoURL: delivery.repoUrl, targetRevision: delivery.revision, path: delivery.path, directory: { recurse: true } },
+        source: { repoURL: delivery.repoUrl, targetRevision: delivery.revision, path: delivery.path, directory },
         destination: { server: 'https://kubernetes.default.svc', namespace: ns },
         syncPolicy: {
           automated: { prune: true, selfHeal: true },

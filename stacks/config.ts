@@ -48,6 +48,8 @@ export interface StackConfig {
   readonly addonVersions: Record<EksAddon, string>;
   /** SNS topic the platform's alarms notify (on alarm and recovery); undefined: alarm state only. */
   readonly alarmTopicArn?: string;
+  /** The cluster has the Prometheus operator: deliver the state service's ServiceMonitor and PrometheusRule (docs/metrics.md). */
+  readonly prometheusOperator: boolean;
   /** Buckets workflow pods read and write besides the artifact bucket (the workflow role's only other grants). */
   readonly dataBuckets: { readonly read: string[]; readonly write: { readonly name: string; readonly create: boolean; readonly publicRead: boolean }[] };
   /** Secrets the manifests reference that the stack does not generate: name -> key -> value. */
@@ -86,6 +88,7 @@ export const CONFIG_KEYS = {
   ingress: 'an object {topic, maxReceiveCount}: an SNS topic <clusterName>-process in front of the queue (default false), receives before a payload is dead-lettered, 1 to 1000 (default 5)',
   addonVersions: `an object pinning every EKS add-on's version, {${EKS_ADDONS.map((a) => `"${a}"`).join(', ')}}, each like "v1.20.4-eksbuild.1" (list them with \`aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>\`)`,
   alarmTopicArn: 'the ARN of an SNS topic (yours, e.g. wired to on-call) that CloudWatch alarms notify; unset: alarms only change state',
+  prometheusOperator: 'true when the cluster runs the Prometheus operator (its monitoring.coreos.com CRDs installed), so dist/<stack>/state-monitoring.yaml (the state service\'s ServiceMonitor and alert rules) is delivered; default false',
   dataBuckets: 'an object {read: [bucket names], write: [{name, create, publicRead}]}: buckets workflows read, and write (create: the stack makes it; publicRead: anyone may read its objects, only with create)',
   deployManifests: 'true (default) or false: false creates the infrastructure without deploying dist/<stack>/, for the first `pulumi up` before the state service image exists',
   workloadSecrets: 'an object {<Secret name>: {<key>: <value>}} of the Secrets the manifests reference that the stack does not create; set each value with `pulumi config set --secret --path \'workloadSecrets.<name>.<key>\' <value>`',
@@ -288,6 +291,8 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
   for (const k of Object.keys(addonObj ?? {})) if (!(EKS_ADDONS as readonly string[]).includes(k)) errors.push(`${project}:addonVersions.${k} is not an add-on the stack installs; known: ${EKS_ADDONS.join(', ')}`);
   const alarmTopicArn = str('alarmTopicArn');
   if (alarmTopicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(alarmTopicArn)) fail('alarmTopicArn', alarmTopicArn);
+  const prometheusOperator = json('prometheusOperator') ?? false;
+  if (typeof prometheusOperator !== 'boolean') fail('prometheusOperator', prometheusOperator);
   const dataBuckets = readDataBuckets(object('dataBuckets'), (msg) => errors.push(`${project}:dataBuckets${msg}`));
   const workloadSecrets: Record<string, Record<string, string>> = {};
   for (const [secret, keys] of Object.entries(object('workloadSecrets') ?? {})) {
@@ -319,6 +324,7 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     ingress,
     addonVersions,
     ...(alarmTopicArn ? { alarmTopicArn } : {}),
+    prometheusOperator: prometheusOperator === true,
     dataBuckets,
     workloadSecrets,
     stateServiceImage: image ?? '',

@@ -119,6 +119,7 @@ new Platform('platform', {
   values: cfg.workflowValues,
   checkManifests: { stateServiceImage: cfg.stateServiceImage },
   deployManifests: cfg.deployManifests,
+  prometheusOperator: cfg.prometheusOperator,
   dependsOn: [argo.workflowsRelease, argo.eventsRelease],
 }, { dependsOn: [argo] });
 

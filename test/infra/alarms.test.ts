@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { ALERTS, cloudWatchAlarmName } from '../../constructs/alert-names';
 import { ResourceRecorder, policy } from './support/pulumi-mocks';
 import { testCluster } from './support/fixtures';
 import { runStack, type StackRun } from './support/stack-run';
@@ -61,6 +65,22 @@ describe('alarms in the stacks', () => {
   beforeAll(async () => {
     dev = await runStack('dev');
     prod = await runStack('prod', { 'swoop-platform:argoSsoClientSecret': 's' });
+  });
+
+  it('are named as the alert catalogue names them; the readiness alarm as the PrometheusRule\'s alert', () => {
+    for (const [stack, run] of [['dev', dev], ['prod', prod]] as const) {
+      const cluster = `swoop-${stack}`;
+      const names = run.resources.filter((r) => r.type === 'aws:cloudwatch/metricAlarm:MetricAlarm').map((a) => a.inputs.name).sort();
+      expect(names).toEqual([ALERTS.ingressDeadLetters, ALERTS.databaseConnections, ALERTS.databaseCpu, ALERTS.databaseStorage, ALERTS.serviceNotReady]
+        .map((a) => cloudWatchAlarmName(cluster, a)).sort());
+      const ready = run.resources.find((r) => r.type === 'aws:cloudwatch/metricAlarm:MetricAlarm' && r.inputs.metricName === 'pod_status_ready')!;
+      const rule = parseAllDocuments(readFileSync(join(__dirname, '..', '..', 'dist', stack, 'state-monitoring.yaml'), 'utf8')).map((d) => d.toJS())
+        .find((d) => d.kind === 'PrometheusRule');
+      const alerts = rule.spec.groups.flatMap((g: { rules: { alert: string }[] }) => g.rules.map((r) => r.alert));
+      expect(alerts).toContain(ready.inputs.name.slice(`${cluster}-`.length));
+      // every other alarm watches what Prometheus does not scrape here (RDS, SQS): no rule of the same name
+      expect(names.filter((n: string) => alerts.includes(n.slice(`${cluster}-`.length)))).toEqual([cloudWatchAlarmName(cluster, ALERTS.serviceNotReady)]);
+    }
   });
 
   it('watch the DLQ, the database and the state service in both stacks; prod notifies its on-call topic', () => {

@@ -49,6 +49,8 @@ describe('stack config', () => {
       delivery: { mode: 'pulumi' }, eventBus: false, logRetentionDays: 30, keyDeletionWindowDays: 7,
     });
     expect(load({ [`${P}:eventBus`]: 'infra' }).eventBus).toEqual({ replicas: 3 });
+    expect(dev.prometheusOperator).toBe(false);
+    expect(load({ [`${P}:prometheusOperator`]: 'true' }).prometheusOperator).toBe(true);
     expect(dev.computeClasses).toEqual(['system', 'general', 'memory', 'gpu']);
     const prod = load({ [`${P}:environment`]: 'prod' });
     expect(prod).toMatchObject({ natGateways: 'perAz', logRetentionDays: 365, keyDeletionWindowDays: 30, protectData: true });
@@ -84,6 +86,7 @@ describe('stack config', () => {
     [{ [`${P}:eventBus`]: 'both' }, `${P}:eventBus must be "manifests" (dist/ brings the EventBus, the default) or "infra"`],
     [{ [`${P}:logRetentionDays`]: '100' }, `${P}:logRetentionDays must be days of EKS control plane logs, one of CloudWatch's 1, 3, 5`],
     [{ [`${P}:keyDeletionWindowDays`]: '3' }, `${P}:keyDeletionWindowDays must be days before a deleted KMS key is destroyed, 7 to 30 (default: 7 in dev, 30 in prod) (got 3)`],
+ [{ [`${P}:prometheusOperator`]: 'yes' }, `${P}:prometheusOperator must be true when the cluster runs the Prometheus operator (its monitoring.coreos.com CRDs installed), so dist/<stack>/state-monitoring.yaml (the state service's ServiceMonitor and alert rules) is delivered; default false (got "yes")`],
     [{ [`${P}:clusterNmae`]: 'x' }, `${P}:clusterNmae is not a known key; known keys: environment, clusterName,`],
     [{ ...SSO_ON, [`${P}:argoSso`]: JSON.stringify({ ...SSO, adminGroups: [] }) }, `${P}:argoSso.adminGroups must be a non-empty list of OIDC group names (no control characters) whose members administer workflows (got [])`],
     [{ ...SSO_ON, [`${P}:argoSso`]: JSON.stringify({ ...SSO, readOnlyGroups: ['a\nb'] }) }, `${P}:argoSso.readOnlyGroups must be a list of OIDC group names (no control characters)`],

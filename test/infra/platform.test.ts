@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResourceRecorder, policy, valueOf, type Registered } from './support/pulumi-mocks';
 import { testCluster } from './support/fixtures';
-import { STATE_URL, type ManifestDelivery } from '../../infra/platform';
+import { deliveredManifests, PROMETHEUS_OPERATOR_MANIFESTS, STATE_URL, type ManifestDelivery } from '../../infra/platform';
 import { loadEnvironment } from '../../stacks/environment';
 
 const database = {
@@ -16,13 +16,13 @@ const database = {
 const FIXTURE_DIST = join(__dirname, 'fixtures', 'dist');
 const REPO_DIST = join(__dirname, '..', '..', 'dist', 'dev');
 
-async function makePlatform(id: string, delivery: ManifestDelivery) {
+async function makePlatform(id: string, delivery: ManifestDelivery, prometheusOperator?: boolean) {
   const { Platform } = await import('../../infra/platform');
   const { SecretsSync } = await import('../../infra/secrets-sync');
   const cluster = await testCluster(`c-${id}`);
   const secrets = new SecretsSync(`secrets-${id}`, { cluster, secretArns: [database.secretArn, database.serviceSecretArn], keyArns: ['arn:aws:kms:us-west-2:123456789012:key/db'], namespaces: ['swoop', 'argo'] });
   // The workflow values the dev stack sets: dist/dev/ reads them (the check refuses a stack without them).
-  return new Platform(id, { cluster, namespace: 'swoop', bucketName: 'art-bucket', database, secrets, delivery, values: loadEnvironment('dev').workflowValues });
+  return new Platform(id, { cluster, namespace: 'swoop', bucketName: 'art-bucket', database, secrets, delivery, values: loadEnvironment('dev').workflowValues, prometheusOperator });
 }
 
 describe('Platform (manifests applied by Pulumi)', () => {
@@ -97,7 +97,7 @@ describe('Platform (manifests applied by Pulumi)', () => {
 
   it('applies every manifest of the dist folder with yaml.ConfigGroup', () => {
     const group = rec.one('kubernetes:yaml:ConfigGroup');
-    expect(group.inputs.files).toEqual([join(FIXTURE_DIST, '**', '*.yaml')]);
+    expect(group.inputs.files).toEqual([join(FIXTURE_DIST, 'example.yaml')]);
     expect(rec.kube('WorkflowTemplate', 'fixture-template')).toHaveLength(1);
     expect(rec.kube('ConfigMap', 'fixture-config')[0].inputs.metadata.namespace).toBe('swoop');
     expect(rec.ofType('kubernetes:argoproj.io/v1alpha1:Application')).toHaveLength(0);
@@ -114,11 +114,50 @@ describe('Platform (GitOps)', () => {
     expect(rec.ofType('kubernetes:yaml:ConfigGroup')).toHaveLength(0);
     expect(rec.ofType('kubernetes:helm.sh/v3:Release').map((r) => r.inputs.chart)).toContain('argo-cd');
     const app = rec.one('kubernetes:argoproj.io/v1alpha1:Application').inputs;
-    expect(app.spec.source).toEqual({ repoURL: 'https://git.example.com/swoop.git', targetRevision: 'v1.2.0', path: 'dist/dev', directory: { recurse: true } });
+    // without the Prometheus operator in the cluster, its objects' file is not synced
+    expect(app.spec.source).toEqual({ repoURL: 'https://git.example.com/swoop.git', targetRevision: 'v1.2.0', path: 'dist/dev', directory: { recurse: true, exclude: 'state-monitoring.yaml' } });
     expect(app.spec.destination).toEqual({ server: 'https://kubernetes.default.svc', namespace: 'swoop' });
     expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
     // The state service is in the synced dist/, like every other manifest.
     expect(rec.kube('Deployment')).toEqual([]);
+  });
+});
+
+describe('Prometheus-operator objects (the state service\'s ServiceMonitor and PrometheusRule)', () => {
+  const monitoring = (rec: ResourceRecorder) => rec.resources.filter((r) => String(r.inputs?.apiVersion ?? '').startsWith('monitoring.coreos.com/'))
+    .map((r) => `${r.inputs.kind}/${r.inputs.metadata.name}`).sort();
+
+  it('are exactly the files PROMETHEUS_OPERATOR_MANIFESTS names, in every stack\'s dist/', () => {
+    for (const stack of ['dev', 'prod']) {
+      const dir = join(__dirname, '..', '..', 'dist', stack);
+      const holding = readdirSync(dir).filter((f) => f.endsWith('.yaml') && /^apiVersion: monitoring\.coreos\.com\//m.test(readFileSync(join(dir, f), 'utf8')));
+      expect(holding).toEqual([...PROMETHEUS_OPERATOR_MANIFESTS]);
+      expect(deliveredManifests(dir, false)).not.toContain('state-monitoring.yaml');
+      expect(deliveredManifests(dir, true)).toContain('state-monitoring.yaml');
+    }
+  });
+
+  it('are not applied where the cluster has no Prometheus operator (the default), and are with prometheusOperator', async () => {
+    const without = new ResourceRecorder();
+    await without.install('unit-no-operator');
+    await makePlatform('platform', { mode: 'pulumi', manifestsDir: REPO_DIST });
+    await without.settle();
+    expect(monitoring(without)).toEqual([]);
+    expect(without.kube('Deployment', 'swoop-state')).toHaveLength(1);
+    const withOperator = new ResourceRecorder();
+    await withOperator.install('unit-operator');
+    await makePlatform('platform', { mode: 'pulumi', manifestsDir: REPO_DIST }, true);
+    await withOperator.settle();
+    expect(monitoring(withOperator)).toEqual(['PrometheusRule/swoop-state', 'ServiceMonitor/swoop-state']);
+    expect(withOperator.one('kubernetes:yaml:ConfigGroup').inputs.files).toEqual([join(REPO_DIST, '**', '*.yaml')]);
+  });
+
+  it('are synced by Argo CD with prometheusOperator', async () => {
+    const rec = new ResourceRecorder();
+    await rec.install('unit-gitops-operator');
+    await makePlatform('platform', { mode: 'gitops', repoUrl: 'https://git.example.com/swoop.git', revision: 'v1.2.0', path: 'dist/dev' }, true);
+    await rec.settle();
+    expect(rec.one('kubernetes:argoproj.io/v1alpha1:Application').inputs.spec.source.directory).toEqual({ recurse: true });
   });
 });
 
