@@ -52,6 +52,8 @@ export const PODS = {
 
 export const PORTS = {
   state: 8080,
+  /** The state service's GET /metrics (no token; constructs/state-service.ts STATE_METRICS_PORT). */
+  stateMetrics: 9464,
   webhook: 12000,
   argoServer: 2746,
   postgres: 5432,
@@ -130,7 +132,12 @@ export function workflowNetworkPolicies(args: WorkflowNetworkPolicyArgs): Networ
     }),
     policy('state-service', PODS.stateService, {
       // Sensors post events, agents run HTTP templates, workflow pods (dispatch) post events.
-      ingress: [{ from: [pods(PODS.sensors), pods(PODS.agent), pods(PODS.workflow)], ports: tcp(PORTS.state) }],
+      ingress: [
+        { from: [pods(PODS.sensors), pods(PODS.agent), pods(PODS.workflow)], ports: tcp(PORTS.state) },
+        // Prometheus, in whatever namespace it runs, scrapes the metrics port only: counts by
+        // workflow and route, no payload (docs/metrics.md). The API port stays closed to it.
+        { from: [{ namespaceSelector: {} }], ports: tcp(PORTS.stateMetrics) },
+      ],
       egress: [
         postgres,
         // The outbox delivers run-finished events to the lifecycle webhook.

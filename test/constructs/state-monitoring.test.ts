@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { StateMonitoring } from '../../constructs/state-monitoring';
 import { STATE_METRICS_PORT } from '../../constructs/state-service';
+import { PORTS } from '../../infra/network-policies';
 import { METRICS_DEFAULT_PORT, METRICS_PATH } from '../../state/metrics';
 
 const ROOT = join(__dirname, '..', '..');
@@ -125,8 +126,9 @@ describe.each(['dev', 'prod'])('dist/%s/state-monitoring.yaml', (stack) => {
 });
 
 describe('StateMonitoring', () => {
-  it('uses the service\'s default metrics port', () => {
+  it('uses the service\'s default metrics port, the one the NetworkPolicy opens', () => {
     expect(STATE_METRICS_PORT).toBe(METRICS_DEFAULT_PORT);
+    expect(PORTS.stateMetrics).toBe(METRICS_DEFAULT_PORT);
   });
 
   it('the schema check can fail: a misspelt field, a bad duration, a rule with neither alert nor record', () => {

@@ -97,7 +97,7 @@ const DIST_DEV = join(__dirname, '..', '..', 'dist', 'dev');
 // Sensors reach the API server only while some sensor creates objects itself (k8s triggers).
 const SENSORS_USE_API = sensorsUseKubernetesApi(DIST_DEV);
 const policies = workflowNetworkPolicies({ namespace: 'swoop', argoNamespace: 'argo', vpcCidr: VPC, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP, sensorsUseKubernetesApi: SENSORS_USE_API });
-const NAMESPACES = { swoop: {}, argo: {}, 'kube-system': {}, 'argo-events': {}, other: {} };
+const NAMESPACES = { swoop: {}, argo: {}, 'kube-system': {}, 'argo-events': {}, other: {}, monitoring: {} };
 
 type Doc = Record<string, any>;
 const docs: Doc[] = readdirSync(join(__dirname, '..', '..', 'dist', 'dev')).flatMap((f) =>
@@ -132,6 +132,7 @@ const E = {
   argoController: pod('argo controller', { 'app.kubernetes.io/name': 'argo-workflows-workflow-controller' }, 'argo'),
   dns: pod('coredns', { 'k8s-app': 'kube-dns' }, 'kube-system'),
   elsewhere: pod('a pod in another namespace', { app: 'client' }, 'other'),
+  prometheus: pod('prometheus', { 'app.kubernetes.io/name': 'prometheus' }, 'monitoring'),
   apiService: ext('kubernetes Service ClusterIP', API_SERVICE_IP),
   apiEni: ext('EKS API endpoint ENI', '10.20.33.4'),
   rds: ext('RDS PostgreSQL', '10.20.200.10'),
@@ -170,6 +171,7 @@ const NEEDED: [Endpoint, Endpoint, number, string?][] = [
   [E.agent, E.apiService, 443], // the agent watches its WorkflowTaskSet
   [E.agent, E.hooks, 443], // per-feature callbacks
   [E.elsewhere, E.ingressWebhook, 12000], // the documented payload entry point
+  [E.prometheus, E.state, 9464], // the ServiceMonitor's scrape of /metrics (docs/metrics.md)
   [E.serviceTask, E.hooks, 443],
   ...[E.state, E.migration, E.sensor, E.lifecycle, E.sqs, E.bus, E.task, E.agent, E.serviceTask].flatMap((from) => [[from, E.dns, 53, 'UDP'], [from, E.dns, 53, 'TCP']] as [Endpoint, Endpoint, number, string][]),
 ];
@@ -182,6 +184,7 @@ const NOT_NEEDED: [Endpoint, Endpoint, number, string?][] = [
   [E.agent, E.lifecycle, 12000], // only the state service's outbox reports run-finished
   [E.task, E.lifecycle, 12000],
   [E.elsewhere, E.state, 8080], // the state service is not open to other namespaces
+  [E.prometheus, E.state, 8080], // Prometheus reaches the metrics port, not the API
   [E.elsewhere, E.lifecycle, 12000],
   [E.elsewhere, E.bus, 4222],
   [E.argoController, E.state, 8080],
