@@ -28,9 +28,9 @@ describe('the workflows/ app', () => {
     expect(compareEnvironments(manifests, DIST)).toEqual([]);
   });
 
-  it('writes one file per workflow, plus the task library, the events layer and the state service', () => {
+  it('writes one file per workflow, plus the task library, the events layer, the state service and its monitoring', () => {
     const { app, workflows } = buildApp();
-    const expected = [...workflows.map((w) => `${w.node.id}.yaml`), 'events.yaml', 'state-service.yaml', 'task-library.yaml'].sort();
+    const expected = [...workflows.map((w) => `${w.node.id}.yaml`), 'events.yaml', 'state-monitoring.yaml', 'state-service.yaml', 'task-library.yaml'].sort();
     expect([...synthesize(app).keys()]).toEqual(expected);
   });
 
