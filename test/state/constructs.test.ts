@@ -58,7 +58,8 @@ describe('StateService constructs', () => {
 
   it('exposes swoop-state:8080, the state-url of the contract, to the Deployment pods', () => {
     expect(service!.metadata.name).toBe('swoop-state');
-    expect(service!.spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 8080 }]);
+    // and the metrics port the ServiceMonitor scrapes (docs/metrics.md)
+    expect(service!.spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 8080 }, { name: 'metrics', port: 9464, targetPort: 9464 }]);
     expect(service!.spec.selector).toEqual(deployment!.spec.selector.matchLabels);
     const s = new StateService(Testing.chart(), 'S', { image: 'x:1' });
     expect(s.url).toBe('http://swoop-state.swoop.svc.cluster.local:8080');
