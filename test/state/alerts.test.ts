@@ -139,7 +139,7 @@ describe.skipIf(!PROMTOOL)(`alert rules over the real exposition (promtool, ${BA
     // The webhook refuses; the finished run's notification waits, and has waited 20 minutes.
     refuse = true;
     expect((await post('/events', lifecycle({ type: 'completed', run: 'long-1', phase: 'Succeeded', workflow: 'wf-good', payloadId: payloadIdOf(6, 'wf-good') }))).status).toBe(202);
-    await until(async () => valueOf((await scrape(svc.metricsUrl)).samples, 'swoop_state_outbox_deliveries_total', { outcome: 'failed' }) !== undefined);
+    await until(async () => valueOf((await scrape(svc.metricsUrl)).samples, 'swoop_state_outbox_deliveries_total', { outcome: 'failed' })! > 0);
     await svc.db.query(`UPDATE outbox SET created_at = now() - interval '20 minutes' WHERE delivered_at IS NULL`);
     await capture('outbox-stuck');
     refuse = false;
