@@ -14,6 +14,7 @@
 import { Duration } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { HttpTargetProps } from './events/callbacks';
+import { SQS_QUEUE_URL } from '../state/sqs-queue-url';
 import { renderRetry } from './task';
 import { STATE_TOKENS_SECRET, STATE_URL_KEY, STATE_WRITER_TOKEN_KEY } from './platform';
 import { type Condition, index, quote, Ref, render, type Value } from './refs';
@@ -31,7 +32,19 @@ export class TaskTokenTarget {
     return new TaskTokenTarget(props);
   }
 
-  private constructor(public readonly http: HttpTargetProps) {}
+  /**
+   * The state service sends the same JSON as an SQS message (with @aws-sdk/client-sqs, its
+   * own AWS identity) to `queueUrl`, which must be one of its TASK_TOKEN_QUEUES; message
+   * attribute `Idempotency-Key: <run uid>/<step>`; a FIFO queue gets the run uid as group.
+   */
+  public static sqs(props: { readonly queueUrl: string }): TaskTokenTarget {
+    return new TaskTokenTarget(undefined, props);
+  }
+
+  private constructor(
+    public readonly http?: HttpTargetProps,
+    public readonly sqs?: { readonly queueUrl: string },
+  ) {}
 }
 
 export interface WaitForCallbackProps {
@@ -121,15 +134,18 @@ export class WaitForCallback extends DagNode {
   /** The step's three templates: its DAG, the HTTP call that opens the task, the suspend node. @internal */
   public renderTemplates(): Record<string, unknown>[] {
     const http = this.props.send.http;
+    const sqs = this.props.send.sqs;
     const paramNames = Object.keys(this.parameters);
     const inputs = { parameters: [{ name: 'input' }, ...paramNames.map((p) => ({ name: `param-${p}` }))] };
     const passInputs = inputs.parameters.map((p) => ({ name: p.name, value: `{{inputs.parameters.${p.name}}}` }));
-    const send = {
-      url: http.url,
-      method: http.method ?? 'POST',
-      headers: { 'Content-Type': 'application/json', ...http.headers },
-      ...(http.auth ? { authHeader: http.auth.header ?? 'Authorization' } : {}),
-    };
+    const send = http
+      ? {
+          url: http.url,
+          method: http.method ?? 'POST',
+          headers: { 'Content-Type': 'application/json', ...http.headers },
+          ...(http.auth ? { authHeader: http.auth.header ?? 'Authorization' } : {}),
+        }
+      : { sqs: { queueUrl: sqs!.queueUrl } };
     const body = [
       ['namespace', 'workflow.namespace'],
       ['workflow', quote(this.workflowTemplateName)],
@@ -166,7 +182,7 @@ export class WaitForCallback extends DagNode {
             { name: 'Content-Type', value: 'application/json' },
             { name: 'Authorization', valueFrom: { secretKeyRef: { name: STATE_TOKENS_SECRET, key: STATE_WRITER_TOKEN_KEY } } },
             // The receiver's credential travels to the state service, which sends it on and never stores it.
-            ...(http.auth ? [{ name: 'X-Swoop-Send-Authorization', valueFrom: { secretKeyRef: { name: http.auth.secret.name, key: http.auth.secret.key } } }] : []),
+            ...(http?.auth ? [{ name: 'X-Swoop-Send-Authorization', valueFrom: { secretKeyRef: { name: http.auth.secret.name, key: http.auth.secret.key } } }] : []),
           ],
           body: `{{=toJson({${body.map(([k, v]) => `${quote(k!)}: ${v}`).join(', ')} })}}`,
           successCondition: 'response.statusCode >= 200 && response.statusCode < 300',
@@ -184,9 +200,12 @@ export class WaitForCallback extends DagNode {
 
   protected validateSpecific(): string[] {
     const errors: string[] = [];
-    if (!(this.props.send instanceof TaskTokenTarget)) errors.push('send must be TaskTokenTarget.http({ url, ... })');
-    else if (!/^https?:\/\/\S+$/.test(this.props.send.http.url)) errors.push(`send url "${this.props.send.http.url}" must start with http:// or https://`);
-    else if ([this.props.send.http.url, ...Object.values(this.props.send.http.headers ?? {})].some((v) => /\{\{|\}\}/.test(v))) errors.push('send url and headers must be literal: Argo would read "{{" or "}}" in them as a tag');
+    const send = this.props.send;
+    if (!(send instanceof TaskTokenTarget)) errors.push('send must be TaskTokenTarget.http({ url, ... }) or TaskTokenTarget.sqs({ queueUrl })');
+    else if (send.sqs) {
+      if (!SQS_QUEUE_URL.test(send.sqs.queueUrl)) errors.push(`send queueUrl "${send.sqs.queueUrl}" is not an SQS queue URL; give https://sqs.<region>.amazonaws.com/<account>/<queue>`);
+    } else if (!/^https?:\/\/\S+$/.test(send.http!.url)) errors.push(`send url "${send.http!.url}" must start with http:// or https://`);
+    else if ([send.http!.url, ...Object.values(send.http!.headers ?? {})].some((v) => /\{\{|\}\}/.test(v))) errors.push('send url and headers must be literal: Argo would read "{{" or "}}" in them as a tag');
     const whole = (what: string, d: Duration | undefined) => {
       if (d === undefined) return;
       const s = d.toMilliseconds() / 1000;

@@ -9,6 +9,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from './db';
+import type { SqsDelivery, SqsSender } from './sqs-delivery';
+import { SQS_QUEUE_URL } from './sqs-queue-url';
 import { InputError } from './validate';
 
 /** `swt1_` and 32 random bytes (256 bits) in base64url. */
@@ -53,7 +55,8 @@ export interface OpenTaskRequest {
   readonly timeoutSeconds: number;
   readonly input: string;
   readonly parameters: Readonly<Record<string, string>>;
-  readonly send: HttpDelivery;
+  /** An HTTP endpoint, or an SQS queue (`{ queueUrl }`). */
+  readonly send: HttpDelivery | SqsDelivery;
 }
 
 export type Answer =
@@ -63,6 +66,7 @@ export type Answer =
 
 const OPEN_FIELDS = ['namespace', 'workflow', 'run', 'uid', 'step', 'node', 'heartbeatSeconds', 'timeoutSeconds', 'input', 'parameters', 'send'];
 const SEND_FIELDS = ['url', 'method', 'headers', 'authHeader'];
+const SQS_FIELDS = ['sqs'];
 
 function object(v: unknown, field: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(400, field, `${field} must be a JSON object`);
@@ -115,6 +119,25 @@ export function parseOpenTask(body: unknown): OpenTaskRequest {
     if (typeof v !== 'string') throw new InputError(400, `parameters.${k}`, `parameters.${k} must be a string`);
   }
   const s = object(o.send, 'send');
+  const common = {
+    namespace: text(o, 'namespace', { required: true, max: 63, pattern: NAME, what: 'a namespace' }),
+    workflow: text(o, 'workflow', { required: true, max: 253 }),
+    run,
+    uid: text(o, 'uid', { required: true, max: 64 }),
+    step,
+    node,
+    heartbeatSeconds: seconds(o, 'heartbeatSeconds', false),
+    timeoutSeconds: seconds(o, 'timeoutSeconds', true)!,
+    input: text(o, 'input', { max: 512 * KIB }),
+    parameters: params as Record<string, string>,
+  };
+  if (s.sqs !== undefined) {
+    onlyKnown(s, SQS_FIELDS, 'send.');
+    const q = object(s.sqs, 'send.sqs');
+    onlyKnown(q, ['queueUrl'], 'send.sqs.');
+    const queueUrl = text(q, 'queueUrl', { required: true, max: 2048, pattern: SQS_QUEUE_URL, what: 'an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)', prefix: 'send.sqs.' });
+    return { ...common, send: { queueUrl } };
+  }
   onlyKnown(s, SEND_FIELDS, 'send.');
   const url = text(s, 'url', { required: true, max: 2048, pattern: /^https?:\/\/[^\s]+$/, what: 'an http:// or https:// URL', prefix: 'send.' });
   const method = text(s, 'method', { max: 8, prefix: 'send.' }) || 'POST';
@@ -127,16 +150,7 @@ export function parseOpenTask(body: unknown): OpenTaskRequest {
   }
   const authHeader = text(s, 'authHeader', { max: 64, pattern: /^[A-Za-z0-9-]+$/, what: 'a header name', prefix: 'send.' });
   return {
-    namespace: text(o, 'namespace', { required: true, max: 63, pattern: NAME, what: 'a namespace' }),
-    workflow: text(o, 'workflow', { required: true, max: 253 }),
-    run,
-    uid: text(o, 'uid', { required: true, max: 64 }),
-    step,
-    node,
-    heartbeatSeconds: seconds(o, 'heartbeatSeconds', false),
-    timeoutSeconds: seconds(o, 'timeoutSeconds', true)!,
-    input: text(o, 'input', { max: 512 * KIB }),
-    parameters: params as Record<string, string>,
+    ...common,
     send: { url, method: method as HttpDelivery['method'], headers: headers as Record<string, string>, ...(authHeader ? { authHeader } : {}) },
   };
 }
@@ -209,6 +223,8 @@ export interface CallbackTasksProps {
   readonly deliveryTimeoutMs?: number;
   /** Called after an answer is recorded, so the loop applies it at once. */
   readonly onAnswered?: () => void;
+  /** Sends tokens to SQS queues (TASK_TOKEN_QUEUES). @default none: an SQS target is refused */
+  readonly sqs?: SqsSender;
 }
 
 const iso = (t: unknown) => (t instanceof Date ? t.toISOString() : t === null || t === undefined ? null : new Date(String(t)).toISOString());
@@ -221,7 +237,11 @@ export class CallbackTasks {
     if (!this.props.canResume) {
       throw new NotConfigured('this state service cannot resume workflows: ARGO_SERVER_URL and ARGO_TOKEN are not set (docs/callbacks.md)');
     }
-    if (req.send.authHeader && !sendAuthorization) {
+    if ('queueUrl' in req.send) {
+      if (!this.props.sqs?.allows(req.send.queueUrl)) {
+        throw new InputError(400, 'send.sqs.queueUrl', `send.sqs.queueUrl ${req.send.queueUrl} is not a queue this service sends task tokens to; add it to TASK_TOKEN_QUEUES (infra grants sqs:SendMessage on those)`);
+      }
+    } else if (req.send.authHeader && !sendAuthorization) {
       throw new InputError(400, 'x-swoop-send-authorization', `send.authHeader is "${req.send.authHeader}" but the request has no X-Swoop-Send-Authorization header to send in it`);
     }
     const token = newToken();
@@ -242,13 +262,6 @@ export class CallbackTasks {
   }
 
   private async deliver(req: OpenTaskRequest, token: string, sendAuthorization: string | undefined): Promise<void> {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      ...req.send.headers,
-      // One key per step of a run: every token of it answers the same task.
-      'idempotency-key': `${req.uid}/${req.step}`,
-    };
-    if (req.send.authHeader && sendAuthorization) headers[req.send.authHeader] = sendAuthorization;
     const body = {
       taskToken: token,
       workflow: req.workflow,
@@ -259,10 +272,28 @@ export class CallbackTasks {
       heartbeatSeconds: req.heartbeatSeconds,
       timeoutSeconds: req.timeoutSeconds,
     };
+    // One key per step of a run: every token of it answers the same task.
+    const idempotencyKey = `${req.uid}/${req.step}`;
+    const send = req.send;
+    if ('queueUrl' in send) {
+      try {
+        await this.props.sqs!.send(send.queueUrl, body, idempotencyKey, token);
+      } catch (err) {
+        const problem = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        throw new DeliveryFailed(`sending the task token to SQS queue ${send.queueUrl} failed: ${problem}; retry the open`);
+      }
+      return;
+    }
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      ...send.headers,
+      'idempotency-key': idempotencyKey,
+    };
+    if (send.authHeader && sendAuthorization) headers[send.authHeader] = sendAuthorization;
     let problem: string | undefined;
     try {
-      const res = await fetch(req.send.url, {
-        method: req.send.method,
+      const res = await fetch(send.url, {
+        method: send.method,
         headers,
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.props.deliveryTimeoutMs ?? 10_000),
@@ -273,7 +304,7 @@ export class CallbackTasks {
       problem = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     }
     if (problem !== undefined) {
-      throw new DeliveryFailed(`delivering the task token to ${req.send.method} ${req.send.url} failed: ${problem}; retry the open`);
+      throw new DeliveryFailed(`delivering the task token to ${send.method} ${send.url} failed: ${problem}; retry the open`);
     }
   }
 

@@ -3,6 +3,7 @@
  * fails at start with the variable's name instead of at its first request.
  */
 import { readFileSync } from 'node:fs';
+import { SQS_QUEUE_URL } from './sqs-queue-url';
 import { randomBytes } from 'node:crypto';
 import { METRICS_DEFAULT_PORT } from './metrics';
 import { type DashboardOptions, dashboardOptionsProblem } from './dashboard/options';
@@ -53,6 +54,8 @@ export interface StateServiceConfig {
    * Undefined: wait steps are refused (503) instead of waiting for ever.
    */
   readonly argoServer?: { readonly url: string; readonly token: string; readonly insecureSkipVerify: boolean; readonly ca?: string };
+  /** TASK_TOKEN_QUEUES: the SQS queues wait steps may have their task tokens sent to (comma-separated URLs). */
+  readonly taskTokenQueues?: readonly string[];
   /** The dashboard's DASHBOARD_ARGO_WORKFLOW_URL and DASHBOARD_SSO_HEADER (state/dashboard/, docs/dashboard.md). */
   readonly dashboard?: DashboardOptions;
 }
@@ -129,6 +132,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
   }
   if (argoUrl && !env.ARGO_TOKEN) throw new Error('ARGO_TOKEN is required with ARGO_SERVER_URL (a bearer token allowed to get and update Workflows)');
   const argoCa = argoCaBundle(env);
+  const taskTokenQueues = (env.TASK_TOKEN_QUEUES ?? '').split(',').map((q) => q.trim()).filter(Boolean);
+  for (const q of taskTokenQueues) {
+    if (!SQS_QUEUE_URL.test(q)) throw new Error(`TASK_TOKEN_QUEUES holds "${q}", which is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)`);
+  }
   const sweepIntervalMs = seconds(env, 'STUCK_RUN_SWEEP_INTERVAL_SECONDS', 60, 0);
   const stuckRuns = {
     intervalMs: sweepIntervalMs,
@@ -153,6 +160,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
     lifecycleToken: env.LIFECYCLE_TOKEN || undefined,
     stuckRuns: sweepIntervalMs > 0 ? stuckRuns : undefined,
     dashboard: dashboard(env),
+    taskTokenQueues,
     argoServer: argoUrl
       ? { url: argoUrl, token: env.ARGO_TOKEN!, insecureSkipVerify: env.ARGO_INSECURE_SKIP_VERIFY === 'true', ...(argoCa ? { ca: argoCa } : {}) }
       : undefined,

@@ -3,6 +3,7 @@
  * migration Job owns the schema), partition upkeep, the journal applier, the outbox
  * forwarder, the stuck-run sweeper and HTTP.
  */
+import { SqsSender } from './sqs-delivery';
 import type { FastifyInstance } from 'fastify';
 import { ArgoClient } from './argo-client';
 import { CallbackTaskLoop } from './callback-task-loop';
@@ -57,7 +58,10 @@ export async function startStateService(config: StateServiceConfig, options: { l
   const callbackTaskLoop = config.argoServer
     ? new CallbackTaskLoop({ db, argo: new ArgoClient(config.argoServer), log })
     : undefined;
-  const callbackTasks = new CallbackTasks({ db, canResume: callbackTaskLoop !== undefined, onAnswered: () => callbackTaskLoop?.nudge() });
+  const callbackTasks = new CallbackTasks({
+    db, canResume: callbackTaskLoop !== undefined, onAnswered: () => callbackTaskLoop?.nudge(),
+    ...(config.taskTokenQueues?.length ? { sqs: new SqsSender({ allowedQueues: config.taskTokenQueues }) } : {}),
+  });
   const app = buildStateServer({
     store,
     callbackTasks,

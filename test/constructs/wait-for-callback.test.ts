@@ -90,6 +90,23 @@ describe('wf.addWaitForCallback', () => {
     expect(lint(documentsFrom(docs))).toEqual([]);
   });
 
+  it('sends the token by SQS: the open names the queue, carries no receiver credential, and validates and lints', () => {
+    const a = app((wf, publish) => {
+      const wait = wf.addWaitForCallback('approve', { send: TaskTokenTarget.sqs({ queueUrl: 'https://sqs.us-west-2.amazonaws.com/123456789012/review-tasks' }) });
+      wf.addStep('publish', publish, { input: wait.output });
+    });
+    const docs = [...synthesize(a).values()].flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as Json));
+    const wt = docs.find((d) => d.kind === 'WorkflowTemplate' && d.metadata.name === 'approvals')!;
+    const open = (wt.spec.templates as Json[]).find((t) => t.name === 'swoop-wait-approve-send')!;
+    expect(open.http.body).toContain("'send': {'sqs': {'queueUrl': 'https://sqs.us-west-2.amazonaws.com/123456789012/review-tasks' } }");
+    expect((open.http.headers as Json[]).map((h) => h.name)).toEqual(['Content-Type', 'Authorization']);
+    if (HAVE_REFERENCE) expect(validateArgoDocument(wt)).toEqual([]);
+    expect(lint(documentsFrom(docs)).filter((p) => p.resource === 'WorkflowTemplate/approvals')).toEqual([]);
+    expect(() => synthesize(app((wf) => { wf.addWaitForCallback('approve', { send: TaskTokenTarget.sqs({ queueUrl: 'review-tasks' }) }); }))).toThrow(
+      'approvals/approve: send queueUrl "review-tasks" is not an SQS queue URL; give https://sqs.<region>.amazonaws.com/<account>/<queue>',
+    );
+  });
+
   it('refuses what cannot work, naming the construct path', () => {
     const fails = (configure: (wf: Workflow<any>) => void) => () => synthesize(app((wf) => configure(wf)));
     const url = TaskTokenTarget.http({ url: 'https://x.example.com/q' });
