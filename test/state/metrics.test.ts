@@ -86,7 +86,8 @@ describe(`/metrics of the running state service (${BACKEND})`, () => {
     await until(async () => valueOf((await scrape(svc.metricsUrl)).samples, `${M}journal_pending`) === 0);
     const before = (await scrape(svc.metricsUrl)).samples;
     expect(valueOf(before, `${M}journal_oldest_age_seconds`)).toBe(0);
-    expect(valueOf(before, `${M}journal_applied_total`)).toBeGreaterThan(0);
+    // the background applier's count (reads and claims may have applied these events first: no exact value)
+    expect(valueOf(before, `${M}journal_applied_total`)).toBeTypeOf('number');
     expect(valueOf(before, `${M}runs_active`)).toBe(1); // b-1 RUNNING; a-ok, a-fail finished, a-dup refused, the INVALID report final
     await svc.applier.stop();
     // Three events accepted an hour ago that no applier took (as if every applier were stuck).
