@@ -7,6 +7,7 @@ import { SQS_QUEUE_URL } from './sqs-queue-url';
 import { randomBytes } from 'node:crypto';
 import { METRICS_DEFAULT_PORT } from './metrics';
 import { type DashboardOptions, dashboardOptionsProblem } from './dashboard/options';
+import { type KubeConfig, kubeFromEnv } from './kube-config';
 import type { ProcessDescription } from './ogc';
 
 export interface StateServiceConfig {
@@ -58,6 +59,8 @@ export interface StateServiceConfig {
   readonly taskTokenQueues?: readonly string[];
   /** The dashboard's DASHBOARD_ARGO_WORKFLOW_URL and DASHBOARD_SSO_HEADER (state/dashboard/, docs/dashboard.md). */
   readonly dashboard?: DashboardOptions;
+  /** The Kubernetes API POST /submit creates Workflows through (state/kube-config.ts). Undefined: /submit answers 503. */
+  readonly kube?: KubeConfig;
 }
 
 function dashboard(env: NodeJS.ProcessEnv): DashboardOptions {
@@ -159,6 +162,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
     lifecycleUrl: env.LIFECYCLE_URL || undefined,
     lifecycleToken: env.LIFECYCLE_TOKEN || undefined,
     stuckRuns: sweepIntervalMs > 0 ? stuckRuns : undefined,
+    kube: kubeFromEnv(env),
     dashboard: dashboard(env),
     taskTokenQueues,
     argoServer: argoUrl

@@ -15,6 +15,8 @@ import { DbUnavailableError } from './db';
 import { loadMigrations } from './migrate';
 import { type ProcessDescription, registerOgcRoutes } from './ogc';
 import type { StateStore } from './store';
+import type { Submitter } from './submit';
+import { registerSubmitRoutes } from './submit-routes';
 import { InputError, MAX_PAYLOAD_ID_BYTES, parseClaim, parseEvent, parsePage, parseRunFilter, pathName } from './validate';
 
 export interface StateServerProps {
@@ -41,6 +43,8 @@ export interface StateServerProps {
   readonly metrics?: StateMetrics;
   /** The operator's dashboard under /dashboard (state/dashboard/): its Argo link and SSO header. */
   readonly dashboard?: DashboardOptions;
+  /** Claim-then-create of POST /submit (state/submit-routes.ts). Default: the route answers 503. */
+  readonly submitter?: Submitter;
 }
 
 const RUN_FILTERS = ['workflow', 'collection', 'payloadId', 'state', 'since', 'until', 'limit', 'cursor'];
@@ -101,6 +105,7 @@ export function buildStateServer(props: StateServerProps): FastifyInstance {
   const writer = requireToken(writers, 'writer');
   const reader = requireToken(readers, 'reader');
   if (props.callbackTasks) registerCallbackTaskRoutes(app, props.callbackTasks, writer);
+  registerSubmitRoutes(app, props.submitter, writer);
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (err instanceof InputError) return sendError(reply, err.status, err.field, err.message);

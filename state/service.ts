@@ -15,7 +15,9 @@ import { StateMetrics } from './metrics';
 import { migrate } from './migrate';
 import { OutboxForwarder } from './outbox';
 import { buildStateServer } from './server';
+import { KubeClient } from './kube-client';
 import { StateStore } from './store';
+import { Submitter } from './submit';
 import { StuckRunSweeper } from './sweeper';
 
 export interface RunningStateService {
@@ -62,8 +64,11 @@ export async function startStateService(config: StateServiceConfig, options: { l
     db, canResume: callbackTaskLoop !== undefined, onAnswered: () => callbackTaskLoop?.nudge(),
     ...(config.taskTokenQueues?.length ? { sqs: new SqsSender({ allowedQueues: config.taskTokenQueues }) } : {}),
   });
+  // Claim before create (POST /submit) needs the Kubernetes API; without it the route says so.
+  const submitter = config.kube ? new Submitter({ store, kube: new KubeClient(config.kube), namespace: config.kube.namespace }) : undefined;
   const app = buildStateServer({
     store,
+    submitter,
     callbackTasks,
     writerToken: config.writerToken,
     readerToken: config.readerToken,
