@@ -27,6 +27,7 @@ import { Size } from 'cdk8s';
 import {
   chartDocuments, ContainerTask, formatPodsTable, podsPerRun, synthesize, TaskLibrary, Workflow, type DagNode,
 } from '../constructs';
+import { formatLatencyTable, runLatency } from '../constructs/latency';
 import { buildApp } from '../workflows/app';
 import { CHECK_WORKFLOWS, measureChecks } from './synth-checks';
 
@@ -177,8 +178,10 @@ function main(argv: string[]): number {
   console.log(`${ratioOk ? 'PASS' : 'FAIL'}  ratio to raw cdk8s ${ratio.toFixed(2)}x (target <= ${TARGET_RATIO}x; memory ${(library.result.peakRssMiB / baseline.result.peakRssMiB).toFixed(2)}x peak RSS)`);
   if (profile) console.log(`CPU profile of the library phase written to ${WORK}/*.cpuprofile`);
 
-  const { workflows: shipped } = buildApp();
-  console.log(`\npods per run of the workflows in workflows/ (naive: one pod per step)\n${formatPodsTable(shipped.map((w) => podsPerRun(w)))}`);
+  const { app: shippedApp, workflows: shipped } = buildApp();
+  const pods = shipped.map((w) => podsPerRun(w));
+  console.log(`\npods per run of the workflows in workflows/ (naive: one pod per step)\n${formatPodsTable(pods)}`);
+  console.log(`\nlatency before the first task, and the cost of a duplicate delivery\n${formatLatencyTable(runLatency(synthesize(shippedApp).values(), pods))}`);
   const checksOk = reportChecks() === 0;
   return timeOk && ratioOk && checksOk ? 0 : 1;
 }

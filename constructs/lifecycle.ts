@@ -5,17 +5,14 @@ import { renderRetry } from './task';
 
 /**
  * The run lifecycle of docs/contracts.md, as HTTP templates that run in the workflow's agent
- * pod: `claim` (first DAG task), the `running` hook and the `completed` exit handler, all
- * talking to the state service with the writer token.
+ * pod: the `running` hook and the `completed` exit handler, both talking to the state service
+ * with the writer token. Neither blocks a task: the hook runs beside the DAG, the handler
+ * after it. (The claim happens before the Workflow exists: state service POST /submit.)
  */
-export const CLAIM_TEMPLATE = 'swoop-claim';
 export const RUNNING_TEMPLATE = 'swoop-running';
 export const EXIT_TEMPLATE = 'swoop-exit';
 export const COMPLETED_TEMPLATE = 'swoop-completed';
 export const COMPLETED_TASK = 'completed';
-
-/** The condition every user step carries: the claim succeeded. */
-export const CLAIM_GATE = "jsonpath(tasks.claim.outputs.result, '$.claimed') == true";
 
 const param = (name: string) => index('workflow.parameters', name);
 
@@ -69,11 +66,6 @@ function event(type: 'running' | 'completed', workflowName: string, phase: strin
     ...(deadline ? [['deadlineSeconds', String(deadline.toSeconds())] as [string, string]] : []),
   ];
   return `{${fields.map(([k, v]) => `${quote(k)}: ${v}`).join(', ')}}`;
-}
-
-export function claimTemplate(workflowName: string): Record<string, unknown> {
-  const body = `{'payloadId': ${param('payload-id')}, 'workflow': ${quote(workflowName)}, 'run': workflow.name, 'input': ${param('input')}, 'replace': ${param('replace')} == 'true'}`;
-  return post(CLAIM_TEMPLATE, '/claim', body);
 }
 
 /**

@@ -9,11 +9,11 @@ export interface PodsPerRun {
   readonly workflow: string;
   /** Pods this library's rendering starts: container steps and groups (per fan-out item), a map's split and merge pods and iterations, plus the one agent pod that runs every HTTP step. */
   readonly pods: number;
-  /** Pods if every step (group members, service calls, claim and lifecycle events included) were its own pod. */
+  /** Pods if every step (group members, service calls and lifecycle events included) were its own pod. */
   readonly naivePods: number;
   /** Items assumed for a fan-out over a list known only at run time. */
   readonly assumedFanOut: number;
-  /** HTTP steps per run (claim, lifecycle events, service tasks), all in the shared agent pod. */
+  /** HTTP steps per run (lifecycle events, service tasks), all in the shared agent pod. */
   readonly httpSteps: number;
   /** Of `pods`, the split and merge pods of Map steps (two per map), the price of a Map besides its iterations. */
   readonly mapPods: number;
@@ -25,10 +25,10 @@ function items(node: DagNode, assumed: number): number {
 
 /** Counts the pods one run of `workflow` starts (every step assumed to run, none retried). */
 export function podsPerRun(workflow: Workflow<WorkflowParameters>, assumedFanOut = workflow.assumedFanOut): PodsPerRun {
-  // claim, the running hook and the completed event are HTTP steps.
-  let httpSteps = 3;
+  // the running hook and the completed event are HTTP steps (the claim is the state service's, before the run).
+  let httpSteps = 2;
   let pods = 0;
-  let naive = 3;
+  let naive = 2;
   let mapPods = 0;
   const count = (node: DagNode) => {
     const n = items(node, assumedFanOut);

@@ -6,6 +6,9 @@
  * Secrets are referenced, never created: infra owns `swoop-state-db` (the service's own
  * role), `swoop-state-db-owner` (the schema owner, for the migration Job only),
  * `swoop-state-tokens`, `swoop-lifecycle-token` and `swoop-state-argo-token` (contracts.md).
+ * The pods run as service account `swoop-state`, whose Role allows `create` on `workflows`
+ * in the service's namespace and nothing else: POST /submit claims a payload, then creates
+ * its Workflow (docs/state.md, "Submissions").
  */
 import { createHash } from 'node:crypto';
 import { ApiObject, Chart, type ChartProps, Duration, JsonPatch, Size } from 'cdk8s';
@@ -105,6 +108,8 @@ const TOKENS_READER_KEY = 'reader';
 export class StateService extends Construct {
   readonly deployment: kplus.Deployment;
   readonly service: kplus.Service;
+  /** `swoop-state`: may create Workflows in the namespace, nothing else. */
+  readonly serviceAccount: kplus.ServiceAccount;
   readonly migration: kplus.Job;
   /** In-cluster base URL (the value of swoop-platform/state-url). */
   readonly url: string;
@@ -153,10 +158,26 @@ export class StateService extends Construct {
       memory: { request: memory, limit: memory },
     };
 
+    // Claim before create: the service creates the Workflows the sensors used to (POST /submit).
+    this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: STATE_SERVICE_NAME, namespace, labels },
+      automountToken: false,
+    });
+    const role = new kplus.Role(this, 'CreateWorkflows', {
+      metadata: { name: `${STATE_SERVICE_NAME}-create-workflows`, namespace, labels },
+    });
+    role.allow(['create'], kplus.ApiResource.custom({ apiGroup: 'argoproj.io', resourceType: 'workflows' }));
+    new kplus.RoleBinding(this, 'CreateWorkflowsBinding', {
+      metadata: { name: `${STATE_SERVICE_NAME}-create-workflows`, namespace, labels },
+      role,
+    }).addSubjects(this.serviceAccount);
+
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: { name: STATE_SERVICE_NAME, namespace, labels },
       replicas,
-      automountServiceAccountToken: false,
+      serviceAccount: this.serviceAccount,
+      // The projected, rotating token of swoop-state: POST /submit creates Workflows with it.
+      automountServiceAccountToken: true,
       securityContext: { ensureNonRoot: true, user: 1000, group: 1000 },
       strategy: kplus.DeploymentStrategy.rollingUpdate({
         maxSurge: kplus.PercentOrAbsolute.absolute(1),
@@ -180,6 +201,7 @@ export class StateService extends Construct {
           ARGO_SERVER_URL: kplus.EnvValue.fromValue(argoUrl),
           ARGO_TOKEN: kplus.EnvValue.fromSecretValue({ secret: secret('ArgoTokenSecret', argoToken.name), key: argoToken.key }),
           ARGO_INSECURE_SKIP_VERIFY: kplus.EnvValue.fromValue(String(props.argoServer?.insecureSkipVerify ?? false)),
+          WORKFLOW_NAMESPACE: kplus.EnvValue.fromValue(namespace),
           NODE_OPTIONS: kplus.EnvValue.fromValue(`--max-old-space-size=${Math.floor(memory.toMebibytes() * 0.75)}`),
           ...dashboardEnv,
         },

@@ -169,15 +169,15 @@ export abstract class DagNode extends Construct implements Producer {
     return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** The Argo DAG task. `gate` is the claim condition every user step carries. @internal */
-  public renderTask(gate: string | undefined): Record<string, unknown> {
+  /** The Argo DAG task. No claim gate: runs exist only for claimed payloads (POST /submit). @internal */
+  public renderTask(): Record<string, unknown> {
     const deps = this.dependencies.map((d) => dependsTerm(this, d));
-    const conditions = [gate, this.options.when?.expression, ...catchConditions(this)].filter((c): c is string => !!c);
+    const conditions = [this.options.when?.expression, ...catchConditions(this)].filter((c): c is string => !!c);
     const forEach = this.options.forEach;
     const task: Record<string, unknown> = {
       name: this.name,
       ...this.renderCall(),
-      ...(gate !== undefined ? { depends: (deps.length ? deps : [CLAIM_TASK]).join(' && ') } : deps.length ? { depends: deps.join(' && ') } : {}),
+      ...(deps.length ? { depends: deps.join(' && ') } : {}),
       ...(conditions.length ? { when: `{{=${conditions.length > 1 ? conditions.map((c) => `(${c})`).join(' && ') : conditions[0]}}}` } : {}),
       ...(forEach === undefined ? {} : Array.isArray(forEach) ? { withItems: [...forEach] } : { withParam: (forEach as Ref).text }),
       ...(this.options.continueOnFailure ? { continueOn: { failed: true } } : {}),
@@ -230,7 +230,7 @@ export abstract class DagNode extends Construct implements Producer {
     errors.push(...conditionIssues);
     // The rendered when is checked as Argo evaluates it once the condition itself is sound (one problem, not two).
     const known = conditionIssues.length ? undefined : (variable: string) => this.context.knownValues(variable);
-    errors.push(...renderedTaskProblems(this.renderTask(undefined), this.options.overrides?.when === undefined, known));
+    errors.push(...renderedTaskProblems(this.renderTask(), this.options.overrides?.when === undefined, known));
     errors.push(...this.validateSpecific());
     return errors;
   }

@@ -3,9 +3,9 @@ import { Construct } from 'constructs';
 import { ContainerGroup, type ContainerGroupOptions } from './container-group';
 import { describeFilterProblem, itemFilterProblem } from './expressions/item-filter';
 import { taskTimeoutProblems } from './timeouts';
-import { CLAIM_TASK, DagNode, Step, type StepArgs, type StepProps, type WorkflowContext } from './step';
+import { DagNode, Step, type StepArgs, type StepProps, type WorkflowContext } from './step';
 import {
-  CLAIM_GATE, CLAIM_TEMPLATE, COMPLETED_TASK, COMPLETED_TEMPLATE, EXIT_TEMPLATE, RUNNING_HOOK, claimTemplate, completedTemplate, runningTemplate,
+  COMPLETED_TASK, COMPLETED_TEMPLATE, EXIT_TEMPLATE, RUNNING_HOOK, completedTemplate, runningTemplate,
 } from './lifecycle';
 import { checkDuration, checkNumber, checkOneOf, checkParameterSpecs, isJsonList, listed, strictRecord } from './checks';
 import { dnsLabelProblem, failAt, labelValueProblem, parameterNameProblem, standardLabels } from './names';
@@ -79,9 +79,10 @@ export interface ChainOptions {
 type ParameterRefs<P> = { readonly [K in keyof P | StandardParameterName]: K extends keyof P ? (P[K] extends { readonly list: true } ? ListRef : Ref) : Ref };
 
 /**
- * A workflow: one WorkflowTemplate with a DAG of steps, written to its own file. Every run
- * claims its payload first (refused claims skip every step), reports `running` and exactly
- * one `completed` event to the state service, and reads/writes payloads by URL.
+ * A workflow: one WorkflowTemplate with a DAG of steps, written to its own file. Runs are
+ * created by the state service after it claimed their payload (a refused claim creates no
+ * run); each reports `running` and exactly one `completed` event to the state service, and
+ * reads/writes payloads by URL.
  *
  * ```ts
  * const wf = new Workflow(app, 'cog-conversion', { parameters: { collection: { default: 'sentinel-2-l2a' } } });
@@ -379,21 +380,19 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
         {
           name: 'main',
           dag: {
-            tasks: [
-              { name: CLAIM_TASK, template: CLAIM_TEMPLATE },
-              ...this.nodes.map((n) => n.renderTask(CLAIM_GATE)),
-            ],
+            // No claim task: the state service claimed the payload before it created this
+            // Workflow (POST /submit), so the first task's pod is the first pod to start.
+            tasks: this.nodes.map((n) => n.renderTask()),
           },
         },
         ...groups.map((g) => g.renderTemplate(podLabels)),
         ...this.nodes.filter((n): n is WaitForCallback => n instanceof WaitForCallback).flatMap((w) => w.renderTemplates()),
         ...this.nodes.filter((n): n is MapStep => n instanceof MapStep).flatMap((m) => m.renderTemplates()),
-        claimTemplate(this.templateName),
         runningTemplate(this.templateName, timeout),
         {
           name: EXIT_TEMPLATE,
           dag: {
-            tasks: [{ name: COMPLETED_TASK, template: COMPLETED_TEMPLATE }, ...this.exitSteps.map((s) => s.renderTask(undefined))],
+            tasks: [{ name: COMPLETED_TASK, template: COMPLETED_TEMPLATE }, ...this.exitSteps.map((s) => s.renderTask())],
           },
         },
         completedTemplate(this.templateName, finalOutputExpression),

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { runCommand } from '../constructs/errors';
+import { formatLatencyTable, runLatency } from '../constructs/latency';
 import { formatPodsTable, podsPerRun } from '../constructs/pods';
 import { checkTypes } from '../constructs/synth-cli';
 import { EnvironmentError } from '../stacks/environment';
@@ -37,7 +38,9 @@ async function main(argv: string[]): Promise<number> {
   if (!check) {
     writeEnvironments(manifests, dist);
     const workflows = manifests[0]?.swoop.workflows ?? [];
-    process.stdout.write(`wrote ${count} files to ${dist} (stacks: ${stacks})\n\n${formatPodsTable(workflows.map((w) => podsPerRun(w)))}\n`);
+    const pods = workflows.map((w) => podsPerRun(w));
+    const latency = formatLatencyTable(runLatency(manifests[0]?.files.values() ?? [], pods));
+    process.stdout.write(`wrote ${count} files to ${dist} (stacks: ${stacks})\n\n${formatPodsTable(pods)}\n\n${latency}\n`);
     return 0;
   }
   const problems = compareEnvironments(manifests, dist);

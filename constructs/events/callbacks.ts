@@ -9,7 +9,7 @@ import { LIFECYCLE_EVENT, LIFECYCLE_SOURCE } from './names';
 import { exactly, goString, oneOf, runNameFromUpstream } from './routing';
 import { EventsSensor, parameters, type TriggerParameter } from './sensor';
 import { PerFeatureCallback } from './per-feature';
-import { HTTP_SUCCESS_POLICY } from './state-service';
+import { HTTP_SUCCESS_POLICY, type StateServiceTarget } from './state-service';
 import { submitAction } from './submit';
 
 /** Final states of a run (SWOOP names). */
@@ -87,6 +87,8 @@ export interface TargetContext {
   readonly dependency: string;
   readonly parameters: Readonly<Record<string, CallbackParameter>>;
   readonly perFeature?: { readonly filter?: string };
+  /** The state service that submits workflow targets (POST /submit). */
+  readonly state: StateServiceTarget;
 }
 
 class HttpTarget extends CallbackTarget {
@@ -122,7 +124,7 @@ class WorkflowTarget extends CallbackTarget {
     if (!Workflow.isWorkflow(workflow)) throw new Error('CallbackTarget.workflow() needs a Workflow construct');
   }
 
-  public render(ctx: TargetContext): { action: Record<string, unknown> } {
+  public render(ctx: TargetContext): { action: Record<string, unknown>; extra: Record<string, unknown> } {
     const args: Record<string, Omit<TriggerParameter, 'dest'>> = {};
     for (const [name, p] of Object.entries(ctx.parameters)) args[name] = p.source;
     args['parent-run'] ??= { dataKey: 'body.run' };
@@ -133,13 +135,11 @@ class WorkflowTarget extends CallbackTarget {
         : { dataTemplate: `{{ dict "url" .Input.body.output "feature_filter" ${goString(ctx.perFeature.filter)} | toJson }}` };
     }
     if (!args.input) failAt(ctx.path, `workflow target ${this.workflow.templateName} needs an "input" parameter; add e.g. input: CallbackParameter.output() or CallbackParameter.input()`);
-    return {
-      action: submitAction(this.workflow, ctx.dependency, {
-        nameTemplate: runNameFromUpstream(this.workflow.templateName, ctx.id),
-        arguments: args,
-        labels: { 'swoop.dev/started-by': 'callback' },
-      }, ctx.path),
-    };
+    return submitAction(this.workflow, ctx.dependency, {
+      nameTemplate: runNameFromUpstream(this.workflow.templateName, ctx.id),
+      arguments: args,
+      startedBy: 'callback',
+    }, ctx.path, ctx.state);
   }
 }
 
@@ -193,7 +193,7 @@ export class Callback extends Construct {
   /** Upper-case states (as the state service sends them) that trigger the callback. */
   public readonly states: readonly string[];
 
-  constructor(scope: Construct, id: string, props: CallbackProps & { readonly sensor: EventsSensor }) {
+  constructor(scope: Construct, id: string, props: CallbackProps & { readonly sensor: EventsSensor; readonly state: StateServiceTarget }) {
     super(scope, id);
     const path = this.node.path;
     if (!Workflow.isWorkflow(props.workflow)) failAt(path, 'workflow must be a Workflow construct');
@@ -222,6 +222,7 @@ export class Callback extends Construct {
     const rendered: { action: Record<string, unknown>; extra?: Record<string, unknown> } = perFeature && props.target instanceof HttpTarget
       ? this.perFeatureHttp(id, dependency, props.workflow.namespace, props.target.props, props)
       : props.target.render({
+        state: props.state,
         path,
         id,
         dependency,
@@ -236,7 +237,7 @@ export class Callback extends Construct {
    * posts once per selected feature; the sensor submits it with a name derived from the
    * finished run's uid, so a repeated run.finished starts nothing new.
    */
-  private perFeatureHttp(id: string, dependency: string, namespace: string, http: HttpTargetProps, props: CallbackProps): { action: Record<string, unknown> } {
+  private perFeatureHttp(id: string, dependency: string, namespace: string, http: HttpTargetProps, props: CallbackProps & { readonly state: StateServiceTarget }): { action: Record<string, unknown>; extra: Record<string, unknown> } {
     const parameterNames = Object.keys(props.parameters ?? {});
     const handler = new PerFeatureCallback(this, 'Handler', {
       namespace,
@@ -256,12 +257,10 @@ export class Callback extends Construct {
     parameterNames.forEach((name, i) => {
       args[`p${i}`] = props.parameters![name]!.source;
     });
-    return {
-      action: submitAction(handler, dependency, {
-        nameTemplate: runNameFromUpstream(handler.templateName, id),
-        arguments: args,
-        labels: { 'swoop.dev/started-by': 'callback' },
-      }, this.node.path),
-    };
+    return submitAction(handler, dependency, {
+      nameTemplate: runNameFromUpstream(handler.templateName, id),
+      arguments: args,
+      startedBy: 'callback',
+    }, this.node.path, props.state);
   }
 }

@@ -81,7 +81,7 @@ export class ChainSensor extends Construct {
           name,
           dependency: dep,
           delivery: props.delivery,
-          action: submitAction(to, dep, {
+          ...submitAction(to, dep, {
             nameTemplate: runNameFromUpstream(to.templateName, name),
             arguments: {
               input: link.filter === undefined
@@ -89,8 +89,8 @@ export class ChainSensor extends Construct {
                 : { dataTemplate: `{{ dict "url" .Input.body.output "chain_filter" ${goString(link.filter)} | toJson }}` },
               'parent-run': { dataKey: 'body.run' },
             },
-            labels: { 'swoop.dev/started-by': 'chain' },
-          }, by),
+            startedBy: 'chain',
+          }, by, props.state),
         }, by);
       }
     }
@@ -110,15 +110,15 @@ export class ChainSensor extends Construct {
         name: `next-${workflow.templateName}`,
         dependency: dep,
         delivery: props.delivery,
-        action: submitAction(workflow, dep, {
+        ...submitAction(workflow, dep, {
           nameTemplate: runNameFromUpstream(workflow.templateName, `next-${workflow.templateName}`),
           arguments: {
             input: { dataTemplate: '{{ dict "url" .Input.body.output "process" .Input.body.next | toJson }}' },
             'parent-run': { dataKey: 'body.run' },
             ...projectionArguments(workflow, NEXT_PROJECTION_SOURCES),
           },
-          labels: { 'swoop.dev/started-by': 'process-chain' },
-        }, by),
+          startedBy: 'process-chain',
+        }, by, props.state),
       }, by);
     }
     const invalid = 'next-is-unknown';

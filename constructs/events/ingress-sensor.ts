@@ -86,7 +86,7 @@ export class IngressSensor extends Construct {
           name: `start-${workflow.templateName}-from-${source.id}`,
           dependency: dep,
           delivery: props.delivery,
-          action: submitAction(workflow, dep, {
+          ...submitAction(workflow, dep, {
             nameTemplate: runNameTemplate(workflow.templateName, `${source.deliveryIdentity} | print ${JSON.stringify(`/${workflow.templateName}`)}`),
             arguments: {
               input: { dataKey: INGRESS_INPUT_KEY },
@@ -94,8 +94,8 @@ export class IngressSensor extends Construct {
               replace: { dataKey: INGRESS_REPLACE_KEY, value: 'false' },
               ...projectionArguments(workflow, INGRESS_PROJECTION_SOURCES),
             },
-            labels: { 'swoop.dev/started-by': 'ingress' },
-          }, by),
+            startedBy: 'ingress',
+          }, by, props.state),
         }, by);
       }
       const dispatch = `dispatch-from-${source.id}`;
@@ -109,15 +109,15 @@ export class IngressSensor extends Construct {
         name: `dispatch-from-${source.id}`,
         dependency: dispatch,
         delivery: props.delivery,
-        action: submitAction(props.dispatch, dispatch, {
+        ...submitAction(props.dispatch, dispatch, {
           nameTemplate: runNameTemplate(props.dispatch.templateName, `${source.deliveryIdentity} | print ${JSON.stringify(`/${props.dispatch.templateName}`)}`),
           arguments: {
             url: { dataKey: INGRESS_URL_KEY },
             input: { dataKey: INGRESS_INPUT_KEY },
             source: { value: source.eventSourceName },
           },
-          labels: { 'swoop.dev/started-by': 'ingress' },
-        }, by),
+          startedBy: 'ingress',
+        }, by, props.state),
       }, by);
       const invalid = `invalid-from-${source.id}`;
       this.sensor.addDependency({

@@ -116,7 +116,7 @@ export class PlatformEvents extends Chart {
       serviceAccountName: SENSOR_SERVICE_ACCOUNT,
       component: 'callbacks',
     });
-    return new Callback(this.callbackSensor, id, { delivery: this.props.delivery, ...props, sensor: this.callbackSensor });
+    return new Callback(this.callbackSensor, id, { delivery: this.props.delivery, ...props, sensor: this.callbackSensor, state: this.stateTarget() });
   }
 
   /** Workflows of the app that payloads could not reach: created after the events layer, or left out of `workflows`. */

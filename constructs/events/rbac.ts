@@ -11,9 +11,10 @@ export interface EventsServiceAccountsProps {
 }
 
 /**
- * Service accounts of the events layer, least privilege: sensors may only create Workflows
- * in their own namespace (a Role, not a ClusterRole; no get/list/delete). Event sources
- * talk to no Kubernetes API, so their account has no role and no mounted token.
+ * Service accounts of the events layer, least privilege: no Kubernetes API access at all.
+ * Sensors hand runs to the state service over HTTP (POST /submit), which alone may create
+ * Workflows (docs/state.md, "Submissions"); event sources talk to no API either. Neither
+ * account has a role or a mounted token.
  */
 export class EventsServiceAccounts extends Construct {
   public readonly sensor: kplus.ServiceAccount;
@@ -23,17 +24,8 @@ export class EventsServiceAccounts extends Construct {
     super(scope, id);
     this.sensor = new kplus.ServiceAccount(this, 'Sensor', {
       metadata: { name: props.sensorName, namespace: props.namespace, labels: standardLabels(props.sensorName, 'sensor') },
-      automountToken: true,
+      automountToken: false,
     });
-    const role = new kplus.Role(this, 'SensorRole', {
-      metadata: { name: `${props.sensorName}-create-workflows`, namespace: props.namespace, labels: standardLabels(props.sensorName, 'sensor') },
-    });
-    role.allow(['create'], kplus.ApiResource.custom({ apiGroup: 'argoproj.io', resourceType: 'workflows' }));
-    const binding = new kplus.RoleBinding(this, 'SensorRoleBinding', {
-      metadata: { name: `${props.sensorName}-create-workflows`, namespace: props.namespace, labels: standardLabels(props.sensorName, 'sensor') },
-      role,
-    });
-    binding.addSubjects(this.sensor);
     this.eventSource = new kplus.ServiceAccount(this, 'EventSource', {
       metadata: {
         name: props.eventSourceName,

@@ -1,4 +1,6 @@
+import { Workflow } from '../workflow';
 import { parameters, type TriggerParameter } from './sensor';
+import { HTTP_SUCCESS_POLICY, type StateServiceTarget } from './state-service';
 
 /** A WorkflowTemplate a trigger can submit: a user `Workflow` or a platform template such as `PayloadDispatch`. */
 export interface SubmitTarget {
@@ -13,41 +15,56 @@ export interface Submission {
   readonly nameTemplate: string;
   /** Workflow parameter name to where its value comes from. */
   readonly arguments: Readonly<Record<string, Omit<TriggerParameter, 'dest'>>>;
-  readonly labels?: Readonly<Record<string, string>>;
+  /** Value of the Workflow's label `swoop.dev/started-by`. */
+  readonly startedBy?: string;
+}
+
+/** An sjson path component: `.`, `*`, `?` and `\` are escaped so a parameter name is one key. */
+function sjsonKey(name: string): string {
+  return name.replace(/[.*?\\]/g, '\\$&');
 }
 
 /**
- * A `k8s` trigger action creating a Workflow from `workflow`'s WorkflowTemplate. A fixed
- * `metadata.name` (never `generateName`) makes a second delivery of the same event fail with
- * AlreadyExists instead of starting a second run; `create` needs only the `create` verb.
+ * An `http` trigger handing the run to the state service's `POST /submit` (docs/state.md,
+ * "Submissions"), which claims the payload in SQL and creates the Workflow (`workflowTemplateRef`,
+ * the arguments, a fixed `metadata.name`) only when the claim is accepted: a duplicate starts
+ * no Workflow and no pod. Platform templates (no `payload-id` parameter: dispatch, per-feature
+ * callbacks) are created without a claim. The name is computed here, from the delivery, so a
+ * redelivery is the same run: the service answers 200 and creates nothing. Only 2xx counts as
+ * delivered; anything else is retried (retryStrategy) and then dead-lettered.
  */
-export function submitAction(workflow: SubmitTarget, dependency: string, submission: Submission, by: string): Record<string, unknown> {
+export function submitAction(
+  workflow: SubmitTarget, dependency: string, submission: Submission, by: string, state: StateServiceTarget,
+): { action: Record<string, unknown>; extra: Record<string, unknown> } {
   const names = Object.keys(submission.arguments);
   const declared = new Set(workflow.parameterNames);
   for (const name of names) {
     if (!declared.has(name)) {
       throw new Error(`${by}: passes parameter "${name}" to workflow ${workflow.templateName}, which declares only ${[...declared].join(', ')}`);
     }
+    // sjson would make an all-digit key an array index.
+    if (/^\d+$/.test(name)) throw new Error(`${by}: parameter "${name}" of workflow ${workflow.templateName} is all digits, which a trigger payload cannot carry as a key; rename it`);
   }
-  const args = names.map((name) => ({ name, value: '' }));
+  const claims = Workflow.isWorkflow(workflow);
   return {
-    k8s: {
-      operation: 'create',
-      source: {
-        resource: {
-          apiVersion: 'argoproj.io/v1alpha1',
-          kind: 'Workflow',
-          metadata: {
-            namespace: workflow.namespace,
-            ...(submission.labels ? { labels: { ...submission.labels } } : {}),
-          },
-          spec: { workflowTemplateRef: { name: workflow.templateName }, arguments: { parameters: args } },
-        },
+    action: {
+      http: {
+        url: `${state.url.replace(/\/+$/, '')}/submit`,
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        secureHeaders: [{ name: 'Authorization', valueFrom: { secretKeyRef: { name: state.authorization.name, key: state.authorization.key } } }],
+        // The service claims (one SQL call) and creates (one API call, 10 s timeout) within this.
+        timeout: 30,
+        payload: parameters(dependency, [
+          { dest: 'workflow', value: workflow.templateName },
+          { dest: 'namespace', value: workflow.namespace },
+          { dest: 'claim', value: String(claims) },
+          ...(submission.startedBy ? [{ dest: 'startedBy', value: submission.startedBy }] : []),
+          { dest: 'name', dataTemplate: submission.nameTemplate },
+          ...names.map((name) => ({ dest: `arguments.${sjsonKey(name)}`, ...submission.arguments[name] })),
+        ]),
       },
-      parameters: parameters(dependency, [
-        { dest: 'metadata.name', dataTemplate: submission.nameTemplate },
-        ...names.map((name, i) => ({ dest: `spec.arguments.parameters.${i}.value`, ...submission.arguments[name] })),
-      ]),
     },
+    extra: HTTP_SUCCESS_POLICY,
   };
 }
