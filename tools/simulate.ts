@@ -62,9 +62,10 @@ function main(argv: string[]): number {
   }
   const simulator = Simulator.fromPath(manifests);
   const event = eventFor(via, body, text);
+  const submitted = new Set<string>();
   for (let round = 0; round < (twice ? 2 : 1); round++) {
     if (round === 1) console.log('\n(delivered again)');
-    console.log(describeDelivery(simulator.deliver(event)).join('\n'));
+    console.log(describeDelivery(simulator.deliver(event), submitted).join('\n'));
   }
   return 0;
 }

@@ -627,8 +627,13 @@ function walkYaml(dir: string): string[] {
     });
 }
 
-/** One line per firing, for people: which trigger, what it does, with which resource. */
-export function describeDelivery(delivery: Delivery): string[] {
+/**
+ * One line per firing, for people: which trigger, what it does, with which resource. Runs
+ * handed to the state service (`POST .../submit`, docs/state.md "Submissions") are shown as the
+ * Workflow it creates; `submitted` collects their names across deliveries, so a repeated name
+ * (which the service answers without creating anything) is marked.
+ */
+export function describeDelivery(delivery: Delivery, submitted: Set<string> = new Set()): string[] {
   const lines = [`event ${delivery.event.eventSourceName}/${delivery.event.eventName}`];
   if (delivery.firings.length === 0) lines.push('  no trigger fires');
   for (const f of delivery.firings) {
@@ -642,6 +647,16 @@ export function describeDelivery(delivery: Delivery): string[] {
       for (const p of ((spec.arguments as Json | undefined)?.parameters as Json[] | undefined) ?? []) {
         lines.push(`    ${String(p.name)} = ${truncate(String(p.value ?? ''))}`);
       }
+    } else if (a.type === 'http' && /\/submit$/.test(a.url) && typeof (a.body as Json | undefined)?.name === 'string') {
+      const b = a.body as Json;
+      const name = String(b.name);
+      lines.push(`${head}submit Workflow/${String(b.namespace)}/${name} from WorkflowTemplate ${String(b.workflow)} to the state service (${a.method} ${a.url})`);
+      lines.push(b.claim === 'true'
+        ? '    the service claims the payload first; a refused claim creates nothing'
+        : '    the service creates it without a claim (platform template)');
+      if (submitted.has(name)) lines.push('    this run name was submitted before: the service answers 200 and nothing new starts');
+      submitted.add(name);
+      for (const [k, v] of Object.entries((b.arguments as Json | undefined) ?? {})) lines.push(`    ${k} = ${truncate(String(v))}`);
     } else if (a.type === 'http') {
       const secure = Object.entries(a.secureHeaders).map(([k, v]) => `${k} from ${v}`);
       lines.push(`${head}${a.method} ${a.url}${secure.length ? ` (${secure.join(', ')})` : ''}`);

@@ -22,7 +22,6 @@ const dagTasks = (wf: Json) => wf.spec.templates.find((t: Json) => t.name === 'm
 const task = (wf: Json, name: string) => dagTasks(wf).find((t) => t.name === name)!;
 const template = (doc: Json, name: string) => doc.spec.templates.find((t: Json) => t.name === name)!;
 const param = (t: Json, name: string) => t.arguments.parameters.find((p: Json) => p.name === name)?.value;
-const GATE = "jsonpath(tasks.claim.outputs.result, '$.claimed') == true";
 
 describe('ContainerTask', () => {
   it('is one WorkflowTemplate with secure defaults, typed resources and the task interface', () => {
@@ -130,14 +129,14 @@ describe('Workflow', () => {
     expect(byName.compression).toEqual({ name: 'compression', value: 'DEFLATE', enum: ['DEFLATE', 'ZSTD'], description: 'codec' });
   });
 
-  it('claims first, gates every step on the claim and wires data flow into depends', () => {
+  it('starts with the first step (no claim task: the state service claimed before creating the run) and wires data flow into depends', () => {
     const { doc } = cogWorkflow();
     expect(dagTasks(doc).map((t) => [t.name, t.depends])).toEqual([
-      ['claim', undefined], ['split', 'claim'], ['convert', 'split'], ['merge', 'convert && split'], ['publish', 'merge'],
+      ['split', undefined], ['convert', 'split'], ['merge', 'convert && split'], ['publish', 'merge'],
     ]);
-    expect(task(doc, 'claim')).toEqual({ name: 'claim', template: 'swoop-claim' });
-    expect(task(doc, 'split').when).toBe(`{{=${GATE}}}`);
-    expect(task(doc, 'publish').when).toBe(`{{=(${GATE}) && (workflow.parameters['compression'] == 'ZSTD')}}`);
+    expect(doc.spec.templates.map((t: Json) => t.name)).not.toContain('swoop-claim');
+    expect(task(doc, 'split').when).toBeUndefined();
+    expect(task(doc, 'publish').when).toBe(`{{=workflow.parameters['compression'] == 'ZSTD'}}`);
     expect(task(doc, 'split').templateRef).toEqual({ name: 'split', template: 'main' });
     expect(task(doc, 'publish').templateRef).toEqual({ name: 'publish', template: 'main' });
   });
@@ -160,7 +159,7 @@ describe('Workflow', () => {
     const convert = task(documents(f.app).get('WorkflowTemplate/bands')!, 'convert');
     expect(convert.withItems).toEqual(['B04', 'B08']);
     expect(convert.withParam).toBeUndefined();
-    expect(podsPerRun(wf)).toMatchObject({ pods: 3, naivePods: 5 });
+    expect(podsPerRun(wf)).toMatchObject({ pods: 3, naivePods: 4 });
   });
 
   it('sets timeout, pod GC, TTL, artifact repository, service account and labels', () => {
@@ -198,16 +197,12 @@ describe('Workflow', () => {
     expect(exit[1].when).toBeUndefined();
     expect(param(exit[1], 'parts')).toBe('status={{workflow.status}}');
 
-    for (const name of ['swoop-claim', 'swoop-running', 'swoop-completed']) {
+    for (const name of ['swoop-running', 'swoop-completed']) {
       const t = template(doc, name);
       expect(t.http.method).toBe('POST');
       expect(t.http.headers).toContainEqual({ name: 'Authorization', valueFrom: { secretKeyRef: { name: 'swoop-state-tokens', key: 'writer-authorization' } } });
       expect(t.retryStrategy.limit).toBeGreaterThan(0);
     }
-    expect(template(doc, 'swoop-claim').http.url).toBe('{{workflow.parameters.state-url}}/claim');
-    expect(template(doc, 'swoop-claim').http.body).toBe(
-      "{{=toJson({'payloadId': workflow.parameters['payload-id'], 'workflow': 'wf', 'run': workflow.name, 'input': workflow.parameters['input'], 'replace': workflow.parameters['replace'] == 'true'})}}",
-    );
     const completed = template(doc, 'swoop-completed').http;
     expect(completed.url).toBe('{{workflow.parameters.state-url}}/events');
     expect(completed.body).toContain("'type': 'completed'");
@@ -242,7 +237,7 @@ describe('Workflow', () => {
     expect(task(doc, 'mask').depends).toBe('stack');
     expect(task(doc, 'small').depends).toBe('mask');
     expect(task(doc, 'small').when).toBe(
-      `{{=(${GATE}) && (((!(tasks['mask'].outputs.parameters['cloud-cover'] == '100')) && (workflow.parameters['mode'] != 'dry-run')) || (true))}}`,
+      `{{=((!(tasks['mask'].outputs.parameters['cloud-cover'] == '100')) && (workflow.parameters['mode'] != 'dry-run')) || (true)}}`,
     );
   });
 
@@ -278,7 +273,8 @@ describe('Workflow', () => {
     const b = g.addStep('convert', f.tasks.convert, { input: a.output, parameters: { asset: 'B04' } });
     wf.addStep('publish', f.tasks.publish, { input: b.output });
     const doc = documents(f.app).get('WorkflowTemplate/wf')!;
-    expect(task(doc, 'prepare')).toMatchObject({ template: 'group-prepare', depends: 'claim' });
+    expect(task(doc, 'prepare')).toMatchObject({ template: 'group-prepare' });
+    expect(task(doc, 'prepare').depends).toBeUndefined();
     expect(task(doc, 'publish').depends).toBe('prepare');
     expect(param(task(doc, 'publish'), 'input')).toBe('{{workflow.parameters.payload-store}}/{{workflow.name}}/convert/output.json');
     expect(param(task(doc, 'prepare'), 'convert-input')).toBe('{{workflow.parameters.payload-store}}/{{workflow.name}}/validate/output.json');
@@ -293,7 +289,7 @@ describe('Workflow', () => {
       'validate-input', 'validate-output', 'convert-input', 'convert-output', 'convert-asset', 'convert-compression',
     ]);
     expect(group.nodeSelector).toEqual({ 'swoop.dev/compute-class': 'general' });
-    expect(podsPerRun(wf)).toEqual({ workflow: 'wf', pods: 2, naivePods: 6, assumedFanOut: 10, httpSteps: 4, mapPods: 0 });
+    expect(podsPerRun(wf)).toEqual({ workflow: 'wf', pods: 2, naivePods: 5, assumedFanOut: 10, httpSteps: 3, mapPods: 0 });
   });
 
   it('keeps Argo reachable: spec overrides, step overrides and patches', () => {

@@ -3,7 +3,6 @@ import { Cpu } from 'cdk8s-plus-27';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ContainerTask, podsPerRun, synthesize, TaskLibrary, TaskTokenTarget, Workflow } from '../../constructs';
-import { CLAIM_GATE } from '../../constructs/lifecycle';
 import { documentsFrom, lint } from '../../tools/lint/index';
 import { validateArgoDocument } from '../support/schema';
 import { HAVE_REFERENCE } from '../support/reference';
@@ -36,12 +35,12 @@ function standard() {
 }
 
 describe('wf.addWaitForCallback', () => {
-  it('renders a claim-gated DAG task calling an HTTP open and a suspend node, with the answer as its output', () => {
+  it('renders a DAG task (no claim gate: the run exists only once claimed) calling an HTTP open and a suspend node, with the answer as its output', () => {
     const { wt } = standard();
     const tasks = wt.spec.templates.find((t: Json) => t.name === 'main').dag.tasks as Json[];
     const approve = tasks.find((t) => t.name === 'approve')!;
     expect(approve).toEqual({
-      name: 'approve', template: 'swoop-wait-approve', depends: 'claim', when: `{{=${CLAIM_GATE}}}`,
+      name: 'approve', template: 'swoop-wait-approve',
       arguments: { parameters: [{ name: 'input', value: '{{workflow.parameters.input}}' }, { name: 'param-reviewer', value: '{{workflow.parameters.reviewer}}' }] },
     });
     // the next step reads the answer's output and so waits for it
@@ -81,7 +80,7 @@ describe('wf.addWaitForCallback', () => {
     expect(completed.http.body).toContain("workflow.status == 'Succeeded' ? tasks['approve'].outputs.parameters.output : ''");
     // default timeout: the workflow's
     expect(wt.spec.templates.find((t: Json) => t.name === 'swoop-wait-approve-send').http.body).toContain("'timeoutSeconds': 14400");
-    expect(podsPerRun(wf)).toMatchObject({ pods: 1, httpSteps: 4 }); // the agent pod only
+    expect(podsPerRun(wf)).toMatchObject({ pods: 1, httpSteps: 3 }); // the agent pod only: running, completed, the open
   });
 
   it.skipIf(!HAVE_REFERENCE)('passes the upstream schema and the offline lint', () => {

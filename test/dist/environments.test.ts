@@ -1,3 +1,4 @@
+import { submissions } from '../support/submissions';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,10 +41,12 @@ describe.each(stackNames())('dist/%s/', (stack) => {
     const simulator = Simulator.fromPath(join(DIST, stack));
     const payload = { type: 'FeatureCollection', features: [{ id: 'S2B_1', collection: 'sentinel-2-l2a' }], process: [{ workflow: 'cog-conversion' }] };
     for (const event of [sqsEvent('swoop-ingress-sqs', 'payload', payload, 'm-1'), sqsEvent('swoop-ingress-sqs', 'payload', snsEnvelope(payload, 'sns-1'), 'm-2')]) {
-      const first = simulator.deliver(event).firings.map((f) => f.action);
-      expect(first).toEqual([expect.objectContaining({ type: 'k8s', operation: 'create', outcome: 'created', object: expect.stringMatching(/^Workflow\/swoop\/cog-conversion-[0-9a-f]{16}$/) })]);
-      expect((first[0] as unknown as { resource: { spec: { workflowTemplateRef: unknown } } }).resource.spec.workflowTemplateRef).toEqual({ name: 'cog-conversion' });
-      expect(simulator.deliver(event).firings.map((f) => f.action)).toEqual([expect.objectContaining({ outcome: 'already-exists' })]);
+      const first = submissions(simulator.deliver(event).firings);
+      expect(first.map((r) => [r.template, r.claim])).toEqual([['cog-conversion', true]]);
+      expect(first[0]!.name).toMatch(/^cog-conversion-[0-9a-f]{16}$/);
+      expect(first[0]!.resource.spec.workflowTemplateRef).toEqual({ name: 'cog-conversion' });
+      // A redelivery is the same run name, which the state service creates once (test/state/submit.test.ts).
+      expect(submissions(simulator.deliver(event).firings).map((r) => r.name)).toEqual([first[0]!.name]);
     }
   });
 
@@ -62,6 +65,6 @@ describe('npm run simulate', () => {
     const file = join(dir, 'payload.json');
     writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', features: [{ id: 'a', collection: 'c' }], process: [{ workflow: 'copy-and-publish' }] }));
     const out = execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'tools', 'simulate.ts'), file, '--via', 'sns'], { cwd: ROOT, encoding: 'utf8' });
-    expect(out).toMatch(/start-copy-and-publish-from-sqs: create Workflow\/swoop\/copy-and-publish-[0-9a-f]{16} from WorkflowTemplate copy-and-publish: created/);
+    expect(out).toMatch(/start-copy-and-publish-from-sqs: submit Workflow\/swoop\/copy-and-publish-[0-9a-f]{16} from WorkflowTemplate copy-and-publish to the state service/);
   });
 });

@@ -1,3 +1,4 @@
+import { submissions } from '../support/submissions';
 import { describe, expect, it } from 'vitest';
 import { CallbackParameter, CallbackTarget, FINAL_STATES, resolveWhen, type StateSelector } from '../../constructs/events';
 import { Simulator, webhookEvent } from '../../tools/simulator';
@@ -99,20 +100,20 @@ describe('callback targets and parameters', () => {
 
   it('workflow: submits the handler with the callback parameters, once per finished run', () => {
     const sim = new Simulator(docs);
-    const run = () => sim.deliver(finished('FAILED', 'u2')).firings.find((f) => f.trigger === 'callback-notify-failure')!.action as { resource: Doc; outcome: string };
+    const run = () => submissions(sim.deliver(finished('FAILED', 'u2')).firings).find((f) => f.trigger === 'callback-notify-failure')!;
     const first = run();
-    expect(first.resource.spec.workflowTemplateRef.name).toBe('notify');
+    expect([first.resource.spec.workflowTemplateRef.name, first.claim, first.startedBy]).toEqual(['notify', true, 'callback']);
     expect(first.resource.spec.arguments.parameters).toEqual([
       { name: 'input', value: JSON.stringify({ type: 'FeatureCollection', features: [{ id: 'item-1', collection: 'c' }], process: [{ workflow: 'publish' }] }) },
       { name: 'state', value: 'FAILED' },
       { name: 'parent-run', value: 'publish-u2' },
     ]);
-    expect(run().outcome).toBe('already-exists');
+    expect(run().name).toBe(first.name); // a repeated run.finished: the same run, created once by the state service
   });
 
   it('perFeature: the handler workflow receives the output URL and the feature filter, and fans out itself', () => {
     const sim = new Simulator(docs);
-    const action = sim.deliver(finished('SUCCESSFUL', 'u3')).firings.find((f) => f.trigger === 'callback-each-item')!.action as { resource: Doc };
+    const action = submissions(sim.deliver(finished('SUCCESSFUL', 'u3')).firings).find((f) => f.trigger === 'callback-each-item')!;
     const input = (action.resource.spec.arguments.parameters as Doc[]).find((p) => p.name === 'input')!.value;
     expect(JSON.parse(input)).toEqual({ url: 's3://payloads/publish-u3/output.json', feature_filter: "@.properties.'eo:cloud_cover' < 10" });
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Simulator, snsEnvelope, sqsEvent, webhookEvent, type Firing } from '../../tools/simulator';
+import { submissions } from '../support/submissions';
 import { eventsFixture, type Doc } from './fixture';
 
 const payload = (process: unknown, extra: Record<string, unknown> = {}) => ({
@@ -25,18 +26,9 @@ function finished(workflow: string, state: string, run: string, uid: string, ext
   });
 }
 
-function created(firings: Firing[]): { template: string; name: string; params: Record<string, string>; outcome: string }[] {
-  return firings
-    .filter((f) => f.action.type === 'k8s')
-    .map((f) => {
-      const a = f.action as { resource: Doc; outcome: string };
-      return {
-        template: a.resource.spec.workflowTemplateRef.name,
-        name: a.resource.metadata.name,
-        params: Object.fromEntries((a.resource.spec.arguments.parameters as Doc[]).map((p) => [p.name, p.value])),
-        outcome: a.outcome,
-      };
-    });
+/** The runs the triggers hand to the state service (POST /submit), as it reads them. */
+function created(firings: Firing[]): { template: string; name: string; params: Record<string, string>; claim: boolean }[] {
+  return submissions(firings).map(({ template, name, params, claim }) => ({ template, name, params, claim }));
 }
 
 function invalidRecords(firings: Firing[]): Doc[] {
@@ -148,7 +140,7 @@ describe('payloads passed by bare reference go to the dispatch template, and onl
     const { firings } = sim.deliver(webhook(ref));
     expect(firings.map((f) => f.trigger)).toEqual(['dispatch-from-webhook']);
     const [run] = created(firings);
-    expect(run).toEqual({ template: 'swoop-dispatch', name: expect.stringMatching(/^swoop-dispatch-[0-9a-f]{16}$/), params: dispatchParams(JSON.stringify(ref), 'swoop-ingress'), outcome: 'created' });
+    expect(run).toEqual({ template: 'swoop-dispatch', name: expect.stringMatching(/^swoop-dispatch-[0-9a-f]{16}$/), params: dispatchParams(JSON.stringify(ref), 'swoop-ingress'), claim: false });
   });
 
   it('SQS, raw and SNS-wrapped: the same dispatch, named from the message identity', () => {
@@ -162,15 +154,17 @@ describe('payloads passed by bare reference go to the dispatch template, and onl
     expect(created(sns)[0].name).not.toBe(created(raw)[0].name);
   });
 
-  it('a duplicate delivery computes the same dispatch name and is AlreadyExists', () => {
+  it('a duplicate delivery computes the same dispatch name, which the state service creates once (AlreadyExists: 200, nothing new)', () => {
     const sim = new Simulator(docs);
     const a = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', snsEnvelope(ref, 'sns-2'), 'm-3')).firings)[0];
     const b = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', snsEnvelope(ref, 'sns-2'), 'm-4')).firings)[0];
     const c = created(sim.deliver(webhook(ref)).firings)[0];
     const d = created(sim.deliver(webhook(ref)).firings)[0];
-    expect([b.name, b.outcome]).toEqual([a.name, 'already-exists']);
-    expect([d.name, d.outcome]).toEqual([c.name, 'already-exists']);
-    expect(sim.createdObjects).toHaveLength(2);
+    expect(b.name).toBe(a.name);
+    expect(d.name).toBe(c.name);
+    expect(c.name).not.toBe(a.name);
+    // The sensors create nothing themselves: only the state service does (test/state/submit.test.ts).
+    expect(sim.createdObjects).toHaveLength(0);
   });
 
   it('what the dispatch posts back ({url, process}) routes directly to the workflow, never to dispatch again', () => {
@@ -184,8 +178,8 @@ describe('payloads passed by bare reference go to the dispatch template, and onl
     const body = { ...ref, process: [{ workflow: 'cog' }] };
     const keyed = (key: string) => created(sim.deliver(webhookEvent('swoop-ingress', 'payload', body, { Authorization: 'Bearer t', 'Idempotency-Key': key })).firings)[0];
     const first = keyed('swoop-dispatch-aaaa');
-    expect(keyed('swoop-dispatch-aaaa')).toMatchObject({ name: first.name, outcome: 'already-exists' });
-    expect(keyed('swoop-dispatch-bbbb')).toMatchObject({ outcome: 'created' });
+    expect(keyed('swoop-dispatch-aaaa').name).toBe(first.name);
+    expect(keyed('swoop-dispatch-bbbb').name).not.toBe(first.name);
     expect(created(sim.deliver(webhook(body)).firings)[0].name).not.toBe(first.name);
   });
 });
@@ -193,14 +187,13 @@ describe('payloads passed by bare reference go to the dispatch template, and onl
 describe('duplicate deliveries start nothing new', () => {
   const { docs } = eventsFixture();
 
-  it('the same webhook payload twice: one run, the second create is AlreadyExists and goes to the dead-letter log after retries', () => {
+  it('the same webhook payload twice: the same run name, so the state service answers the second with 200 and creates nothing (no dead letter)', () => {
     const sim = new Simulator(docs);
     const first = sim.deliver(webhook(payload(ingestProcess))).firings;
     const second = sim.deliver(webhook(payload(ingestProcess))).firings;
     expect(created(second)[0].name).toBe(created(first)[0].name);
-    expect(created(second)[0].outcome).toBe('already-exists');
-    expect(second[0].deadLetterTrigger).toBe('start-ingest-from-webhook-dead-letter');
-    expect(sim.createdObjects).toHaveLength(1);
+    expect(second[0].deadLetterTrigger).toBeUndefined();
+    expect(sim.createdObjects).toHaveLength(0);
   });
 
   it('SQS: a redelivered message (same id) is a duplicate; so is one SNS notification delivered as two SQS messages', () => {
@@ -208,20 +201,19 @@ describe('duplicate deliveries start nothing new', () => {
     const body = payload(ingestProcess);
     const a = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', body, 'm-1')).firings)[0];
     const b = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', body, 'm-1')).firings)[0];
-    expect([a.outcome, b.outcome]).toEqual(['created', 'already-exists']);
+    expect(b.name).toBe(a.name);
     const c = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', snsEnvelope(body, 'sns-7'), 'm-2')).firings)[0];
     const d = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', snsEnvelope(body, 'sns-7'), 'm-3')).firings)[0];
     expect(d.name).toBe(c.name);
-    expect(d.outcome).toBe('already-exists');
   });
 
-  it('a new message with the same payload is a new delivery: its run claims the payload and the claim applies cirrus rules', () => {
+  it('a new message with the same payload is a new delivery: the state service claims first and applies cirrus rules', () => {
     const sim = new Simulator(docs);
     const body = payload(ingestProcess);
     const a = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', body, 'm-1')).firings)[0];
     const b = created(sim.deliver(sqsEvent('swoop-ingress-sqs', 'payload', body, 'm-2')).firings)[0];
     expect(b.name).not.toBe(a.name);
-    expect(b.outcome).toBe('created');
+    expect([a.claim, b.claim]).toEqual([true, true]);
   });
 });
 
@@ -276,12 +268,11 @@ describe('chains', () => {
     const event = finished('ingest', 'SUCCESSFUL', 'ingest-1', 'uid-dup', { next: [{ workflow: 'publish' }] });
     const first = created(sim.deliver(event).firings);
     const again = created(sim.deliver({ ...event }).firings);
+    expect(first.length).toBeGreaterThan(0);
     expect(again.map((r) => r.name)).toEqual(first.map((r) => r.name));
-    expect(again.every((r) => r.outcome === 'already-exists')).toBe(true);
-    expect(first.every((r) => r.outcome === 'created')).toBe(true);
     // A different upstream run of the same workflow is a different link instance.
     const other = created(sim.deliver(finished('ingest', 'SUCCESSFUL', 'ingest-2', 'uid-other')).firings);
-    expect(other.every((r) => r.outcome === 'created')).toBe(true);
+    expect(other.map((r) => r.name).filter((n) => first.some((f) => f.name === n))).toEqual([]);
   });
 
   it('a finished event without a uid fails its link triggers into the dead-letter log instead of sharing one run name', () => {

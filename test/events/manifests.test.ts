@@ -44,7 +44,8 @@ describe.skipIf(!HAVE_REFERENCE)('events manifests against the upstream schema a
   it('the lint would catch a trigger submitting a parameter its WorkflowTemplate does not declare', () => {
     const broken = docs.map((d) => structuredClone(d));
     const sensor = findDoc(broken, 'Sensor', 'swoop-ingress');
-    sensor.spec.triggers[0].template.k8s.source.resource.spec.arguments.parameters[0].name = 'payload';
+    const payload = sensor.spec.triggers[0].template.http.payload as Doc[];
+    payload.find((p) => p.dest === 'arguments.input')!.dest = 'arguments.payload';
     expect(lintObjects(broken).map((p) => p.rule)).toContain('trigger-workflow-template');
   });
 });
@@ -57,20 +58,22 @@ describe('events manifests', () => {
     expect(triggers.length).toBeGreaterThan(10);
     for (const t of triggers) {
       expect(t.atLeastOnce, t.template.name).toBe(true);
-      const submits = t.template.k8s !== undefined;
-      expect(t.retryStrategy).toEqual({ steps: submits ? 3 : 5, duration: submits ? '1s' : '2s', factor: 2, jitter: 0.2 });
+      // Submissions are HTTP to the state service too: a duplicate is a 200, not a failure to stop retrying early.
+      expect(t.retryStrategy).toEqual({ steps: 5, duration: '2s', factor: 2, jitter: 0.2 });
       expect(t.dlqTrigger.template).toEqual({ name: `${t.template.name}-dead-letter`, log: {} });
       expect(t.template.atLeastOnce).toBeUndefined();
     }
   });
 
-  it('every submitted Workflow gets a name from a template, never generateName (which starts a run per redelivery)', () => {
-    const submits = triggersOf(docs).filter((t) => t.template.k8s);
+  it('every run is handed to the state service with a name from a template (never generateName, which starts a run per redelivery); no sensor creates objects', () => {
+    expect(triggersOf(docs).filter((t) => t.template.k8s || t.template.argoWorkflow)).toEqual([]);
+    const submits = triggersOf(docs).filter((t) => /\/submit$/.test(t.template.http?.url ?? ''));
     expect(submits.length).toBeGreaterThan(0);
     for (const t of submits) {
-      expect(t.template.k8s.operation).toBe('create');
-      expect(t.template.k8s.source.resource.metadata.generateName).toBeUndefined();
-      expect(t.template.k8s.parameters.filter((p: Doc) => p.dest === 'metadata.name')).toHaveLength(1);
+      const payload = t.template.http.payload as Doc[];
+      expect(payload.filter((p) => p.dest === 'name').map((p) => Object.keys(p.src).sort())).toEqual([['dataTemplate', 'dependencyName']]);
+      expect(payload.some((p) => p.dest === 'generateName')).toBe(false);
+      expect(t.template.http.secureHeaders).toEqual([{ name: 'Authorization', valueFrom: { secretKeyRef: { name: 'swoop-state-tokens', key: 'writer-authorization' } } }]);
     }
   });
 
@@ -93,13 +96,9 @@ describe('events manifests', () => {
     expect(source.spec.webhook['run-finished']).toMatchObject({ port: '12000', endpoint: '/lifecycle', method: 'POST' });
   });
 
-  it('least privilege: sensors may only create Workflows in their namespace; event sources get no API access', () => {
-    const roles = docs.filter((d) => d.kind === 'Role' || d.kind === 'ClusterRole');
-    expect(roles.map((r) => r.kind)).toEqual(['Role']);
-    expect(roles[0].metadata.namespace).toBe('swoop');
-    expect(roles[0].rules).toEqual([{ apiGroups: ['argoproj.io'], resources: ['workflows'], verbs: ['create'] }]);
-    const binding = docs.find((d) => d.kind === 'RoleBinding');
-    expect(binding?.subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'swoop-events-sensor', namespace: 'swoop' }]);
+  it('least privilege: neither sensors nor event sources get any API access (the state service creates Workflows)', () => {
+    expect(docs.filter((d) => ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].includes(d.kind))).toEqual([]);
+    expect(findDoc(docs, 'ServiceAccount', 'swoop-events-sensor').automountServiceAccountToken).toBe(false);
     for (const s of docs.filter((d) => d.kind === 'Sensor')) expect(s.spec.template.serviceAccountName).toBe('swoop-events-sensor');
     for (const s of docs.filter((d) => d.kind === 'EventSource')) expect(s.spec.template.serviceAccountName).toBe('swoop-events-source');
     expect(findDoc(docs, 'ServiceAccount', 'swoop-events-source').automountServiceAccountToken).toBe(false);

@@ -18,9 +18,11 @@ describe('npm run simulate (the CLI, on synthesized manifests in a directory)', 
 
   it('prints the triggers that fire and the runs they create, and what a second delivery does', () => {
     const out = execFileSync(TSX, [join(ROOT, 'tools', 'simulate.ts'), payloadFile, '--manifests', join(dir, 'dist'), '--via', 'sqs', '--twice'], { encoding: 'utf8' });
-    expect(out).toMatch(/swoop-ingress -> start-cog-from-sqs: create Workflow\/swoop\/cog-[0-9a-f]{16} from WorkflowTemplate cog: created/);
-    expect(out).toMatch(/swoop-ingress -> start-thumbs-from-sqs: create Workflow\/swoop\/thumbs-[0-9a-f]{16} from WorkflowTemplate thumbs: created/);
-    expect(out.split('(delivered again)')[1]).toMatch(/cog-[0-9a-f]{16} from WorkflowTemplate cog: AlreadyExists \(nothing new starts\)/);
+    expect(out).toMatch(/swoop-ingress -> start-cog-from-sqs: submit Workflow\/swoop\/cog-[0-9a-f]{16} from WorkflowTemplate cog to the state service \(POST http:\/\/[^ ]+\/submit\)\n {4}the service claims the payload first/);
+    expect(out).toMatch(/swoop-ingress -> start-thumbs-from-sqs: submit Workflow\/swoop\/thumbs-[0-9a-f]{16} from WorkflowTemplate thumbs to the state service/);
+    const [first, again] = out.split('(delivered again)');
+    expect(first).not.toMatch(/submitted before/);
+    expect(again).toMatch(/cog-[0-9a-f]{16} from WorkflowTemplate cog to the state service .*\n.*\n {4}this run name was submitted before: the service answers 200 and nothing new starts/);
   });
 
   it('fails with a clear message and exit code 2 when there are no manifests', () => {

@@ -1,6 +1,7 @@
 import type { LintContext } from './context';
 import type { LintDocument } from './documents';
 import { dependencyNames } from './check-events';
+import { checkSubmitTrigger } from './check-submits';
 import { isObject, list, obj, objects, str, type Json } from './json';
 import { sensorTriggers, sensorWorkflowResources } from './workflow-model';
 
@@ -30,6 +31,7 @@ export function checkTriggers(ctx: LintContext): void {
         const dep = str(src.dependencyName);
         if (dep !== undefined && !deps.has(dep)) ctx.report(sensor, `${srcPath}.dependencyName`, 'trigger-parameters', `names dependency "${dep}", which spec.dependencies does not declare`);
       }
+      checkSubmitTrigger(ctx, sensor, trigger, path);
     }
     for (const { resource, path, trigger, triggerPath } of sensorWorkflowResources(sensor)) {
       checkSubmittedTemplate(ctx, sensor, resource, path, trigger, triggerPath);
