@@ -14,12 +14,12 @@ import { parseAllDocuments } from 'yaml';
 import { synthesize, validationErrors, type Workflow, type WorkflowParameters } from '../../constructs';
 import { INGRESS_SQS_SOURCE, INGRESS_WEBHOOK_SOURCE, PAYLOAD_EVENT } from '../../constructs/events/names';
 import { formatProblem, lintObjects } from '../../tools/lint/index';
-import { Simulator, sqsEvent, webhookEvent, type SimulatedEvent } from '../../tools/simulator';
+import { Simulator, sqsEvent, webhookEvent, type Firing, type SimulatedEvent } from '../../tools/simulator';
+import { isSubmit, submissions } from '../support/submissions';
 import { validateArgoDocument } from '../support/schema';
 import { renderTags, workflowFailures, type Doc, type TaskOutputs } from '../e2e/support/argo';
-import { newRun } from '../e2e/support/fixtures';
 import type { RunningPlatform } from '../e2e/support/platform';
-import { ArgoRun } from '../e2e/support/run';
+import type { ArgoRun } from '../e2e/support/run';
 
 /** What the checks need of an app: what `buildApp()` returns. */
 export interface AppUnderTest {
@@ -102,12 +102,14 @@ export function samplesOf(samplesDir: string, name: string): { samples: Sample[]
   return { samples, problems };
 }
 
-/** A Workflow a sensor trigger creates: its name, template and arguments. */
+/** A run a sensor trigger hands to the state service (POST /submit): its name, template and arguments. */
 export interface Started {
   readonly via: string;
   readonly name: string;
   readonly template: string;
   readonly arguments: Record<string, string>;
+  /** The trigger's firing, delivered to the real state service by flowProblems. */
+  readonly firing: Firing;
 }
 
 /** The payload sources the events layer defines (webhook; SQS when it reads a queue). */
@@ -128,11 +130,9 @@ export function routeSample(synth: SynthesizedApp, sim: Simulator, name: string,
   const started: Started[] = [];
   const problems: string[] = [];
   for (const { via, event } of events) {
-    const runs = sim.deliver(event).firings.flatMap((f) => {
-      if (f.action.type !== 'k8s' || f.action.outcome !== 'created') return [];
-      const r = f.action.resource as Doc;
-      const args = Object.fromEntries(((r.spec?.arguments?.parameters ?? []) as Doc[]).map((p) => [String(p.name), String(p.value)]));
-      return [{ via, name: String(r.metadata?.name), template: String(r.spec?.workflowTemplateRef?.name), arguments: args }];
+    const runs = sim.deliver(event).firings.filter(isSubmit).map((f) => {
+      const [s] = submissions([f]);
+      return { via, name: s!.name, template: s!.template, arguments: s!.params, firing: f };
     });
     const mine = runs.filter((r) => r.template === name);
     if (mine.length !== 1) problems.push(`${where} (via ${via}): started ${runs.map((r) => r.template).join(', ') || 'nothing'}, expected one run of ${name}; its process must name ${name} first`);
@@ -220,20 +220,16 @@ function stepOutputUrls(run: ArgoRun): string[] {
 export async function flowProblems(synth: SynthesizedApp, platform: RunningPlatform, started: Started): Promise<string[]> {
   let where = `${started.template} run ${started.name}`;
   try {
-    const submit = (name: string, args: Record<string, string>) =>
-      new ArgoRun(structuredClone(synth.find('WorkflowTemplate', started.template)), { ...newRun(started.template, {}), name, arguments: args }, platform.cluster);
-    let run = submit(started.name, started.arguments);
-    let claim = await run.claim();
-    let answer = claim.succeeded ? JSON.parse(claim.body) : undefined;
-    if (answer?.claimed === false && /^payload already succeeded/.test(String(answer.reason))) {
+    // The trigger's request, as Argo Events sends it, to the real state service: claim, then create.
+    let answer = await platform.deliverSubmit(started.firing);
+    if (answer.body?.claimed === false && /^payload already succeeded/.test(String(answer.body.reason))) {
       // Another sample is the same cirrus payload (same items and workflow): run it again the
       // way cirrus does, with replace, under a run name of its own.
-      run = submit(`${started.name}-replace`, { ...started.arguments, replace: 'true' });
-      where = `${started.template} run ${run.run.name}`;
-      claim = await run.claim();
-      answer = claim.succeeded ? JSON.parse(claim.body) : undefined;
+      answer = await platform.submit(started.template, { ...started.arguments, replace: 'true' }, { name: `${started.name.slice(0, 55)}-replace` });
+      where = `${started.template} run ${answer.body?.run}`;
     }
-    if (!answer?.claimed) return [`${where}: claim was not granted: HTTP ${claim.status} ${claim.body}`];
+    if (!answer.run) return [`${where}: the state service created no Workflow: HTTP ${answer.status} ${JSON.stringify(answer.body)}`];
+    const run = answer.run;
     const outputs = generatedOutputs(synth, run);
     const steps = run.userTasksThatRun(outputs);
     const problems = fanOutProblems(run, outputs);

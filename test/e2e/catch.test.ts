@@ -11,9 +11,8 @@ import { ContainerTask, TaskLibrary, Workflow } from '../../constructs';
 import { renderTags, workflowFailures, type Doc, type FailedNode } from './support/argo';
 import { runDag, type TaskOutcome } from './support/dag';
 import { fixtureManifests } from './support/fixture-app';
-import { cirrusId, cirrusPayload, newRun } from './support/fixtures';
+import { cirrusId, cirrusPayload } from './support/fixtures';
 import { BACKEND, PAYLOAD_STORE, startPlatform, type RunningPlatform } from './support/platform';
-import { ArgoRun } from './support/run';
 
 function buildApp() {
   const app = new App();
@@ -61,16 +60,14 @@ describe(`a caught failure through the controller's DAG rules and the state serv
 
   it.each(cases)('%s', async (name, outcomes, expectedPhases, dagPhase, state) => {
     const payloadId = cirrusId('fetch-convert', `CATCH-${name.length}`);
-    const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', 'fetch-convert')), newRun('fetch-convert', {
+    const run = await platform.start('fetch-convert', {
       input: JSON.stringify(cirrusPayload([{ workflow: 'fetch-convert' }], { id: payloadId })), 'payload-id': payloadId,
-    }), platform.cluster);
-    const claim = await run.claim();
-    expect(claim.succeeded).toBe(true);
+    });
 
     // The generic app checks ask which steps run when all succeed: every step but the handler.
     expect(run.userTasksThatRun()).toEqual({ fetch: true, convert: true, publish: true, 'report-missing': false });
-    const dag = runDag(run.dagTasks, run.scope(), { claim: { phase: 'Succeeded', result: claim.body }, ...outcomes });
-    expect({ ...dag.phases, claim: undefined }).toEqual({ ...expectedPhases, claim: undefined });
+    const dag = runDag(run.dagTasks, run.scope(), outcomes);
+    expect(dag.phases).toEqual(expectedPhases);
     expect(dag.phase).toBe(dagPhase);
 
     // workflow.failures lists every Failed/Error node (operator.go), caught ones included.
@@ -91,16 +88,14 @@ describe(`a caught failure through the controller's DAG rules and the state serv
     if (state === 'FAILED') expect(recorded.error).toContain('fetch: Error (exit code');
   });
 
-  it('a refused claim still skips every step, the handler included', async () => {
+  it('a refused claim runs nothing at all, the handler included: no Workflow is created', async () => {
     const payloadId = cirrusId('fetch-convert', 'CATCH-REFUSED');
     const args = { input: 's3://in/refused.json', 'payload-id': payloadId };
-    const first = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', 'fetch-convert')), newRun('fetch-convert', args), platform.cluster);
-    await first.claim();
+    const first = await platform.start('fetch-convert', args);
     await first.completed('Succeeded', workflowFailures([]));
-    const second = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', 'fetch-convert')), newRun('fetch-convert', args), platform.cluster);
-    const claim = await second.claim();
-    expect(JSON.parse(claim.body).claimed).toBe(false);
-    const dag = runDag(second.dagTasks, second.scope(), { claim: { phase: 'Succeeded', result: claim.body } });
-    expect(dag).toEqual({ phase: 'Succeeded', phases: { claim: 'Succeeded', fetch: 'Skipped', convert: 'Skipped', publish: 'Skipped', 'report-missing': 'Omitted' } });
+    const workflows = platform.kube.workflows.size;
+    const second = await platform.submit('fetch-convert', args);
+    expect([second.status, second.body.claimed, second.body.created, second.run]).toEqual([200, false, false, undefined]);
+    expect(platform.kube.workflows.size).toBe(workflows);
   });
 });

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallbackParameter, CallbackTarget } from '../../constructs/events';
 import { Simulator, type Firing } from '../../tools/simulator';
-import { workflowFailures, type Doc } from './support/argo';
-import { cirrusId, cirrusPayload, expectedRunName, newRun } from './support/fixtures';
+import { workflowFailures } from './support/argo';
+import { cirrusId, cirrusPayload, expectedRunName } from './support/fixtures';
 import { BACKEND, LIFECYCLE_TOKEN, startPlatform, synthesizeManifests, webhookOf, type Received, type RunningPlatform } from './support/platform';
-import { ArgoRun, runToEnd } from './support/run';
+import { submissions } from '../support/submissions';
+import { type ArgoRun, runToEnd } from './support/run';
 
 const CALLBACK_URL = 'https://hooks.example.org/swoop';
 /** Callbacks this suite adds; the app's own callbacks may fire too and are not asserted here. */
@@ -26,16 +27,11 @@ interface Started {
   readonly name: string;
   readonly template: string;
   readonly params: Record<string, string>;
-  readonly outcome: string;
 }
 
+/** The runs the chain sensor hands to the state service, as the service reads them. */
 function started(firings: Firing[]): Started[] {
-  return firings.flatMap((f) => {
-    if (f.action.type !== 'k8s') return [];
-    const r = f.action.resource as Doc;
-    const params = Object.fromEntries((r.spec.arguments.parameters as Doc[]).map((p) => [p.name, p.value]));
-    return [{ trigger: f.trigger, name: r.metadata.name, template: r.spec.workflowTemplateRef.name, params, outcome: f.action.outcome }];
-  });
+  return submissions(firings).map(({ trigger, name, template, params }) => ({ trigger, name, template, params }));
 }
 
 describe(`run.finished from the real state service drives the synthesized chain and callback sensors (${BACKEND})`, () => {
@@ -46,11 +42,9 @@ describe(`run.finished from the real state service drives the synthesized chain 
   });
   afterAll(async () => platform?.stop());
 
-  const template = (name: string) => structuredClone(manifests.find('WorkflowTemplate', name));
-
   /** Runs `name` to its end and returns what the state service forwarded for it. */
   async function finished(name: string, args: Record<string, string>, phase: 'Succeeded' | 'Failed' = 'Succeeded', message = ''): Promise<{ run: ArgoRun; received: Received }> {
-    const run = new ArgoRun(template(name), newRun(name, args), platform.cluster);
+    const run = await platform.start(name, args);
     const failures = phase === 'Succeeded' ? [] : [{ displayName: 'convert(0:B04)', message, templateName: 'main', phase: 'Failed' as const, podName: 'p', finishedAt: '2026-03-02T10:40:00Z' }];
     await runToEnd(run, phase, workflowFailures(failures));
     return { run, received: await platform.lifecycle.waitFor((r) => r.body.run === run.run.name) };
@@ -68,25 +62,38 @@ describe(`run.finished from the real state service drives the synthesized chain 
     // Only the chain link starts a run; callbacks of the app may log, none may start a workflow.
     const [link1, ...more] = started(delivery.firings);
     expect(more).toEqual([]);
-    expect(link1).toEqual({ trigger: link, name: cogName, template: 'e2e-cogs', params: { input: expect.any(String), 'parent-run': run.run.name }, outcome: 'created' });
+    expect(link1).toEqual({ trigger: link, name: cogName, template: 'e2e-cogs', params: { input: expect.any(String), 'parent-run': run.run.name } });
     expect(JSON.parse(link1!.params.input!)).toEqual({ url: received.body.output, chain_filter: "@.properties.'eo:cloud_cover' < 50" });
 
-    // The Workflow the trigger creates is one Argo accepts: its arguments fit the template's parameters.
-    const next = new ArgoRun(template('e2e-cogs'), { ...newRun('e2e-cogs', {}), name: cogName, arguments: started(delivery.firings)[0]!.params }, platform.cluster);
-    expect(next.parameters).toMatchObject({ 'parent-run': run.run.name, 'payload-id': '', replace: 'false', 'state-url': platform.stateUrl });
+    // The state service claims and creates it; the Workflow is one Argo accepts: its arguments fit the template's parameters.
+    const link1Firing = delivery.firings.find((f) => f.trigger === link)!;
+    const created = await platform.deliverSubmit(link1Firing);
+    expect([created.status, created.body.created, created.body.run]).toEqual([201, true, cogName]);
+    expect(created.run!.parameters).toMatchObject({ 'parent-run': run.run.name, 'payload-id': '', replace: 'false', 'state-url': platform.stateUrl });
 
-    // A redelivery of the same run.finished gives the same name: AlreadyExists, nothing new starts.
-    const again = started(sim.deliver(received.event).firings);
-    expect(again.map((s) => [s.name, s.outcome])).toEqual([[cogName, 'already-exists']]);
+    // A redelivery of the same run.finished gives the same name: the service answers 200, nothing new starts.
+    const again = sim.deliver(received.event).firings.filter((f) => f.trigger === link);
+    expect(started(again).map((s) => s.name)).toEqual([cogName]);
+    const workflows = platform.kube.workflows.size;
+    expect((await platform.deliverSubmit(again[0]!)).body).toEqual({ created: false, claimed: true, reason: `Workflow ${cogName} already exists (a repeated delivery)`, run: cogName });
+    expect(platform.kube.workflows.size).toBe(workflows);
+    // ...also after the chained run finished and its Workflow was garbage-collected: the run is final in SQL.
+    await runToEnd(created.run!, 'Succeeded', workflowFailures([]));
+    platform.kube.collect('swoop', cogName);
+    expect((await platform.deliverSubmit(again[0]!)).body).toEqual({ created: false, claimed: true, reason: `run ${cogName} already finished SUCCESSFUL`, run: cogName });
+    expect(platform.kube.workflows.has(`swoop/${cogName}`)).toBe(false);
+    const outbox = await platform.state.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE run = $1', [cogName]);
+    expect(outbox[0]!.n).toBe(1);
   });
 
-  it('the run a chain starts (payload-id empty) can claim its payload', async () => {
+  it('the run a chain starts (payload-id empty) is claimed by the state service before it is created', async () => {
     const input = JSON.stringify(cirrusPayload([{ workflow: 'e2e-mask' }], { item: 'S2A_CLAIM' }));
     const { received } = await finished('e2e-mask', { input, 'payload-id': cirrusId('e2e-mask', 'S2A_CLAIM') });
-    const [next] = started(sim.deliver(received.event).firings);
-    const run = new ArgoRun(template(next!.template), { ...newRun(next!.template, {}), name: next!.name, arguments: next!.params }, platform.cluster);
-    const claim = await run.claim();
-    expect({ status: claim.status, body: JSON.parse(claim.body) }).toMatchObject({ status: 200, body: { claimed: true, run: next!.name } });
+    const firing = sim.deliver(received.event).firings.find((f) => submissions([f]).length > 0)!;
+    const [next] = started([firing]);
+    const answer = await platform.deliverSubmit(firing);
+    expect({ status: answer.status, body: answer.body }).toMatchObject({ status: 201, body: { created: true, claimed: true, run: next!.name } });
+    expect((await platform.read(`/runs/${next!.name}`)).parentRun).toBe(received.body.run);
   });
 
   it('a successful e2e-cogs run starts e2e-publish with its output URL as input; no failure callback', async () => {
@@ -97,7 +104,6 @@ describe(`run.finished from the real state service drives the synthesized chain 
       name: expectedRunName('e2e-publish', `${run.run.uid}/e2e-cogs-then-e2e-publish`),
       template: 'e2e-publish',
       params: { input: received.body.output, 'parent-run': run.run.name },
-      outcome: 'created',
     }]);
     expect(received.body.output.startsWith(`${run.parameters['payload-store']}/${run.run.name}/`)).toBe(true);
     expect(delivery.firings.map((f) => f.trigger)).not.toContain('callback-notify-failure');
@@ -140,7 +146,6 @@ describe(`run.finished from the real state service drives the synthesized chain 
       name: expectedRunName('e2e-cogs', `${run.run.uid}/next-e2e-cogs`),
       template: 'e2e-cogs',
       params: { input: expect.any(String), 'parent-run': run.run.name },
-      outcome: 'created',
     }]);
     expect(JSON.parse(next[0]!.params.input!)).toEqual({ url: received.body.output, process: process.slice(1) });
   });

@@ -5,9 +5,10 @@ import { Simulator, type Firing } from '../../tools/simulator';
 import { HAVE_REFERENCE } from '../support/reference';
 import { validateArgoDocument } from '../support/schema';
 import type { Doc } from './support/argo';
-import { cirrusId, cirrusPayload, expectedRunName, newRun } from './support/fixtures';
+import { cirrusId, cirrusPayload, expectedRunName } from './support/fixtures';
 import { BACKEND, startPlatform, synthesizeManifests, webhookOf, WebhookReceiver, type RunningPlatform } from './support/platform';
-import { ArgoRun } from './support/run';
+import { isSubmit, submissions } from '../support/submissions';
+import { webhookEvent } from '../../tools/simulator';
 
 const manifests = synthesizeManifests();
 const WORKFLOW = 'e2e-mask';
@@ -25,7 +26,7 @@ function payload(options: { id?: string; item?: string; first?: string } = {}): 
   ], options);
 }
 
-describe(`a cirrus payload from the webhook to the claim of its run (${BACKEND})`, () => {
+describe(`a cirrus payload from the webhook through the state service's claim to its Workflow (${BACKEND})`, () => {
   let platform: RunningPlatform;
   let ingress: WebhookReceiver;
   const sim = new Simulator(manifests.docs);
@@ -40,6 +41,11 @@ describe(`a cirrus payload from the webhook to the claim of its run (${BACKEND})
     await platform?.stop();
   });
 
+  /** The body as the ingress webhook publishes it, with an Idempotency-Key (a new delivery of the same content). */
+  function webhookEventOf(body: unknown, key: string) {
+    return webhookEvent('swoop-ingress', 'payload', body, { Authorization: 'Bearer t', 'Idempotency-Key': key });
+  }
+
   /** POSTs a body to the payload webhook as a producer would, and returns what the sensor does with it. */
   async function deliver(body: unknown, token = platform.cluster.secrets['swoop-ingress-token']!.token!): Promise<{ status: number; firings: Firing[] }> {
     const before = ingress.accepted.length;
@@ -49,19 +55,21 @@ describe(`a cirrus payload from the webhook to the claim of its run (${BACKEND})
     return { status: res.status, firings: sim.deliver(ingress.accepted[ingress.accepted.length - 1]!.event).firings };
   }
 
-  function submitted(firings: Firing[]): { name: string; template: string; params: Record<string, string>; outcome: string }[] {
-    return firings.flatMap((f) => {
-      if (f.action.type !== 'k8s') return [];
-      const r = f.action.resource as Doc;
-      return [{ name: r.metadata.name, template: r.spec.workflowTemplateRef.name, params: Object.fromEntries((r.spec.arguments.parameters as Doc[]).map((p) => [p.name, p.value])), outcome: f.action.outcome }];
-    });
+  /** The runs the sensor hands to the state service, as the service reads them. */
+  function submitted(firings: Firing[]): { name: string; template: string; params: Record<string, string> }[] {
+    return submissions(firings).map(({ name, template, params }) => ({ name, template, params }));
+  }
+
+  /** Hands each submission of the firings to the real state service, as Argo Events would. */
+  async function handOver(firings: Firing[]) {
+    return Promise.all(firings.filter(isSubmit).map((f) => platform.deliverSubmit(f)));
   }
 
   it('the webhook refuses a delivery without the ingress token', async () => {
     expect((await deliver(payload(), 'wrong-token')).status).toBe(401);
   });
 
-  it('routes the payload to its first process workflow with a deterministic name and arguments the template declares', async () => {
+  it('routes the payload to its first process workflow with a deterministic name; the state service claims it and creates the Workflow once', async () => {
     const body = payload({ item: 'S2B_ROUTE' });
     const { status, firings } = await deliver(body);
     expect(status).toBe(200);
@@ -71,39 +79,61 @@ describe(`a cirrus payload from the webhook to the claim of its run (${BACKEND})
       name: expectedRunName(WORKFLOW, `/${WORKFLOW}${goJsonMarshal(body)}`),
       template: WORKFLOW,
       params: { input: expect.any(String), 'payload-id': '', replace: 'false' },
-      outcome: 'created',
     });
     expect(JSON.parse(wf!.params.input!)).toEqual(body);
-    const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', WORKFLOW)), { ...newRun(WORKFLOW, {}), name: wf!.name, arguments: wf!.params }, platform.cluster);
+    const [created] = await handOver(firings);
+    expect([created!.status, created!.body]).toEqual([201, { created: true, claimed: true, reason: 'new payload', run: wf!.name }]);
+    const run = created!.run!;
+    expect(run.run.name).toBe(wf!.name);
     expect(run.parameters).toMatchObject({ input: wf!.params.input, 'payload-store': expect.stringMatching(/^s3:\/\//), 'state-url': platform.stateUrl, 'max-cloud-cover': expect.any(String) });
 
-    expect(submitted((await deliver(body)).firings).map((s) => [s.name, s.outcome])).toEqual([[wf!.name, 'already-exists']]);
+    // The same delivery again: the same name, which the service answers 200 without creating anything.
+    const again = await deliver(body);
+    expect(submitted(again.firings).map((s) => s.name)).toEqual([wf!.name]);
+    const workflows = platform.kube.workflows.size;
+    const [repeat] = await handOver(again.firings);
+    expect([repeat!.status, repeat!.body]).toEqual([200, { created: false, claimed: true, reason: `Workflow ${wf!.name} already exists (a repeated delivery)`, run: wf!.name }]);
+    expect(platform.kube.workflows.size).toBe(workflows);
   });
 
-  it.skipIf(!HAVE_REFERENCE)('the Workflow the trigger creates is valid for the upstream Argo Workflows schema (unknown fields rejected)', async () => {
+  it.skipIf(!HAVE_REFERENCE)('the Workflow the state service creates is valid for the upstream Argo Workflows schema (unknown fields rejected)', async () => {
     const { firings } = await deliver(payload({ item: 'S2B_SCHEMA' }));
-    const resources = firings.flatMap((f) => (f.action.type === 'k8s' ? [f.action.resource] : []));
-    expect(resources).toHaveLength(1);
-    expect(validateArgoDocument(resources[0])).toEqual([]);
+    const [answer] = await handOver(firings);
+    const created = platform.kube.workflows.get(`swoop/${answer!.body.run}`);
+    expect(validateArgoDocument(created)).toEqual([]);
+    expect(platform.kube.invalid).toEqual([]);
   });
 
-  it('the run of a payload that carries its cirrus id claims it, and the state service parses the identity', async () => {
+  it('a payload already running, sent again as a new message, creates nothing: no Workflow, no pod, one SQL refusal', async () => {
+    const body = payload({ item: 'S2B_ACTIVE' });
+    await handOver((await deliver(body)).firings);
+    // A new message (another Idempotency-Key) of the same payload: a new delivery, a new run name.
+    const dup = sim.deliver(webhookEventOf(body, 'resent-by-feeder')).firings;
+    const workflows = platform.kube.workflows.size;
+    const requests = platform.kube.requests.length;
+    const [answer] = await handOver(dup);
+    expect([answer!.status, answer!.body.created, answer!.body.claimed]).toEqual([200, false, false]);
+    expect(answer!.body.reason).toMatch(/^payload is active: run e2e-mask-[0-9a-f]{16} is QUEUED$/);
+    expect([platform.kube.workflows.size, platform.kube.requests.length]).toEqual([workflows, requests]);
+  });
+
+  it('the run of a payload that carries its cirrus id is claimed under it, and the state service parses the identity', async () => {
     const id = cirrusId(WORKFLOW, 'S2B_WITH_ID');
-    const [wf] = submitted((await deliver(payload({ id, item: 'S2B_WITH_ID' }))).firings);
+    const { firings } = await deliver(payload({ id, item: 'S2B_WITH_ID' }));
+    const [wf] = submitted(firings);
     expect(wf!.params['payload-id']).toBe(id);
-    const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', WORKFLOW)), { ...newRun(WORKFLOW, {}), name: wf!.name, arguments: wf!.params }, platform.cluster);
-    const claim = await run.claim();
-    expect([claim.status, JSON.parse(claim.body)]).toEqual([200, { claimed: true, reason: 'new payload', run: wf!.name }]);
+    const [answer] = await handOver(firings);
+    expect([answer!.status, answer!.body]).toEqual([201, { created: true, claimed: true, reason: 'new payload', run: wf!.name }]);
     expect(await platform.read(`/payloads/${encodeURIComponent(id)}`)).toMatchObject({
       payloadId: id, workflow: WORKFLOW, collections: ['sentinel-2-l2a'], itemIds: ['S2B_WITH_ID'], state: 'QUEUED', input: wf!.params.input,
     });
   });
 
-  it('the run of a payload without an id (the usual cirrus input) claims it under the derived cirrus id', async () => {
-    const [wf] = submitted((await deliver(payload({ item: 'S2B_NO_ID' }))).firings);
-    const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', WORKFLOW)), { ...newRun(WORKFLOW, {}), name: wf!.name, arguments: wf!.params }, platform.cluster);
-    const claim = await run.claim();
-    expect({ status: claim.status, body: JSON.parse(claim.body) }).toMatchObject({ status: 200, body: { claimed: true, run: wf!.name } });
+  it('the run of a payload without an id (the usual cirrus input) is claimed under the derived cirrus id', async () => {
+    const { firings } = await deliver(payload({ item: 'S2B_NO_ID' }));
+    const [wf] = submitted(firings);
+    const [answer] = await handOver(firings);
+    expect({ status: answer!.status, body: answer!.body }).toMatchObject({ status: 201, body: { claimed: true, run: wf!.name } });
     expect((await platform.read(`/runs/${wf!.name}`)).payloadId).toBe(cirrusId(WORKFLOW, 'S2B_NO_ID'));
   });
 

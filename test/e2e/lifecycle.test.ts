@@ -36,31 +36,32 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
   });
   afterAll(async () => platform?.stop());
 
-  const submit = (name: string, args: Record<string, string>) =>
-    new ArgoRun(template(name), newRun(name, args), platform.cluster);
+  /** A run the state service claimed and created (POST /submit, as the sensors hand runs over). */
+  const submit = (name: string, args: Record<string, string>) => platform.start(name, args);
 
   it('finds the three workflows of its app in the synthesized manifests', () => {
     expect(NAMES.sort()).toEqual(['e2e-cogs', 'e2e-mask', 'e2e-publish']);
   });
 
   describe('the lifecycle templates as generated', () => {
-    it.each(NAMES)('%s: every user step waits for the claim (its depends reach the claim task)', (name) => {
+    it.each(NAMES)('%s: no task waits for a claim: the first tasks depend on nothing (no claim task, no agent pod before them)', (name) => {
       const tasks = new ArgoRun(template(name), newRun(name, { input: 's3://in/x.json' }), platform.cluster).dagTasks;
-      const deps = new Map(tasks.map((t) => [t.name as string, String(t.depends ?? '').match(/[A-Za-z0-9-]+(?=\.|\b)/g)?.filter((d) => tasks.some((o) => o.name === d)) ?? []]));
-      const reachesClaim = (task: string, seen = new Set<string>()): boolean =>
-        task === 'claim' || (!seen.has(task) && deps.get(task)!.some((d) => reachesClaim(d, seen.add(task))));
-      for (const t of tasks) expect({ task: t.name, waits: reachesClaim(t.name) }).toEqual({ task: t.name, waits: true });
+      expect(tasks.map((t) => t.name)).not.toContain('claim');
+      expect(tasks.filter((t) => !t.depends && !t.dependencies).length).toBeGreaterThan(0);
+      for (const t of tasks) expect(String(t.when ?? '')).not.toContain('tasks.claim');
     });
 
-    it.each(NAMES)('%s: the claim request is authorized by the state service', async (name) => {
-      const run = submit(name, { input: 's3://in/a.json', 'payload-id': cirrusId(name, 'AUTH') });
-      const outcome = await run.claim();
-      expect({ status: outcome.status, body: JSON.parse(outcome.body) }).toMatchObject({ status: 200, body: { claimed: true } });
+    it.each(NAMES)('%s: the state service claims, then creates a Workflow the upstream schema accepts, with the arguments given', async (name) => {
+      const args = { input: 's3://in/a.json', 'payload-id': cirrusId(name, 'AUTH') };
+      const answer = await platform.submit(name, args);
+      expect({ status: answer.status, body: answer.body }).toEqual({ status: 201, body: { created: true, claimed: true, reason: 'new payload', run: answer.run!.run.name } });
+      expect(answer.run!.parameters).toMatchObject(args);
+      expect(platform.kube.invalid).toEqual([]);
+      expect((await platform.read(`/runs/${answer.run!.run.name}`)).state).toBe('QUEUED');
     });
 
     it.each(NAMES)('%s: the running event is accepted (startedAt is RFC 3339)', async (name) => {
-      const run = submit(name, { input: 's3://in/b.json', 'payload-id': cirrusId(name, 'TIME') });
-      expect((await run.claim()).status).toBe(200);
+      const run = await submit(name, { input: 's3://in/b.json', 'payload-id': cirrusId(name, 'TIME') });
       const sent = JSON.parse(run.runningRequest().body);
       const outcome = await run.running();
       expect({ startedAt: sent.startedAt, status: outcome.status, body: outcome.body }).toMatchObject({ startedAt: run.run.creationTimestamp, status: 202 });
@@ -73,13 +74,10 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
   });
 
   describe('whole runs', () => {
-    it.each(NAMES)('%s: claim -> running -> completed(Succeeded) records SUCCESSFUL with its history, forwarded once', async (name) => {
+    it.each(NAMES)('%s: submit (claim) -> running -> completed(Succeeded) records SUCCESSFUL with its history, forwarded once', async (name) => {
       const input = JSON.stringify(cirrusPayload([{ workflow: name }], { id: cirrusId(name, `OK-${name}`) }));
-      const run = submit(name, { input, 'payload-id': cirrusId(name, `OK-${name}`) });
+      const run = await submit(name, { input, 'payload-id': cirrusId(name, `OK-${name}`) });
 
-      const claim = await run.claim();
-      expect(claim.succeeded).toBe(true);
-      expect(JSON.parse(claim.body)).toEqual({ claimed: true, reason: 'new payload', run: run.run.name });
       const steps = run.userTasksThatRun(STEP_OUTPUTS);
       expect(Object.values(steps).every(Boolean)).toBe(true);
 
@@ -116,54 +114,52 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
       expect(outbox[0]!.n).toBe(1);
     });
 
-    it('a second run of a succeeded payload is refused: every user step skips and the refused run changes nothing', async () => {
+    it('a second run of a succeeded payload is refused before any Workflow exists: no object, no pod, and the refusal changes nothing', async () => {
       const name = 'e2e-cogs';
       const payloadId = cirrusId(name, 'DUP');
       const args = { input: 's3://in/dup.json', 'payload-id': payloadId };
-      const first = submit(name, args);
-      await first.claim();
+      const first = await submit(name, args);
       await first.running();
       await first.completed('Succeeded', workflowFailures([]));
       await platform.lifecycle.waitFor((r) => r.body.run === first.run.name);
       const before = await platform.read(`/payloads/${encodeURIComponent(payloadId)}`);
 
-      const second = submit(name, args);
-      const claim = await second.claim();
-      expect(claim.succeeded).toBe(true); // a refusal is an answer, not an HTTP error
-      expect(JSON.parse(claim.body)).toEqual({ claimed: false, reason: `payload already succeeded: run ${first.run.name}`, run: first.run.name });
-      expect(second.userTasksThatRun(STEP_OUTPUTS)).toEqual({ 'split-assets': false, convert: false, 'merge-assets': false, publish: false });
-
-      // With every step skipped Argo ends the run Succeeded; its events must not count.
-      expect((await second.running()).succeeded).toBe(true);
-      expect((await second.completed('Succeeded', workflowFailures([]))).succeeded).toBe(true);
-      const refused = await platform.read(`/runs/${second.run.name}`);
+      const workflows = platform.kube.workflows.size;
+      const second = await platform.submit(name, args);
+      // A refusal is an answer (2xx: the trigger counts it delivered), not an HTTP error.
+      expect([second.status, second.body]).toEqual([200, { created: false, claimed: false, reason: `payload already succeeded: run ${first.run.name}`, run: first.run.name }]);
+      expect(second.run).toBeUndefined();
+      expect(platform.kube.workflows.size).toBe(workflows);
+      const refusedName = (await platform.read(`/runs?payloadId=${encodeURIComponent(payloadId)}`)).runs.map((r: Doc) => r.run).find((r: string) => r !== first.run.name);
+      const refused = await platform.read(`/runs/${refusedName}`);
       expect(refused).toMatchObject({ state: 'CANCELED', claim: 'refused', output: null });
       const after = await platform.read(`/payloads/${encodeURIComponent(payloadId)}`);
       expect(after.state).toBe('SUCCESSFUL');
       expect(after.runs.find((r: Doc) => r.run === first.run.name)).toEqual(before.runs.find((r: Doc) => r.run === first.run.name));
-      const outbox = await platform.state.db.query('SELECT run FROM outbox WHERE run = $1', [second.run.name]);
+      const outbox = await platform.state.db.query('SELECT run FROM outbox WHERE run = $1', [refusedName]);
       expect(outbox).toEqual([]);
     });
 
     it('replace: "true" claims a succeeded payload again', async () => {
       const name = 'e2e-publish';
       const payloadId = cirrusId(name, 'REPLACE');
-      const first = submit(name, { input: 's3://in/r.json', 'payload-id': payloadId });
-      await first.claim();
+      const first = await submit(name, { input: 's3://in/r.json', 'payload-id': payloadId });
       await first.completed('Succeeded', workflowFailures([]));
-      const again = submit(name, { input: 's3://in/r.json', 'payload-id': payloadId, replace: 'true' });
-      const claim = JSON.parse((await again.claim()).body);
-      expect(claim).toEqual({ claimed: true, reason: `replace: supersedes run ${first.run.name} (SUCCESSFUL)`, run: again.run.name });
-      expect(Object.values(again.userTasksThatRun(STEP_OUTPUTS)).every(Boolean)).toBe(true);
+      const again = await platform.submit(name, { input: 's3://in/r.json', 'payload-id': payloadId, replace: 'true' });
+      expect(again.body).toEqual({ created: true, claimed: true, reason: `replace: supersedes run ${first.run.name} (SUCCESSFUL)`, run: again.run!.run.name });
+      expect(Object.values(again.run!.userTasksThatRun(STEP_OUTPUTS)).every(Boolean)).toBe(true);
     });
 
-    it('rejects a replace value outside the parameter enum before anything is sent', () => {
-      expect(() => submit('e2e-publish', { input: 's3://in/x.json', replace: 'yes' })).toThrow('parameter "replace" is "yes", not one of its enum values false, true');
+    it('a replace value outside the parameter enum is refused by the state service before anything is claimed or created (Argo would refuse the run)', async () => {
+      expect(() => new ArgoRun(template('e2e-publish'), newRun('e2e-publish', { input: 's3://in/x.json', replace: 'yes' }), platform.cluster)).toThrow('parameter "replace" is "yes", not one of its enum values false, true');
+      const requests = platform.kube.requests.length;
+      const answer = await platform.submit('e2e-publish', { input: 's3://in/x.json', replace: 'yes' });
+      expect([answer.status, answer.body.field]).toEqual([400, 'replace']);
+      expect(platform.kube.requests.length).toBe(requests);
     });
 
     it("records a failed run's error as its failed steps, read from Argo's quoted workflow.failures", async () => {
-      const run = submit('e2e-cogs', { input: 's3://in/e.json', 'payload-id': cirrusId('e2e-cogs', 'ERRTEXT') });
-      await run.claim();
+      const run = await submit('e2e-cogs', { input: 's3://in/e.json', 'payload-id': cirrusId('e2e-cogs', 'ERRTEXT') });
       await run.completed('Failed', workflowFailures([failed('Error (exit code 1)'), failed('OOMKilled (exit code 137)', 'merge-assets')]));
       expect((await platform.read(`/runs/${run.run.name}`)).error).toBe('convert(0:B04): Error (exit code 1); merge-assets: OOMKilled (exit code 137)');
     });
@@ -178,8 +174,7 @@ describe(`one run's lifecycle through the real state service (${BACKEND})`, () =
     ];
     it.each(finals)('%s is recorded %s with its error, and forwarded', async (_what, state, phase, nodes) => {
       const name = 'e2e-cogs';
-      const run = submit(name, { input: 's3://in/f.json', 'payload-id': cirrusId(name, `F-${nodes[0]!.message.length}-${phase}`) });
-      await run.claim();
+      const run = await submit(name, { input: 's3://in/f.json', 'payload-id': cirrusId(name, `F-${nodes[0]!.message.length}-${phase}`) });
       await run.running();
       const completed = await run.completed(phase, workflowFailures(nodes));
       expect(completed.succeeded).toBe(true);

@@ -23,9 +23,8 @@ import { Simulator } from '../../tools/simulator';
 import { HAVE_REFERENCE } from '../support/reference';
 import { validateArgoDocument } from '../support/schema';
 import { globalVariables, renderTags, resolveParameters, workflowFailures, type Doc } from './support/argo';
-import { cirrusId, cirrusPayload, newRun } from './support/fixtures';
+import { cirrusId, cirrusPayload } from './support/fixtures';
 import { BACKEND, startPlatform, type RunningPlatform } from './support/platform';
-import { ArgoRun } from './support/run';
 
 const NAME = 'e2e-items';
 const SECRET = { name: 'e2e-items-api', key: 'token' };
@@ -114,8 +113,7 @@ describe(`a perFeature HTTP callback without user code (${BACKEND})`, () => {
 
   it('posts once per selected feature, keyed <run uid>/<callback>/<feature id>, retried; a repeated run.finished starts nothing new', async () => {
     const input = JSON.stringify(cirrusPayload([{ workflow: NAME }], { id: cirrusId(NAME, 'ITEMS') }));
-    const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', NAME)), newRun(NAME, { input, 'payload-id': cirrusId(NAME, 'ITEMS') }), platform.cluster);
-    expect((await run.claim()).succeeded).toBe(true);
+    const run = await platform.start(NAME, { input, 'payload-id': cirrusId(NAME, 'ITEMS') });
     expect((await run.running()).succeeded).toBe(true);
     expect((await run.completed('Succeeded', workflowFailures([]))).succeeded).toBe(true);
     const finished = await platform.lifecycle.waitFor((r) => r.body.run === run.run.name);

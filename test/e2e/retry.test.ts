@@ -9,10 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerTask, TaskLibrary, Workflow } from '../../constructs';
 import { workflowFailures, type Doc, type FailedNode } from './support/argo';
 import { fixtureManifests } from './support/fixture-app';
-import { cirrusId, cirrusPayload, newRun } from './support/fixtures';
+import { cirrusId, cirrusPayload } from './support/fixtures';
 import { BACKEND, startPlatform, type RunningPlatform } from './support/platform';
 import { runRetryNode, type Attempt } from './support/retry';
-import { ArgoRun } from './support/run';
 
 function buildApp() {
   const app = new App();
@@ -89,10 +88,9 @@ describe(`a retried step's run through the state service (${BACKEND})`, () => {
   it.each(runs)('%s', async (_name, script, state, error) => {
     const outcome = runRetryNode(strategy, script);
     const payloadId = cirrusId('fetch-items', `RETRY-${script.length}-${state}`);
-    const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', 'fetch-items')), newRun('fetch-items', {
+    const run = await platform.start('fetch-items', {
       input: JSON.stringify(cirrusPayload([{ workflow: 'fetch-items' }], { id: payloadId })), 'payload-id': payloadId,
-    }), platform.cluster);
-    expect((await run.claim()).succeeded).toBe(true);
+    });
     expect(run.userTasksThatRun()).toEqual({ fetch: true });
     expect((await run.running()).succeeded).toBe(true);
     // A DAG with one task ends in that task's phase.

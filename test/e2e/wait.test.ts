@@ -16,9 +16,8 @@ import { PlatformEvents } from '../../constructs/events';
 import { FakeArgoServer } from '../support/argo-server';
 import { HAVE_REFERENCE, REFERENCE_MISSING_MESSAGE } from '../support/reference';
 import { sendHttp, workflowFailures, type Doc } from './support/argo';
-import { cirrusId, cirrusPayload, newRun } from './support/fixtures';
+import { cirrusId, cirrusPayload } from './support/fixtures';
 import { ARGO_TOKEN, BACKEND, startPlatform, type RunningPlatform } from './support/platform';
-import { ArgoRun } from './support/run';
 
 const NAME = 'e2e-approval';
 const FAST = 'e2e-approval-fast';
@@ -91,9 +90,8 @@ describe.skipIf(!HAVE_REFERENCE)(`a wait-for-callback step through the real stat
   /** Claims, reports running, opens the wait step's task; returns the run, its token and its suspend node. */
   async function startRun(item: string, workflow = NAME) {
     const input = JSON.stringify(cirrusPayload([{ workflow }], { id: cirrusId(workflow, item), item }));
-    const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', workflow)), newRun(workflow, { input, 'payload-id': cirrusId(workflow, item) }), platform.cluster);
-    expect((await run.claim()).succeeded).toBe(true);
-    expect(run.userTasksThatRun()).toEqual({ approve: true, publish: true }); // the claim gate opens both
+    const run = await platform.start(workflow, { input, 'payload-id': cirrusId(workflow, item) });
+    expect(run.userTasksThatRun()).toEqual({ approve: true, publish: true });
     expect((await run.running()).succeeded).toBe(true);
     const dag = run.nestedDag('approve');
     const before = deliveries.length;

@@ -19,10 +19,15 @@ import { openDb, quoteIdent } from '../../../state/db';
 import { migrate } from '../../../state/migrate';
 import { grantServiceRole } from '../../../state/roles';
 import { startStateService, type RunningStateService } from '../../../state/service';
-import { webhookEvent, type SimulatedEvent } from '../../../tools/simulator';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { webhookEvent, type Firing, type SimulatedEvent } from '../../../tools/simulator';
+import { FakeKubeApi } from '../../support/kube-api';
 import { BACKEND, DATABASE_URL, databaseUrlAs } from '../../state/support';
 import { buildE2eApp, type E2eApp } from './app';
-import type { ClusterObjects, Doc } from './argo';
+import type { ClusterObjects, Doc, Submission } from './argo';
+import { ArgoRun } from './run';
 
 export { BACKEND };
 
@@ -31,6 +36,8 @@ export const READER_TOKEN = 'e2e-reader-token';
 export const LIFECYCLE_TOKEN = 'e2e-lifecycle-token';
 export const PAYLOAD_STORE = 's3://swoop-e2e/payloads';
 export const ARGO_TOKEN = 'e2e-argo-token';
+/** The state service account's token (the projected file a pod gets). */
+export const KUBE_TOKEN = 'e2e-state-service-account-token';
 
 export interface Manifests {
   readonly swoop: E2eApp;
@@ -145,15 +152,38 @@ export class WebhookReceiver {
   }
 }
 
+/** The state service's answer to a submission, and the run it created (if it did). */
+export interface Submitted {
+  readonly status: number;
+  readonly body: any;
+  /** The Workflow the service created in the API server, as Argo would run it; undefined when none was created. */
+  readonly run?: ArgoRun;
+}
+
 export interface RunningPlatform {
   readonly cluster: ClusterObjects;
   readonly state: RunningStateService;
   readonly stateUrl: string;
   readonly lifecycle: WebhookReceiver;
+  /** The Kubernetes API server the state service creates Workflows in (loopback, schema-checked). */
+  readonly kube: FakeKubeApi;
   /** GET on the state service with the reader token. */
   read(path: string): Promise<any>;
+  /**
+   * Delivers a sensor's `POST .../submit` firing to the state service as Argo Events would
+   * (the in-cluster URL's path on loopback, secure headers read from the Secrets).
+   */
+  deliverSubmit(firing: Firing): Promise<Submitted>;
+  /** Submits a run of `workflow` as the sensors do (a claim first), e.g. for a run started by hand. */
+  submit(workflow: string, args: Record<string, string>, options?: { name?: string; startedBy?: string }): Promise<Submitted>;
+  /** Submits and requires the Workflow to be created; returns its run. */
+  start(workflow: string, args: Record<string, string>, options?: { name?: string }): Promise<ArgoRun>;
+  /** The run of a Workflow the service created earlier. */
+  runOf(name: string): ArgoRun;
   stop(): Promise<void>;
 }
+
+let runCounter = 0;
 
 /** The environment of the state service's container, resolved from the cluster objects. */
 /** The env list of the state service's container, as its Deployment construct synthesizes it. */
@@ -189,6 +219,10 @@ export function stateServiceEnv(cluster: ClusterObjects): Record<string, string>
  * HOST/PORT, the embedded database when no DATABASE_URL is given, a fresh schema otherwise.
  */
 export async function startPlatform(manifests: Pick<Manifests, 'find'>, options: { argoServerUrl?: string } = {}): Promise<RunningPlatform> {
+  const kube = new FakeKubeApi(KUBE_TOKEN);
+  await kube.start();
+  const tokenFile = join(mkdtempSync(join(tmpdir(), 'swoop-e2e-sa-')), 'token');
+  writeFileSync(tokenFile, KUBE_TOKEN);
   const lifecycleSpec = webhookOf(manifests.find('EventSource', 'swoop-lifecycle'));
   const lifecycle = new WebhookReceiver(lifecycleSpec, LIFECYCLE_TOKEN);
   await lifecycle.start();
@@ -210,6 +244,8 @@ export async function startPlatform(manifests: Pick<Manifests, 'find'>, options:
   const env = stateServiceEnv({ configMaps: { 'swoop-platform': configMap }, secrets });
   // The stuck-run sweeper runs on the real clock; tests drive it explicitly (test/state/sweeper.test.ts).
   Object.assign(env, { HOST: '127.0.0.1', PORT: '0', DATABASE_SCHEMA: schema, STUCK_RUN_SWEEP_INTERVAL_SECONDS: '0' });
+  // What the kubelet gives a pod: the API server's address and the service account's token file.
+  Object.assign(env, { KUBE_API_URL: kube.url, KUBE_TOKEN_FILE: tokenFile });
   // The Argo Server is a loopback stand-in where a test needs one (test/support/argo-server.ts).
   if (options.argoServerUrl) Object.assign(env, { ARGO_SERVER_URL: options.argoServerUrl, ARGO_INSECURE_SKIP_VERIFY: 'false' });
   if (DATABASE_URL) {
@@ -222,11 +258,54 @@ export async function startPlatform(manifests: Pick<Manifests, 'find'>, options:
   const state = await startStateService(configFromEnv(env));
   platformData['state-url'] = state.url;
   const cluster: ClusterObjects = { configMaps: { 'swoop-platform': configMap }, secrets };
+  const namespace = env.WORKFLOW_NAMESPACE!;
+  const runOf = (name: string): ArgoRun => {
+    const wf = kube.workflows.get(`${namespace}/${name}`);
+    if (!wf) throw new Error(`the API server has no Workflow ${namespace}/${name}`);
+    const submission: Submission = {
+      name, uid: wf.metadata.uid, creationTimestamp: wf.metadata.creationTimestamp, namespace,
+      arguments: Object.fromEntries((wf.spec.arguments.parameters as Doc[]).map((p) => [p.name, p.value])),
+    };
+    return new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', wf.spec.workflowTemplateRef.name)), submission, cluster);
+  };
+  const post = async (body: unknown, headers: Record<string, string>): Promise<Submitted> => {
+    const all = new Headers(headers);
+    if (!all.has('content-type')) all.set('content-type', 'application/json');
+    const res = await fetch(`${state.url}/submit`, { method: 'POST', headers: all, body: JSON.stringify(body) });
+    const answer = await res.json() as Doc;
+    return { status: res.status, body: answer, ...(res.status === 201 ? { run: runOf(answer.run) } : {}) };
+  };
+  const submit: RunningPlatform['submit'] = (workflow, args, opts = {}) => post({
+    workflow, name: opts.name ?? `${workflow}-${(++runCounter).toString(16).padStart(5, '0')}${randomBytes(3).toString('hex')}`,
+    namespace, claim: 'true', startedBy: opts.startedBy ?? 'e2e', arguments: args,
+  }, { authorization: `Bearer ${WRITER_TOKEN}` });
   return {
     cluster,
     state,
     stateUrl: state.url,
     lifecycle,
+    kube,
+    runOf,
+    submit,
+    async start(workflow, args, opts = {}) {
+      const answer = await submit(workflow, args, opts);
+      if (!answer.run) throw new Error(`the state service created no Workflow for ${workflow}: ${answer.status} ${JSON.stringify(answer.body)}`);
+      return answer.run;
+    },
+    async deliverSubmit(firing) {
+      if (firing.action.type !== 'http' || !/\/submit$/.test(firing.action.url)) throw new Error(`firing ${firing.trigger} is not a submission to the state service`);
+      const headers: Record<string, string> = { ...firing.action.headers };
+      for (const [name, from] of Object.entries(firing.action.secureHeaders)) {
+        const [, secret, key] = /^secret ([^/]+)\/(.+)$/.exec(from)!;
+        headers[name] = (secrets as Record<string, Record<string, string>>)[secret!]![key!]!;
+      }
+      const answer = await post(firing.action.body, headers);
+      // The trigger's policy decides what counts as delivered.
+      if (firing.action.allowedStatuses && !firing.action.allowedStatuses.includes(answer.status)) {
+        throw new Error(`the state service answered ${firing.trigger} with ${answer.status}, which its trigger would retry: ${JSON.stringify(answer.body)}`);
+      }
+      return answer;
+    },
     async read(path) {
       const res = await fetch(`${state.url}${path}`, { headers: { authorization: `Bearer ${READER_TOKEN}` } });
       const body = await res.json();
@@ -236,6 +315,8 @@ export async function startPlatform(manifests: Pick<Manifests, 'find'>, options:
     async stop() {
       await state.close();
       await lifecycle.stop();
+      await kube.stop();
+      if (kube.invalid.length > 0) throw new Error(`the state service sent Workflows the upstream schema refuses: ${JSON.stringify(kube.invalid)}`);
       if (DATABASE_URL) {
         const db = await openDb({ url: DATABASE_URL });
         await db.exec(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);

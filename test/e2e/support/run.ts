@@ -1,9 +1,10 @@
 /**
  * One Workflow run of a synthesized WorkflowTemplate, driven through its lifecycle the way
- * Argo drives it: the `claim` DAG task (an HTTP template), the DAG's `when`s over the claim
- * response, the workflow-level hook whose expression holds while Running, and the HTTP
- * task(s) of the `onExit` handler. Templates are found by following the manifest, never by
- * the library's constant names, so a renamed or rewired template fails here.
+ * Argo drives it: the DAG's `when`s, the workflow-level hook whose expression holds while
+ * Running, and the HTTP task(s) of the `onExit` handler. The run exists because the state
+ * service claimed its payload and created it (RunningPlatform.submit / deliverSubmit); there is
+ * no claim task. Templates are found by following the manifest, never by the library's
+ * constant names, so a renamed or rewired template fails here.
  */
 import {
   evaluateWhen, expressionEnv, globalVariables, inputVariables, renderHttp, renderTags, resolveParameters, sendHttp,
@@ -13,7 +14,6 @@ import { evaluate } from './expr';
 
 export class ArgoRun {
   public readonly parameters: Record<string, string>;
-  private claimResult?: string;
 
   constructor(
     public readonly template: Doc,
@@ -42,14 +42,6 @@ export class ArgoRun {
 
   scope(extra: { status?: string; failures?: string } = {}): Record<string, string> {
     return globalVariables(this.template, this.run, this.parameters, extra);
-  }
-
-  /** The request of the `claim` task: the first DAG task, without dependencies. */
-  claimRequest(): HttpRequest {
-    const task = this.dagTasks.find((t) => t.name === 'claim');
-    if (!task) throw new Error(`WorkflowTemplate ${this.template.metadata.name}: the entry DAG has no claim task`);
-    if (task.depends || task.dependencies) throw new Error('the claim task must not depend on anything');
-    return renderHttp(this.named(task.template), this.taskScope(task, this.scope()), this.cluster);
   }
 
   /** The scope a DAG task's template renders in: the run's variables plus its inputs from the task's arguments. */
@@ -88,20 +80,11 @@ export class ArgoRun {
     return renderTags(String(p.value), scope, `task ${taskName} argument ${parameter}`);
   }
 
-  async claim(): Promise<HttpOutcome> {
-    const outcome = await sendHttp(this.claimRequest());
-    // The agent sets outputs.result to the response body; a failed condition fails the node.
-    if (outcome.succeeded) this.claimResult = outcome.body;
-    return outcome;
-  }
-
-  /** Which user tasks run, given the claim answer and the outputs of other tasks. */
+  /** Which tasks run, given the outputs of other tasks. */
   userTasksThatRun(outputs: TaskOutputs = {}): Record<string, boolean> {
-    if (this.claimResult === undefined) throw new Error('claim() has not succeeded yet');
-    const all = { ...outputs, claim: { result: this.claimResult } };
     // The run this answers for is the one where every step succeeds (catch conditions read tasks.X.status).
     const statuses = Object.fromEntries(this.dagTasks.map((t) => [`tasks.${t.name}.status`, 'Succeeded']));
-    return Object.fromEntries(this.dagTasks.filter((t) => t.name !== 'claim').map((t) => [t.name, evaluateWhen(t, { ...this.scope(), ...statuses }, all)]));
+    return Object.fromEntries(this.dagTasks.map((t) => [t.name, evaluateWhen(t, { ...this.scope(), ...statuses }, outputs)]));
   }
 
   /** The hook template whose `expression` holds while the workflow runs (and not before). */
@@ -205,9 +188,9 @@ export class NestedDag {
   }
 }
 
-/** Drives `run` from claim to its exit handler; every request must satisfy its successCondition. */
+/** Drives a created `run` from its running hook to its exit handler; every request must satisfy its successCondition. */
 export async function runToEnd(run: ArgoRun, phase: 'Succeeded' | 'Failed' | 'Error', failures: string): Promise<void> {
-  for (const [step, send] of [['claim', () => run.claim()], ['running', () => run.running()], ['completed', () => run.completed(phase, failures)]] as const) {
+  for (const [step, send] of [['running', () => run.running()], ['completed', () => run.completed(phase, failures)]] as const) {
     const outcome = await send();
     if (!outcome.succeeded) throw new Error(`${run.run.name}: the ${step} request failed its successCondition: HTTP ${outcome.status} ${outcome.body}`);
   }
