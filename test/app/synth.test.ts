@@ -37,9 +37,12 @@ describe('the workflows/ app', () => {
   it('synthesizes the state service (its only definition) with the stack\'s image, by digest', () => {
     const docs = parseAllDocuments(synthesize(buildApp().app).get('state-service.yaml')!).map((d) => d.toJS());
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual([
+      'ServiceAccount/swoop-state', 'Role/swoop-state-create-workflows', 'RoleBinding/swoop-state-create-workflows',
       'Deployment/swoop-state', 'Service/swoop-state', 'PodDisruptionBudget/swoop-state', expect.stringMatching(/^Job\/swoop-state-migrate-[0-9a-f]{10}$/),
     ]);
-    const images = docs.filter((d) => d.spec.template).map((d) => d.spec.template.spec.containers[0].image);
+    // Least privilege: it may create Workflows in its namespace, nothing else.
+    expect(docs.find((d) => d.kind === 'Role').rules).toEqual([{ apiGroups: ['argoproj.io'], resources: ['workflows'], verbs: ['create'] }]);
+    const images = docs.filter((d) => d.spec?.template).map((d) => d.spec.template.spec.containers[0].image);
     const image = loadEnvironment('dev').stateServiceImage;
     expect(images).toEqual([image, image]);
     expect(image).toMatch(/^[^\s@]+\/swoop-state@sha256:[0-9a-f]{64}$/);

@@ -120,15 +120,17 @@ describe(`a perFeature HTTP callback without user code (${BACKEND})`, () => {
     expect(finished.body.output).toMatch(/^s3:\/\//);
 
     const sim = new Simulator(manifests.docs);
-    const fire = () => sim.deliver(finished.event).firings.find((f) => f.trigger === 'callback-notify-items')!.action as { resource: Doc; outcome: string };
-    const first = fire();
-    expect(first.outcome).toBe('created');
+    const fire = () => sim.deliver(finished.event).firings.find((f) => f.trigger === 'callback-notify-items')!;
+    const created = await platform.deliverSubmit(fire());
+    expect([created.status, created.body.created, created.body.claimed]).toEqual([201, true, null]); // a platform template: no claim
+    const first = { resource: platform.kube.workflows.get(`swoop/${created.body.run}`)! };
     expect(first.resource.spec.workflowTemplateRef.name).toBe('swoop-callback-notify-items');
     expect(first.resource.spec.arguments.parameters).toEqual([
       { name: 'output', value: finished.body.output }, { name: 'uid', value: run.run.uid }, { name: 'p0', value: run.run.name },
     ]);
-    // the outbox's at-least-once redelivery of the same run.finished: AlreadyExists, nothing new
-    expect(fire().outcome).toBe('already-exists');
+    // the outbox's at-least-once redelivery of the same run.finished: the same name, AlreadyExists, nothing new
+    const again = await platform.deliverSubmit(fire());
+    expect([again.status, again.body.created, again.body.run]).toEqual([200, false, created.body.run]);
 
     // The run's output payload, as Argo downloads it from S3 into the script's file.
     const features = [

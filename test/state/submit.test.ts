@@ -203,6 +203,37 @@ describe.skipIf(!HAVE_REFERENCE)(`POST /submit: claim before create (${BACKEND},
   });
 });
 
+describe.skipIf(!HAVE_REFERENCE)(`a run's completion across a state service restart (${BACKEND}): recorded once, notified once`, () => {
+  it('the exit handler\'s retry after a restart, and a redelivered submission after the Workflow was collected, add nothing', async () => {
+    const t = await createTestDb();
+    const dir = mkdtempSync(join(tmpdir(), 'swoop-kube-'));
+    writeFileSync(join(dir, 'token'), KUBE_TOKEN);
+    const kube = new FakeKubeApi(KUBE_TOKEN);
+    await kube.start();
+    let s = await startService(t.db, kube.url, join(dir, 'token'));
+    try {
+      const body = submission('RESTART');
+      expect((await call(s.url, 'POST', '/submit', { token: WRITER, body })).status).toBe(201);
+      const done = lifecycle({ type: 'completed', run: body.name, phase: 'Succeeded', workflow: 'wf-a' });
+      expect((await call(s.url, 'POST', '/events', { token: WRITER, body: done })).status).toBe(202);
+      await s.close();
+      s = await startService(t.db, kube.url, join(dir, 'token'));
+      expect((await call(s.url, 'POST', '/events', { token: WRITER, body: done })).status).toBe(202);
+      kube.collect(NAMESPACE, body.name);
+      expect((await call(s.url, 'POST', '/submit', { token: WRITER, body })).body.reason).toBe(`run ${body.name} already finished SUCCESSFUL`);
+      const run = await call(s.url, 'GET', `/runs/${body.name}`, { token: WRITER });
+      expect(run.body.history.map((h: { state: string }) => h.state)).toEqual(['QUEUED', 'SUCCESSFUL']);
+      const outbox = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE run = $1', [body.name]);
+      expect(outbox[0]!.n).toBe(1);
+      expect(kube.workflows.size).toBe(0);
+    } finally {
+      await s.close();
+      await kube.stop();
+      await t.drop();
+    }
+  });
+});
+
 /** A sensor trigger's delivery: retried on any non-2xx answer or transport error (retryStrategy), scaled down. */
 async function triggerDelivers(url: string, body: unknown, steps = 8): Promise<{ status: number; attempts: number }> {
   for (let i = 0; ; i++) {

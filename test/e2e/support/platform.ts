@@ -173,17 +173,20 @@ export interface RunningPlatform {
    * Delivers a sensor's `POST .../submit` firing to the state service as Argo Events would
    * (the in-cluster URL's path on loopback, secure headers read from the Secrets).
    */
-  deliverSubmit(firing: Firing): Promise<Submitted>;
+  deliverSubmit(firing: Firing, options?: { find?: TemplateLookup }): Promise<Submitted>;
   /** Submits a run of `workflow` as the sensors do (a claim first), e.g. for a run started by hand. */
-  submit(workflow: string, args: Record<string, string>, options?: { name?: string; startedBy?: string }): Promise<Submitted>;
+  submit(workflow: string, args: Record<string, string>, options?: { name?: string; startedBy?: string; find?: TemplateLookup }): Promise<Submitted>;
   /** Submits and requires the Workflow to be created; returns its run. */
   start(workflow: string, args: Record<string, string>, options?: { name?: string }): Promise<ArgoRun>;
   /** The run of a Workflow the service created earlier. */
-  runOf(name: string): ArgoRun;
+  runOf(name: string, find?: TemplateLookup): ArgoRun;
   stop(): Promise<void>;
 }
 
 let runCounter = 0;
+
+/** Where a run's WorkflowTemplate comes from: the platform's manifests unless another app's are given. */
+export type TemplateLookup = (kind: string, name: string) => Doc;
 
 /** The environment of the state service's container, resolved from the cluster objects. */
 /** The env list of the state service's container, as its Deployment construct synthesizes it. */
@@ -259,26 +262,26 @@ export async function startPlatform(manifests: Pick<Manifests, 'find'>, options:
   platformData['state-url'] = state.url;
   const cluster: ClusterObjects = { configMaps: { 'swoop-platform': configMap }, secrets };
   const namespace = env.WORKFLOW_NAMESPACE!;
-  const runOf = (name: string): ArgoRun => {
+  const runOf = (name: string, find: TemplateLookup = manifests.find): ArgoRun => {
     const wf = kube.workflows.get(`${namespace}/${name}`);
     if (!wf) throw new Error(`the API server has no Workflow ${namespace}/${name}`);
     const submission: Submission = {
       name, uid: wf.metadata.uid, creationTimestamp: wf.metadata.creationTimestamp, namespace,
       arguments: Object.fromEntries((wf.spec.arguments.parameters as Doc[]).map((p) => [p.name, p.value])),
     };
-    return new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', wf.spec.workflowTemplateRef.name)), submission, cluster);
+    return new ArgoRun(structuredClone(find('WorkflowTemplate', wf.spec.workflowTemplateRef.name)), submission, cluster);
   };
-  const post = async (body: unknown, headers: Record<string, string>): Promise<Submitted> => {
+  const post = async (body: unknown, headers: Record<string, string>, find?: TemplateLookup): Promise<Submitted> => {
     const all = new Headers(headers);
     if (!all.has('content-type')) all.set('content-type', 'application/json');
     const res = await fetch(`${state.url}/submit`, { method: 'POST', headers: all, body: JSON.stringify(body) });
     const answer = await res.json() as Doc;
-    return { status: res.status, body: answer, ...(res.status === 201 ? { run: runOf(answer.run) } : {}) };
+    return { status: res.status, body: answer, ...(res.status === 201 ? { run: runOf(answer.run, find) } : {}) };
   };
   const submit: RunningPlatform['submit'] = (workflow, args, opts = {}) => post({
     workflow, name: opts.name ?? `${workflow}-${(++runCounter).toString(16).padStart(5, '0')}${randomBytes(3).toString('hex')}`,
     namespace, claim: 'true', startedBy: opts.startedBy ?? 'e2e', arguments: args,
-  }, { authorization: `Bearer ${WRITER_TOKEN}` });
+  }, { authorization: `Bearer ${WRITER_TOKEN}` }, opts.find);
   return {
     cluster,
     state,
@@ -292,14 +295,14 @@ export async function startPlatform(manifests: Pick<Manifests, 'find'>, options:
       if (!answer.run) throw new Error(`the state service created no Workflow for ${workflow}: ${answer.status} ${JSON.stringify(answer.body)}`);
       return answer.run;
     },
-    async deliverSubmit(firing) {
+    async deliverSubmit(firing, opts = {}) {
       if (firing.action.type !== 'http' || !/\/submit$/.test(firing.action.url)) throw new Error(`firing ${firing.trigger} is not a submission to the state service`);
       const headers: Record<string, string> = { ...firing.action.headers };
       for (const [name, from] of Object.entries(firing.action.secureHeaders)) {
         const [, secret, key] = /^secret ([^/]+)\/(.+)$/.exec(from)!;
         headers[name] = (secrets as Record<string, Record<string, string>>)[secret!]![key!]!;
       }
-      const answer = await post(firing.action.body, headers);
+      const answer = await post(firing.action.body, headers, opts.find);
       // The trigger's policy decides what counts as delivered.
       if (firing.action.allowedStatuses && !firing.action.allowedStatuses.includes(answer.status)) {
         throw new Error(`the state service answered ${firing.trigger} with ${answer.status}, which its trigger would retry: ${JSON.stringify(answer.body)}`);
