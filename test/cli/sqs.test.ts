@@ -19,6 +19,7 @@ import { Simulator, sqsMessage } from '../../tools/simulator';
 import { eventsFixture } from '../events/fixture';
 import { FakeSqs, QUEUE_PATH, type Sent } from './fake-sqs';
 import { BACKEND, call, createTestDb, READER, startTestService, WRITER, type TestDb, type TestService } from '../state/support';
+import { submissions } from '../support/submissions';
 import { swoop, writeManifests } from './support';
 
 describe('swoop process through SQS (AWS SDK against a loopback SQS JSON-protocol endpoint)', () => {
@@ -46,10 +47,7 @@ describe('swoop process through SQS (AWS SDK against a loopback SQS JSON-protoco
   });
 
   /** The run the SQS sensor starts for a message SQS accepted (what the platform computes). */
-  const runOf = (s: Sent) => {
-    const f = sim.deliver(sqsMessage('swoop-ingress-sqs', 'payload', s.body, s.messageId)).firings.find((x) => x.action.type === 'k8s' || x.action.type === 'argoWorkflow')!;
-    return ((f.action as { resource: any }).resource).metadata.name as string;
-  };
+  const runOf = (s: Sent) => submissions(sim.deliver(sqsMessage('swoop-ingress-sqs', 'payload', s.body, s.messageId)).firings)[0]!.name;
 
   it('one payload is one SendMessage with the payload bytes; the run printed is the one the message id names', async () => {
     const before = sqs.sent.length;

@@ -5,7 +5,8 @@
  * method, Bearer token of its EventSource) and the suites' synthesized manifests, written to a
  * folder as a deployment's `dist/<stack>` would be. The "cluster" side of a delivery is the
  * same as test/e2e's: the simulator runs the received request through the sensors, and
- * ArgoRun drives the Workflow it creates through claim, running hook and exit handler.
+ * The state service claims and creates the Workflow (POST /submit); ArgoRun drives it through
+ * its running hook and exit handler.
  */
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,11 +17,10 @@ import { Readable } from 'node:stream';
 import { stringify } from 'yaml';
 import type { ProgressStream } from '../../cli/io';
 import { main } from '../../cli/main';
-import { Simulator, type Firing, type SimulatedEvent } from '../../tools/simulator';
+import { Simulator, type SimulatedEvent } from '../../tools/simulator';
 import type { Doc } from '../e2e/support/argo';
-import { newRun } from '../e2e/support/fixtures';
 import { startPlatform, synthesizeManifests, webhookOf, WebhookReceiver, type Manifests, type RunningPlatform, READER_TOKEN } from '../e2e/support/platform';
-import { ArgoRun } from '../e2e/support/run';
+import { submissions } from '../support/submissions';
 
 export interface CliResult {
   readonly code: number;
@@ -91,24 +91,19 @@ export async function startCliPlatform(): Promise<CliPlatform> {
     },
   }));
   const sim = new Simulator(manifests.docs);
-  const submitted = (event: SimulatedEvent) => sim.deliver(event).firings.flatMap((f: Firing) => {
-    if (f.action.type !== 'k8s' && f.action.type !== 'argoWorkflow') return [];
-    const r = f.action.resource as Doc;
-    return [{ name: r.metadata.name as string, template: r.spec.workflowTemplateRef.name as string, params: Object.fromEntries((r.spec.arguments.parameters as Doc[]).map((p) => [p.name, p.value])) }];
-  });
+  // The runs the sensor hands to the state service (POST /submit), as the service reads them.
+  const submitted = (event: SimulatedEvent) => submissions(sim.deliver(event).firings).map(({ name, template, params }) => ({ name, template, params }));
   return {
     manifests, platform, ingress, ingressToken, dir, sim, submitted,
     env: { [READ_TOKEN_ENV]: READER_TOKEN, [INGRESS_TOKEN_ENV]: ingressToken },
     async runWorkflow(created, phase, failures = '') {
-      const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', created.template)), { ...newRun(created.template, {}), name: created.name, arguments: created.params }, platform.cluster);
-      const claim = await run.claim();
-      if (claim.status !== 200) throw new Error(`claim answered ${claim.status}: ${claim.body}`);
-      if (phase === 'claim-only') return;
-      const refused = !JSON.parse(claim.body).claimed;
-      if (!refused) {
-        const running = await run.running();
-        if (running.status !== 202) throw new Error(`running answered ${running.status}: ${running.body}`);
-      }
+      // The state service claims the payload and creates the Workflow (nothing when refused).
+      const answer = await platform.submit(created.template, created.params, { name: created.name, startedBy: 'ingress' });
+      if (answer.status !== 200 && answer.status !== 201) throw new Error(`submit answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      if (phase === 'claim-only' || !answer.run) return;
+      const run = answer.run;
+      const running = await run.running();
+      if (running.status !== 202) throw new Error(`running answered ${running.status}: ${running.body}`);
       const completed = await run.completed(phase, failures);
       if (completed.status !== 202) throw new Error(`completed answered ${completed.status}: ${completed.body}`);
     },

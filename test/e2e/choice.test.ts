@@ -8,6 +8,7 @@
  * reaches the state service. No step reads the payload: the pods per run are those of the
  * same workflow without the conditions.
  */
+import { isSubmit, submissions } from '../support/submissions';
 import { App } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerTask, TaskLibrary, Workflow, podsPerRun } from '../../constructs';
@@ -46,11 +47,11 @@ function payload(batch: unknown, items: number): Doc {
   return base;
 }
 
-function submittedArguments(firings: Firing[]): { name: string; params: Record<string, string> } {
-  const created = firings.filter((f) => f.action.type === 'k8s');
+/** The one run the ingress sensor hands to the state service (POST /submit), and its firing. */
+function submittedArguments(firings: Firing[]): { name: string; params: Record<string, string>; firing: Firing } {
+  const created = submissions(firings);
   expect(created).toHaveLength(1);
-  const r = (created[0]!.action as Extract<Firing['action'], { type: 'k8s' | 'argoWorkflow' }>).resource as Doc;
-  return { name: r.metadata.name, params: Object.fromEntries((r.spec.arguments.parameters as Doc[]).map((p) => [p.name, p.value])) };
+  return { name: created[0]!.name, params: created[0]!.params, firing: firings.find(isSubmit)! };
 }
 
 describe(`a Choice on payload content, filled by the ingress sensor, through the controller's DAG rules and the state service (${BACKEND})`, () => {
@@ -78,16 +79,18 @@ describe(`a Choice on payload content, filled by the ingress sensor, through the
 
   it.each(cases)('%s, and publish reads that branch\'s output', async (_label, batch, items, branch) => {
     const body = payload(batch, items);
-    const { name, params } = submittedArguments(sim.deliver(webhookEvent('swoop-ingress', 'payload', body)).firings);
+    const { name, params, firing } = submittedArguments(sim.deliver(webhookEvent('swoop-ingress', 'payload', body)).firings);
     // The sensor's gjson paths and the shared projectPayload (what the state service calls) agree.
     const declaration = JSON.parse(template.metadata.annotations[PAYLOAD_PROJECTION_ANNOTATION]);
     expect(Object.fromEntries(Object.keys(declaration).map((k) => [k, params[k]]))).toEqual(projectPayload(body, declaration));
     expect(params['payload-item-count']).toBe(String(items));
 
-    const run = new ArgoRun(structuredClone(template), { name, uid: `uid-${name}`, creationTimestamp: '2026-03-02T10:15:30Z', arguments: params }, platform.cluster);
-    const claim = await run.claim();
-    expect(JSON.parse(claim.body).claimed).toBe(true);
-    const dag = runDag(run.dagTasks, run.scope(), { claim: { phase: 'Succeeded', result: claim.body } });
+    // The state service claims the payload and creates the Workflow with every argument the sensor filled.
+    const answer = await platform.deliverSubmit(firing);
+    expect([answer.status, answer.body.claimed]).toEqual([201, true]);
+    const run = answer.run!;
+    expect(run.parameters).toMatchObject(params);
+    const dag = runDag(run.dagTasks, run.scope(), {});
     const other = branch === 'convert-batch' ? 'convert-single' : 'convert-batch';
     expect(dag.phases).toMatchObject({ [branch]: 'Succeeded', [other]: 'Skipped', publish: 'Succeeded' });
     expect(dag.phase).toBe('Succeeded');
@@ -107,14 +110,13 @@ describe(`a Choice on payload content, filled by the ingress sensor, through the
     const { params } = submittedArguments(sim.deliver(webhookEvent('swoop-ingress', 'payload', { url: 's3://bucket/ref.json', process: [{ workflow: 'choice', tasks: { convert: { batch: true } } }] })).firings);
     expect(params).toMatchObject({ 'payload-convert-batch': 'true', 'payload-item-count': '' });
     const run = new ArgoRun(structuredClone(template), { name: 'choice-ref', uid: 'uid-ref', creationTimestamp: '2026-03-02T10:15:30Z', arguments: params }, platform.cluster);
-    const claimed = JSON.stringify({ claimed: true, reason: 'new payload', run: 'choice-ref' });
-    expect(() => runDag(run.dagTasks, run.scope(), { claim: { phase: 'Succeeded', result: claimed } })).toThrow(/asInt/);
+    expect(() => runDag(run.dagTasks, run.scope(), {})).toThrow(/asInt/);
   });
 
   it('adds no pod and no DAG task: the pods per run are those of the same workflow without the conditions', () => {
     const plain = build(false);
     expect(podsPerRun(fixture.wf)).toEqual(podsPerRun(plain.wf));
-    expect(run().map((t) => t.name).sort()).toEqual(['claim', 'convert-batch', 'convert-single', 'publish']);
+    expect(run().map((t) => t.name).sort()).toEqual(['convert-batch', 'convert-single', 'publish']);
     function run() {
       return template.spec.templates.find((t: Doc) => t.name === 'main').dag.tasks as Doc[];
     }
