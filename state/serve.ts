@@ -10,6 +10,9 @@ async function main(): Promise<void> {
     `  metrics: ${service.metricsUrl}/metrics (no token)`,
     `  database: ${service.db.location}`,
     `  lifecycle forwarding: ${config.lifecycleUrl ?? 'off (LIFECYCLE_URL unset)'}`,
+    `  submissions (POST /submit): ${config.kube
+      ? `claim, then create Workflows in namespace ${config.kube.namespace} through ${config.kube.url}`
+      : 'refused (no Kubernetes API: run in the cluster, or set KUBE_API_URL, KUBE_TOKEN_FILE and WORKFLOW_NAMESPACE)'}`,
     `  wait-for-callback steps: ${config.argoServer ? `resumed through ${config.argoServer.url}` : 'refused (ARGO_SERVER_URL unset)'}`,
     `  stuck-run sweeper: ${config.stuckRuns
       ? `every ${config.stuckRuns.intervalMs / 1000} s (grace ${config.stuckRuns.graceMs / 1000} s, max silence ${config.stuckRuns.maxSilenceMs / 1000} s)`

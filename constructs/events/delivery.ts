@@ -19,9 +19,10 @@ export interface DeliveryPolicy {
  * (v1.9 reads `atLeastOnce`, `retryStrategy` and `dlqTrigger` on the trigger, not its template.)
  */
 export function deliveryFields(triggerName: string, policy: DeliveryPolicy = {}, submitsWorkflow = false): Record<string, unknown> {
-  // A duplicate delivery's create fails with AlreadyExists on every attempt, and an
-  // at-least-once trigger waits for its retries before taking the next event, so
-  // submissions retry briefly; an API server outage longer than that is dead-lettered.
+  // A hand-written k8s create of a duplicate fails with AlreadyExists on every attempt, and an
+  // at-least-once trigger waits for its retries before taking the next event, so such
+  // triggers retry briefly. The platform's own submissions are HTTP to the state service,
+  // which answers a duplicate 200, so they get the HTTP policy.
   const attempts = policy.attempts ?? (submitsWorkflow ? 3 : 5);
   if (!Number.isInteger(attempts) || attempts < 1) throw new Error(`delivery attempts must be a whole number >= 1, got ${attempts}`);
   const backoff = policy.backoff ?? Duration.seconds(submitsWorkflow ? 1 : 2);
