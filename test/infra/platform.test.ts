@@ -172,15 +172,16 @@ describe('Platform with the committed dist/ (the state service\'s only definitio
   const fromDist = (r: Registered) => r.name.includes('/');
   const stateObjects = () => rec.resources.filter((r) => r.type.startsWith('kubernetes:') && r.inputs.metadata?.labels?.['app.kubernetes.io/name'] === 'swoop-state');
 
-  it('applies the state service from dist/ once: Deployment, Service, PodDisruptionBudget, migration Job', () => {
+  it('applies the state service from dist/ once: Deployment, Service, PodDisruptionBudget, migration Job, and its service account that may create Workflows', () => {
     expect(stateObjects().map((r) => `${r.inputs.kind}/${r.inputs.metadata.name}`).sort()).toEqual([
-      'Deployment/swoop-state', expect.stringMatching(/^Job\/swoop-state-migrate-[0-9a-f]{10}$/), 'PodDisruptionBudget/swoop-state', 'Service/swoop-state',
+      'Deployment/swoop-state', expect.stringMatching(/^Job\/swoop-state-migrate-[0-9a-f]{10}$/), 'PodDisruptionBudget/swoop-state',
+      'Role/swoop-state-create-workflows', 'RoleBinding/swoop-state-create-workflows', 'Service/swoop-state', 'ServiceAccount/swoop-state',
     ]);
     expect(stateObjects().every(fromDist)).toBe(true);
   });
 
   it('creates every Secret key and ConfigMap key the state service pods read', () => {
-    const pods = stateObjects().filter((r) => r.inputs.spec.template).map((r) => r.inputs.spec.template.spec);
+    const pods = stateObjects().filter((r) => r.inputs.spec?.template).map((r) => r.inputs.spec.template.spec);
     const refs = [...new Set(pods.flatMap(podReferences))].sort();
     expect(refs).toEqual([
       'ConfigMap swoop-platform/lifecycle-url',

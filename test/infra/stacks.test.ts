@@ -150,7 +150,8 @@ describe('stacks (whole program under mocks)', () => {
   it('dev applies the state service from dist/ exactly once; prod leaves it to the Argo CD sync', () => {
     const state = (run: StackRun) => run.resources.filter((r) => r.type.startsWith('kubernetes:') && r.inputs.metadata?.labels?.['app.kubernetes.io/name'] === 'swoop-state');
     expect(state(dev).map((r) => r.name).sort()).toEqual([
-      'swoop/swoop-state', 'swoop/swoop-state', 'swoop/swoop-state', expect.stringMatching(/^swoop\/swoop-state-migrate-[0-9a-f]{10}$/),
+      'swoop/swoop-state', 'swoop/swoop-state', 'swoop/swoop-state', 'swoop/swoop-state',
+      'swoop/swoop-state-create-workflows', 'swoop/swoop-state-create-workflows', expect.stringMatching(/^swoop\/swoop-state-migrate-[0-9a-f]{10}$/),
     ]);
     expect(state(dev).filter((r) => r.type === 'kubernetes:apps/v1:Deployment')).toHaveLength(1);
     expect(state(prod)).toEqual([]);
