@@ -153,21 +153,20 @@ describe.skipIf(!HAVE_GO)(`the simulator agrees with Argo Events' own libraries$
   });
 
   it('the corpus fills the payload projections (process.tasks, collections, item count) with real values, not only the default', () => {
-    // k8s parameter indices whose dest is a projection parameter of a submitted Workflow.
+    // Indices of the submission payload parameters (POST /submit, `arguments.<name>`) that fill a projection parameter.
     const projected = new Set<string>();
     for (const sensor of sensors) {
       for (const trigger of sensor.spec.triggers as Doc[]) {
-        const k8s = trigger.template.k8s;
-        if (!k8s) continue;
-        const names = (k8s.source.resource.spec.arguments?.parameters ?? []) as Doc[];
-        (k8s.parameters as Doc[]).forEach((p, index) => {
-          const m = /^spec\.arguments\.parameters\.(\d+)\.value$/.exec(p.dest);
-          if (m && String(names[Number(m[1])]?.name).startsWith('payload-') && names[Number(m[1])]?.name !== 'payload-id') projected.add(`${trigger.template.name}/${index}`);
+        const http = trigger.template.http;
+        if (!http || !/\/submit$/.test(http.url)) continue;
+        (http.payload as Doc[]).forEach((p, index) => {
+          const m = /^arguments\.(.+)$/.exec(p.dest);
+          if (m && m[1]!.startsWith('payload-') && m[1] !== 'payload-id') projected.add(`${trigger.template.name}/${index}`);
         });
       }
     }
     expect(projected.size).toBeGreaterThan(0);
-    const values = oracle.flatMap((e) => e.parameters.filter((p) => projected.has(`${p.trigger}/${p.index}`) && !p.error && p.value !== ''));
+    const values = oracle.flatMap((e) => e.parameters.filter((p) => p.where === 'http.payload' && projected.has(`${p.trigger}/${p.index}`) && !p.error && p.value !== ''));
     const types = new Set(values.map((v) => v.type));
     for (const t of ['String', 'JSON', 'Number', 'True']) expect(types).toContain(t);
     expect(values.some((v) => v.value!.startsWith('['))).toBe(true); // collections
