@@ -21,9 +21,17 @@ describe('StateService constructs', () => {
   const [budget] = byKind(docs, 'PodDisruptionBudget');
   const [job] = byKind(docs, 'Job');
 
-  it('emits a Deployment, Service, PodDisruptionBudget and migration Job in namespace swoop', () => {
-    expect(docs.map((d) => d.kind).sort()).toEqual(['Deployment', 'Job', 'PodDisruptionBudget', 'Service']);
+  it('emits a Deployment, Service, PodDisruptionBudget and migration Job in namespace swoop, and the service account that may create Workflows there', () => {
+    expect(docs.map((d) => d.kind).sort()).toEqual(['Deployment', 'Job', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
     expect(docs.every((d) => d.metadata.namespace === 'swoop')).toBe(true);
+    // POST /submit creates Workflows: that verb on that resource, in this namespace, nothing else.
+    expect(byKind(docs, 'Role')[0]!.rules).toEqual([{ apiGroups: ['argoproj.io'], resources: ['workflows'], verbs: ['create'] }]);
+    expect(byKind(docs, 'RoleBinding')[0]!.subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'swoop-state', namespace: 'swoop' }]);
+    expect(deployment!.spec.template.spec).toMatchObject({ serviceAccountName: 'swoop-state', automountServiceAccountToken: true });
+    const env = Object.fromEntries(deployment!.spec.template.spec.containers[0].env.map((e: Json) => [e.name, e.value ?? e.valueFrom]));
+    expect(env.WORKFLOW_NAMESPACE).toBe('swoop');
+    // The migration Job talks to no Kubernetes API.
+    expect(byKind(docs, 'Job')[0]!.spec.template.spec.automountServiceAccountToken).toBe(false);
   });
 
   it('runs 2 replicas that roll without losing capacity and prefer different nodes of the system pool', () => {
