@@ -70,8 +70,8 @@ describe('npm run synth: one line per problem', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain('wrote 2 files');
     // The pods-per-run table (README): one row per workflow, from podsPerRun: the step's pod plus the
-    // agent pod of the 3 HTTP steps (claim, running, completed), against one pod per step (4).
-    expect(run.stdout).toMatch(/^wf +2 +4 +50% +3 +0 +10$/m);
+    // agent pod of the 2 HTTP steps (running, completed; the claim is the state service's), against one pod per step (3).
+    expect(run.stdout).toMatch(/^wf +2 +3 +33% +2 +0 +10$/m);
     expect(run.status).toBe(0);
   }, 30_000);
 });
