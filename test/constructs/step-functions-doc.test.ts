@@ -40,7 +40,7 @@ describe('docs/step-functions.md: the ported cog-archive', () => {
     const wf = docs().find((d) => d.kind === 'WorkflowTemplate' && d.metadata?.name === 'publish-by-size')!;
     expect(JSON.parse(wf.metadata.annotations['swoop.dev/payload-projection'])).toEqual({ 'payload-item-count': 'item-count', 'payload-publish-batch': 'process.tasks.publish.batch' });
     const dag = wf.spec.templates.find((t: Json) => t.name === 'main').dag.tasks as Json[];
-    expect(dag.map((t) => t.name)).toEqual(['claim', 'publish-bulk', 'publish', 'report']);
+    expect(dag.map((t) => t.name)).toEqual(['publish-bulk', 'publish', 'report']);
     const bulk = "(workflow.parameters['payload-publish-batch'] == 'true') || (asInt(workflow.parameters['payload-item-count']) > 100)";
     expect(dag[1].when).toContain(`(${bulk})`);
     expect(dag[2].when).toContain(`!(${bulk})`);
