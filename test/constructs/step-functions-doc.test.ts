@@ -42,10 +42,10 @@ describe('docs/step-functions.md: the ported cog-archive', () => {
     const dag = wf.spec.templates.find((t: Json) => t.name === 'main').dag.tasks as Json[];
     expect(dag.map((t) => t.name)).toEqual(['publish-bulk', 'publish', 'report']);
     const bulk = "(workflow.parameters['payload-publish-batch'] == 'true') || (asInt(workflow.parameters['payload-item-count']) > 100)";
-    expect(dag[1].when).toContain(`(${bulk})`);
-    expect(dag[2].when).toContain(`!(${bulk})`);
-    expect(dag[3].depends).toBe('publish && publish-bulk');
-    expect(dag[3].arguments.parameters[0].value).toMatch(/^\{\{=\(tasks\['publish-bulk'\]\.status == 'Succeeded' \? /);
+    expect(dag[0].when).toBe(`{{=${bulk}}}`);
+    expect(dag[1].when).toContain(`!(${bulk})`);
+    expect(dag[2].depends).toBe('publish && publish-bulk');
+    expect(dag[2].arguments.parameters[0].value).toMatch(/^\{\{=\(tasks\['publish-bulk'\]\.status == 'Succeeded' \? /);
   });
 
   it('ports the Map: one iteration per feature through split and merge, at most 8 at once, the merged payload published', () => {
