@@ -162,7 +162,7 @@ describe(`swoop rerun through SQS, against the real state service (${BACKEND})`,
     const sent = sqs.sent.slice(before);
     expect(sent).toHaveLength(2);
     for (const s of sent) expect(JSON.parse(s.body).process).toEqual([{ workflow: 'ingest', replace: false }, { workflow: 'cog' }]);
-    const runOf = (s: Sent) => ((sim.deliver(sqsMessage('swoop-ingress-sqs', 'payload', s.body, s.messageId)).firings.find((x) => x.action.type === 'k8s' || x.action.type === 'argoWorkflow')!.action as { resource: any }).resource.metadata.name as string);
+    const runOf = (s: Sent) => submissions(sim.deliver(sqsMessage('swoop-ingress-sqs', 'payload', s.body, s.messageId)).firings)[0]!.name;
     const byItem = Object.fromEntries(sent.map((s) => [JSON.parse(s.body).features[0].id, runOf(s)]));
     expect(out.payloads.map((e: any) => [e.payloadId, e.outcome, e.detail]).sort()).toEqual([
       ['c1/workflow-ingest/RERUN_1', 'sent', byItem.RERUN_1],
