@@ -17,9 +17,9 @@ import { ContainerTask, TaskLibrary, Workflow, podsPerRun } from '../../construc
 import { inputVariables, renderTags, workflowFailures, type Doc } from './support/argo';
 import { runDag } from './support/dag';
 import { fixtureManifests } from './support/fixture-app';
-import { cirrusId, cirrusPayload, newRun } from './support/fixtures';
+import { cirrusId, cirrusPayload } from './support/fixtures';
 import { BACKEND, PAYLOAD_STORE, startPlatform, type RunningPlatform } from './support/platform';
-import { ArgoRun } from './support/run';
+import type { ArgoRun } from './support/run';
 import { LocalS3, runScriptPod } from './support/script-pod';
 
 const image = 'ghcr.io/example/stac-tools:2.1.0';
@@ -92,10 +92,9 @@ describe(`Map over items: split, one iteration per feature, merge, through the s
   const stampIt = (input: Doc, note: string): Doc => ({ ...input, features: input.features.map((f: Doc) => ({ ...f, properties: { ...f.properties, note } })) });
 
   async function start(input: string, key: string) {
-    const run = new ArgoRun(structuredClone(manifests.find('WorkflowTemplate', 'map-items')), newRun('map-items', { input, 'payload-id': cirrusId('map-items', key) }), platform.cluster);
-    const claim = await run.claim();
-    expect(JSON.parse(claim.body).claimed).toBe(true);
-    const dag = runDag(run.dagTasks, run.scope(), { claim: { phase: 'Succeeded', result: claim.body } });
+    // The state service claims the payload and creates the run.
+    const run = await platform.start('map-items', { input, 'payload-id': cirrusId('map-items', key) });
+    const dag = runDag(run.dagTasks, run.scope(), {});
     expect(dag.phases).toMatchObject({ 'per-item': 'Succeeded', publish: 'Succeeded' });
     return run;
   }
