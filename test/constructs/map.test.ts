@@ -98,8 +98,8 @@ describe('Map over items', () => {
 
   it('counts a split and a merge pod plus one pod per assumed item (none for a service task, whose calls share the agent pod)', () => {
     // split step 1, map 2 + 10, merge step 1, agent 1
-    expect(podsPerRun(mapped().wf)).toMatchObject({ pods: 15, naivePods: 3 + 1 + 12 + 1, httpSteps: 3, mapPods: 2 });
-    expect(podsPerRun(mapped({ service: true }).wf)).toMatchObject({ pods: 5, naivePods: 3 + 1 + 12 + 1, httpSteps: 13, mapPods: 2 });
+    expect(podsPerRun(mapped().wf)).toMatchObject({ pods: 15, naivePods: 2 + 1 + 12 + 1, httpSteps: 2, mapPods: 2 });
+    expect(podsPerRun(mapped({ service: true }).wf)).toMatchObject({ pods: 5, naivePods: 2 + 1 + 12 + 1, httpSteps: 12, mapPods: 2 });
     expect(podsPerRun(mapped().wf, 3)).toMatchObject({ pods: 8 });
   });
 
