@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('set DATABASE_URL (a PostgreSQL server; the bench makes and drops its own schema)');
   const schema = `swoop_bench_${randomBytes(4).toString('hex')}`;
-  const db = await openDb({ url, schema, maxConnections: 2 });
+  const db = await openDb({ url, schema, maxConnections: 2, statementTimeoutMs: 600_000 });
   try {
     await migrate(db);
     const t0 = Date.now();
