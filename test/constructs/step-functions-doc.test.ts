@@ -52,11 +52,11 @@ describe('docs/step-functions.md: the ported cog-archive', () => {
     const wf = docs().find((d) => d.kind === 'WorkflowTemplate' && d.metadata?.name === 'item-thumbnails')!;
     const templates = wf.spec.templates as Json[];
     const dag = templates.find((t) => t.name === 'main')!.dag.tasks as Json[];
-    expect(dag.map((t) => [t.name, t.template ?? t.templateRef?.name])).toEqual([['claim', 'swoop-claim'], ['thumbnail', 'swoop-map-thumbnail'], ['publish', 'publish']]);
+    expect(dag.map((t) => [t.name, t.template ?? t.templateRef?.name])).toEqual([['thumbnail', 'swoop-map-thumbnail'], ['publish', 'publish']]);
     const map = templates.find((t) => t.name === 'swoop-map-thumbnail')!;
     expect(map.parallelism).toBe(8);
     expect(map.dag.tasks.map((t: Json) => t.name)).toEqual(['split', 'item', 'merge']);
-    expect(dag[2].arguments.parameters[0].value).toBe('{{workflow.parameters.payload-store}}/{{workflow.name}}/thumbnail/output.json');
+    expect(dag[1].arguments.parameters[0].value).toBe('{{workflow.parameters.payload-store}}/{{workflow.name}}/thumbnail/output.json');
   });
 
   it.skipIf(!HAVE_REFERENCE)('validates against the upstream schema and lints clean', () => {
