@@ -247,6 +247,8 @@ export async function startPlatform(manifests: Pick<Manifests, 'find'>, options:
   const env = stateServiceEnv({ configMaps: { 'swoop-platform': configMap }, secrets });
   // The stuck-run sweeper runs on the real clock; tests drive it explicitly (test/state/sweeper.test.ts).
   Object.assign(env, { HOST: '127.0.0.1', PORT: '0', DATABASE_SCHEMA: schema, STUCK_RUN_SWEEP_INTERVAL_SECONDS: '0' });
+  // Its own metrics port too: suites start platforms in parallel, and the Deployment's fixed port would collide.
+  if (env.METRICS_PORT !== undefined) env.METRICS_PORT = '0';
   // What the kubelet gives a pod: the API server's address and the service account's token file.
   Object.assign(env, { KUBE_API_URL: kube.url, KUBE_TOKEN_FILE: tokenFile });
   // The Argo Server is a loopback stand-in where a test needs one (test/support/argo-server.ts).
