@@ -8,9 +8,8 @@
  * is verified against a CA bundle (`ca`, ARGO_CA_FILE), or, as the Argo CLI's
  * ARGO_INSECURE_SKIP_VERIFY does, not verified (`insecureSkipVerify`).
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { sendJson, type JsonAnswer } from './json-request';
 
 export interface ArgoClientProps {
   /** Base URL of the Argo Server, e.g. `https://argo-workflows-server.argo.svc.cluster.local:2746`. */
@@ -73,25 +72,11 @@ export class ArgoClient {
     }
   }
 
-  private send(method: string, path: string, body: string): Promise<{ status: number; text: string }> {
-    const url = new URL(`${this.base}${path}`);
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
-      const req = request(url, {
-        method,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${this.props.token}` },
-        timeout: this.timeoutMs,
-        ...(url.protocol === 'https:' && this.props.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
-        ...(url.protocol === 'https:' && this.props.ca ? { ca: [...rootCertificates, this.props.ca] } : {}),
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      req.on('error', reject);
-      req.end(body);
-    });
+  private send(method: string, path: string, body: string): Promise<JsonAnswer> {
+    const tls = {
+      ...(this.props.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
+      ...(this.props.ca ? { ca: [...rootCertificates, this.props.ca] } : {}),
+    };
+    return sendJson(new URL(`${this.base}${path}`), { method, body, token: this.props.token, timeoutMs: this.timeoutMs, tls });
   }
 }

@@ -9,8 +9,7 @@
  * node:https rather than fetch, so the cluster CA can be given per request.
  */
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { sendJson, type JsonAnswer } from './json-request';
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -85,28 +84,11 @@ export class KubeClient {
     return this.token.value;
   }
 
-  private send(method: string, path: string, body: string): Promise<{ status: number; text: string }> {
-    const url = new URL(`${this.base}${path}`);
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const token = this.readToken();
-    return new Promise((resolve, reject) => {
-      const req = request(url, {
-        method,
-        headers: {
-          'content-type': 'application/json', accept: 'application/json',
-          'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}`,
-        },
-        timeout: this.timeoutMs,
-        ...(url.protocol === 'https:' && this.ca ? { ca: this.ca } : {}),
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      req.on('error', reject);
-      req.end(body);
+  private send(method: string, path: string, body: string): Promise<JsonAnswer> {
+    return sendJson(new URL(`${this.base}${path}`), {
+      method, body, token: this.readToken(), timeoutMs: this.timeoutMs,
+      headers: { accept: 'application/json' },
+      tls: this.ca ? { ca: this.ca } : undefined,
     });
   }
 }
