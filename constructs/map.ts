@@ -27,8 +27,8 @@ import { join } from 'node:path';
 import { checkNumber, describeValue } from './checks';
 import { DISPATCH_IMAGE } from './events/dispatch';
 import { PAYLOAD_STORE_KEY } from './platform';
-import { type Condition, index, Ref, render, type Value } from './refs';
-import { DagNode, checkArguments, outputUrl, outputUrlExpression, refsOf, type ParameterArgs, type WorkflowContext } from './step';
+import { type Condition, index, Ref, type Value } from './refs';
+import { DagNode, PlatformCallNode, checkArguments, outputUrl, outputUrlExpression, type ParameterArgs, type WorkflowContext } from './step';
 import type { InputArtifacts, InputParameters, OutputArtifacts, OutputParameters, Task } from './task';
 
 type AnyTask = Task<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts>;
@@ -64,13 +64,13 @@ const STORE = index('workflow.parameters', PAYLOAD_STORE_KEY);
 const STORE_BUCKET = `sprig.regexReplaceAll('^s3://([^/]+).*$', ${STORE}, '$1')`;
 const STORE_PREFIX = `sprig.regexReplaceAll('^s3://[^/]+/*', ${STORE} + '/', '')`;
 
-export class MapStep extends DagNode {
+export class MapStep extends PlatformCallNode {
   /** The task each iteration runs (not `task`: the map has no single exit code to catch on). */
   public readonly itemTask: AnyTask;
   /** The merged ItemCollection's URL, `<payload-store>/<run>/<name>/output.json`. */
   public readonly output: Ref;
   private readonly props: MapOptions;
-  private readonly parameters: Record<string, Value>;
+  protected readonly parameters: Record<string, Value>;
   private readonly defaultInput: Value;
 
   /** @internal use Workflow.addMap */
@@ -98,28 +98,8 @@ export class MapStep extends DagNode {
     return this.props.maxConcurrency;
   }
 
-  private get input(): Value {
+  protected get input(): Value {
     return this.props.input ?? this.defaultInput;
-  }
-
-  public get refs() {
-    return refsOf({ ...this.options, input: this.input }, this.parameters, {});
-  }
-
-  protected get argumentTexts(): string[] {
-    return [this.input, ...Object.values(this.parameters)].filter((v): v is string => typeof v === 'string');
-  }
-
-  protected renderCall(): Record<string, unknown> {
-    return {
-      template: this.templateName,
-      arguments: {
-        parameters: [
-          { name: 'input', value: render(this.input) },
-          ...Object.entries(this.parameters).map(([name, value]) => ({ name: `param-${name}`, value: render(value) })),
-        ],
-      },
-    };
   }
 
   /** `<payload-store>/<run>/<name>/<rest>` as a template string, and its S3 key as an expression tag. */

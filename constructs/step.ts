@@ -313,6 +313,37 @@ export function checkArguments(task: AnyTask, parameters: Record<string, Value>,
   return errors;
 }
 
+/**
+ * A node that calls a platform template of its own (Map, wait-for-callback) with the step's
+ * input payload and its task parameters as `param-<name>`: the refs, the texts the expression
+ * checks read, and the DAG call are the same for every such node.
+ */
+export abstract class PlatformCallNode extends DagNode {
+  protected abstract readonly input: Value;
+  protected abstract readonly parameters: Record<string, Value>;
+  public abstract readonly templateName: string;
+
+  public get refs() {
+    return refsOf({ ...this.options, input: this.input }, this.parameters, {});
+  }
+
+  protected get argumentTexts(): string[] {
+    return [this.input, ...Object.values(this.parameters)].filter((v): v is string => typeof v === 'string');
+  }
+
+  protected renderCall(): Record<string, unknown> {
+    return {
+      template: this.templateName,
+      arguments: {
+        parameters: [
+          { name: 'input', value: render(this.input) },
+          ...Object.entries(this.parameters).map(([name, value]) => ({ name: `param-${name}`, value: render(value) })),
+        ],
+      },
+    };
+  }
+}
+
 export function refsOf(options: StepOptions, parameters: Record<string, Value>, artifacts: Record<string, ArtifactRef>): (Ref | ArtifactRef)[] {
   const refs: (Ref | ArtifactRef)[] = [];
   if (options.input instanceof Ref) refs.push(options.input);

@@ -17,8 +17,8 @@ import type { HttpTargetProps } from './events/callbacks';
 import { SQS_QUEUE_URL } from '../state/sqs-queue-url';
 import { renderRetry } from './task';
 import { STATE_TOKENS_SECRET, STATE_URL_KEY, STATE_WRITER_TOKEN_KEY } from './platform';
-import { type Condition, index, quote, Ref, render, type Value } from './refs';
-import { DagNode, refsOf, type WorkflowContext } from './step';
+import { type Condition, index, quote, Ref, type Value } from './refs';
+import { DagNode, PlatformCallNode, type WorkflowContext } from './step';
 
 /** Where a wait step's task token goes. */
 export class TaskTokenTarget {
@@ -71,7 +71,7 @@ const SEND_NODE = 'send';
 // The open is retried through a brief state-service or receiver outage (5 s doubling, ~5 min).
 const SEND_RETRY = renderRetry({ limit: 6, policy: 'Always', backoff: { delay: Duration.seconds(5), factor: 2, maxDuration: Duration.minutes(5) } });
 
-export class WaitForCallback extends DagNode {
+export class WaitForCallback extends PlatformCallNode {
   /** The answer's output: the output payload URL the external system gave, or its JSON text. */
   public readonly output: Ref;
   private readonly props: WaitForCallbackProps;
@@ -99,32 +99,12 @@ export class WaitForCallback extends DagNode {
     return `swoop-wait-${this.name}`;
   }
 
-  private get input(): Value {
+  protected get input(): Value {
     return this.props.input ?? this.defaultInput;
   }
 
-  private get parameters(): Record<string, Value> {
+  protected get parameters(): Record<string, Value> {
     return { ...(this.props.parameters ?? {}) };
-  }
-
-  public get refs() {
-    return refsOf({ ...this.options, input: this.input }, this.parameters, {});
-  }
-
-  protected get argumentTexts(): string[] {
-    return [this.input, ...Object.values(this.parameters)].filter((v): v is string => typeof v === 'string');
-  }
-
-  protected renderCall(): Record<string, unknown> {
-    return {
-      template: this.templateName,
-      arguments: {
-        parameters: [
-          { name: 'input', value: render(this.input) },
-          ...Object.entries(this.parameters).map(([name, value]) => ({ name: `param-${name}`, value: render(value) })),
-        ],
-      },
-    };
   }
 
   private get timeoutSeconds(): number {
