@@ -40,13 +40,16 @@ export function podsPerRun(workflow: Workflow<WorkflowParameters>, assumedFanOut
       else pods += n;
       naive += n;
     } else if (node instanceof MapStep) {
-      // a split and a merge pod, then one iteration per item of the payload (assumed, known only at run time)
+      // a split and a merge pod, then per iteration (the assumed items, per batch) a pod per container step of it
       pods += n * 2;
       mapPods += n * 2;
       naive += n * 2;
-      if (node.itemTask.kind === 'service') httpSteps += n * assumedFanOut;
-      else pods += n * assumedFanOut;
-      naive += n * assumedFanOut;
+      const iterations = n * Math.ceil(assumedFanOut / node.batchSize);
+      for (const task of node.iterationTasks) {
+        if (task.kind === 'service') httpSteps += iterations;
+        else pods += iterations;
+        naive += iterations;
+      }
     } else if (node instanceof WaitForCallback) {
       // its HTTP call opens the task; the suspend node that waits is no pod, naive or not
       httpSteps += n;

@@ -70,6 +70,13 @@ export interface WorkflowContext {
   register(node: DagNode): void;
   /** The node of that name, main DAG or exit handler. */
   lookup(name: string): DagNode | undefined;
+  /**
+   * Where a step of this DAG writes its output payload (URL and expression), when not the
+   * workflow's `<payload-store>/<run>/<step>/output.json` (a map iteration's steps). @default the workflow's
+   */
+  readonly outputLocation?: (stepName: string) => { readonly url: string; readonly expression: string };
+  /** Why a node of this DAG cannot read a producer outside it, and what to do instead. @default another workflow's */
+  readonly foreignRead?: (producer: Producer) => string;
 }
 
 export const CLAIM_TASK = 'claim';
@@ -216,8 +223,9 @@ export abstract class DagNode extends Construct implements Producer {
       const producer = ref instanceof Ref ? ref.dependency ?? ref.producer : ref.producer;
       if (producer && producer.workflowPath !== this.workflowPath) {
         errors.push(
-          `reads an output of step "${producer.name}" of another workflow (${producer.workflowPath}); ` +
-            'workflows exchange payloads through then() chains, not step outputs',
+          this.context.foreignRead?.(producer) ??
+            `reads an output of step "${producer.name}" of another workflow (${producer.workflowPath}); ` +
+              'workflows exchange payloads through then() chains, not step outputs',
         );
       }
       if (ref instanceof ItemRef && !this.fanOut) {
@@ -381,9 +389,10 @@ export class Step<OP extends OutputParameters = None, OA extends OutputArtifacts
     this.artifacts = { ...((props.artifacts ?? {}) as Record<string, ArtifactRef>) };
     const tasks = `tasks.${name}`;
     const expr = index('tasks', name);
+    const location = context.outputLocation?.(name) ?? { url: outputUrl(name, false), expression: outputUrlExpression(name) };
     this.output = this.fanOut
       ? new ListRef(`{{${tasks}.outputs.parameters.${OUTPUT_PARAM}}}`, `${expr}.outputs.parameters.${OUTPUT_PARAM}`, 'step-payload-list', this)
-      : new Ref(outputUrl(name, false), outputUrlExpression(name), 'step-payload', this);
+      : new Ref(location.url, location.expression, 'step-payload', this);
     // Unknown names throw: an `undefined` here would become the workflow input and drop the dependency.
     const undeclared = (kind: 'parameter' | 'artifact', declared: string[]) => (output: string): never =>
       failAt(
@@ -433,7 +442,7 @@ export class Step<OP extends OutputParameters = None, OA extends OutputArtifacts
       arguments: {
         parameters: [
           { name: INPUT_PARAM, value: render(this.input) },
-          { name: OUTPUT_PARAM, value: outputUrl(this.name, this.fanOut) },
+          { name: OUTPUT_PARAM, value: this.fanOut || !this.context.outputLocation ? outputUrl(this.name, this.fanOut) : this.output.text },
           ...Object.entries(this.parameters).map(([name, value]) => ({ name, value: render(value) })),
         ],
         ...(artifacts.length ? { artifacts } : {}),

@@ -19,7 +19,7 @@ import { Condition, ItemRef, JoinRef, ListRef, Ref, index } from './refs';
 import { PAYLOAD_PROJECTION_ANNOTATION, PayloadProjections } from './payload';
 import type { InputArtifacts, InputParameters, None, OutputArtifacts, OutputParameters, Task } from './task';
 import { WaitForCallback, type WaitForCallbackProps } from './wait-for-callback';
-import { MapStep, type MapArgs, type MapProps } from './map';
+import { MapStep, type MapArgs, type MapIterationBuilder, type MapOptions, type MapProps } from './map';
 
 /** A workflow parameter (`spec.arguments.parameters`). */
 export interface WorkflowParameterSpec {
@@ -248,19 +248,28 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
   }
 
   /**
-   * Adds a Map over the payload's items (Step Functions `Map`, cirrus split/merge): `task` runs
-   * once per feature of `input` (default the workflow input), each with a single-item payload,
-   * at most `maxConcurrency` at once; `.output` is the merged ItemCollection. Costs two short
-   * pods (split, merge) besides the iterations (constructs/map.ts).
+   * Adds a Map over the payload's items (Step Functions `Map`, cirrus split/merge): one
+   * iteration per feature of `input` (default the workflow input; per `maxItemsPerBatch`
+   * features), each with a payload of its items, at most `maxConcurrency` at once; `.output`
+   * is the merged ItemCollection. An iteration runs `task`, or the steps a builder adds
+   * (Step Functions ItemProcessor):
+   * ```ts
+   * wf.addMap('per-item', (iteration) => {
+   *   const cog = iteration.addStep('convert', convert, { parameters: { id: iteration.item.id } });
+   *   iteration.addStep('thumbnail', thumbnail, { input: cog.output });
+   * }, { maxConcurrency: 8, toleratedFailurePercentage: 5 });
+   * ```
+   * Costs two short pods (split, merge) besides the iterations (constructs/map.ts).
    */
   public addMap<IP extends InputParameters, OP extends OutputParameters, IA extends InputArtifacts, OA extends OutputArtifacts>(
     name: string, task: Task<IP, OP, IA, OA>, ...props: MapArgs<IP>
-  ): MapStep {
-    const map = new MapStep(
-      this, this.context, name, task as unknown as Task<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts>,
-      (props[0] ?? {}) as MapProps<InputParameters>, this.input,
-    );
-    map.node.addValidation({ validate: () => taskTimeoutProblems({ task: map.itemTask }, this.props.timeout ?? Duration.hours(6)) });
+  ): MapStep;
+  public addMap(name: string, iteration: MapIterationBuilder, props?: MapOptions): MapStep;
+  public addMap(name: string, body: Task<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts> | MapIterationBuilder, ...props: [MapProps<InputParameters>?]): MapStep {
+    const map = new MapStep(this, this.context, name, body, (props[0] ?? {}) as MapProps<InputParameters>, this.input);
+    const timeout = () => this.props.timeout ?? Duration.hours(6);
+    map.node.addValidation({ validate: () => (map.itemTask ? taskTimeoutProblems({ task: map.itemTask }, timeout()) : []) });
+    for (const step of map.iteration?.nodes ?? []) step.node.addValidation({ validate: () => taskTimeoutProblems(step as Step<OutputParameters, OutputArtifacts>, timeout()) });
     return map;
   }
 

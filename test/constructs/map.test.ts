@@ -4,13 +4,13 @@
  * one-line errors of misuse. The end-to-end flow is test/e2e/map.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type App } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ContainerTask, MAP_IMAGE, MAP_SCRIPT_FILE, podsPerRun, synthesize, Workflow } from '../../constructs';
+import { ContainerTask, MAP_IMAGE, MAP_SCRIPT_FILE, MapItem, podsPerRun, synthesize, Workflow } from '../../constructs';
 import { PlatformEvents } from '../../constructs/events';
 import { lintObjects } from '../../tools/lint/index';
 import { HAVE_REFERENCE } from '../support/reference';
@@ -137,7 +137,7 @@ describe('Map over items', () => {
     it('refuses what it cannot split, naming why', () => {
       const dir = mkdtempSync(join(tmpdir(), 'swoop-map-script-'));
       try {
-        const base = { SWOOP_MAP_MODE: 'split', SWOOP_PAYLOAD_FILE: join(dir, 'missing.json'), SWOOP_SPLIT_DIR: join(dir, 'split'), SWOOP_ITEMS_FILE: join(dir, 'items.json') };
+        const base = { SWOOP_MAP_MODE: 'split', SWOOP_PAYLOAD_FILE: join(dir, 'missing.json'), SWOOP_SPLIT_DIR: join(dir, 'split'), SWOOP_ITEMS_FILE: join(dir, 'items.json'), SWOOP_FEATURES_FILE: join(dir, 'features.txt') };
         expect(run({ ...base, SWOOP_INPUT: 'https://example.org/p.json' }).stderr).toContain('neither an inline payload nor an s3:// URL');
         expect(run({ ...base, SWOOP_INPUT: 's3://b/p.json' }).stderr).toContain('no payload object at s3://b/p.json');
         expect(run({ ...base, SWOOP_INPUT: '{"type":"Feature"}' }).stderr).toContain('has no features list');
@@ -147,9 +147,178 @@ describe('Map over items', () => {
         expect(JSON.parse(readFileSync(join(dir, 'items.json'), 'utf8'))).toEqual(['00000', '00001']);
         expect(JSON.parse(readFileSync(join(dir, 'split', '00001.json'), 'utf8'))).toEqual({ features: [{ id: 'b' }], process: { workflow: 'w' } });
         expect(JSON.parse(readFileSync(join(dir, 'split', 'base.json'), 'utf8'))).toEqual({ id: 'p', features: [], process: { workflow: 'w' } });
+        expect(readFileSync(join(dir, 'features.txt'), 'utf8')).toBe('2');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+
+    it('splits in batches, hands each iteration the selected values of its item as strings', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'swoop-map-script-'));
+      try {
+        const features = [{ id: 'a', properties: { cc: 5, tags: ['x'] } }, { id: 'b', properties: {} }, { id: 'c' }];
+        const env = {
+          SWOOP_MAP_MODE: 'split', SWOOP_INPUT: JSON.stringify({ features }), SWOOP_SPLIT_DIR: join(dir, 'split'),
+          SWOOP_ITEMS_FILE: join(dir, 'items.json'), SWOOP_FEATURES_FILE: join(dir, 'features.txt'),
+        };
+        expect(run({ ...env, SWOOP_ITEM_SELECTION: JSON.stringify({ s0: ['id'], s1: ['properties', 'cc'], s2: ['properties', 'tags'] }) }).status).toBe(0);
+        expect(JSON.parse(readFileSync(join(dir, 'items.json'), 'utf8'))).toEqual([
+          { index: '00000', s0: 'a', s1: '5', s2: '["x"]' },
+          { index: '00001', s0: 'b', s1: '', s2: '' },
+          { index: '00002', s0: 'c', s1: '', s2: '' },
+        ]);
+        expect(run({ ...env, SWOOP_BATCH_SIZE: '2' }).stdout).toContain('split 3 item(s) into 2 iteration(s)');
+        expect(JSON.parse(readFileSync(join(dir, 'items.json'), 'utf8'))).toEqual(['00000', '00001']);
+        expect(JSON.parse(readFileSync(join(dir, 'split', '00001.json'), 'utf8')).features).toEqual([{ id: 'c' }]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('merges the first present output of each iteration, counting the items of the missing ones against the tolerances given', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'swoop-map-script-'));
+      try {
+        const put = (rel: string, ids: string[]) => {
+          mkdirSync(join(dir, 'items', rel, '..'), { recursive: true });
+          writeFileSync(join(dir, 'items', rel), JSON.stringify({ features: ids.map((id) => ({ id })) }));
+        };
+        writeFileSync(join(dir, 'base.json'), JSON.stringify({ id: 'p', features: [], process: {} }));
+        put('00000/convert/output.json', ['a', 'b']);
+        put('00001/fallback/output.json', ['c', 'd']);
+        put('00002/stamp/output.json', ['e']); // an intermediate output only: the iteration failed later
+        const env = {
+          SWOOP_MAP_MODE: 'merge', SWOOP_BASE_FILE: join(dir, 'base.json'), SWOOP_OUTPUTS_DIR: join(dir, 'items'), SWOOP_ITEM_COUNT: '3',
+          SWOOP_FEATURE_COUNT: '5', SWOOP_BATCH_SIZE: '2', SWOOP_OUTPUT_PATHS: JSON.stringify(['convert/output.json', 'fallback/output.json']),
+          SWOOP_MERGED_FILE: join(dir, 'merged.json'),
+        };
+        expect(run(env).stderr).toContain('iteration(s) 00002 wrote no output payload (convert/output.json or fallback/output.json): 1 of 5 item(s) failed, more than tolerated (none)');
+        expect(run({ ...env, SWOOP_TOLERATED_PERCENTAGE: '10' }).stderr).toContain('more than tolerated (10%)');
+        expect(run({ ...env, SWOOP_TOLERATED_PERCENTAGE: '10', SWOOP_TOLERATED_COUNT: '1' }).stderr).toContain('more than tolerated (1 item(s) and 10%)');
+        expect(run({ ...env, SWOOP_TOLERATED_COUNT: '1' }).status).toBe(0);
+        expect(JSON.parse(readFileSync(join(dir, 'merged.json'), 'utf8'))).toEqual({ id: 'p', process: {}, features: ['a', 'b', 'c', 'd'].map((id) => ({ id })) });
+        expect(run({ ...env, SWOOP_TOLERATED_PERCENTAGE: '20' }).status).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});
+
+function iterated(options: { tolerate?: boolean; batch?: number } = {}) {
+  const f = fixture();
+  const wf = new Workflow(f.app, 'wf', { parameters: { level: { default: '1' } } });
+  const retried = new ContainerTask(f.lib, 'retried', {
+    image: 'ghcr.io/example/stac-tools:2.1.0', errors: { throttled: 75, empty: 65 }, retry: { rules: [{ on: ['throttled'], limit: 3 }] },
+  });
+  const map = wf.addMap('each', (iteration) => {
+    const small = iteration.addStep('small', f.tasks.small);
+    const converted = iteration.addStep('convert', f.tasks.convert, {
+      input: small.output,
+      parameters: options.batch ? { asset: 'B04' } : { asset: iteration.item.property('asset'), compression: wf.params.level },
+    });
+    const checked = iteration.addStep('check', retried, { input: converted.output });
+    checked.onFailure(iteration.addStep('fallback', f.tasks.small, { input: small.output }), { on: ['empty'] });
+    if (!options.batch) iteration.addStep('audit', f.tasks.small, { input: small.output, when: iteration.item.id.equals('x') });
+    iteration.setOutput(checked);
+  }, { maxConcurrency: 3, ...(options.tolerate ? { toleratedFailurePercentage: 10 } : {}), ...(options.batch ? { maxItemsPerBatch: options.batch } : {}) });
+  wf.addStep('merge', f.tasks.merge, { input: map.output, parameters: { parts: '[]' } });
+  return { f, wf, map };
+}
+
+describe('Map with an iteration of several steps (ItemProcessor), ItemSelector, ItemBatcher and a tolerance', () => {
+  it('renders the iteration as a DAG template of its own, called per item with its payload, index and selected values', () => {
+    const t = templates(docs(iterated().f.app));
+    const item = named(t, 'swoop-map-each').dag.tasks[1];
+    expect(item).toMatchObject({
+      name: 'item', template: 'swoop-map-each-iteration', withParam: '{{tasks.split.outputs.parameters.items}}',
+      arguments: { parameters: [
+        { name: 'input', value: '{{workflow.parameters.payload-store}}/{{workflow.name}}/each/split/{{item.index}}.json' },
+        { name: 'index', value: '{{item.index}}' },
+        { name: 'item-s0', value: '{{item.s0}}' },
+        { name: 'item-s1', value: '{{item.s1}}' },
+      ] },
+    });
+    expect(item.continueOn).toBeUndefined();
+    const split = named(t, 'swoop-map-each-split').script.env as Json[];
+    expect(split.find((e) => e.name === 'SWOOP_ITEM_SELECTION')!.value).toBe('{"s0":["properties","asset"],"s1":["id"]}');
+    const merge = named(t, 'swoop-map-each-merge').script.env as Json[];
+    expect(merge.find((e) => e.name === 'SWOOP_OUTPUT_PATHS')!.value).toBe('["check/output.json","fallback/output.json"]');
+    const iteration = named(t, 'swoop-map-each-iteration');
+    expect(iteration.inputs.parameters.map((p: Json) => p.name)).toEqual(['input', 'index', 'item-s0', 'item-s1']);
+    const tasks = iteration.dag.tasks as Json[];
+    expect(tasks.map((x) => x.name)).toEqual(['small', 'convert', 'check', 'fallback', 'audit']);
+    const at = (step: string) => `{{workflow.parameters.payload-store}}/{{workflow.name}}/each/items/{{inputs.parameters.index}}/${step}/output.json`;
+    expect(named(tasks, 'small').arguments.parameters).toEqual([{ name: 'input', value: '{{inputs.parameters.input}}' }, { name: 'output', value: at('small') }]);
+    expect(named(tasks, 'convert')).toMatchObject({ depends: 'small', arguments: { parameters: [
+      { name: 'input', value: at('small') }, { name: 'output', value: at('convert') },
+      { name: 'asset', value: '{{inputs.parameters.item-s0}}' }, { name: 'compression', value: '{{workflow.parameters.level}}' },
+    ] } });
+    expect(named(tasks, 'fallback').depends).toBe('(check.Failed || check.Errored) && small');
+    expect(named(tasks, 'fallback').when).toContain("tasks['check'].exitCode");
+    expect(named(tasks, 'audit').when).toBe("{{=inputs.parameters['item-s1'] == 'x'}}");
+  });
+
+  it('a tolerance lets iterations fail on: continueOn, failFast off, merge after any outcome of the items; batches are passed to both pods', () => {
+    const t = templates(docs(iterated({ tolerate: true, batch: 5 }).f.app));
+    const map = named(t, 'swoop-map-each');
+    expect(map.dag.failFast).toBe(false);
+    expect(map.dag.tasks[1].continueOn).toEqual({ failed: true, error: true });
+    expect(map.dag.tasks[1].arguments.parameters).toEqual([
+      { name: 'input', value: '{{workflow.parameters.payload-store}}/{{workflow.name}}/each/split/{{item}}.json' },
+      { name: 'index', value: '{{item}}' },
+    ]);
+    expect(map.dag.tasks[2].depends).toBe('(item.Succeeded || item.Skipped || item.Failed || item.Errored)');
+    const env = (name: string) => Object.fromEntries((named(t, name).script.env as Json[]).map((e) => [e.name, e.value]));
+    expect(env('swoop-map-each-split')).toMatchObject({ SWOOP_BATCH_SIZE: '5' });
+    expect(env('swoop-map-each-merge')).toMatchObject({ SWOOP_BATCH_SIZE: '5', SWOOP_TOLERATED_PERCENTAGE: '10', SWOOP_FEATURE_COUNT: '{{inputs.parameters.features}}' });
+    expect(env('swoop-map-each-merge').SWOOP_TOLERATED_COUNT).toBeUndefined();
+  });
+
+  it.skipIf(!HAVE_REFERENCE)('validates against the upstream Argo Workflows schema and lints clean, with the events layer', () => {
+    for (const options of [{}, { tolerate: true, batch: 2 }]) {
+      const { f, wf } = iterated(options);
+      new PlatformEvents(f.app, 'events', { workflows: [wf] });
+      const all = docs(f.app);
+      for (const d of all) expect(validateArgoDocument(d), `${d.kind}/${d.metadata?.name}`).toEqual([]);
+      expect(lintObjects(all).map((p) => `${p.path}: ${p.message}`)).toEqual([]);
+    }
+  });
+
+  it('counts the pods of every container step of an iteration, per iteration (items / batch size)', () => {
+    // small, convert, check, fallback, audit: 5 container steps x 10 items, 2 map pods, the merge step, the agent
+    expect(podsPerRun(iterated().wf)).toMatchObject({ pods: 50 + 2 + 1 + 1, mapPods: 2 });
+    // 4 steps x ceil(10 / 3) iterations
+    expect(podsPerRun(iterated({ batch: 3 }).wf)).toMatchObject({ pods: 16 + 2 + 1 + 1 });
+  });
+
+  it('misuse is one line naming the construct and the fix', () => {
+    const build = (configure: (f: ReturnType<typeof fixture>, wf: Workflow) => void) => problemsOf(() => {
+      const f = fixture();
+      configure(f, new Workflow(f.app, 'wf'));
+      return f.app;
+    });
+    expect(build((f, wf) => { wf.addMap('each', () => undefined); })).toEqual(['wf/each: the iteration has no steps; add one with iteration.addStep()']);
+    expect(build((f, wf) => { wf.addMap('each', (it) => { it.addStep('a', f.tasks.small); it.addStep('b', f.tasks.small); }); }))
+      .toEqual(["wf/each: the iteration's output is ambiguous (several last steps); name the step whose output is the iteration's with iteration.setOutput(step)"]);
+    expect(build((f, wf) => { wf.addMap('each', (it) => { it.addStep('a', f.tasks.small, { when: it.item.id.equals('x') }); }); }))
+      .toEqual([expect.stringMatching(/^wf\/each: the iteration's output step "a" is conditional; /)]);
+    expect(build((f, wf) => { wf.addMap('each', (it) => { it.addStep('a', f.tasks.small, { forEach: ['x', 'y'] }); it.setOutput(it.addStep('b', f.tasks.small)); }); }))
+      .toEqual([expect.stringMatching(/^wf\/each: step "a" of the iteration fans out \(forEach\)/)]);
+    expect(build((f, wf) => {
+      const before = wf.addStep('split', f.tasks.split);
+      wf.addMap('each', (it) => { it.addStep('a', f.tasks.convert, { parameters: { asset: before.outputs.parameters.assets } }); });
+    })).toEqual([expect.stringMatching(/^wf\/each\/a: reads an output of step "split" outside the iteration of map "each"; /)]);
+    expect(build((f, wf) => { wf.addMap('each', (it) => { it.addStep('a', f.tasks.convert, { parameters: { asset: it.item.id } }); }, { maxItemsPerBatch: 2 }); }))
+      .toEqual([expect.stringMatching(/^wf\/each: the iteration reads iteration.item values but maxItemsPerBatch is 2/)]);
+    expect(build((f, wf) => { wf.addMap('each', (it) => { it.addStep('a', f.tasks.small); it.addStep('a', f.tasks.small); }); }))
+      .toEqual([expect.stringMatching(/^wf\/each\/a: duplicate step name "a" in the iteration of map "each"/)]);
+    expect(build((f, wf) => { wf.addMap('each', (it) => { it.addStep('a', f.tasks.small); }, { parameters: {} } as never); }))
+      .toEqual([expect.stringMatching(/^wf\/each: parameters are given to a map built with an iteration builder; /)]);
+    expect(build((f, wf) => { wf.addMap('each', f.tasks.small, { toleratedFailureCount: -1, toleratedFailurePercentage: 120, maxItemsPerBatch: 0.5 }); })).toEqual([
+      'wf/each: toleratedFailureCount is -1; give a whole number of items, at least 0, or leave it out',
+      'wf/each: maxItemsPerBatch is 0.5; give a whole number of items, at least 1, or leave it out',
+      'wf/each: toleratedFailurePercentage is 120; give a percentage from 0 to 100, or leave it out',
+    ]);
+    expect(() => new MapItem().get()).toThrow(/^iteration.item.get: the path .* is not a list of keys; /);
   });
 });

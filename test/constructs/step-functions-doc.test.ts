@@ -48,6 +48,24 @@ describe('docs/step-functions.md: the ported cog-archive', () => {
     expect(dag[2].arguments.parameters[0].value).toMatch(/^\{\{=\(tasks\['publish-bulk'\]\.status == 'Succeeded' \? /);
   });
 
+  it('ports a Map whose ItemProcessor has several states: an iteration DAG with the item id, retry and catch, a 5% tolerance', () => {
+    const all = docs();
+    const wf = all.find((d) => d.kind === 'WorkflowTemplate' && d.metadata?.name === 'cog-per-item')!;
+    const templates = wf.spec.templates as Json[];
+    const map = templates.find((t) => t.name === 'swoop-map-per-item')!;
+    expect(map.parallelism).toBe(8);
+    expect(map.dag.failFast).toBe(false);
+    expect(map.dag.tasks[1]).toMatchObject({ template: 'swoop-map-per-item-iteration', continueOn: { failed: true, error: true } });
+    const iteration = templates.find((t) => t.name === 'swoop-map-per-item-iteration')!.dag.tasks as Json[];
+    expect(iteration.map((t) => t.name)).toEqual(['copy-assets', 'convert', 'report-empty']);
+    expect(iteration[1].arguments.parameters[2]).toEqual({ name: 'item', value: '{{inputs.parameters.item-s0}}' });
+    expect(iteration[2].when).toContain("(tasks['convert'].exitCode ?? '') in ['65']");
+    const merge = templates.find((t) => t.name === 'swoop-map-per-item-merge')!.script.env as Json[];
+    expect(merge.find((e) => e.name === 'SWOOP_OUTPUT_PATHS')!.value).toBe('["convert/output.json","report-empty/output.json"]');
+    expect(merge.find((e) => e.name === 'SWOOP_TOLERATED_PERCENTAGE')!.value).toBe('5');
+    expect(all.find((d) => d.metadata?.name === 'convert-item')!.spec.templates[0].retryStrategy.limit).toBe(5);
+  });
+
   it('ports the Map: one iteration per feature through split and merge, at most 8 at once, the merged payload published', () => {
     const wf = docs().find((d) => d.kind === 'WorkflowTemplate' && d.metadata?.name === 'item-thumbnails')!;
     const templates = wf.spec.templates as Json[];

@@ -11,8 +11,9 @@
  *   completed node (Succeeded, Failed, Error, Skipped) replaces, so an Omitted node inherits
  *   its parents' (Failed or Error preferred); the leaves' phases decide, failing fast in
  *   leaf-name order, a leaf with `continueOn` for its phase not failing the DAG.
- * Fan-out (withItems/withParam) is not modelled; the caller's task outcomes are final
- * phases (retries already applied, see retry.ts).
+ * Fan-out (withItems/withParam) is not modelled here (support/map.ts expands a Map's); the
+ * caller's task outcomes are final phases (retries already applied, see retry.ts), given up
+ * front or decided by a callback when the task runs (after its dependencies, in DAG order).
  */
 import { renderTags, type Doc } from './argo';
 import { evaluate } from './expr';
@@ -20,7 +21,8 @@ import { evaluate } from './expr';
 export type NodePhase = 'Succeeded' | 'Failed' | 'Error' | 'Skipped' | 'Omitted';
 
 export interface TaskOutcome {
-  readonly phase: 'Succeeded' | 'Failed' | 'Error';
+  /** Skipped: an expanded task with an empty list (dag.go: "Skipped, empty params"). */
+  readonly phase: 'Succeeded' | 'Failed' | 'Error' | 'Skipped';
   /** The main container's exit code, as Argo records it in outputs.exitCode; none for e.g. a deleted pod. */
   readonly exitCode?: number;
   readonly result?: string;
@@ -51,11 +53,14 @@ function expandDepends(depends: string, taskNames: readonly string[]): string {
   });
 }
 
+/** Decides a task's outcome when it runs (its dependencies done, its `when` true). */
+export type RunTask = (task: Doc) => TaskOutcome;
+
 /**
- * Runs `tasks` (an entry DAG's tasks) with `scope` (the run's global variables) and the
- * outcome of every task that runs (default Succeeded).
+ * Runs `tasks` (a DAG template's tasks) with `scope` (the run's global variables, plus the
+ * template's inputs) and the outcome of every task that runs (default Succeeded).
  */
-export function runDag(tasks: readonly Doc[], scope: Readonly<Record<string, string>>, outcomes: Readonly<Record<string, TaskOutcome>>): DagRun {
+export function runDag(tasks: readonly Doc[], scope: Readonly<Record<string, string>>, outcomes: Readonly<Record<string, TaskOutcome>> | RunTask): DagRun {
   const names = tasks.map((t) => String(t.name));
   const deps = new Map(tasks.map((t) => [String(t.name), t.depends ? dependsNames(String(t.depends), names) : (t.dependencies as string[] | undefined) ?? []]));
   if (tasks.some((t) => t.withItems || t.withParam)) throw new Error('fan-out tasks are not modelled by runDag');
@@ -99,12 +104,12 @@ export function runDag(tasks: readonly Doc[], scope: Readonly<Record<string, str
           continue;
         }
       }
-      const outcome = outcomes[name] ?? { phase: 'Succeeded' };
+      const outcome = typeof outcomes === 'function' ? outcomes(task) : outcomes[name] ?? { phase: 'Succeeded' };
       results[name] = outcome;
       phases[name] = outcome.phase;
     }
   }
-  for (const name of Object.keys(outcomes)) if (!(name in phases)) throw new Error(`no DAG task ${name}`);
+  if (typeof outcomes !== 'function') for (const name of Object.keys(outcomes)) if (!(name in phases)) throw new Error(`no DAG task ${name}`);
   return { phases, phase: assessPhase(tasks, deps, phases) };
 }
 
