@@ -1,10 +1,10 @@
 /**
  * Choice on the payload without a pod (Step Functions `Choice` over `$.process.tasks...`,
  * the collections, the number of items): a workflow declares the small projections of its
- * input payload its conditions read, each becomes a workflow parameter, and whoever submits
- * the run fills them from the payload it already holds (the sensors from the event body,
- * the state service with `projectPayload`). No step reads the payload to decide, so the
- * pods per run do not grow.
+ * input payload its conditions read, each becomes a workflow parameter, and the state
+ * service fills them at POST /submit from the payload it claims (`projectPayload`: inline, or
+ * read from the payload store when passed by URL; the sensors send only the declaration).
+ * No step reads the payload to decide, so the pods per run do not grow.
  *
  * The declaration travels with the WorkflowTemplate as the annotation
  * `swoop.dev/payload-projection`: JSON `{"<parameter>": "<path>"}`, keys sorted, where a path
@@ -12,9 +12,9 @@
  *
  * Values are strings, as Argo parameters are: a string as itself, any other JSON value as its
  * JSON text (`true`, `5`, `["a","b"]`), the empty string when the payload does not have it.
- * A submitter that cannot see the value (a payload passed by URL hides its items) leaves the
- * empty string; conditions on the item projections then fail the step with Argo's expression
- * error rather than choosing a branch on a value nobody read.
+ * A payload without items (no `features`) leaves the item projections empty; conditions on
+ * them then fail the step with Argo's expression error rather than choosing a branch on a
+ * value nobody read.
  */
 import { Condition, Ref, index, quote } from './refs';
 
@@ -237,7 +237,7 @@ function parsePath(path: string): Parsed {
   throw new Error(`payload projection path ${JSON.stringify(path)} is not one of ${PROJECTION_PATHS}`);
 }
 
-/** A value as a trigger parameter resolves it (gjson `Result.String()`): strings as themselves, other JSON as its text. */
+/** A value as an Argo parameter holds it: strings as themselves, other JSON as its text. */
 function valueText(value: unknown): string {
   if (value === undefined || value === null) return '';
   return typeof value === 'string' ? value : JSON.stringify(value);
@@ -246,16 +246,29 @@ function valueText(value: unknown): string {
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
- * The workflow parameters of `declaration` for `payload` (a parsed cirrus payload: an
- * ItemCollection with `process`, an object or an array whose first element is this run's):
- * what the sensors compute from an inline payload, for a submitter that holds the payload
- * itself (the state service at submit time, the dispatch of a payload passed by reference).
- * A value the payload does not have is ''.
+ * This run's element of a cirrus `process` (an object, or an array whose first element is
+ * this run's): the element itself, or, when the first element is a parallel group (an array
+ * of process definitions run side by side), the member naming `workflow`.
  */
-export function projectPayload(payload: unknown, declaration: PayloadDeclaration): Record<string, string> {
+function processOf(process: unknown, workflow: string): unknown {
+  const first = Array.isArray(process) ? process[0] : process;
+  return Array.isArray(first) ? first.find((member) => isObject(member) && member.workflow === workflow) : first;
+}
+
+/** Whether `declaration` reads the payload's items (`collections`, `item-count`), not only `process`. */
+export function readsItems(declaration: PayloadDeclaration): boolean {
+  return Object.values(declaration).some((path) => parsePath(path).kind !== 'task');
+}
+
+/**
+ * The workflow parameters of `declaration` for `payload` (a parsed cirrus payload: an
+ * ItemCollection with `process`), for a run of `workflow`: what the state service fills at
+ * POST /submit (state/projection.ts). A value the payload does not have is ''.
+ */
+export function projectPayload(payload: unknown, declaration: PayloadDeclaration, workflow: string): Record<string, string> {
   const out: Record<string, string> = {};
   const doc = isObject(payload) ? payload : {};
-  const process = Array.isArray(doc.process) ? doc.process[0] : doc.process;
+  const process = processOf(doc.process, workflow);
   const features = Array.isArray(doc.features) ? doc.features : undefined;
   for (const [name, path] of Object.entries(declaration)) {
     const p = parsePath(path);
@@ -270,24 +283,4 @@ export function projectPayload(payload: unknown, declaration: PayloadDeclaration
     }
   }
   return out;
-}
-
-/** Where a submitter's event holds the payload: gjson paths of this run's `process` element and of the payload (ItemCollection). */
-export interface ProjectionSources {
-  /** Paths of the run's process element, e.g. `process` and `process.0` (object and array forms). */
-  readonly processes: readonly string[];
-  /** Paths of the payload itself (`@this`-relative prefixes ending in `|`, or '' for the root). */
-  readonly payloads: readonly string[];
-}
-
-/**
- * The gjson path (an Argo Events `dataKey`, under `body`) of a projection, trying each source
- * in order; undefined when the event cannot hold it (the submitter then passes '').
- */
-export function projectionDataKey(path: string, sources: ProjectionSources): string | undefined {
-  const p = parsePath(path);
-  const members = p.kind === 'task'
-    ? sources.processes.map((s) => `${s}.tasks.${p.task}.${p.key}`)
-    : sources.payloads.map((s) => `${s}${p.kind === 'collections' ? 'features.#.collection' : 'features.#'}`);
-  return members.length ? `body|[${members.join(',')}]|0` : undefined;
 }

@@ -202,6 +202,8 @@ export class StateService extends Construct {
           ARGO_TOKEN: kplus.EnvValue.fromSecretValue({ secret: secret('ArgoTokenSecret', argoToken.name), key: argoToken.key }),
           ARGO_INSECURE_SKIP_VERIFY: kplus.EnvValue.fromValue(String(props.argoServer?.insecureSkipVerify ?? false)),
           WORKFLOW_NAMESPACE: kplus.EnvValue.fromValue(namespace),
+          // POST /submit reads payloads passed by URL from here for their projections (docs/state.md).
+          PAYLOAD_STORE: kplus.EnvValue.fromConfigMap(platform, 'payload-store'),
           NODE_OPTIONS: kplus.EnvValue.fromValue(`--max-old-space-size=${Math.floor(memory.toMebibytes() * 0.75)}`),
           ...dashboardEnv,
         },

@@ -9,6 +9,11 @@ export interface BucketAccessBinding {
   readonly serviceAccount: string;
   /** `read-write` for workflow pods; `read` for viewers such as the Argo server UI. */
   readonly access: 'read-write' | 'read';
+  /**
+   * Only objects under this key prefix (e.g. `payloads/`), listing included: the state service
+   * reads payloads for their projections and nothing else. Default: the whole bucket.
+   */
+  readonly prefix?: string;
 }
 
 export interface ArtifactBucketArgs {
@@ -119,11 +124,18 @@ export class ArtifactBucket extends pulumi.ComponentResource {
       assumeRolePolicy: podIdentityTrustPolicy({ clusterName: args.clusterName, namespace: binding.namespace, serviceAccount: binding.serviceAccount }),
       tags: args.tags,
     }, { parent: this });
+    const prefix = binding.prefix;
+    if (prefix !== undefined && !/^[A-Za-z0-9!_.()'-]+(\/[A-Za-z0-9!_.()'-]+)*\/$/.test(prefix)) {
+      throw new Error(`ArtifactBucket binding ${binding.namespace}/${binding.serviceAccount}: prefix "${prefix}" must be a key prefix ending in "/" without wildcards, e.g. "payloads/"`);
+    }
     new aws.iam.RolePolicy(id, {
       role: role.id,
       policy: policyDocument([
-        { Sid: 'ListBucket', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: bucket.arn },
-        { Sid: 'Objects', Effect: 'Allow', Action: objectActions, Resource: pulumi.interpolate`${bucket.arn}/*` },
+        // With a prefix, listing is limited to it: a missing key under it is then 404, not 403.
+        prefix === undefined
+          ? { Sid: 'ListBucket', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: bucket.arn }
+          : { Sid: 'ListPrefix', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: bucket.arn, Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } },
+        { Sid: 'Objects', Effect: 'Allow', Action: objectActions, Resource: pulumi.interpolate`${bucket.arn}/${prefix ?? ''}*` },
         { Sid: 'BucketKey', Effect: 'Allow', Action: keyActions, Resource: key.arn },
       ]),
     }, { parent: this });

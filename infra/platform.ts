@@ -87,6 +87,10 @@ export function deliveredManifests(dir: string, prometheusOperator: boolean): st
 
 /** In-cluster URLs fixed by docs/contracts.md. */
 export const STATE_URL = 'http://swoop-state.swoop.svc.cluster.local:8080';
+/** The state service's Kubernetes service account (constructs/state-service.ts STATE_SERVICE_NAME), bound to its bucket role. */
+export const STATE_SERVICE_ACCOUNT = 'swoop-state';
+/** Key prefix of payloads in the artifact bucket (the `payload-store` key: `s3://<bucket>/<prefix>`). */
+export const DEFAULT_PAYLOAD_PREFIX = 'payloads';
 export const LIFECYCLE_URL = 'http://swoop-lifecycle-eventsource-svc.swoop.svc.cluster.local:12000/lifecycle';
 
 /** The Secrets (name -> keys) Platform creates in the workflow namespace; a test holds it against what it declares. */
@@ -128,7 +132,7 @@ export class Platform extends pulumi.ComponentResource {
 
     const data: Record<string, pulumi.Input<string>> = {
       ...args.values,
-      'payload-store': pulumi.interpolate`s3://${args.bucketName}/${args.payloadPrefix ?? 'payloads'}`,
+      'payload-store': pulumi.interpolate`s3://${args.bucketName}/${args.payloadPrefix ?? DEFAULT_PAYLOAD_PREFIX}`,
       'state-url': STATE_URL,
       'lifecycle-url': LIFECYCLE_URL,
     };

@@ -14,7 +14,7 @@ import { LoadBalancerController } from '../infra/load-balancer-controller';
 import { WorkflowNetworkPolicies, sensorsUseKubernetesApi } from '../infra/network-policies';
 import { API_SERVICE_IP, SERVICE_CIDR } from '../infra/cluster';
 import { missingSecretInputs, secretReferences } from '../infra/manifest-secrets';
-import { PLATFORM_SECRETS, manifestsDirOf } from '../infra/platform';
+import { DEFAULT_PAYLOAD_PREFIX, PLATFORM_SECRETS, STATE_SERVICE_ACCOUNT, manifestsDirOf } from '../infra/platform';
 import { loadStackConfig } from './config';
 
 const stack = pulumi.getStack();
@@ -52,6 +52,8 @@ const bucket = new ArtifactBucket('artifacts', {
   bindings: [
     { namespace: 'swoop', serviceAccount: WORKFLOW_SERVICE_ACCOUNT, access: 'read-write' },
     { namespace: ARGO_NAMESPACE, serviceAccount: ARGO_SERVER_SERVICE_ACCOUNT, access: 'read' },
+    // POST /submit reads payloads passed by URL for their projections (docs/state.md): the payload store only.
+    { namespace: 'swoop', serviceAccount: STATE_SERVICE_ACCOUNT, access: 'read', prefix: `${DEFAULT_PAYLOAD_PREFIX}/` },
   ],
   tags,
 }, { protect: cfg.protectData });

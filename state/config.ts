@@ -9,6 +9,7 @@ import { METRICS_DEFAULT_PORT } from './metrics';
 import { type DashboardOptions, dashboardOptionsProblem } from './dashboard/options';
 import { type KubeConfig, kubeFromEnv } from './kube-config';
 import type { ProcessDescription } from './ogc';
+import { payloadStoreProblem, type PayloadReaderOptions } from './payload-reader';
 
 export interface StateServiceConfig {
   /** DATABASE_URL; undefined means embedded PGlite. */
@@ -61,6 +62,13 @@ export interface StateServiceConfig {
   readonly dashboard?: DashboardOptions;
   /** The Kubernetes API POST /submit creates Workflows through (state/kube-config.ts). Undefined: /submit answers 503. */
   readonly kube?: KubeConfig;
+  /**
+   * Where POST /submit reads payloads passed by URL for their projections (state/payload-reader.ts):
+   * PAYLOAD_STORE (`s3://bucket/prefix`, the platform ConfigMap's `payload-store`),
+   * PAYLOAD_MAX_BYTES (default 16 MiB) and PAYLOAD_READ_TIMEOUT_SECONDS (default 5).
+   * Undefined: such submissions answer 503.
+   */
+  readonly payloads?: PayloadReaderOptions;
 }
 
 function dashboard(env: NodeJS.ProcessEnv): DashboardOptions {
@@ -139,6 +147,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
   for (const q of taskTokenQueues) {
     if (!SQS_QUEUE_URL.test(q)) throw new Error(`TASK_TOKEN_QUEUES holds "${q}", which is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)`);
   }
+  const store = env.PAYLOAD_STORE || undefined;
+  const storeProblem = store === undefined ? undefined : payloadStoreProblem(store);
+  if (storeProblem) throw new Error(storeProblem);
+  const maxBytes = Number(env.PAYLOAD_MAX_BYTES || 16 * 1024 * 1024);
+  if (!Number.isInteger(maxBytes) || maxBytes < 1024) throw new Error(`PAYLOAD_MAX_BYTES must be a whole number of bytes, at least 1024 (got "${env.PAYLOAD_MAX_BYTES}")`);
+  // Within the trigger's 30 s, beside the claim and the create (10 s).
+  const readTimeoutMs = seconds(env, 'PAYLOAD_READ_TIMEOUT_SECONDS', 5, 1);
+  if (readTimeoutMs > 15_000) throw new Error(`PAYLOAD_READ_TIMEOUT_SECONDS must be at most 15 (the sensors' trigger waits 30 s for the whole submission; got "${env.PAYLOAD_READ_TIMEOUT_SECONDS}")`);
   const sweepIntervalMs = seconds(env, 'STUCK_RUN_SWEEP_INTERVAL_SECONDS', 60, 0);
   const stuckRuns = {
     intervalMs: sweepIntervalMs,
@@ -163,6 +179,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
     lifecycleToken: env.LIFECYCLE_TOKEN || undefined,
     stuckRuns: sweepIntervalMs > 0 ? stuckRuns : undefined,
     kube: kubeFromEnv(env),
+    payloads: store ? { store, maxBytes, timeoutMs: readTimeoutMs } : undefined,
     dashboard: dashboard(env),
     taskTokenQueues,
     argoServer: argoUrl

@@ -18,6 +18,7 @@ import { buildStateServer } from './server';
 import { KubeClient } from './kube-client';
 import { StateStore } from './store';
 import { Submitter } from './submit';
+import { S3PayloadReader } from './payload-reader';
 import { StuckRunSweeper } from './sweeper';
 
 export interface RunningStateService {
@@ -65,7 +66,8 @@ export async function startStateService(config: StateServiceConfig, options: { l
     ...(config.taskTokenQueues?.length ? { sqs: new SqsSender({ allowedQueues: config.taskTokenQueues }) } : {}),
   });
   // Claim before create (POST /submit) needs the Kubernetes API; without it the route says so.
-  const submitter = config.kube ? new Submitter({ store, kube: new KubeClient(config.kube), namespace: config.kube.namespace }) : undefined;
+  const payloads = config.payloads ? new S3PayloadReader(config.payloads) : undefined;
+  const submitter = config.kube ? new Submitter({ store, kube: new KubeClient(config.kube), namespace: config.kube.namespace, payloads }) : undefined;
   const app = buildStateServer({
     store,
     submitter,
@@ -112,6 +114,7 @@ export async function startStateService(config: StateServiceConfig, options: { l
       // next start; if the database is gone, the events stay in the journal for them.
       await catchUp(db).catch(() => undefined);
       await db.close();
+      payloads?.destroy();
     },
   };
 }

@@ -3,11 +3,13 @@
  * run; the service claims its payload and creates the Workflow only when the claim is accepted.
  * 201 created; 200 nothing created (claim refused, Workflow already there, run already
  * finished); 400 naming the field; 503 with Retry-After when the database or the Kubernetes API
- * is unreachable (the trigger retries with the same run name); 502 when the API server refused
- * the Workflow for good (the claimed run is recorded FAILED).
+ * or the payload store is unreachable (the trigger retries with the same run name); 502 when
+ * the API server refused the Workflow for good, 422 (field `input`) when the payload's
+ * projections can never be computed (state/projection.ts): either way the claimed run is
+ * recorded FAILED, so the trigger's retry finds it final (200).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseSubmit, type Submitter, SubmitRefused, SubmitUnavailable } from './submit';
+import { parseSubmit, type Submitter, SubmitRefused, SubmitUnavailable, SubmitUnprojectable } from './submit';
 
 type Hook = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -31,6 +33,7 @@ export function registerSubmitRoutes(app: FastifyInstance, submitter: Submitter 
         return reply.code(503).send({ error: 'unavailable', message: err.message });
       }
       if (err instanceof SubmitRefused) return reply.code(502).send({ error: 'bad_gateway', field: 'workflow', message: err.message });
+      if (err instanceof SubmitUnprojectable) return reply.code(422).send({ error: 'unprocessable', field: 'input', message: err.message });
       throw err;
     }
   });

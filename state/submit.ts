@@ -11,7 +11,10 @@
  *   run final in SQL and creates nothing.
  */
 import type { KubeAnswer } from './kube-client';
+import { PayloadUnavailable, PayloadUnreadable, type PayloadReader } from './payload-reader';
+import { projectInput } from './projection';
 import type { StateStore } from './store';
+import { projectionPathProblem } from '../constructs/payload';
 import { InputError, MAX_RUN_NAME, MAX_WORKFLOW_NAME, parseClaim, storableText } from './validate';
 
 /** What the state service needs from the Kubernetes API (state/kube-client.ts). */
@@ -31,6 +34,11 @@ export interface SubmitRequest {
   readonly startedBy: string;
   /** Workflow arguments by parameter name, in the order given. */
   readonly arguments: Readonly<Record<string, string>>;
+  /**
+   * The workflow's payload projections, parameter -> path (constructs/payload.ts): the service
+   * fills these parameters from the claimed payload (state/projection.ts). Empty for none.
+   */
+  readonly projection: Readonly<Record<string, string>>;
 }
 
 export interface SubmitResult {
@@ -47,8 +55,10 @@ export interface SubmitResult {
 export class SubmitUnavailable extends Error {}
 /** The API server refused the Workflow for good (invalid, unknown namespace): retrying cannot help. */
 export class SubmitRefused extends Error {}
+/** The payload's projections cannot be computed, ever (state/payload-reader.ts): the run is recorded FAILED. */
+export class SubmitUnprojectable extends Error {}
 
-const SUBMIT_FIELDS = ['workflow', 'name', 'namespace', 'claim', 'startedBy', 'arguments'];
+const SUBMIT_FIELDS = ['workflow', 'name', 'namespace', 'claim', 'startedBy', 'arguments', 'projection'];
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
@@ -95,11 +105,28 @@ export function parseSubmit(body: unknown): SubmitRequest {
     if (v.length > MAX_ARGUMENT_BYTES) throw new InputError(400, `arguments.${k}`, `arguments.${k} is longer than ${MAX_ARGUMENT_BYTES} characters`);
     storableText(`arguments.${k}`, v);
   }
-  return { workflow, name, namespace, claim, startedBy, arguments: Object.fromEntries(entries) as Record<string, string> };
+  const projection = o.projection ?? {};
+  if (typeof projection !== 'object' || projection === null || Array.isArray(projection)) {
+    throw new InputError(400, 'projection', 'projection must be an object of workflow parameter name to projection path');
+  }
+  const projected = Object.entries(projection as Record<string, unknown>);
+  if (projected.length > MAX_ARGUMENTS) throw new InputError(400, 'projection', `projection has ${projected.length} parameters; at most ${MAX_ARGUMENTS}`);
+  for (const [k, path] of projected) {
+    if (k.length > 253 || !PARAMETER_NAME.test(k)) throw new InputError(400, `projection.${k}`, `"${k.slice(0, 80)}" is not a workflow parameter name`);
+    if (k in (args as Record<string, unknown>)) throw new InputError(400, `projection.${k}`, `${k} is both an argument and a projection; the service fills projections, leave it out of arguments`);
+    const problem = typeof path === 'string' ? projectionPathProblem(path) : 'is not a string';
+    if (problem) throw new InputError(400, `projection.${k}`, `projection.${k}: ${problem}`);
+    if (!claim) throw new InputError(400, `projection.${k}`, 'projections are filled from the claimed payload; a submission with claim false has none');
+  }
+  return {
+    workflow, name, namespace, claim, startedBy,
+    arguments: Object.fromEntries(entries) as Record<string, string>,
+    projection: Object.fromEntries(projected) as Record<string, string>,
+  };
 }
 
-/** The Workflow object a submission creates: the sensors' former `k8s` trigger resource. */
-export function workflowObject(req: SubmitRequest): Record<string, unknown> {
+/** The Workflow object a submission creates (its arguments, then the projected values): the sensors' former `k8s` trigger resource. */
+export function workflowObject(req: SubmitRequest, projected: Readonly<Record<string, string>> = {}): Record<string, unknown> {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Workflow',
@@ -110,7 +137,7 @@ export function workflowObject(req: SubmitRequest): Record<string, unknown> {
     },
     spec: {
       workflowTemplateRef: { name: req.workflow },
-      arguments: { parameters: Object.entries(req.arguments).map(([name, value]) => ({ name, value })) },
+      arguments: { parameters: Object.entries({ ...req.arguments, ...projected }).map(([name, value]) => ({ name, value })) },
     },
   };
 }
@@ -122,6 +149,8 @@ export interface SubmitterProps {
   readonly kube: WorkflowCreator;
   /** The one namespace this service may create Workflows in (its Role's). */
   readonly namespace: string;
+  /** Reads payloads passed by URL for their projections (PAYLOAD_STORE). Default: none (such a submission is 503). */
+  readonly payloads?: PayloadReader;
 }
 
 export class Submitter {
@@ -149,7 +178,20 @@ export class Submitter {
       const [row] = await store.db.query<{ state: string }>('SELECT state::text AS state FROM runs WHERE run = $1', [req.name]);
       if (row && FINAL.has(row.state)) return { created: false, claimed: true, reason: `run ${req.name} already finished ${row.state}`, run: req.name };
     }
-    const answer = await kube.createWorkflow(namespace, workflowObject(req));
+    let projected: Record<string, string> = {};
+    if (req.claim) {
+      try {
+        projected = await projectInput(req.arguments.input ?? '', req.projection, req.workflow, this.props.payloads);
+      } catch (e) {
+        if (e instanceof PayloadUnavailable) throw new SubmitUnavailable(`the payload's projections could not be computed: ${e.message}`);
+        if (!(e instanceof PayloadUnreadable)) throw e;
+        // As a Workflow refused for good: recorded FAILED now, which frees the payload; a retry finds the run final.
+        const what = `the payload's projections (${Object.keys(req.projection).join(', ')}) cannot be computed: ${e.message}`;
+        await this.recordFailed(req, what);
+        throw new SubmitUnprojectable(what);
+      }
+    }
+    const answer = await kube.createWorkflow(namespace, workflowObject(req, projected));
     if (answer.status >= 200 && answer.status < 300) return { created: true, claimed, reason, run: req.name };
     if (answer.status === 409 && answer.reason === 'AlreadyExists') {
       return { created: false, claimed, reason: `Workflow ${req.name} already exists (a repeated delivery)`, run: req.name };
@@ -163,14 +205,16 @@ export class Submitter {
     // Refused for good (Invalid, unknown namespace): the claimed run would hold its payload
     // until the sweeper ends it, so it is recorded FAILED now, which frees the payload and
     // notifies like any failed run; a retry then finds the run final.
-    if (claimed) {
-      await store.accept({
-        type: 'completed', workflow: req.workflow, run: req.name, uid: '', payloadId: req.arguments['payload-id'] ?? '',
-        parentRun: req.arguments['parent-run'] ?? '', phase: 'Error', startedAt: '', finishedAt: new Date().toISOString(),
-        message: `the Workflow could not be created: ${what}`.slice(0, 60_000), failures: '', input: req.arguments.input ?? '', output: '',
-        deadlineSeconds: null,
-      });
-    }
+    if (claimed) await this.recordFailed(req, `the Workflow could not be created: ${what}`);
     throw new SubmitRefused(what);
+  }
+
+  private async recordFailed(req: SubmitRequest, message: string): Promise<void> {
+    await this.props.store.accept({
+      type: 'completed', workflow: req.workflow, run: req.name, uid: '', payloadId: req.arguments['payload-id'] ?? '',
+      parentRun: req.arguments['parent-run'] ?? '', phase: 'Error', startedAt: '', finishedAt: new Date().toISOString(),
+      message: message.slice(0, 60_000), failures: '', input: req.arguments.input ?? '', output: '',
+      deadlineSeconds: null,
+    });
   }
 }

@@ -6,7 +6,7 @@ import { CHAIN_ROUTE_KEY, exactly, goString, namesWorkflow, runNameFromUpstream,
 import { EventsSensor, type DataFilter } from './sensor';
 import { HTTP_SUCCESS_POLICY, recordInvalidAction, type StateServiceTarget } from './state-service';
 import { submitAction } from './submit';
-import { NEXT_PROJECTION_SOURCES, projectionArguments } from './projection';
+import { readsItems } from '../payload';
 
 export interface ChainSensorProps {
   readonly namespace: string;
@@ -73,6 +73,11 @@ export class ChainSensor extends Construct {
             : `${upstream.node.path}.then() chains to workflow ${to.templateName} (${to.node.path}), which is not routed by the events layer; add it to the workflows given to PlatformEvents, or leave that list out`);
           continue;
         }
+        if (link.filter !== undefined && readsItems(to.payload.declaration)) {
+          // The task applies chain_filter; the state service cannot, so it would count items the run never sees.
+          unknownLinks.push(`${upstream.node.path}.then() chains to workflow ${to.templateName} with a filter, but ${to.templateName} branches on the payload's items (wf.payload.collections / itemCount), which the filter changes after submission; drop the filter or branch on process.tasks`);
+          continue;
+        }
         const base = `${upstream.templateName}-then-${to.templateName}`;
         const count = (seen.get(base) ?? 0) + 1;
         seen.set(base, count);
@@ -115,7 +120,6 @@ export class ChainSensor extends Construct {
           arguments: {
             input: { dataTemplate: '{{ dict "url" .Input.body.output "process" .Input.body.next | toJson }}' },
             'parent-run': { dataKey: 'body.run' },
-            ...projectionArguments(workflow, NEXT_PROJECTION_SOURCES),
           },
           startedBy: 'process-chain',
         }, by, props.state),

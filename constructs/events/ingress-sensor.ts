@@ -9,7 +9,7 @@ import {
 import { EventsSensor } from './sensor';
 import { HTTP_SUCCESS_POLICY, recordInvalidAction, type StateServiceTarget } from './state-service';
 import { submitAction, type SubmitTarget } from './submit';
-import { INGRESS_PROJECTION_SOURCES, projectionArguments, projectionsFrozen } from './projection';
+import { projectionsFrozen } from './projection';
 
 /** One way payloads arrive: an EventSource and how a delivery is identified. */
 export interface IngressSource {
@@ -92,7 +92,6 @@ export class IngressSensor extends Construct {
               input: { dataKey: INGRESS_INPUT_KEY },
               'payload-id': { dataKey: INGRESS_PAYLOAD_ID_KEY, value: '' },
               replace: { dataKey: INGRESS_REPLACE_KEY, value: 'false' },
-              ...projectionArguments(workflow, INGRESS_PROJECTION_SOURCES),
             },
             startedBy: 'ingress',
           }, by, props.state),

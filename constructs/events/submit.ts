@@ -29,7 +29,8 @@ function sjsonKey(name: string): string {
  * "Submissions"), which claims the payload in SQL and creates the Workflow (`workflowTemplateRef`,
  * the arguments, a fixed `metadata.name`) only when the claim is accepted: a duplicate starts
  * no Workflow and no pod. Platform templates (no `payload-id` parameter: dispatch, per-feature
- * callbacks) are created without a claim. The name is computed here, from the delivery, so a
+ * callbacks) are created without a claim. A workflow's payload projections travel as
+ * `projection` (`{"<parameter>": "<path>"}`): the service fills those parameters itself. The name is computed here, from the delivery, so a
  * redelivery is the same run: the service answers 200 and creates nothing. Only 2xx counts as
  * delivered; anything else is retried (retryStrategy) and then dead-lettered.
  */
@@ -46,6 +47,8 @@ export function submitAction(
     if (/^\d+$/.test(name)) throw new Error(`${by}: parameter "${name}" of workflow ${workflow.templateName} is all digits, which a trigger payload cannot carry as a key; rename it`);
   }
   const claims = Workflow.isWorkflow(workflow);
+  // The state service fills the payload projections from the payload it claims (constructs/payload.ts); the trigger says which.
+  const projection = claims ? Object.entries(workflow.payload.declaration) : [];
   return {
     action: {
       http: {
@@ -62,6 +65,7 @@ export function submitAction(
           ...(submission.startedBy ? [{ dest: 'startedBy', value: submission.startedBy }] : []),
           { dest: 'name', dataTemplate: submission.nameTemplate },
           ...names.map((name) => ({ dest: `arguments.${sjsonKey(name)}`, ...submission.arguments[name] })),
+          ...projection.map(([name, path]) => ({ dest: `projection.${sjsonKey(name)}`, value: path })),
         ]),
       },
     },

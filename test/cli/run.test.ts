@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -7,15 +5,15 @@ import { EXIT } from '../../cli/io';
 import { cirrusId, cirrusPayload } from '../e2e/support/fixtures';
 import { BACKEND } from '../e2e/support/platform';
 import { type CliPlatform, deliveries, startCliPlatform, swoop } from './support';
+import { LoopbackS3 } from '../support/loopback-s3';
 
 const WORKFLOW = 'e2e-mask';
 const payload = (item: string) => cirrusPayload([{ workflow: WORKFLOW }], { item });
 
 describe(`swoop run: process, then follow the run to its final state (${BACKEND})`, () => {
   let p: CliPlatform;
-  let outputs: Server;
-  let outputsUrl = '';
-  const s3Gets: { path: string; signed: boolean }[] = [];
+  // A loopback S3: any key answers a payload naming it; requests must be SigV4-signed.
+  const outputs = new LoopbackS3((path) => JSON.stringify({ type: 'FeatureCollection', features: [], served: path }));
   const cli = (argv: string[], env: NodeJS.ProcessEnv = {}) => swoop(argv, { cwd: p.dir, env: { ...p.env, ...env } });
   const file = (name: string, value: unknown) => {
     writeFileSync(join(p.dir, name), JSON.stringify(value));
@@ -23,18 +21,10 @@ describe(`swoop run: process, then follow the run to its final state (${BACKEND}
   };
   beforeAll(async () => {
     p = await startCliPlatform();
-    // A loopback S3 (path-style GetObject): any key answers a payload naming it; requests must be SigV4-signed.
-    outputs = createServer((req, res) => {
-      const path = decodeURIComponent((req.url ?? '').split('?')[0]!);
-      s3Gets.push({ path, signed: /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-west-2\/s3\/aws4_request, SignedHeaders=.*host.*, Signature=[0-9a-f]{64}$/.test(req.headers.authorization ?? '') });
-      if (req.method !== 'GET') res.writeHead(405).end();
-      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'FeatureCollection', features: [], served: path }));
-    });
-    await new Promise<void>((r) => outputs.listen(0, '127.0.0.1', r));
-    outputsUrl = `http://127.0.0.1:${(outputs.address() as AddressInfo).port}`;
+    await outputs.start();
   });
   afterAll(async () => {
-    await new Promise((r) => outputs?.close(r));
+    await outputs.stop();
     await p?.stop();
   });
 
@@ -91,10 +81,7 @@ describe(`swoop run: process, then follow the run to its final state (${BACKEND}
   });
 
   it('--output prints the output payload itself, read from its s3:// URL with the AWS SDK', async () => {
-    vi.stubEnv('AWS_ENDPOINT_URL_S3', outputsUrl);
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
-    vi.stubEnv('AWS_REGION', 'us-west-2');
+    for (const [k, v] of Object.entries(outputs.credentials())) vi.stubEnv(k, v);
     try {
       const before = p.ingress.accepted.length;
       const command = cli(['run', file('S2B_RUN_OUT.json', payload('S2B_RUN_OUT')), '--interval', '0.05', '--output', '--json']);
@@ -105,7 +92,7 @@ describe(`swoop run: process, then follow the run to its final state (${BACKEND}
       const recorded = await p.platform.read(`/runs/${created.name}`);
       // The recorded output is an s3:// URL in the workflow's payload store; the object the fake S3 served for it:
       const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(recorded.output)!;
-      expect(s3Gets).toContainEqual({ path: `/${bucket}/${key}`, signed: true });
+      expect(outputs.gets).toContainEqual({ path: `/${bucket}/${key}`, signed: true });
       expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout).runs[0].outputPayload).toEqual({ type: 'FeatureCollection', features: [], served: `/${bucket}/${key}` });
     } finally {

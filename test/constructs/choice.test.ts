@@ -159,17 +159,22 @@ describe('payload projections and firstOf', () => {
     });
   });
 
-  it('projectPayload computes what the sensors fill: object and array process forms, JSON text of non-strings, \'\' when absent', () => {
+  it('projectPayload computes what the state service fills: object and array process forms, a parallel group\'s member, JSON text of non-strings, \'\' when absent', () => {
     const declaration = { b: 'process.tasks.convert.batch', o: 'process.tasks.convert.opts', c: 'collections', n: 'item-count' };
     const features = [{ collection: 'a' }, { collection: 'b' }, { id: 'no-collection' }, { collection: 'a' }];
-    expect(projectPayload({ features, process: { tasks: { convert: { batch: true, opts: { x: [1] } } } } }, declaration))
+    expect(projectPayload({ features, process: { tasks: { convert: { batch: true, opts: { x: [1] } } } } }, declaration, 'wf'))
       .toEqual({ b: 'true', o: '{"x":[1]}', c: '["a","b","a"]', n: '4' });
-    expect(projectPayload({ features: [], process: [{ tasks: { convert: { batch: 'yes' } } }, { tasks: { convert: { batch: 'next' } } }] }, declaration))
+    expect(projectPayload({ features: [], process: [{ tasks: { convert: { batch: 'yes' } } }, { tasks: { convert: { batch: 'next' } } }] }, declaration, 'wf'))
       .toEqual({ b: 'yes', o: '', c: '[]', n: '0' });
-    // A reference carries process but no items; a parallel group's members are not projected.
-    expect(projectPayload({ url: 's3://b/k.json', process: [[{ tasks: { convert: { batch: 1 } } }]] }, declaration)).toEqual({ b: '', o: '', c: '', n: '' });
-    expect(projectPayload('not an object', { n: 'item-count' })).toEqual({ n: '' });
-    expect(() => projectPayload({}, { x: 'features.0.id' })).toThrow(/is not one of/);
+    // A parallel first link: each member's run reads its own tasks; a workflow not in the group reads none.
+    const group = { features, process: [[{ workflow: 'cog', tasks: { convert: { batch: 1 } } }, { workflow: 'thumbs', tasks: { convert: { batch: 2 } } }], { workflow: 'publish' }] };
+    expect(projectPayload(group, declaration, 'thumbs')).toEqual({ b: '2', o: '', c: '["a","b","a"]', n: '4' });
+    expect(projectPayload(group, declaration, 'cog')).toMatchObject({ b: '1' });
+    expect(projectPayload(group, declaration, 'publish')).toMatchObject({ b: '' });
+    // A reference carries process but no items.
+    expect(projectPayload({ url: 's3://b/k.json', process: [{ tasks: { convert: { batch: 1 } } }] }, declaration, 'wf')).toEqual({ b: '1', o: '', c: '', n: '' });
+    expect(projectPayload('not an object', { n: 'item-count' }, 'wf')).toEqual({ n: '' });
+    expect(() => projectPayload({}, { x: 'features.0.id' }, 'wf')).toThrow(/is not one of/);
   });
 
   it('misuse is one line naming the construct and the fix', () => {
@@ -203,6 +208,35 @@ describe('payload projections and firstOf', () => {
       const { f, wf } = choice({ events: true });
       wf.addStep('late', f.tasks.small, { when: wf.payload.task('late').param('x').isSet() });
       return f.app;
-    })).toEqual(['events/Ingress: wf.payload was read after the events layer was created, so the sensors do not fill that projection; create PlatformEvents after building the workflows']);
+    })).toEqual(['events/Ingress: wf.payload was read after the events layer was created, so the sensors do not send that projection; create PlatformEvents after building the workflows']);
+    expect(problemsOf(() => {
+      const { f, wf } = choice();
+      const up = new Workflow(f.app, 'up');
+      up.addStep('split', f.tasks.split);
+      up.then(wf, { filter: '@.id' });
+      new PlatformEvents(f.app, 'events', { workflows: [up, wf] });
+      return f.app;
+    })).toEqual(['events/Chains: up.then() chains to workflow wf with a filter, but wf branches on the payload\'s items (wf.payload.collections / itemCount), which the filter changes after submission; drop the filter or branch on process.tasks']);
+  });
+
+  it('every trigger submitting a run sends the declaration as `projection` (static paths), never values: the state service fills them', () => {
+    const { f, wf } = choice();
+    const up = new Workflow(f.app, 'up');
+    up.addStep('split', f.tasks.split);
+    up.then(wf);
+    new PlatformEvents(f.app, 'events', { workflows: [up, wf] });
+    const all = docs(f.app);
+    const declaration = JSON.parse(template(all).metadata.annotations[PAYLOAD_PROJECTION_ANNOTATION]);
+    const triggers = all.filter((d) => d.kind === 'Sensor').flatMap((s) => s.spec.triggers as Json[])
+      .filter((t) => (t.template.http?.payload as Json[] | undefined)?.some((p) => p.dest === 'workflow' && p.src.value === 'wf'));
+    // Ingress (webhook, sqs), the payload-driven chain and the then() link.
+    expect(triggers.length).toBeGreaterThanOrEqual(3);
+    for (const t of triggers) {
+      const payload = t.template.http.payload as Json[];
+      expect(Object.fromEntries(payload.filter((p) => p.dest.startsWith('projection.')).map((p) => [p.dest.slice('projection.'.length), p.src]))).toEqual(
+        Object.fromEntries(Object.entries(declaration).map(([name, path]) => [name, { dependencyName: payload[0]!.src.dependencyName, value: path }])),
+      );
+      expect(payload.filter((p) => p.dest.startsWith('arguments.payload-') && p.dest !== 'arguments.payload-id')).toEqual([]);
+    }
   });
 });

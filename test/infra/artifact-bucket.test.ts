@@ -62,6 +62,22 @@ describe('ArtifactBucket on its own (no cluster)', () => {
 });
 
 describe('ArtifactBucket bound to a cluster', () => {
+  it('refuses a binding prefix that is not a plain key prefix ending in "/", naming the binding', async () => {
+    const r = new ResourceRecorder();
+    await r.install('unit-prefix');
+    const { ArtifactBucket } = await import('../../infra/artifact-bucket');
+    for (const prefix of ['payloads', 'pay*/', '/payloads/']) {
+      expect(() => new ArtifactBucket(`bad-${prefix.length}`, { bindings: [{ namespace: 'swoop', serviceAccount: 'swoop-state', access: 'read', prefix }] }))
+        .toThrow(`ArtifactBucket binding swoop/swoop-state: prefix "${prefix}" must be a key prefix ending in "/" without wildcards, e.g. "payloads/"`);
+    }
+  });
+
+  it('the state service account infra binds is the one the construct library names', async () => {
+    const { STATE_SERVICE_ACCOUNT } = await import('../../infra/platform');
+    const { STATE_SERVICE_NAME } = await import('../../constructs/state-service');
+    expect(STATE_SERVICE_ACCOUNT).toBe(STATE_SERVICE_NAME);
+  });
+
   it('binds each service account with Pod Identity; readers get read-only access', async () => {
     const r = new ResourceRecorder();
     await r.install('unit-bound');
@@ -71,6 +87,7 @@ describe('ArtifactBucket bound to a cluster', () => {
       bindings: [
         { namespace: 'swoop', serviceAccount: 'swoop-workflow', access: 'read-write' },
         { namespace: 'argo', serviceAccount: 'argo-workflows-server', access: 'read' },
+        { namespace: 'swoop', serviceAccount: 'swoop-state', access: 'read', prefix: 'payloads/' },
       ],
     });
     await valueOf(bucket.roleArns['argo/argo-workflows-server']);
@@ -78,6 +95,13 @@ describe('ArtifactBucket bound to a cluster', () => {
     expect(r.ofType('aws:eks/podIdentityAssociation:PodIdentityAssociation').map((p) => p.inputs)).toEqual([
       { clusterName: 'c1', namespace: 'swoop', serviceAccount: 'swoop-workflow', roleArn: 'arn:aws:iam::123456789012:role/art-swoop-swoop-workflow' },
       { clusterName: 'c1', namespace: 'argo', serviceAccount: 'argo-workflows-server', roleArn: 'arn:aws:iam::123456789012:role/art-argo-argo-workflows-server' },
+      { clusterName: 'c1', namespace: 'swoop', serviceAccount: 'swoop-state', roleArn: 'arn:aws:iam::123456789012:role/art-swoop-swoop-state' },
+    ]);
+    // A prefix binding: objects under the prefix only, listing limited to it (a missing key is 404, not 403).
+    expect(policy(r.one('aws:iam/rolePolicy:RolePolicy', 'art-swoop-swoop-state').inputs.policy).Statement).toEqual([
+      { Sid: 'ListPrefix', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: `arn:aws:s3:::${await valueOf(bucket.bucketName)}`, Condition: { StringLike: { 's3:prefix': ['payloads/*'] } } },
+      { Sid: 'Objects', Effect: 'Allow', Action: ['s3:GetObject'], Resource: `arn:aws:s3:::${await valueOf(bucket.bucketName)}/payloads/*` },
+      { Sid: 'BucketKey', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: 'arn:aws:kms:us-west-2:123456789012:key/art-artifacts' },
     ]);
     const reader = policy(r.one('aws:iam/rolePolicy:RolePolicy', 'art-argo-argo-workflows-server').inputs.policy).Statement;
     expect(reader.flatMap((s: any) => s.Action)).toEqual(['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject', 'kms:Decrypt']);

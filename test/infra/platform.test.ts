@@ -185,6 +185,7 @@ describe('Platform with the committed dist/ (the state service\'s only definitio
     const refs = [...new Set(pods.flatMap(podReferences))].sort();
     expect(refs).toEqual([
       'ConfigMap swoop-platform/lifecycle-url',
+      'ConfigMap swoop-platform/payload-store',
       'Secret swoop-lifecycle-token/token',
       'Secret swoop-state-argo-token/token',
       'Secret swoop-state-db-owner/url',

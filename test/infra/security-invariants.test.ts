@@ -165,6 +165,27 @@ const INVARIANTS: Invariant[] = [
     for (const [res, actions] of allowed) for (const a of actions) if (!granted.get(res)?.has(a)) violations.push(`workflow role lacks ${a} on ${res}`);
     return violations;
   }],
+  ['IAM: the state service may only read objects under the payload store\'s prefix (and list that prefix, decrypt the bucket key)', (r) => {
+    const trust = r.of('aws:iam/role:Role').filter((x) => policy(x.inputs.assumeRolePolicy).Statement.some((s: any) => s.Condition?.StringEquals?.['aws:RequestTag/kubernetes-service-account'] === 'swoop-state'));
+    if (trust.length !== 1) return [`${trust.length} roles for swoop-state`];
+    const artifacts = r.of('aws:s3/bucket:Bucket').find((b) => !b.inputs.tags?.[DATA_BUCKET_TAG])!;
+    const bucket = artifacts.inputs.bucket ?? `${artifacts.name}-bucket`;
+    // The prefix the service reads is the one the platform ConfigMap names as the payload store.
+    const store = r.kube('ConfigMap').find((c) => c.inputs.metadata?.name === 'swoop-platform')?.inputs.data?.['payload-store'];
+    const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(String(store));
+    if (!m || m[1] !== bucket) return [`payload-store ${store} is not in artifact bucket ${bucket}`];
+    const prefix = `${m[2]!.replace(/\/+$/, '')}/`;
+    const keys = new Set(r.of('aws:kms/key:Key').map((k) => `arn:aws:kms:us-west-2:123456789012:key/${k.name}`));
+    const want = [`s3:ListBucket arn:aws:s3:::${bucket} s3:prefix=${prefix}*`, `s3:GetObject arn:aws:s3:::${bucket}/${prefix}*`, 'kms:Decrypt key'];
+    const got = r.of('aws:iam/rolePolicy:RolePolicy').filter((p) => p.inputs.role === `${trust[0].name}-id`).flatMap((p) => policy(p.inputs.policy).Statement.flatMap((s: any) =>
+      list<string>(s.Resource).flatMap((res) => list<string>(s.Action).map((a) => {
+        if (s.Effect !== 'Allow') return `${s.Effect} ${a} ${res}`;
+        if (keys.has(res)) return `${a} key`;
+        const condition = s.Condition ? ` ${Object.entries(s.Condition.StringLike ?? { other: s.Condition }).map(([k, v]) => `${k}=${list(v).join(',')}`).join(' ')}` : '';
+        return `${a} ${res}${condition}`;
+      }))));
+    return [...got.filter((g) => !want.includes(g)).map((g) => `state service role may ${g}`), ...want.filter((w) => !got.includes(w)).map((w) => `state service role lacks ${w}`)];
+  }],
   ['SQS: every queue encrypted with a customer KMS key', (r) => r.of('aws:sqs/queue:Queue').flatMap((q) =>
     unless(/^arn:aws:kms:/.test(q.inputs.kmsMasterKeyId ?? ''), `${q.inputs.name} not SSE-KMS`))],
   ['SQS: every queue either dead-letters (redrive) or is a 14-day dead-letter queue', (r) => r.of('aws:sqs/queue:Queue').flatMap((q) => {
@@ -283,6 +304,12 @@ describe('security invariants', () => {
       const p = find(all, 'aws:sns/topicPolicy:TopicPolicy');
       const doc = policy(p.inputs.policy);
       doc.Statement.find((s: any) => s.Effect === 'Allow').Principal = '*';
+      p.inputs.policy = JSON.stringify(doc);
+    },
+    'IAM: the state service may only read objects under the payload store\'s prefix (and list that prefix, decrypt the bucket key)': (all) => {
+      const p = all.find((r) => r.type === 'aws:iam/rolePolicy:RolePolicy' && r.name === 'artifacts-swoop-swoop-state')!;
+      const doc = policy(p.inputs.policy);
+      doc.Statement.find((s: any) => s.Sid === 'Objects').Resource = doc.Statement.find((s: any) => s.Sid === 'Objects').Resource.replace(/payloads\/\*$/, '*');
       p.inputs.policy = JSON.stringify(doc);
     },
     'IAM: the SQS event source may only receive and delete on the process queue and decrypt its key': (all) => {
