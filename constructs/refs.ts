@@ -128,6 +128,11 @@ export class JoinRef extends Ref {
 function joinProblem(path: string, sources: readonly unknown[]): string | undefined {
   if (sources.length < 2) return `${path}: firstOf() joins two or more branches, got ${sources.length}; pass each branch's output`;
   for (const [i, ref] of sources.entries()) {
+    // Argo resolves an artifact join only in a template's outputs: a DAG task argument with
+    // fromExpression and no from is refused by its validation (validateArguments).
+    if (ref instanceof ArtifactRef) {
+      return `${path}: firstOf() argument ${i + 1} is output artifact "${ref.name}" of step "${ref.producer.name}", and Argo cannot join artifacts in a step's arguments; join the branches' payloads (step.output) and read the artifact's data from the payload`;
+    }
     if (!(ref instanceof Ref) || ref instanceof JoinRef || !(ref.dependency ?? ref.producer)) {
       return `${path}: firstOf() argument ${i + 1} is not a step's output (step.output or step.outputs.parameters.x); join the outputs of the branches' steps`;
     }

@@ -198,6 +198,16 @@ describe('payload projections and firstOf', () => {
       wf.addStep('merge', f.tasks.merge, { parameters: { parts: wf.firstOf(a.output, wf.params.input) } });
       return f.app;
     })).toEqual(['wf: firstOf() argument 2 is not a step\'s output (step.output or step.outputs.parameters.x); join the outputs of the branches\' steps']);
+    // Argo's validation refuses a task argument artifact with fromExpression and no from: an artifact join is not expressible.
+    expect(problemsOf(() => {
+      const f = fixture();
+      const wf = new Workflow(f.app, 'wf');
+      const a = wf.addStep('stack-a', f.tasks.stack);
+      const b = wf.addStep('stack-b', f.tasks.stack);
+      // @ts-expect-error firstOf joins values (Ref), not artifacts: a type error before synth, a one-line error at synth.
+      wf.addStep('mask', f.tasks.mask, { artifacts: { stack: wf.firstOf(a.outputs.artifacts.stack, b.outputs.artifacts.stack) } });
+      return f.app;
+    })).toEqual(['wf: firstOf() argument 1 is output artifact "stack" of step "stack-a", and Argo cannot join artifacts in a step\'s arguments; join the branches\' payloads (step.output) and read the artifact\'s data from the payload']);
     expect(problemsOf(() => {
       const f = fixture();
       const wf = new Workflow(f.app, 'wf', { parameters: { 'payload-item-count': { default: '1' } } });

@@ -139,6 +139,17 @@ describe(`a Choice on payload content, filled by the ingress sensor, through the
     decided(answer.run!, 'convert-batch');
   });
 
+  it('a parallel first link: the Choice\'s run reads its own member\'s process.tasks, not the other member\'s', async () => {
+    const body = payload('parallel', 3); // items of their own: a payload id no other case claimed
+    body.process = [[{ workflow: 'upstream', tasks: { convert: { batch: false } } }, { workflow: 'choice', tasks: { convert: { batch: true } } }]];
+    const firings = sim.deliver(webhookEvent('swoop-ingress', 'payload', body)).firings;
+    expect(submissions(firings).map((x) => x.template).sort()).toEqual(['choice', 'upstream']);
+    const answer = await platform.deliverSubmit(firings.find((f) => submissions([f])[0]?.template === 'choice')!);
+    expect(answer.status).toBe(201);
+    expect(answer.run!.parameters).toMatchObject({ 'payload-convert-batch': 'true', 'payload-item-count': '3' });
+    decided(answer.run!, 'convert-batch');
+  });
+
   it('a then() link: the service projects the upstream run\'s output payload', async () => {
     const up = await platform.start('upstream', { input: JSON.stringify(payload(true, 1)), 'payload-id': '' });
     await runToEnd(up, 'Succeeded', workflowFailures([]));
