@@ -146,6 +146,10 @@ export function workflowNetworkPolicies(args: WorkflowNetworkPolicyArgs): Networ
         { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': args.argoNamespace } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'argo-workflows-server' } } }], ports: tcp(PORTS.argoServer) },
         // Creating Workflows.
         apiServer,
+        // Reading payloads passed by URL for their projections (docs/state.md): S3 with the
+        // service's Pod Identity role, which may read the payload store only. S3's addresses
+        // cannot be named in a NetworkPolicy, so this is HTTPS out of the VPC.
+        internetHttps, podIdentity,
       ],
     }),
     policy('state-migration', PODS.stateMigration, { egress: [postgres] }),

@@ -153,6 +153,11 @@ const NEEDED: [Endpoint, Endpoint, number, string?][] = [
   [E.state, E.argoServer, 2746], // resuming suspended nodes
   [E.state, E.apiService, 443], // creating Workflows
   [E.state, E.apiEni, 443],
+  // Payload projections read payloads passed by URL from S3 with its Pod Identity role. S3's
+  // addresses (the gateway endpoint's prefix list) cannot be named in a NetworkPolicy, so this
+  // is HTTPS out of the VPC, as for workflow pods; the role limits it to the payload store.
+  [E.state, E.s3, 443],
+  [E.state, E.podIdentity, 80],
   ...(SENSORS_USE_API ? [[E.sensor, E.apiService, 443] as [Endpoint, Endpoint, number]] : []), // k8s triggers create Workflows
   [E.sensor, E.bus, 4222],
   [E.lifecycle, E.bus, 4222],
@@ -188,8 +193,8 @@ const NOT_NEEDED: [Endpoint, Endpoint, number, string?][] = [
   [E.elsewhere, E.lifecycle, 12000],
   [E.elsewhere, E.bus, 4222],
   [E.argoController, E.state, 8080],
-  [E.state, E.hooks, 443], // the state service does not call the internet
-  [E.state, E.s3, 443],
+  [E.state, E.imds, 80], // the state service's AWS identity is its Pod Identity role, never the node's
+  [E.state, E.imds, 443],
   [E.migration, E.apiService, 443],
   [E.lifecycle, E.hooks, 443], // webhook sources receive, they do not call out
   [E.lifecycle, E.apiService, 443],
