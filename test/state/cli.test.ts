@@ -19,6 +19,10 @@ describe('configuration from the environment', () => {
     expect(local.publicUrl).toBeUndefined();
     expect(configFromEnv({ STATE_PROCESSES: '[{"id": "cogs", "description": "COGs from a scene"}]' }).processes).toEqual([{ id: 'cogs', description: 'COGs from a scene' }]);
     expect(configFromEnv({ STATE_PUBLIC_URL: 'https://swoop.example.com/state' }).publicUrl).toBe('https://swoop.example.com/state');
+    // The payload store POST /submit reads projections from: none without PAYLOAD_STORE, else the defaults.
+    expect(local.payloads).toBeUndefined();
+    expect(configFromEnv({ PAYLOAD_STORE: 's3://swoop-artifacts/payloads' }).payloads).toEqual({ store: 's3://swoop-artifacts/payloads', maxBytes: 16 * 1024 * 1024, timeoutMs: 5000 });
+    expect(configFromEnv({ PAYLOAD_STORE: 's3://b-1/p', PAYLOAD_MAX_BYTES: '2048', PAYLOAD_READ_TIMEOUT_SECONDS: '15' }).payloads).toEqual({ store: 's3://b-1/p', maxBytes: 2048, timeoutMs: 15_000 });
   });
   it.each([
     [{ PORT: 'http' }, /PORT must be an integer/],
@@ -28,6 +32,10 @@ describe('configuration from the environment', () => {
     [{ STATE_PROCESSES: '[{"id": "cogs", "version": 2}]' }, /element 0 is/],
     [{ STATE_PUBLIC_URL: 'state.example.com' }, /STATE_PUBLIC_URL must be an http\(s\) URL/],
     [{ STATE_PUBLIC_URL: 'https://state.example.com/?x=1' }, /STATE_PUBLIC_URL must be an http\(s\) URL without query/],
+    [{ PAYLOAD_STORE: 'https://bucket/payloads' }, /PAYLOAD_STORE must be s3:\/\/<bucket>\[\/<prefix>\] \(got "https:\/\/bucket\/payloads"\)/],
+    [{ PAYLOAD_STORE: 's3://b-1/p', PAYLOAD_MAX_BYTES: '10' }, /PAYLOAD_MAX_BYTES must be a whole number of bytes, at least 1024/],
+    [{ PAYLOAD_STORE: 's3://b-1/p', PAYLOAD_READ_TIMEOUT_SECONDS: '30' }, /PAYLOAD_READ_TIMEOUT_SECONDS must be at most 15/],
+    [{ PAYLOAD_STORE: 's3://b-1/p', PAYLOAD_READ_TIMEOUT_SECONDS: '0' }, /PAYLOAD_READ_TIMEOUT_SECONDS must be a whole number of seconds, at least 1/],
   ])('refuses %o', (env, message) => {
     expect(() => configFromEnv(env)).toThrow(message);
   });
