@@ -5,6 +5,8 @@
  * still an answer (200), so the trigger counts it as delivered. Every step is idempotent, so
  * the trigger may retry any answer that is not 2xx:
  * - the claim: a repeated claim by the same run gets the same answer (swoop_claim);
+ * - the payload projections (state/projection.ts): computed from the input and the object it
+ *   names, which do not change, so a retry computes the same values;
  * - the create: the run name is deterministic, so a second create is AlreadyExists (409),
  *   which means "already done";
  * - a redelivery after the run finished (and its Workflow was garbage-collected) finds the

@@ -1,8 +1,8 @@
 /**
  * The runs sensor triggers hand to the state service (`POST /submit`, docs/state.md
  * "Submissions"), read from simulated firings with the service's own parser and the Workflow
- * object it would create (state/submit.ts), so a trigger whose body the service would refuse
- * fails here. Whether a run is created is the service's decision (claim, AlreadyExists),
+ * object it would create before filling the payload projections (state/submit.ts), so a
+ * trigger whose body the service would refuse fails here. Whether a run is created is the service's decision (claim, AlreadyExists),
  * tested against it in test/state/submit.test.ts and test/e2e.
  */
 import { parseSubmit, type SubmitRequest, workflowObject } from '../../state/submit';
