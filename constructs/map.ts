@@ -37,7 +37,7 @@ import { checkNumber, describeValue } from './checks';
 import { DISPATCH_IMAGE } from './events/dispatch';
 import { failAt } from './errors';
 import { PAYLOAD_STORE_KEY } from './platform';
-import { type Condition, index, quote, Ref, type Value } from './refs';
+import { type Condition, index, quote, Ref, ScopedRef, type Value } from './refs';
 import {
   DagNode, PlatformCallNode, Step, checkArguments, outputUrl, outputUrlExpression,
   type ParameterArgs, type StepArgs, type StepProps, type WorkflowContext,
@@ -101,6 +101,9 @@ const ITERATION_INDEX = 'index';
 export class MapItem {
   private readonly selected = new Map<string, { key: string; ref: Ref }>();
 
+  /** @internal */
+  constructor(private readonly scopePath: string, private readonly scopeName: string) {}
+
   /** The item's `id`. */
   public get id(): Ref {
     return this.get('id');
@@ -126,7 +129,7 @@ export class MapItem {
     if (!entry) {
       const key = `s${this.selected.size}`;
       const name = `item-${key}`;
-      entry = { key, ref: new Ref(`{{inputs.parameters.${name}}}`, index('inputs.parameters', name), 'workflow-variable') };
+      entry = { key, ref: new ScopedRef(`{{inputs.parameters.${name}}}`, index('inputs.parameters', name), this.scopePath, this.scopeName) };
       this.selected.set(id, entry);
     }
     return entry.ref;
@@ -148,7 +151,7 @@ export class MapItem {
 export class MapIteration {
   /** The iteration's payload: the input payload with only this iteration's features, without its `id`. */
   public readonly input: Ref;
-  public readonly item = new MapItem();
+  public readonly item: MapItem;
   private readonly steps: DagNode[] = [];
   private readonly names = new Map<string, string>();
   private readonly context: WorkflowContext;
@@ -156,7 +159,9 @@ export class MapIteration {
 
   /** @internal use Workflow.addMap */
   constructor(private readonly map: MapStep, outer: WorkflowContext) {
-    this.input = new Ref(`{{inputs.parameters.${ITERATION_INPUT}}}`, index('inputs.parameters', ITERATION_INPUT), 'workflow-variable');
+    const scopeName = `the iteration of map "${map.name}"`;
+    this.input = new ScopedRef(`{{inputs.parameters.${ITERATION_INPUT}}}`, index('inputs.parameters', ITERATION_INPUT), map.node.path, scopeName);
+    this.item = new MapItem(map.node.path, scopeName);
     const location = (step: string) => ({
       url: `{{workflow.parameters.${PAYLOAD_STORE_KEY}}}/{{workflow.name}}/${map.name}/items/{{inputs.parameters.${ITERATION_INDEX}}}/${step}/output.json`,
       expression: `${STORE} + '/' + workflow.name + ${quote(`/${map.name}/items/`)} + ${index('inputs.parameters', ITERATION_INDEX)} + ${quote(`/${step}/output.json`)}`,

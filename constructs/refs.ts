@@ -89,6 +89,21 @@ export function singleValueDescription(ref: Ref): string | undefined {
   }
 }
 
+/** A value only the steps of one inner DAG can read (a map iteration's input and item values). */
+export class ScopedRef extends Ref {
+  /** @internal */
+  constructor(
+    text: string,
+    expression: string,
+    /** The construct path of the DAG whose steps can read it (what their `workflowPath` is). */
+    public readonly scopePath: string,
+    /** Who can read it, for the error: `the iteration of map "each"`. */
+    public readonly scopeName: string,
+  ) {
+    super(text, expression, 'workflow-variable');
+  }
+}
+
 /** The current item of a fan-out (`forEach`). */
 export class ItemRef extends Ref {
   /** @internal */

@@ -5,7 +5,7 @@ import { failAt } from './errors';
 import { conditionProblems, renderedTaskProblems } from './expressions/step-checks';
 import { dnsLabelProblem } from './names';
 import { INPUT_PARAM, OUTPUT_PARAM, PAYLOAD_STORE_KEY } from './platform';
-import { ArtifactRef, Condition, ItemRef, JoinRef, ListRef, Ref, index, render, singleValueDescription, type Producer, type Value } from './refs';
+import { ArtifactRef, Condition, ItemRef, JoinRef, ListRef, Ref, ScopedRef, index, render, singleValueDescription, type Producer, type Value } from './refs';
 import type { InputArtifacts, InputParameters, None, OutputArtifacts, OutputParameters, Task } from './task';
 
 type AnyTask = Task<InputParameters, OutputParameters, InputArtifacts, OutputArtifacts>;
@@ -227,6 +227,9 @@ export abstract class DagNode extends Construct implements Producer {
             `reads an output of step "${producer.name}" of another workflow (${producer.workflowPath}); ` +
               'workflows exchange payloads through then() chains, not step outputs',
         );
+      }
+      if (ref instanceof ScopedRef && ref.scopePath !== this.workflowPath) {
+        errors.push(`reads ${ref.text}, a value of ${ref.scopeName}, outside it; only that iteration's steps (iteration.addStep) can read it`);
       }
       if (ref instanceof ItemRef && !this.fanOut) {
         errors.push(`uses ${ref.text} but has no forEach; add forEach or remove the item reference`);

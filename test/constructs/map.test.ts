@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { type App } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ContainerTask, MAP_IMAGE, MAP_SCRIPT_FILE, MapItem, podsPerRun, synthesize, Workflow } from '../../constructs';
+import { ContainerTask, MAP_IMAGE, MAP_SCRIPT_FILE, MapItem, type MapIteration, podsPerRun, synthesize, Workflow } from '../../constructs';
 import { PlatformEvents } from '../../constructs/events';
 import { lintObjects } from '../../tools/lint/index';
 import { HAVE_REFERENCE } from '../support/reference';
@@ -319,6 +319,14 @@ describe('Map with an iteration of several steps (ItemProcessor), ItemSelector, 
       'wf/each: maxItemsPerBatch is 0.5; give a whole number of items, at least 1, or leave it out',
       'wf/each: toleratedFailurePercentage is 120; give a percentage from 0 to 100, or leave it out',
     ]);
-    expect(() => new MapItem().get()).toThrow(/^iteration.item.get: the path .* is not a list of keys; /);
+    expect(build((f, wf) => {
+      let outside: MapIteration | undefined;
+      wf.addMap('each', (it) => { outside = it; it.addStep('a', f.tasks.small); });
+      wf.addStep('after', f.tasks.convert, { input: outside!.input, parameters: { asset: outside!.item.id } });
+    })).toEqual([
+      'wf/after: reads {{inputs.parameters.input}}, a value of the iteration of map "each", outside it; only that iteration\'s steps (iteration.addStep) can read it',
+      'wf/after: reads {{inputs.parameters.item-s0}}, a value of the iteration of map "each", outside it; only that iteration\'s steps (iteration.addStep) can read it',
+    ]);
+    expect(() => new MapItem('wf/each', 'the iteration').get()).toThrow(/^iteration.item.get: the path .* is not a list of keys; /);
   });
 });
