@@ -18,6 +18,8 @@ export const ALERTS = {
   noEvents: 'SwoopStateNoEvents',
   /** Prometheus: the sweeper ended runs that never reported their end. */
   runsSwept: 'SwoopStateRunsSwept',
+  /** Prometheus: POST /submit cannot create a workflow's runs (the Kubernetes API is down or refuses them). */
+  submissionsFailing: 'SwoopStateSubmissionsFailing',
   /** Prometheus and CloudWatch: nothing can record runs or claim payloads. */
   serviceNotReady: 'SwoopStateServiceNotReady',
   /** CloudWatch: the state database's CPU. */

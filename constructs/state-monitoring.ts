@@ -63,6 +63,7 @@ export function stateAlertRules(props: StateAlertThresholds & { readonly namespa
   const sel = `job="${STATE_METRICS_JOB}", namespace="${ns}"`;
   const events = (states: string) => `sum by (workflow) (increase(swoop_state_lifecycle_events_total{${sel}, state=~"${states}"}[${window}]))`;
   const finished = events('SUCCESSFUL|FAILED|TIMED_OUT');
+  const submissions = (outcome: string, range: PromDuration) => `sum by (workflow) (increase(swoop_state_submissions_total{${sel}, outcome="${outcome}"}[${range}])) > 0`;
   return [{
     name: 'swoop-state',
     rules: [
@@ -125,6 +126,18 @@ export function stateAlertRules(props: StateAlertThresholds & { readonly namespa
         annotations: {
           summary: 'Runs are active but no lifecycle event arrives',
           description: `Runs are PENDING, QUEUED or RUNNING but no lifecycle event has reached the state service for ${quiet}: the workflows' hooks cannot reach it (token, network) or Argo stopped running workflows.`,
+        },
+      },
+      {
+        alert: ALERTS.submissionsFailing,
+        // A Workflow refused for good (its run recorded FAILED) is worth a look at once; an API
+        // server that cannot take Workflows is retried by the sensors, so only when it lasts.
+        expr: `${submissions('failed', '15m')} or ${submissions('unavailable', '5m')}`,
+        for: '10m',
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: 'Runs of {{ $labels.workflow }} cannot be created',
+          description: 'POST /submit could not create Workflows of {{ $labels.workflow }}: the Kubernetes API refused one for good in the last 15 minutes (its run is recorded FAILED with the API server\'s answer: swoop runs list --workflow {{ $labels.workflow }} --state FAILED), or has answered unavailable (the sensors retry) for 10 minutes; check the API server and the state service\'s Role.',
         },
       },
       {

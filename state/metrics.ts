@@ -4,8 +4,8 @@
  * payload, and Prometheus then needs no credential that reads payloads (docs/metrics.md).
  *
  * Two kinds, chosen so every replica's numbers add up or agree:
- * - Counters of what this replica did (events accepted, claims answered, events applied,
- *   deliveries, runs swept, HTTP requests): each request or round happens in one replica,
+ * - Counters of what this replica did (events accepted, claims answered, submissions,
+ *   events applied, deliveries, runs swept, HTTP requests): each request or round happens in one replica,
  *   so `sum` over replicas is the service's total.
  * - Gauges read from the database on each scrape (journal backlog and its age, outbox
  *   pending, oldest and failing rows, active runs): one bounded query, the same answer in
@@ -111,6 +111,15 @@ class BoundedValues {
 
 const CLAIM_REASONS = { claimed: ['new', 'retry', 'replace'], refused: ['active', 'succeeded', 'mismatch'] } as const;
 
+/**
+ * How `POST /submit` ended (state/submit.ts): `created` the Workflow; `duplicate` nothing to
+ * do (the Workflow already exists, or the run already finished); `refused` the claim was
+ * refused; `unavailable` the API server could not take it (503, the trigger retries);
+ * `failed` the API server refused it for good (502, the run recorded FAILED).
+ */
+export const SUBMIT_OUTCOMES = ['created', 'duplicate', 'refused', 'unavailable', 'failed'] as const;
+export type SubmitOutcome = (typeof SUBMIT_OUTCOMES)[number];
+
 export class StateMetrics {
   readonly registry = new Registry();
   private readonly workflows: BoundedValues;
@@ -124,6 +133,7 @@ export class StateMetrics {
   private readonly applied: Counter;
   private readonly deliveries: Counter<'outcome'>;
   private readonly swept: Counter<'workflow' | 'reason'>;
+  private readonly submissions: Counter<'workflow' | 'outcome'>;
   private readonly http: Histogram<'method' | 'route' | 'status'>;
   private readonly gauges: Record<keyof ScrapeRow, Gauge>;
   private readonly databaseUp: Gauge;
@@ -157,6 +167,10 @@ export class StateMetrics {
       name: 'swoop_state_sweeper_runs_ended_total', registers, labelNames: ['workflow', 'reason'],
       help: 'Runs the stuck-run sweeper recorded TIMED_OUT, by workflow and reason (deadline: past its deadline and grace; silence: no deadline and silent too long).',
     });
+    this.submissions = new Counter({
+      name: 'swoop_state_submissions_total', registers, labelNames: ['workflow', 'outcome'],
+      help: 'POST /submit answers by workflow and outcome (created; duplicate: already created or finished; refused: claim refused; unavailable: the Kubernetes API could not take it, retried; failed: refused for good, run recorded FAILED).',
+    });
     this.http = new Histogram({
       name: 'swoop_state_http_request_duration_seconds', registers, labelNames: ['method', 'route', 'status'],
       help: `HTTP requests by method, route template and status code (route ${UNMATCHED_ROUTE}: no route matched).`,
@@ -187,6 +201,7 @@ export class StateMetrics {
     for (const state of RUN_STATES) this.events.inc({ workflow, state }, 0);
     for (const [outcome, reasons] of Object.entries(CLAIM_REASONS)) for (const reason of reasons) this.claims.inc({ workflow, outcome, reason }, 0);
     for (const reason of ['deadline', 'silence']) this.swept.inc({ workflow, reason }, 0);
+    for (const outcome of SUBMIT_OUTCOMES) this.submissions.inc({ workflow, outcome }, 0);
   }
 
   /** A lifecycle event was durably accepted. */
@@ -197,6 +212,11 @@ export class StateMetrics {
   /** A claim was answered (after its commit). */
   claimAnswered(workflow: string, result: Pick<ClaimResult, 'claimed' | 'reason'>): void {
     this.claims.inc({ workflow: this.workflows.of(workflow), outcome: result.claimed ? 'claimed' : 'refused', reason: claimReasonKind(result) });
+  }
+
+  /** A submission (POST /submit) was answered. */
+  submitted(workflow: string, outcome: SubmitOutcome): void {
+    this.submissions.inc({ workflow: this.workflows.of(workflow), outcome });
   }
 
   /** The background applier recorded `count` events. */

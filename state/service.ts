@@ -67,7 +67,10 @@ export async function startStateService(config: StateServiceConfig, options: { l
   });
   // Claim before create (POST /submit) needs the Kubernetes API; without it the route says so.
   const payloads = config.payloads ? new S3PayloadReader(config.payloads) : undefined;
-  const submitter = config.kube ? new Submitter({ store, kube: new KubeClient(config.kube), namespace: config.kube.namespace, payloads }) : undefined;
+  const submitter = config.kube ? new Submitter({
+    store, kube: new KubeClient(config.kube), namespace: config.kube.namespace, payloads,
+    onOutcome: (workflow, outcome) => metrics.submitted(workflow, outcome),
+  }) : undefined;
   const app = buildStateServer({
     store,
     submitter,

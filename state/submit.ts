@@ -15,6 +15,7 @@
 import type { KubeAnswer } from './kube-client';
 import { PayloadUnavailable, PayloadUnreadable, type PayloadReader } from './payload-reader';
 import { projectInput } from './projection';
+import type { SubmitOutcome } from './metrics';
 import type { StateStore } from './store';
 import { projectionPathProblem } from '../constructs/payload';
 import { InputError, MAX_RUN_NAME, MAX_WORKFLOW_NAME, parseClaim, storableText } from './validate';
@@ -153,12 +154,28 @@ export interface SubmitterProps {
   readonly namespace: string;
   /** Reads payloads passed by URL for their projections (PAYLOAD_STORE). Default: none (such a submission is 503). */
   readonly payloads?: PayloadReader;
+  /** Told how each submission ended (state/metrics.ts counts them by workflow). */
+  readonly onOutcome?: (workflow: string, outcome: SubmitOutcome) => void;
 }
 
 export class Submitter {
   constructor(private readonly props: SubmitterProps) {}
 
+  /** Claims, then creates; tells `onOutcome` how it ended (bad input and database outages are not submissions). */
   async submit(req: SubmitRequest): Promise<SubmitResult> {
+    const told = (outcome: SubmitOutcome) => this.props.onOutcome?.(req.workflow, outcome);
+    try {
+      const result = await this.attempt(req);
+      told(result.created ? 'created' : result.claimed === false ? 'refused' : 'duplicate');
+      return result;
+    } catch (err) {
+      if (err instanceof SubmitUnavailable) told('unavailable');
+      else if (err instanceof SubmitRefused || err instanceof SubmitUnprojectable) told('failed');
+      throw err;
+    }
+  }
+
+  private async attempt(req: SubmitRequest): Promise<SubmitResult> {
     const { store, kube, namespace } = this.props;
     if (req.namespace !== namespace) {
       throw new InputError(400, 'namespace', `this state service creates Workflows only in namespace ${namespace} (its Role's); got ${req.namespace}`);

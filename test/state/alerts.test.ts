@@ -20,7 +20,10 @@ import type { AlertingRule } from '../../constructs/prometheus';
 import { SWOOP_NAMESPACE } from '../../constructs/platform';
 import { configFromEnv } from '../../state/config';
 import { type RunningStateService, startStateService } from '../../state/service';
+import { FakeKubeApi } from '../support/kube-api';
+import { HAVE_REFERENCE } from '../support/reference';
 import { type Sample, scrape, valueOf } from './exposition';
+import { submission } from './submit-support';
 import { BACKEND, call, createTestDb, DATABASE_URL, HAVE_POSTGRES, lifecycle, payloadIdOf, READER, type TestDb, until, WRITER } from './support';
 
 const PROMTOOL = spawnSync('promtool', ['--version']).status === 0;
@@ -85,11 +88,12 @@ function promtoolTest(cases: readonly Case[]): { status: number | null; out: str
   }
 }
 
-describe.skipIf(!PROMTOOL)(`alert rules over the real exposition (promtool, ${BACKEND})${PROMTOOL ? '' : ' - promtool not installed (apt-get install prometheus); .ci/run installs it'}`, () => {
+describe.skipIf(!PROMTOOL || !HAVE_REFERENCE)(`alert rules over the real exposition (promtool, ${BACKEND})${PROMTOOL ? '' : ' - promtool not installed (apt-get install prometheus); .ci/run installs it'}`, () => {
   let t: TestDb | undefined;
   let svc: RunningStateService;
   let refuse = false;
   let receiver: Server;
+  const kube = new FakeKubeApi('kube-token');
   const frames: Record<string, Frame> = {};
   let exposition = '';
 
@@ -114,12 +118,16 @@ describe.skipIf(!PROMTOOL)(`alert rules over the real exposition (promtool, ${BA
       req.on('end', () => res.writeHead(refuse ? 503 : 200).end('{}'));
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    await kube.start();
+    const tokenFile = join(mkdtempSync(join(tmpdir(), 'swoop-kube-')), 'token');
+    writeFileSync(tokenFile, 'kube-token\n');
     t = HAVE_POSTGRES ? await createTestDb() : undefined;
     svc = await startStateService({
       ...configFromEnv({ STATE_WRITE_TOKEN: WRITER, STATE_READ_TOKEN: READER, HOST: '127.0.0.1', PORT: '0' }),
       databaseUrl: DATABASE_URL, schema: t?.schema,
       lifecycleUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/lifecycle`,
       stuckRuns: { intervalMs: 3_600_000, graceMs: 0, maxSilenceMs: 60_000 },
+      kube: { url: kube.url, tokenFile, namespace: SWOOP_NAMESPACE },
     });
 
     await capture('fresh');
@@ -163,6 +171,27 @@ describe.skipIf(!PROMTOOL)(`alert rules over the real exposition (promtool, ${BA
     expect((await post('/events', lifecycle({ type: 'running', run: 'lost-1', phase: 'Running', workflow: 'wf-good' }))).status).toBe(202);
     expect((await svc.sweeper!.sweep(new Date(Date.now() + 2 * 86_400_000))).map((r) => [r.run, r.workflow])).toEqual([['lost-1', 'wf-good']]);
     await capture('swept');
+    // Submissions (POST /submit): one created; then the Kubernetes API answers 503 to four
+    // tries of another, which the fifth creates; then one is refused for good (422). Other
+    // runs keep reporting meanwhile, as they would.
+    const submit = async (name: string, item: string, status: number) =>
+      expect((await post('/submit', submission('wf-sub', name, item))).status).toBe(status);
+    await submit('wf-sub-0000000000000001', 'sub-1', 201);
+    await run('wf-good', 'flow-0', 20, 'Succeeded');
+    await capture('submit-ok');
+    for (let i = 1; i <= 4; i++) {
+      kube.failNext(1, 503);
+      await submit('wf-sub-0000000000000002', 'sub-2', 503);
+      await run('wf-good', `flow-${i}`, 20 + i, 'Succeeded');
+      await capture(`submit-unavailable-${i}`);
+    }
+    await submit('wf-sub-0000000000000002', 'sub-2', 201);
+    await run('wf-good', 'flow-5', 25, 'Succeeded');
+    await capture('submit-recovered');
+    kube.failNext(1, 422, 'Invalid');
+    await submit('wf-sub-0000000000000003', 'sub-3', 502);
+    await run('wf-good', 'flow-6', 26, 'Succeeded');
+    await capture('submit-failed');
     // The database goes away under the running service, then the process stops.
     await svc.applier.stop();
     await svc.db.close();
@@ -172,6 +201,7 @@ describe.skipIf(!PROMTOOL)(`alert rules over the real exposition (promtool, ${BA
   });
   afterAll(async () => {
     await new Promise((r) => receiver.close(r));
+    await kube.stop();
     await t?.drop();
   });
 
@@ -182,6 +212,9 @@ describe.skipIf(!PROMTOOL)(`alert rules over the real exposition (promtool, ${BA
     expect(v('lagging', 'swoop_state_journal_oldest_age_seconds')).toBeGreaterThanOrEqual(120);
     expect(v('database-lost', 'swoop_state_database_up')).toBe(0);
     expect(frames.stopped).toBeNull();
+    expect(v('submit-unavailable-4', 'swoop_state_submissions_total', { workflow: 'wf-sub', outcome: 'unavailable' })).toBe(4);
+    expect(v('submit-failed', 'swoop_state_submissions_total', { workflow: 'wf-sub', outcome: 'failed' })).toBe(1);
+    expect(kube.invalid).toEqual([]);
   });
 
   it('every metric the rules read is in the exposition, which promtool accepts', () => {
@@ -249,6 +282,16 @@ describe.skipIf(!PROMTOOL)(`alert rules over the real exposition (promtool, ${BA
           3: { [ALERTS.journalRejects]: [firing(ALERTS.journalRejects)] },
           10: { [ALERTS.journalRejects]: [firing(ALERTS.journalRejects)], [ALERTS.runsSwept]: [firing(ALERTS.runsSwept, { workflow: 'wf-good' })] },
         },
+      },
+      {
+        name: 'submissions unavailable for 16 minutes, then created',
+        timeline: [[f['submit-ok']!, 5], [f['submit-unavailable-1']!, 4], [f['submit-unavailable-2']!, 4], [f['submit-unavailable-3']!, 4], [f['submit-unavailable-4']!, 4], [f['submit-recovered']!, 15]],
+        expect: { 3: rejects, 10: rejects, 18: { ...rejects, [ALERTS.submissionsFailing]: [firing(ALERTS.submissionsFailing, { workflow: 'wf-sub' })] }, 32: rejects },
+      },
+      {
+        name: 'a submission refused for good',
+        timeline: [[f['submit-recovered']!, 5], [f['submit-failed']!, 25]],
+        expect: { 3: rejects, 10: rejects, 17: { ...rejects, [ALERTS.submissionsFailing]: [firing(ALERTS.submissionsFailing, { workflow: 'wf-sub' })] }, 28: rejects },
       },
       {
         name: 'database lost',

@@ -4,6 +4,8 @@ import { openDb } from '../../state/db';
 import { claimReasonKind, METRICS_DEFAULT_PORT, OTHER_WORKFLOW, StateMetrics, sweepReasonKind, UNMATCHED_ROUTE } from '../../state/metrics';
 import { migrate } from '../../state/migrate';
 import { type RunningStateService, startStateService } from '../../state/service';
+import { HAVE_REFERENCE } from '../support/reference';
+import { startWithKube, submission } from './submit-support';
 import { parseExposition, scrape, valueOf } from './exposition';
 import { BACKEND, call, createTestDb, DATABASE_URL, HAVE_POSTGRES, lifecycle, payloadIdOf, READER, type TestDb, until, webhookReceiver, WRITER } from './support';
 
@@ -133,6 +135,41 @@ describe(`/metrics of the running state service (${BACKEND})`, () => {
   });
 });
 
+describe.skipIf(!HAVE_REFERENCE)(`submissions (POST /submit) in /metrics (${BACKEND}, loopback Kubernetes API)`, () => {
+  let t: TestDb | undefined;
+  let p: Awaited<ReturnType<typeof startWithKube>>;
+  beforeAll(async () => {
+    t = HAVE_POSTGRES ? await createTestDb() : undefined;
+    p = await startWithKube(t?.schema);
+  });
+  afterAll(async () => {
+    await p?.stop();
+    await t?.drop();
+  });
+  const submit = (body: unknown) => call(p.svc.url, 'POST', '/submit', { token: WRITER, body });
+
+  it('counts each outcome by workflow: created, duplicate, refused, unavailable (503) and failed (502, run recorded FAILED)', async () => {
+    expect((await submit(submission('wf-s', 'wf-s-0000000000000001', 'i1'))).status).toBe(201);
+    expect((await submit(submission('wf-s', 'wf-s-0000000000000001', 'i1'))).status).toBe(200); // the same delivery again: AlreadyExists
+    expect((await submit(submission('wf-s', 'wf-s-0000000000000002', 'i1'))).body).toMatchObject({ created: false, claimed: false }); // i1 is active
+    p.kube.failNext(2, 503);
+    expect((await submit(submission('wf-s', 'wf-s-0000000000000003', 'i3'))).status).toBe(503);
+    expect((await submit(submission('wf-s', 'wf-s-0000000000000003', 'i3'))).status).toBe(503);
+    expect((await submit(submission('wf-s', 'wf-s-0000000000000003', 'i3'))).status).toBe(201); // the trigger's retry
+    p.kube.failNext(1, 422, 'Invalid');
+    expect((await submit(submission('wf-t', 'wf-t-0000000000000001', 'i4'))).status).toBe(502);
+    expect((await call(p.svc.url, 'GET', '/runs/wf-t-0000000000000001', { token: READER })).body).toMatchObject({ state: 'FAILED' });
+    expect((await submit({ workflow: 'wf-s' })).status).toBe(400); // bad input is not a submission
+
+    const { samples, text } = await scrape(p.svc.metricsUrl);
+    const n = (workflow: string, outcome: string) => valueOf(samples, `${M}submissions_total`, { workflow, outcome });
+    expect(['created', 'duplicate', 'refused', 'unavailable', 'failed'].map((o) => n('wf-s', o))).toEqual([2, 1, 1, 2, 0]);
+    expect(['created', 'duplicate', 'refused', 'unavailable', 'failed'].map((o) => n('wf-t', o))).toEqual([0, 0, 0, 0, 1]);
+    expect(text).not.toContain('wf-s-0000000000000001');
+    expect(p.kube.invalid).toEqual([]);
+  });
+});
+
 describe(`StateMetrics alone (${BACKEND})`, () => {
   let t: TestDb;
   beforeAll(async () => {
@@ -153,6 +190,7 @@ describe(`StateMetrics alone (${BACKEND})`, () => {
     expect(valueOf(samples, `${M}lifecycle_events_total`, { workflow: 'w1', state: 'FAILED' })).toBe(0);
     expect(valueOf(samples, `${M}claims_total`, { workflow: 'w2', outcome: 'refused', reason: 'active' })).toBe(0);
     expect(valueOf(samples, `${M}sweeper_runs_ended_total`, { workflow: 'w1', reason: 'deadline' })).toBe(0);
+    expect(valueOf(samples, `${M}submissions_total`, { workflow: 'w2', outcome: 'unavailable' })).toBe(0);
     expect(samples.some((s) => s.name.startsWith('process_'))).toBe(false);
   });
 
