@@ -6,7 +6,8 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import type { Deployment } from '../config';
 import { type Ctx, examples } from '../context';
 import { CliError, EXIT, type Io, printJson, sleep, table } from '../io';
-import { readPayloads } from '../payloads';
+import { dispatchedRuns, readBareReference } from '../dispatch';
+import { loadSimulator, type PayloadDoc, readPayloads } from '../payloads';
 import { isFinal, type RunWithHistory, StateClient } from '../state-client';
 import { parsePositive } from '../time';
 import { fetchOutput } from '../output';
@@ -105,15 +106,32 @@ Exit codes: 0 SUCCESSFUL, 3 FAILED, 4 TIMED_OUT, 5 CANCELED, 6 INVALID, 7 still 
       const timeoutMs = o.timeout === undefined ? Infinity : parseDuration('--timeout', o.timeout);
       const intervalMs = parsePositive('--interval', o.interval) * 1000;
       const docs = await readPayloads(file, ctx.io.stdin, ctx.io.cwd);
-      const processed = await processPayloads(deployment, docs, { via: o.via, idempotencyKey: o.idempotencyKey }, ctx.io.signal);
+      const sim = loadSimulator(deployment.manifests, deployment.name);
+      // A bare {"url": "s3://..."} reference: its object is read first, as its dispatch run will read it.
+      const bare = new Map<number, PayloadDoc>();
+      if (o.wait) {
+        for (const [i, doc] of docs.entries()) {
+          const url = (doc.body as { url?: unknown; process?: unknown }).url;
+          if (typeof url === 'string' && (doc.body as { process?: unknown }).process === undefined) bare.set(i, await readBareReference(url, doc.where, ctx.io.signal));
+        }
+      }
+      const processed = await processPayloads(deployment, docs, { via: o.via, idempotencyKey: o.idempotencyKey }, ctx.io.signal, sim);
       if (!ctx.json) printProcessed(ctx.io, processed);
       if (!o.wait) {
         if (ctx.json) printJson(ctx.io, { deployment: deployment.name, payloads: processed });
         return;
       }
-      const bare = processed.find((p) => p.dispatch);
-      if (bare) throw new CliError(`${bare.source}: a bare {"url": "s3://..."} reference is routed by the dispatch run ${bare.dispatch!.run}, so its run cannot be followed from here; put "process" beside "url", or follow it with \`swoop payload state\``);
-      const runs = processed.flatMap((p) => p.runs);
+      const runs = [];
+      for (const [i, p] of processed.entries()) {
+        const forwarded = bare.get(i);
+        if (!p.dispatch || !forwarded) {
+          runs.push(...p.runs);
+          continue;
+        }
+        const started = dispatchedRuns(sim, forwarded, p.dispatch.run);
+        if (!ctx.json) for (const r of started) ctx.io.stdout(`  then run ${r.run} (workflow ${r.workflow}, payload ${r.payloadId}), started by dispatch run ${p.dispatch.run}\n`);
+        runs.push(...started);
+      }
       const finished = await waitForRuns(ctx, deployment, runs, { timeoutMs, intervalMs, output: o.output === true });
       const results = [];
       let code: number = EXIT.ok;

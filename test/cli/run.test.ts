@@ -1,7 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EXIT } from '../../cli/io';
+import { DISPATCH_SCRIPT_FILE } from '../../constructs/events';
 import { cirrusId, cirrusPayload } from '../e2e/support/fixtures';
 import { BACKEND } from '../e2e/support/platform';
 import { type CliPlatform, deliveries, startCliPlatform, swoop } from './support';
@@ -12,8 +15,10 @@ const payload = (item: string) => cirrusPayload([{ workflow: WORKFLOW }], { item
 
 describe(`swoop run: process, then follow the run to its final state (${BACKEND})`, () => {
   let p: CliPlatform;
-  // A loopback S3: any key answers a payload naming it; requests must be SigV4-signed.
-  const outputs = new LoopbackS3((path) => JSON.stringify({ type: 'FeatureCollection', features: [], served: path }));
+  /** objects the loopback S3 holds, by path (`/bucket/key`); any other key answers a payload naming it */
+  const objects = new Map<string, string>();
+  // A loopback S3: requests must be SigV4-signed.
+  const outputs = new LoopbackS3((path) => objects.get(path) ?? JSON.stringify({ type: 'FeatureCollection', features: [], served: path }));
   const cli = (argv: string[], env: NodeJS.ProcessEnv = {}) => swoop(argv, { cwd: p.dir, env: { ...p.env, ...env } });
   const file = (name: string, value: unknown) => {
     writeFileSync(join(p.dir, name), JSON.stringify(value));
@@ -95,6 +100,61 @@ describe(`swoop run: process, then follow the run to its final state (${BACKEND}
       expect(outputs.gets).toContainEqual({ path: `/${bucket}/${key}`, signed: true });
       expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout).runs[0].outputPayload).toEqual({ type: 'FeatureCollection', features: [], served: `/${bucket}/${key}` });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  /** Runs the real dispatch script as the swoop-dispatch step would for `created` (the ingress's dispatch submission), with `object` as the downloaded payload. */
+  function dispatch(created: { name: string; params: Record<string, string> }, object: string): Promise<number> {
+    const file = join(mkdtempSync(join(tmpdir(), 'swoop-dispatch-')), 'payload.json');
+    writeFileSync(file, object);
+    const env = {
+      PATH: process.env.PATH, SWOOP_URL: created.params.url!, SWOOP_INPUT: created.params.input!, SWOOP_SOURCE: created.params.source ?? '',
+      SWOOP_DELIVERY_ID: created.name, SWOOP_PAYLOAD_FILE: file, SWOOP_WEBHOOK_URL: p.ingress.endpointUrl, SWOOP_WEBHOOK_TOKEN: p.ingressToken,
+      SWOOP_STATE_URL: p.platform.stateUrl, SWOOP_STATE_AUTHORIZATION: 'Bearer unused',
+    };
+    return new Promise((resolve) => execFile(process.execPath, [DISPATCH_SCRIPT_FILE], { env, timeout: 20_000 }, (error) => resolve(error ? 1 : 0)));
+  }
+
+  it('follows a bare {"url": "s3://..."} reference: reads the object as its dispatch run will, and follows the run the dispatch starts', async () => {
+    for (const [k, v] of Object.entries(outputs.credentials())) vi.stubEnv(k, v);
+    try {
+      const url = 's3://swoop-payloads/big/S2B_RUN_BARE.json';
+      const object = JSON.stringify(payload('S2B_RUN_BARE'));
+      objects.set('/swoop-payloads/big/S2B_RUN_BARE.json', object);
+      const before = p.ingress.accepted.length;
+      const command = cli(['run', file('bare.json', { url }), '--interval', '0.05']);
+      // The ingress hands the reference to swoop-dispatch; the real dispatch script then posts {url, process}.
+      const [received] = (await deliveries(p.ingress, before + 1)).slice(before);
+      const [dispatchRun] = p.submitted(received!.event);
+      expect(dispatchRun!.template).toBe('swoop-dispatch');
+      expect(await dispatch(dispatchRun!, object)).toBe(0);
+      const [forwarded] = (await deliveries(p.ingress, before + 2)).slice(before + 1);
+      const created = p.submitted(forwarded!.event)[0]!;
+      expect(created.template).toBe(WORKFLOW);
+      await p.runWorkflow(created, 'Succeeded');
+      const result = await command;
+      expect(result.stderr).not.toContain('swoop:');
+      expect(result.code).toBe(EXIT.ok);
+      // the payload id the claim recorded (a {url, process} payload is identified by its reference)
+      const { payloadId } = await p.platform.read(`/runs/${created.name}`);
+      expect(result.stdout).toContain(`  then run ${created.name} (workflow ${WORKFLOW}, payload ${payloadId}), started by dispatch run ${dispatchRun!.name}\n`);
+      expect(result.stdout).toContain(`${created.name}: SUCCESSFUL\n`);
+      expect(outputs.gets).toContainEqual({ path: '/swoop-payloads/big/S2B_RUN_BARE.json', signed: true });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('refuses a bare reference whose object has no process block, sending nothing (dispatch would record it INVALID)', async () => {
+    for (const [k, v] of Object.entries(outputs.credentials())) vi.stubEnv(k, v);
+    try {
+      objects.set('/swoop-payloads/big/no-process.json', JSON.stringify({ type: 'FeatureCollection', features: [] }));
+      const before = p.ingress.accepted.length;
+      const r = await cli(['run', file('bare-bad.json', { url: 's3://swoop-payloads/big/no-process.json' })]);
+      expect([r.code, r.stderr]).toEqual([1, 'swoop: bare-bad.json: the payload at s3://swoop-payloads/big/no-process.json has no process block, so swoop-dispatch would record it INVALID; add "process", nothing sent\n']);
+      expect(p.ingress.accepted.length).toBe(before);
     } finally {
       vi.unstubAllEnvs();
     }
