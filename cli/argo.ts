@@ -1,7 +1,12 @@
 /**
  * The Argo Server API calls `swoop logs` makes (server-api.swagger.json): GET a Workflow
  * (WorkflowService_GetWorkflow) to find a step's nodes, and GET its logs
- * (WorkflowService_WorkflowLogs), a stream of `{"result": LogEntry}` lines. node:http(s)
+ * (WorkflowService_WorkflowLogs), a stream of `{"result": LogEntry}` lines. A workflow no
+ * longer in the cluster is looked up in the workflow archive as the Argo UI does
+ * (ArchivedWorkflowService_ListArchivedWorkflows by name, then _GetArchivedWorkflow by uid)
+ * and its logs read from the artifact repository (ArtifactService_GetArtifactFile:
+ * `/artifact-files/{ns}/archived-workflows/{uid}/{nodeId}/outputs/{container}-logs`, the
+ * artifacts `archiveLogs` saves). node:http(s)
  * rather than fetch, so Argo's default self-signed certificate can be accepted when the
  * deployment says `insecureSkipVerify`, as the Argo CLI's ARGO_INSECURE_SKIP_VERIFY does.
  */
@@ -22,10 +27,12 @@ export interface ArgoNode {
   readonly templateName?: string;
   readonly templateRef?: { readonly name?: string; readonly template?: string };
   readonly children?: readonly string[];
+  /** `<container>-logs` artifacts are the container's archived logs */
+  readonly outputs?: { readonly artifacts?: readonly { readonly name: string }[] };
 }
 
 export interface ArgoWorkflow {
-  readonly metadata: { readonly name: string; readonly annotations?: Record<string, string> };
+  readonly metadata: { readonly name: string; readonly uid?: string; readonly creationTimestamp?: string; readonly annotations?: Record<string, string> };
   readonly status?: { readonly phase?: string; readonly nodes?: Record<string, ArgoNode> };
 }
 
@@ -58,8 +65,16 @@ export function podNameOf(wf: ArgoWorkflow, node: ArgoNode): string {
   return `${prefix}-${fnv1a32(node.name)}`;
 }
 
+/** Where a step's logs are: its pod and container, the step's node and the Pod node (whose outputs hold archived logs). */
+export interface LogTarget {
+  readonly pod: string;
+  readonly container: string;
+  readonly node: ArgoNode;
+  readonly podNode: ArgoNode;
+}
+
 /** The (pod, container) pairs of a step: its Pod nodes (fan-outs have several), or its container inside a containerSet pod. */
-export function stepPods(wf: ArgoWorkflow, step: string): { pod: string; container: string; node: ArgoNode }[] {
+export function stepPods(wf: ArgoWorkflow, step: string): LogTarget[] {
   const nodes = Object.values(wf.status?.nodes ?? {});
   const matches = nodes.filter((n) => n.displayName === step || n.displayName.startsWith(`${step}(`));
   // Nodes with logs: the matches themselves, or (for retry and fan-out group nodes) their Pod descendants.
@@ -73,18 +88,27 @@ export function stepPods(wf: ArgoWorkflow, step: string): { pod: string; contain
       else stack.push(...(x.children ?? []));
     }
   }
-  const pods: { pod: string; container: string; node: ArgoNode }[] = [];
+  return logTargets(wf, (n) => chosen.has(n.id));
+}
+
+/** Every Pod and Container node `wanted` picks, as log targets. */
+export function logTargets(wf: ArgoWorkflow, wanted: (n: ArgoNode) => boolean = () => true): LogTarget[] {
+  const nodes = Object.values(wf.status?.nodes ?? {});
+  const pods: LogTarget[] = [];
   for (const n of nodes) {
-    if (!chosen.has(n.id)) continue;
-    if (n.type === 'Pod') pods.push({ pod: podNameOf(wf, n), container: 'main', node: n });
-    else {
+    if (!wanted(n)) continue;
+    if (n.type === 'Pod') pods.push({ pod: podNameOf(wf, n), container: 'main', node: n, podNode: n });
+    else if (n.type === 'Container') {
       // A step of a containerSet group: its own container in the group's pod.
       const parent = nodes.find((p) => p.type === 'Pod' && p.children?.includes(n.id));
-      if (parent) pods.push({ pod: podNameOf(wf, parent), container: n.displayName, node: n });
+      if (parent) pods.push({ pod: podNameOf(wf, parent), container: n.displayName, node: n, podNode: parent });
     }
   }
   return pods;
 }
+
+/** Whether the controller archived this target's logs (an output artifact `<container>-logs` of its pod's node). */
+export const hasArchivedLogs = (t: LogTarget): boolean => (t.podNode.outputs?.artifacts ?? []).some((a) => a.name === `${t.container}-logs`);
 
 export class ArgoClient {
   private readonly url: string;
@@ -131,16 +155,62 @@ export class ArgoClient {
     throw new CliError(`Argo Server at ${origin(this.url)} answered ${res.statusCode}: ${errorText(text)}`);
   }
 
-  async workflow(name: string): Promise<ArgoWorkflow> {
-    const res = await this.open(`/api/v1/workflows/${encodeURIComponent(this.namespace)}/${encodeURIComponent(name)}`);
-    if (res.statusCode !== 200) return this.fail(res, `workflow "${name}"`);
+  private async json<T>(path: string, what: string): Promise<T | undefined> {
+    const res = await this.open(path);
+    if (res.statusCode === 404) {
+      res.resume();
+      return undefined;
+    }
+    if (res.statusCode !== 200) return this.fail(res, what);
     let text = '';
     for await (const c of res) text += c;
     try {
-      return JSON.parse(text) as ArgoWorkflow;
+      return JSON.parse(text) as T;
     } catch {
       throw new CliError(`Argo Server at ${origin(this.url)} answered something that is not JSON; is argo.url the Argo Server's?`);
     }
+  }
+
+  /** The live Workflow; undefined when the cluster no longer (or never) had it. */
+  async liveWorkflow(name: string): Promise<ArgoWorkflow | undefined> {
+    return this.json<ArgoWorkflow>(`/api/v1/workflows/${encodeURIComponent(this.namespace)}/${encodeURIComponent(name)}`, `workflow "${name}"`);
+  }
+
+  async workflow(name: string): Promise<ArgoWorkflow> {
+    const wf = await this.liveWorkflow(name);
+    if (!wf) throw new CliError(`workflow "${name}": not found in namespace ${this.namespace} of the Argo Server (a wrong namespace, or the workflow was garbage-collected)`);
+    return wf;
+  }
+
+  /**
+   * The newest archived Workflow of that name (its nodes included); undefined when the archive
+   * has none. The list names it exactly (field selector metadata.name, as the server's
+   * BuildListOptions reads it) and carries no nodes, so the one found is read again by uid.
+   */
+  async archivedWorkflow(name: string): Promise<ArgoWorkflow | undefined> {
+    const q = new URLSearchParams({ namespace: this.namespace, 'listOptions.fieldSelector': `metadata.name=${name}`, nameFilter: 'Exact' });
+    const list = await this.json<{ items?: ArgoWorkflow[] | null }>(`/api/v1/archived-workflows?${q}`, 'the workflow archive');
+    const newest = (list?.items ?? [])
+      .filter((w) => w.metadata.name === name && w.metadata.uid)
+      .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
+    if (!newest) return undefined;
+    return this.json<ArgoWorkflow>(`/api/v1/archived-workflows/${encodeURIComponent(newest.metadata.uid!)}?${new URLSearchParams({ namespace: this.namespace })}`, `archived workflow "${name}"`);
+  }
+
+  /** The archived logs of one container of an archived workflow (its `<container>-logs` artifact), as lines; undefined when the artifact is gone. */
+  async archivedLogs(wf: ArgoWorkflow, target: LogTarget): Promise<string[] | undefined> {
+    const path = ['artifact-files', this.namespace, 'archived-workflows', wf.metadata.uid ?? '', target.podNode.id, 'outputs', `${target.container}-logs`].map(encodeURIComponent).join('/');
+    const res = await this.open(`/${path}`);
+    if (res.statusCode === 404) {
+      res.resume();
+      return undefined;
+    }
+    if (res.statusCode !== 200) return this.fail(res, `the archived logs of ${target.node.displayName}`);
+    let text = '';
+    for await (const c of res) text += c;
+    const lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    return lines;
   }
 
   /** The workflow's log lines (WorkflowLogs), of one pod and container or of all pods' `main`. */

@@ -47,6 +47,47 @@ const WORKFLOW = {
     },
   },
 };
+/**
+ * A run garbage-collected from the cluster, kept in the workflow archive: its pods' logs are
+ * the `<container>-logs` output artifacts archiveLogs saved (the fan-out item b.tif was
+ * killed before its logs were saved). An older run of the same name is archived too.
+ */
+const AWF = 'e2e-cogs-fedcba9876543210';
+const AUID = '9a1b2c3d-aaaa-4bbb-8ccc-ddddeeeeffff';
+const APODS = {
+  split: `${AWF}-main-850434465`,
+  convertA: `${AWF}-main-175171093`,
+  prepare: `${AWF}-prepare-463951918`,
+};
+const logsArtifact = (container: string, node: string) => ({ name: `${container}-logs`, s3: { key: `artifacts/${AWF}/${node}/${container}.log` } });
+const ARCHIVED = {
+  metadata: { name: AWF, namespace: 'swoop', uid: AUID, creationTimestamp: '2026-12-05T10:00:00Z' },
+  spec: { workflowTemplateRef: { name: 'e2e-cogs' } },
+  status: {
+    phase: 'Failed',
+    nodes: {
+      [AWF]: node(AWF, AWF, AWF, 'DAG', { templateName: 'main', children: [`${AWF}-2`, `${AWF}-3`, `${AWF}-6`] }),
+      [`${AWF}-2`]: node(`${AWF}-2`, `${AWF}.split`, 'split', 'Pod', { templateRef: { name: 'e2e-split', template: 'main' }, outputs: { artifacts: [logsArtifact('main', `${AWF}-2`)] } }),
+      [`${AWF}-3`]: node(`${AWF}-3`, `${AWF}.convert`, 'convert', 'TaskGroup', { children: [`${AWF}-4`, `${AWF}-5`] }),
+      [`${AWF}-4`]: node(`${AWF}-4`, `${AWF}.convert(0:a.tif)`, 'convert(0:a.tif)', 'Pod', { templateRef: { name: 'e2e-cogify', template: 'main' }, outputs: { artifacts: [logsArtifact('main', `${AWF}-4`)] } }),
+      [`${AWF}-5`]: node(`${AWF}-5`, `${AWF}.convert(1:b.tif)`, 'convert(1:b.tif)', 'Pod', { phase: 'Failed', message: 'OOMKilled', templateRef: { name: 'e2e-cogify', template: 'main' } }),
+      [`${AWF}-6`]: node(`${AWF}-6`, `${AWF}.prepare`, 'prepare', 'Pod', { templateName: 'prepare', children: [`${AWF}-7`, `${AWF}-8`], outputs: { artifacts: [logsArtifact('list', `${AWF}-6`), logsArtifact('merge', `${AWF}-6`)] } }),
+      [`${AWF}-7`]: node(`${AWF}-7`, `${AWF}.prepare.list`, 'list', 'Container'),
+      [`${AWF}-8`]: node(`${AWF}-8`, `${AWF}.prepare.merge`, 'merge', 'Container'),
+    },
+  },
+};
+const OLDER = { ...ARCHIVED, metadata: { ...ARCHIVED.metadata, uid: '00000000-0000-4000-8000-000000000001', creationTimestamp: '2026-11-01T10:00:00Z' }, status: { phase: 'Succeeded', nodes: {} } };
+/** the archive, newest last (the order must not matter) */
+const ARCHIVE = [ARCHIVED, OLDER];
+/** `artifact-files/swoop/archived-workflows/{uid}/{nodeId}/outputs/{artifact}` -> text */
+const ARCHIVED_LOGS: Record<string, string> = {
+  [`${AUID}/${AWF}-2/main-logs`]: 'listing 2 assets (archived)\n',
+  [`${AUID}/${AWF}-4/main-logs`]: 'a.tif: ok\na.tif: memory 3.1 GiB\n',
+  [`${AUID}/${AWF}-6/list-logs`]: 'listed\n',
+  [`${AUID}/${AWF}-6/merge-logs`]: 'merged\n',
+};
+
 /** pod -> container -> lines */
 const LOGS: Record<string, Record<string, string[]>> = {
   [PODS.split]: { main: ['listing 2 assets'] },
@@ -64,11 +105,18 @@ class FakeArgoLogs {
   private readonly swagger = JSON.parse(readFileSync(referencePath('argo-workflows/server-api.swagger.json'), 'utf8'));
 
   /** The swagger operation a request is, and the query parameters it declares. */
-  private operation(method: string, path: string): { template: string; query: string[] } | undefined {
+  private operation(method: string, path: string): { template: string; query: string[]; params: Record<string, string>; problems: string[] } | undefined {
     for (const [template, ops] of Object.entries(this.swagger.paths as Record<string, any>)) {
-      const re = new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`);
+      const names = [...template.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+      const re = new RegExp(`^${template.replace(/\{[^}]+\}/g, '([^/]+)')}$`);
       const op = ops[method.toLowerCase()];
-      if (op && re.test(path)) return { template, query: (op.parameters ?? []).filter((p: any) => p.in === 'query').map((p: any) => p.name) };
+      const m = re.exec(path);
+      if (!op || !m) continue;
+      const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
+      // path parameters the swagger restricts to an enum (artifact-files' discriminators)
+      const problems = (op.parameters ?? []).filter((p: any) => p.in === 'path' && p.enum && !p.enum.includes(params[p.name]))
+        .map((p: any) => `path parameter ${p.name} "${params[p.name]}" is not one of ${p.enum.join(', ')}`);
+      return { template, query: (op.parameters ?? []).filter((p: any) => p.in === 'query').map((p: any) => p.name), params, problems };
     }
     return undefined;
   }
@@ -80,6 +128,7 @@ class FakeArgoLogs {
       const problems: string[] = [];
       const op = this.operation(req.method ?? 'GET', url.pathname);
       if (!op) problems.push(`not an operation of the swagger: ${req.method} ${url.pathname}`);
+      else problems.push(...op.problems);
       for (const k of Object.keys(query)) if (op && !op.query.includes(k)) problems.push(`query parameter ${k} is not declared by ${op.template}`);
       this.seen.push({ method: req.method ?? '', path: url.pathname, query, problems });
       const grpcError = (status: number, code: number, message: string) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ code, message }));
@@ -88,6 +137,31 @@ class FakeArgoLogs {
       if (op!.template === '/api/v1/workflows/{namespace}/{name}') {
         if (url.pathname !== `/api/v1/workflows/swoop/${WF}`) return grpcError(404, 5, 'workflows.argoproj.io "x" not found');
         return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(WORKFLOW));
+      }
+      if (op!.template === '/api/v1/archived-workflows') {
+        // server/utils BuildListOptions: the namespace parameter, and field selectors it knows
+        let name: string | undefined;
+        for (const selector of (query['listOptions.fieldSelector'] ?? '').split(',').filter((x) => x !== '')) {
+          if (selector.startsWith('metadata.name=')) name = selector.slice('metadata.name='.length);
+          else if (!/^(metadata\.namespace=|spec\.startedAt[<>]|ext\.showRemainingItemCount)/.test(selector)) return grpcError(400, 3, `unsupported requirement ${selector}`);
+        }
+        if (query.nameFilter !== undefined && !['Exact', 'Contains', 'Prefix'].includes(query.nameFilter)) return grpcError(400, 3, `invalid nameFilter ${query.nameFilter}`);
+        const items = ARCHIVE.filter((w) => (!query.namespace || w.metadata.namespace === query.namespace) && (name === undefined || w.metadata.name === name))
+          .map(({ status, ...w }) => ({ ...w, status: { phase: status.phase } })); // the list carries no nodes
+        return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ metadata: {}, items }));
+      }
+      if (op!.template === '/api/v1/archived-workflows/{uid}') {
+        const wf = ARCHIVE.find((w) => w.metadata.uid === op!.params.uid && (!query.namespace || w.metadata.namespace === query.namespace));
+        if (!wf) return grpcError(404, 5, 'not found');
+        return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(wf));
+      }
+      if (op!.template === '/artifact-files/{namespace}/{idDiscriminator}/{id}/{nodeId}/{artifactDiscriminator}/{artifactName}') {
+        const { namespace, idDiscriminator, id, nodeId, artifactName } = op!.params;
+        const wf = idDiscriminator === 'archived-workflows' ? ARCHIVE.find((w) => w.metadata.uid === id && w.metadata.namespace === namespace) : undefined;
+        const declared = (wf?.status.nodes as Record<string, any> | undefined)?.[nodeId!]?.outputs?.artifacts?.some((a: { name: string }) => a.name === artifactName);
+        const text = ARCHIVED_LOGS[`${id}/${nodeId}/${artifactName}`];
+        if (!declared || text === undefined) return res.writeHead(404, { 'content-type': 'text/plain' }).end('artifact not found');
+        return res.writeHead(200, { 'content-type': 'text/plain' }).end(text);
       }
       if (op!.template === '/api/v1/workflows/{namespace}/{name}/log') {
         const container = query['logOptions.container'] ?? 'main';
@@ -136,7 +210,7 @@ describe.skipIf(!HAVE_REFERENCE)('swoop logs through the Argo Server API (a loop
     const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
     ajv.addSchema({ $id: 'argo', definitions });
     const validate = ajv.getSchema('argo#/definitions/io.argoproj.workflow.v1alpha1.Workflow')!;
-    expect(validate(WORKFLOW), JSON.stringify(validate.errors)).toBe(true);
+    for (const wf of [WORKFLOW, ...ARCHIVE]) expect(validate(wf), JSON.stringify(validate.errors)).toBe(true);
   });
 
   it('FNV-1a matches its published test vectors (the hash in Argo pod names)', () => {
@@ -154,7 +228,7 @@ describe.skipIf(!HAVE_REFERENCE)('swoop logs through the Argo Server API (a loop
   it('--step selects the step\'s pods (every fan-out item) and --json gives the lines', async () => {
     const r = await cli(['logs', WF, '--step', 'convert', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ run: WF, lines: [
+    expect(JSON.parse(r.stdout)).toEqual({ run: WF, archived: false, lines: [
       { step: 'convert(0:a.tif)', pod: PODS.convertA, content: 'a.tif: ok' },
       { step: 'convert(1:b.tif)', pod: PODS.convertB, content: 'b.tif: reading' },
       { step: 'convert(1:b.tif)', pod: PODS.convertB, content: 'b.tif: out of memory' },
@@ -175,10 +249,47 @@ describe.skipIf(!HAVE_REFERENCE)('swoop logs through the Argo Server API (a loop
   it.each([
     [['logs', WF, '--step', 'nope'], `swoop: step "nope": run ${WF} has no such step with logs (steps: convert, list, merge, prepare, split)\n`],
     [['logs', WF, '--step', 'claim'], `swoop: step "claim" of run ${WF} is an HTTP step (it runs in the workflow's agent pod and has no logs of its own); its outcome is in \`swoop run get ${WF}\`\n`],
-    [['logs', 'gone-run'], 'swoop: workflow "gone-run": not found in namespace swoop of the Argo Server (a wrong namespace, or the workflow was garbage-collected)\n'],
+    [['logs', 'gone-run'], 'swoop: run gone-run: no workflow of that name in namespace swoop of the Argo Server, live or archived; check the name (`swoop run get gone-run`) and argo.namespace (archived workflows are kept for the archive\'s TTL)\n'],
+    [['logs', AWF, '--step', 'convert(1:b.tif)'], `swoop: run ${AWF} is archived (no longer in the cluster) and step "convert(1:b.tif)" has archived logs; pods' logs are archived only with the controller's archiveLogs (infra/argo.ts) and only for pods that ran to the end\n`],
   ])('%j: one line naming what to fix', async (argv, message) => {
     const r = await cli(argv);
     expect([r.code, r.stderr]).toEqual([1, message]);
+  });
+
+  it('a run garbage-collected from the cluster: found in the archive by name (the newest), its logs read from the archived log artifacts', async () => {
+    const r = await cli(['logs', AWF]);
+    expect(r.stderr).toBe(`${AWF} is archived: logs from the artifact repository\n`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('split: listing 2 assets (archived)\nconvert(0:a.tif): a.tif: ok\nconvert(0:a.tif): a.tif: memory 3.1 GiB\nlist: listed\nmerge: merged\n');
+    const asked = argo.seen.slice(-7).map((s) => ({ path: s.path, query: s.query }));
+    expect(asked).toEqual([
+      { path: `/api/v1/workflows/swoop/${AWF}`, query: {} },
+      { path: '/api/v1/archived-workflows', query: { namespace: 'swoop', 'listOptions.fieldSelector': `metadata.name=${AWF}`, nameFilter: 'Exact' } },
+      { path: `/api/v1/archived-workflows/${AUID}`, query: { namespace: 'swoop' } },
+      { path: `/artifact-files/swoop/archived-workflows/${AUID}/${AWF}-2/outputs/main-logs`, query: {} },
+      { path: `/artifact-files/swoop/archived-workflows/${AUID}/${AWF}-4/outputs/main-logs`, query: {} },
+      { path: `/artifact-files/swoop/archived-workflows/${AUID}/${AWF}-6/outputs/list-logs`, query: {} },
+      { path: `/artifact-files/swoop/archived-workflows/${AUID}/${AWF}-6/outputs/merge-logs`, query: {} },
+    ]);
+    expect(argo.seen.flatMap((s) => s.problems)).toEqual([]);
+  });
+
+  it('archived: --step, a containerSet step, --grep (applied locally) and --json', async () => {
+    const r = await cli(['logs', AWF, '--step', 'convert', '--grep', 'memory', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ run: AWF, archived: true, lines: [{ step: 'convert(0:a.tif)', pod: APODS.convertA, content: 'a.tif: memory 3.1 GiB' }] });
+    const merge = await cli(['logs', AWF, '--step', 'merge', '--json']);
+    expect(JSON.parse(merge.stdout).lines).toEqual([{ step: 'merge', pod: APODS.prepare, content: 'merged' }]);
+    const split = await cli(['logs', AWF, '--step', 'split']);
+    expect(split.stdout).toBe('split: listing 2 assets (archived)\n');
+    expect(argo.seen.flatMap((s) => s.problems)).toEqual([]);
+  });
+
+  it('the test double refuses what the swagger does not define (a path parameter outside its enum)', async () => {
+    const res = await fetch(`${argo.url}/artifact-files/swoop/archived/${AUID}/${AWF}-2/outputs/main-logs`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(400);
+    expect(argo.seen.at(-1)!.problems).toEqual(['path parameter idDiscriminator "archived" is not one of workflow, archived-workflows']);
+    argo.seen.pop();
   });
 
   it('a refused token names the setting', async () => {
