@@ -61,10 +61,12 @@ export interface StateServiceProps {
   readonly argoServer?: ArgoServerProps;
   /**
    * The operator's dashboard (docs/dashboard.md): its link to a run in the Argo UI
-   * (DASHBOARD_ARGO_WORKFLOW_URL) and the SSO proxy's user header (DASHBOARD_SSO_HEADER).
+   * (DASHBOARD_ARGO_WORKFLOW_URL) and the SSO proxy's user header (DASHBOARD_SSO_HEADER),
+   * believed only on the port `dashboard-sso` (STATE_DASHBOARD_SSO_PORT, DASHBOARD_SSO_PORT),
+   * which the deployment must let only the proxy reach (infra/network-policies.ts does).
    * Default: no Argo links, tokens only.
    */
-  readonly dashboard?: DashboardOptions;
+  readonly dashboard?: Omit<DashboardOptions, 'ssoPort'>;
 }
 
 /** How the state service reaches the Argo Server. */
@@ -101,6 +103,9 @@ export const STATE_SERVICE_PORT = 8080;
 /** GET /metrics, without a token (state/metrics.ts METRICS_DEFAULT_PORT; scraped by constructs/state-monitoring.ts). */
 export const STATE_METRICS_PORT = 9464;
 export const STATE_METRICS_PORT_NAME = 'metrics';
+/** The dashboard behind the SSO proxy, the only port where its user header is believed (state/dashboard/sso-listener.ts). */
+export const STATE_DASHBOARD_SSO_PORT = 8081;
+export const STATE_DASHBOARD_SSO_PORT_NAME = 'dashboard-sso';
 // The raw tokens (the Secret's `writer-authorization` key, "Bearer <writer>", is for Argo).
 const TOKENS_WRITER_KEY = 'writer';
 const TOKENS_READER_KEY = 'reader';
@@ -141,7 +146,12 @@ export class StateService extends Construct {
     if (dashboardProblem !== undefined) failAt(this.node.path, dashboardProblem);
     const dashboardEnv: Record<string, kplus.EnvValue> = {};
     if (props.dashboard?.argoWorkflowUrl) dashboardEnv.DASHBOARD_ARGO_WORKFLOW_URL = kplus.EnvValue.fromValue(props.dashboard.argoWorkflowUrl);
-    if (props.dashboard?.ssoHeader) dashboardEnv.DASHBOARD_SSO_HEADER = kplus.EnvValue.fromValue(props.dashboard.ssoHeader);
+    const sso = props.dashboard?.ssoHeader !== undefined;
+    if (sso) {
+      dashboardEnv.DASHBOARD_SSO_HEADER = kplus.EnvValue.fromValue(props.dashboard!.ssoHeader!);
+      dashboardEnv.DASHBOARD_SSO_PORT = kplus.EnvValue.fromValue(String(STATE_DASHBOARD_SSO_PORT));
+    }
+    const ssoPort = sso ? [{ name: STATE_DASHBOARD_SSO_PORT_NAME, number: STATE_DASHBOARD_SSO_PORT }] : [];
     const platform = kplus.ConfigMap.fromConfigMapName(this, 'Platform', props.platformConfigMap ?? PLATFORM_CONFIGMAP);
     const system = COMPUTE_CLASSES.system;
 
@@ -187,7 +197,7 @@ export class StateService extends Construct {
       containers: [{
         name: 'state',
         image: props.image,
-        ports: [{ name: 'http', number: STATE_SERVICE_PORT }, { name: STATE_METRICS_PORT_NAME, number: STATE_METRICS_PORT }],
+        ports: [{ name: 'http', number: STATE_SERVICE_PORT }, { name: STATE_METRICS_PORT_NAME, number: STATE_METRICS_PORT }, ...ssoPort],
         envVariables: {
           DATABASE_URL: databaseUrl,
           PORT: kplus.EnvValue.fromValue(String(STATE_SERVICE_PORT)),
@@ -246,6 +256,7 @@ export class StateService extends Construct {
       ports: [
         { name: 'http', port: STATE_SERVICE_PORT, targetPort: STATE_SERVICE_PORT },
         { name: STATE_METRICS_PORT_NAME, port: STATE_METRICS_PORT, targetPort: STATE_METRICS_PORT },
+        ...ssoPort.map((p) => ({ name: p.name, port: p.number, targetPort: p.number })),
       ],
     });
 

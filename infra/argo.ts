@@ -1,6 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { stringify } from 'yaml';
+import { argoUiUrl } from '../stacks/environment';
 import { CHARTS, chartSource } from './charts';
 import { SYSTEM_POOL } from './scheduling';
 import { SSO_ACCOUNTS, ssoRbacObjects, tokenSecretName, type SsoGroups } from './argo-sso-rbac';
@@ -336,7 +337,7 @@ export class Argo extends pulumi.ComponentResource {
     }, { ...k8sOpts, dependsOn: [this.eventsRelease] });
 
     this.serverUrl = pulumi.output(`https://argo-workflows-server.${ARGO_NAMESPACE}.svc.cluster.local:2746`);
-    this.url = pulumi.output(args.ingress ? `https://${args.ingress.host}` : 'https://localhost:2746');
+    this.url = pulumi.output(argoUiUrl(args.ingress?.host));
     this.registerOutputs({ workflowNamespace: this.workflowNamespace, serverUrl: this.serverUrl, url: this.url });
   }
 }

@@ -54,6 +54,8 @@ export const PORTS = {
   state: 8080,
   /** The state service's GET /metrics (no token; constructs/state-service.ts STATE_METRICS_PORT). */
   stateMetrics: 9464,
+  /** The dashboard behind the SSO proxy, where its user header is believed (STATE_DASHBOARD_SSO_PORT). */
+  stateDashboardSso: 8081,
   webhook: 12000,
   argoServer: 2746,
   postgres: 5432,
@@ -80,6 +82,12 @@ export interface WorkflowNetworkPolicyArgs {
   readonly apiServiceIp: string;
   /** Whether sensors create objects themselves (see `sensorsUseKubernetesApi`): only then may they reach the API server. */
   readonly sensorsUseKubernetesApi: boolean;
+  /**
+   * The SSO proxy in front of the dashboard (stack setting dashboard.ssoProxy): its pods, and
+   * only they, may reach the port where the state service believes the proxy's user header.
+   * Undefined: that port is closed.
+   */
+  readonly dashboardSsoProxy?: { readonly namespace: string; readonly podLabels?: Readonly<Record<string, string>> };
 }
 
 /**
@@ -137,6 +145,15 @@ export function workflowNetworkPolicies(args: WorkflowNetworkPolicyArgs): Networ
         // Prometheus, in whatever namespace it runs, scrapes the metrics port only: counts by
         // workflow and route, no payload (docs/metrics.md). The API port stays closed to it.
         { from: [{ namespaceSelector: {} }], ports: tcp(PORTS.stateMetrics) },
+        // The SSO proxy, alone, reaches the port where its user header is believed: a header
+        // from anyone else could name any user (docs/dashboard.md, "Who can see it").
+        ...(args.dashboardSsoProxy ? [{
+          from: [{
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': args.dashboardSsoProxy.namespace } },
+            podSelector: args.dashboardSsoProxy.podLabels ? { matchLabels: { ...args.dashboardSsoProxy.podLabels } } : {},
+          }],
+          ports: tcp(PORTS.stateDashboardSso),
+        }] : []),
       ],
       egress: [
         postgres,

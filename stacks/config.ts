@@ -4,7 +4,7 @@ import { SUPPORTED_POSTGRES_VERSIONS, type PostgresVersion } from '../infra/stat
 import type { ArgoServerAuthMode } from '../infra/argo';
 import { ssoGroupProblem } from '../infra/argo-sso-rbac';
 import type { ManifestDelivery } from '../infra/platform';
-import { ENVIRONMENT_KEYS, isExampleDigest, stateServiceImageProblem, workflowValuesProblems } from './environment';
+import { type DashboardSso, dashboardSso, ENVIRONMENT_KEYS, isExampleDigest, stateServiceImageProblem, workflowValuesProblems } from './environment';
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -60,6 +60,8 @@ export interface StackConfig {
   readonly stateServiceImage: string;
   /** Extra keys of ConfigMap swoop-platform that workflows read (stacks/environment.ts). */
   readonly workflowValues: Readonly<Record<string, string>>;
+  /** From `dashboard`: the SSO proxy whose header the state service's dashboard believes, on a port only its pods may reach. */
+  readonly dashboardSso?: DashboardSso;
   /** From `deployManifests`: false creates the infrastructure only (the first `pulumi up`). */
   readonly deployManifests: boolean;
 }
@@ -280,6 +282,8 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
   if (!imageProblem && image && deployManifests === true && isExampleDigest(image)) {
     errors.push(`${project}:stateServiceImage is the example digest the stack file is committed with (${image.split('@')[1]}), not a build: push the image and set it with \`pulumi config set stateServiceImage <repository>@sha256:<digest>\`, then \`npm run synth\` (README runbook, step 3); for the first \`pulumi up\`, before the image exists, set deployManifests to false`);
   }
+  const sso = dashboardSso(json('dashboard'));
+  errors.push(...sso.problems.map((p) => `${project}:dashboard${p}`));
   const values = json('workflowValues');
   for (const problem of workflowValuesProblems(values)) errors.push(`${project}:workflowValues${problem.startsWith('.') ? '' : ' '}${problem}`);
 
@@ -328,6 +332,7 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     dataBuckets,
     workloadSecrets,
     stateServiceImage: image ?? '',
+    ...(sso.value ? { dashboardSso: sso.value } : {}),
     workflowValues: (values ?? {}) as Record<string, string>,
     deployManifests: deployManifests !== false,
   };

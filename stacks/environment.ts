@@ -22,7 +22,62 @@ export const defaultClusterName = (stack: string): string => `swoop-${stack}`;
 export const ENVIRONMENT_KEYS = {
   stateServiceImage: 'the state service image by digest, "<registry>/<repository>@sha256:<64 hex>" (built by .github/workflows/state-image.yml)',
   workflowValues: 'an object of ConfigMap swoop-platform keys (letters, digits, "-", "_", ".") to strings that workflows read with env.value(key); payload-store, state-url and lifecycle-url are the platform\'s own',
+  dashboard: 'an object {ssoHeader, ssoProxy: {namespace, podLabels?}}: the header your SSO proxy (e.g. oauth2-proxy) sets to the signed-in user, believed by the state service\'s dashboard only on its SSO port, which only pods of ssoProxy may reach (docs/dashboard.md); unset: reader token only',
 } as const;
+
+/** The workflow namespace, where the Argo UI shows runs (constructs/platform.ts SWOOP_NAMESPACE). */
+const WORKFLOW_NAMESPACE = 'swoop';
+
+/** Where operators open the Argo UI: https://<argoIngress.host>, or the port-forward URL of `kubectl -n argo port-forward` (infra/argo.ts). */
+export function argoUiUrl(ingressHost: string | undefined): string {
+  return ingressHost ? `https://${ingressHost}` : 'https://localhost:2746';
+}
+
+/** The dashboard's link to a run in that UI (DASHBOARD_ARGO_WORKFLOW_URL); the uid opens it from the archive once it is gone from the cluster. */
+export const argoWorkflowUrl = (ingressHost: string | undefined): string => `${argoUiUrl(ingressHost)}/workflows/${WORKFLOW_NAMESPACE}/{name}?uid={uid}`;
+
+/** The `dashboard` stack setting: who may send the SSO header to the state service. */
+export interface DashboardSso {
+  /** The header the proxy sets to the user, e.g. x-auth-request-email. */
+  readonly ssoHeader: string;
+  /** The proxy's pods: the only ones the NetworkPolicy lets reach the SSO port. */
+  readonly ssoProxy: { readonly namespace: string; readonly podLabels?: Readonly<Record<string, string>> };
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** The `dashboard` setting, or its problems (each `.field: what is wrong`). */
+export function dashboardSso(value: unknown): { value?: DashboardSso; problems: string[] } {
+  if (value === undefined) return { problems: [] };
+  const shape = ` must be ${ENVIRONMENT_KEYS.dashboard} (got ${JSON.stringify(value)})`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problems: [shape] };
+  const o = value as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const k of Object.keys(o)) if (!['ssoHeader', 'ssoProxy'].includes(k)) problems.push(`.${k} is not a known field; known: ssoHeader, ssoProxy`);
+  const header = o.ssoHeader;
+  if (typeof header !== 'string' || !/^[A-Za-z0-9-]+$/.test(header) || /^(authorization|cookie|host)$/i.test(header)) {
+    problems.push(`.ssoHeader must be the header your SSO proxy sets to the user, such as x-auth-request-email (got ${JSON.stringify(header ?? null)})`);
+  }
+  const proxy = o.ssoProxy as Record<string, unknown> | undefined;
+  if (typeof proxy !== 'object' || proxy === null || Array.isArray(proxy)) {
+    problems.push(`.ssoProxy must be {namespace, podLabels?}: the proxy's pods, the only ones allowed to reach the SSO port (got ${JSON.stringify(proxy ?? null)})`);
+    return { problems };
+  }
+  for (const k of Object.keys(proxy)) if (!['namespace', 'podLabels'].includes(k)) problems.push(`.ssoProxy.${k} is not a known field; known: namespace, podLabels`);
+  if (typeof proxy.namespace !== 'string' || !DNS_LABEL.test(proxy.namespace)) problems.push(`.ssoProxy.namespace must be a namespace name (got ${JSON.stringify(proxy.namespace ?? null)})`);
+  const labels = proxy.podLabels;
+  if (labels !== undefined && (typeof labels !== 'object' || labels === null || Array.isArray(labels)
+    || Object.entries(labels).some(([k, v]) => !LABEL_KEY.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)))) {
+    problems.push(`.ssoProxy.podLabels must be an object of Kubernetes label keys to values (got ${JSON.stringify(labels)})`);
+  }
+  if (problems.length > 0) return { problems };
+  return {
+    value: { ssoHeader: header as string, ssoProxy: { namespace: proxy.namespace as string, ...(labels ? { podLabels: labels as Record<string, string> } : {}) } },
+    problems,
+  };
+}
 
 const IMAGE_BY_DIGEST = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\.[a-z0-9-]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)+@sha256:[0-9a-f]{64}$/;
 const CONFIGMAP_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
@@ -68,6 +123,8 @@ export interface Environment {
   readonly workflowValues: Readonly<Record<string, string>>;
   /** Every key ConfigMap swoop-platform holds in this stack. */
   readonly valueKeys: readonly string[];
+  /** The state service's dashboard: its Argo UI link (from argoIngress) and, when set, the SSO proxy's header. */
+  readonly dashboard: { readonly argoWorkflowUrl: string; readonly sso?: DashboardSso };
 }
 
 /** One-line errors naming the stack file and key. */
@@ -96,6 +153,14 @@ export function loadEnvironment(stack: string, dir = STACKS_DIR, project = proje
   if (imageProblem) errors.push(`${project}:stateServiceImage ${imageProblem}; set it with \`pulumi config set stateServiceImage <image@sha256:...> -s ${stack}\``);
   const values = config[`${project}:workflowValues`];
   errors.push(...workflowValuesProblems(values).map((p) => `${project}:workflowValues${p.startsWith('.') ? p : ` ${p}`}`));
+  // The Argo UI host (stacks/config.ts checks the rest of argoIngress for pulumi up).
+  const ingress = config[`${project}:argoIngress`] as { host?: unknown } | undefined;
+  const host = ingress?.host;
+  if (ingress !== undefined && (typeof host !== 'string' || !/^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/.test(host))) {
+    errors.push(`${project}:argoIngress.host must be a DNS name such as "argo.example.com" (got ${JSON.stringify(host ?? null)})`);
+  }
+  const sso = dashboardSso(config[`${project}:dashboard`]);
+  errors.push(...sso.problems.map((p) => `${project}:dashboard${p}`));
   if (errors.length > 0) throw new EnvironmentError(`${file}: ${errors.join('; ')}`);
   const workflowValues = Object.fromEntries(Object.entries((values ?? {}) as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return {
@@ -106,6 +171,7 @@ export function loadEnvironment(stack: string, dir = STACKS_DIR, project = proje
     stateServiceImage: image as string,
     workflowValues,
     valueKeys: [...BUILT_IN_VALUE_KEYS, ...Object.keys(workflowValues)],
+    dashboard: { argoWorkflowUrl: argoWorkflowUrl(host as string | undefined), ...(sso.value ? { sso: sso.value } : {}) },
   };
 }
 

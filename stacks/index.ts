@@ -105,6 +105,7 @@ const argo = new Argo('argo', {
 new WorkflowNetworkPolicies('network-policies', {
   cluster, namespace: 'swoop', argoNamespace: ARGO_NAMESPACE, vpcCidr: cfg.vpcCidr, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP,
   sensorsUseKubernetesApi: sensorsUseKubernetesApi(manifestsDirOf(cfg.delivery)),
+  ...(cfg.dashboardSso ? { dashboardSsoProxy: cfg.dashboardSso.ssoProxy } : {}),
 }, { dependsOn: [argo] });
 
 new Platform('platform', {

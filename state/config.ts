@@ -58,7 +58,7 @@ export interface StateServiceConfig {
   readonly argoServer?: { readonly url: string; readonly token: string; readonly insecureSkipVerify: boolean; readonly ca?: string };
   /** TASK_TOKEN_QUEUES: the SQS queues wait steps may have their task tokens sent to (comma-separated URLs). */
   readonly taskTokenQueues?: readonly string[];
-  /** The dashboard's DASHBOARD_ARGO_WORKFLOW_URL and DASHBOARD_SSO_HEADER (state/dashboard/, docs/dashboard.md). */
+  /** The dashboard's DASHBOARD_ARGO_WORKFLOW_URL, DASHBOARD_SSO_HEADER and DASHBOARD_SSO_PORT (state/dashboard/, docs/dashboard.md). */
   readonly dashboard?: DashboardOptions;
   /** The Kubernetes API POST /submit creates Workflows through (state/kube-config.ts). Undefined: /submit answers 503. */
   readonly kube?: KubeConfig;
@@ -71,10 +71,13 @@ export interface StateServiceConfig {
   readonly payloads?: PayloadReaderOptions;
 }
 
-function dashboard(env: NodeJS.ProcessEnv): DashboardOptions {
-  const options = { argoWorkflowUrl: env.DASHBOARD_ARGO_WORKFLOW_URL || undefined, ssoHeader: env.DASHBOARD_SSO_HEADER || undefined };
-  const problem = dashboardOptionsProblem(options, { argoWorkflowUrl: 'DASHBOARD_ARGO_WORKFLOW_URL', ssoHeader: 'DASHBOARD_SSO_HEADER' });
-  if (problem !== undefined) throw new Error(problem);
+function dashboard(env: NodeJS.ProcessEnv, taken: readonly number[]): DashboardOptions {
+  const rawPort = env.DASHBOARD_SSO_PORT || undefined;
+  const ssoPort = rawPort === undefined ? undefined : /^\d+$/.test(rawPort) ? Number(rawPort) : Number.NaN;
+  const options = { argoWorkflowUrl: env.DASHBOARD_ARGO_WORKFLOW_URL || undefined, ssoHeader: env.DASHBOARD_SSO_HEADER || undefined, ...(ssoPort !== undefined ? { ssoPort } : {}) };
+  const problem = dashboardOptionsProblem(options, { argoWorkflowUrl: 'DASHBOARD_ARGO_WORKFLOW_URL', ssoHeader: 'DASHBOARD_SSO_HEADER', ssoPort: 'DASHBOARD_SSO_PORT' });
+  if (problem !== undefined) throw new Error(problem.replace(`(got "NaN")`, `(got "${rawPort}")`));
+  if (ssoPort !== undefined && ssoPort !== 0 && taken.includes(ssoPort)) throw new Error(`DASHBOARD_SSO_PORT must differ from PORT and METRICS_PORT (got "${rawPort}")`);
   return options;
 }
 
@@ -180,7 +183,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StateServic
     stuckRuns: sweepIntervalMs > 0 ? stuckRuns : undefined,
     kube: kubeFromEnv(env),
     payloads: store ? { store, maxBytes, timeoutMs: readTimeoutMs } : undefined,
-    dashboard: dashboard(env),
+    dashboard: dashboard(env, [port, metricsPort]),
     taskTokenQueues,
     argoServer: argoUrl
       ? { url: argoUrl, token: env.ARGO_TOKEN!, insecureSkipVerify: env.ARGO_INSECURE_SKIP_VERIFY === 'true', ...(argoCa ? { ca: argoCa } : {}) }

@@ -8,6 +8,7 @@ async function main(): Promise<void> {
   const lines = [
     `swoop state service listening on ${service.url}`,
     `  metrics: ${service.metricsUrl}/metrics (no token)`,
+    `  dashboard: ${service.url}/dashboard${service.dashboardSsoUrl ? `; behind the SSO proxy ${service.dashboardSsoUrl}/dashboard (header ${config.dashboard?.ssoHeader} believed only there)` : ''}`,
     `  database: ${service.db.location}`,
     `  lifecycle forwarding: ${config.lifecycleUrl ?? 'off (LIFECYCLE_URL unset)'}`,
     `  submissions (POST /submit): ${config.kube

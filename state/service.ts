@@ -15,6 +15,7 @@ import { StateMetrics } from './metrics';
 import { migrate } from './migrate';
 import { OutboxForwarder } from './outbox';
 import { buildStateServer } from './server';
+import { listenSso, type SsoListener } from './dashboard/sso-listener';
 import { KubeClient } from './kube-client';
 import { StateStore } from './store';
 import { Submitter } from './submit';
@@ -29,6 +30,8 @@ export interface RunningStateService {
   readonly metrics: StateMetrics;
   /** Where GET /metrics is served (METRICS_PORT). */
   readonly metricsUrl: string;
+  /** Where the dashboard believes the SSO proxy's header (DASHBOARD_SSO_PORT); undefined without DASHBOARD_SSO_HEADER. */
+  readonly dashboardSsoUrl?: string;
   readonly forwarder?: OutboxForwarder;
   readonly sweeper?: StuckRunSweeper;
   readonly callbackTaskLoop?: CallbackTaskLoop;
@@ -91,6 +94,7 @@ export async function startStateService(config: StateServiceConfig, options: { l
     : undefined;
   const url = await app.listen({ host: config.host, port: config.port });
   const metricsUrl = await metrics.listen(config.host, config.metricsPort ?? 0);
+  const sso: SsoListener | undefined = config.dashboard?.ssoHeader ? await listenSso(app, config.host, config.dashboard.ssoPort ?? 0) : undefined;
   applier.start();
   forwarder?.start();
   sweeper?.start();
@@ -102,6 +106,7 @@ export async function startStateService(config: StateServiceConfig, options: { l
     applier,
     metrics,
     metricsUrl,
+    dashboardSsoUrl: sso?.url,
     forwarder,
     sweeper,
     callbackTaskLoop,
@@ -110,6 +115,7 @@ export async function startStateService(config: StateServiceConfig, options: { l
       await callbackTaskLoop?.stop();
       await sweeper?.stop();
       await forwarder?.stop();
+      await sso?.close();
       await app.close();
       await metrics.close();
       await applier.stop();

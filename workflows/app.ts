@@ -59,8 +59,12 @@ export function buildApp(environment: Environment = loadEnvironment('dev')): Swo
 
   // The only definition of the state service's Kubernetes objects; infra creates the
   // Secrets and ConfigMap it reads and delivers dist/ with everything else.
-  // The image by digest, from the stack setting stateServiceImage.
-  const state = new StateServiceChart(app, 'state-service', { image: environment.stateServiceImage });
+  // The image by digest, from the stack setting stateServiceImage; the dashboard links runs to
+  // the stack's Argo UI (argoIngress) and believes the SSO proxy of the stack setting dashboard.
+  const state = new StateServiceChart(app, 'state-service', {
+    image: environment.stateServiceImage,
+    dashboard: { argoWorkflowUrl: environment.dashboard.argoWorkflowUrl, ...(environment.dashboard.sso ? { ssoHeader: environment.dashboard.sso.ssoHeader } : {}) },
+  });
   // Its ServiceMonitor and alert rules (docs/metrics.md), applied where the stack has the
   // Prometheus operator (stack setting prometheusOperator).
   new StateMonitoringChart(app, 'state-monitoring');

@@ -1,12 +1,21 @@
 /**
  * Who may see the dashboard: whoever the API lets read (the reader or writer token, as
  * `Authorization: Bearer`), a browser that signed in with one of those tokens (a cookie
- * holding a digest of it, never the token), or, when DASHBOARD_SSO_HEADER is set, any
- * request carrying that header from the single sign-on proxy in front of the service
- * (oauth2-proxy's X-Auth-Request-Email, for instance). Comparisons are constant time.
+ * holding a digest of it, never the token), or, when DASHBOARD_SSO_HEADER is set, a request
+ * carrying that header that arrived on the SSO listener (sso-listener.ts), the port only the
+ * single sign-on proxy can reach (oauth2-proxy's X-Auth-Request-Email, for instance). The
+ * same header on the API port is ignored: anyone who reaches that port could send it.
+ * Comparisons are constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
+
+/** Requests that arrived on the SSO listener: the only ones whose SSO header is believed. */
+const viaSsoListener = new WeakSet<IncomingMessage>();
+export const markSsoRequest = (raw: IncomingMessage): void => {
+  viaSsoListener.add(raw);
+};
 
 export const SESSION_COOKIE = 'swoop_dashboard';
 
@@ -42,7 +51,7 @@ export class DashboardAuth {
   }
 
   viewer(req: FastifyRequest): Viewer | undefined {
-    if (this.ssoHeader) {
+    if (this.ssoHeader && viaSsoListener.has(req.raw)) {
       const user = req.headers[this.ssoHeader];
       if (typeof user === 'string' && user.trim() !== '') return { via: 'sso', user: user.trim() };
     }

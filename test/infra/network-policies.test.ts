@@ -270,6 +270,21 @@ describe('workflow namespace NetworkPolicies', () => {
     expect(new Cluster(workflowNetworkPolicies({ ...args, sensorsUseKubernetesApi: true }), NAMESPACES).allows(E.sensor, E.apiService, 443)).toBe(true);
   });
 
+  it('the dashboard\'s SSO port: closed without dashboard.ssoProxy; with it, open to the proxy\'s pods only, never the API port to them', () => {
+    const proxy = pod('oauth2-proxy', { 'app.kubernetes.io/name': 'oauth2-proxy' }, 'auth');
+    const neighbour = pod('another pod of the proxy namespace', { app: 'other' }, 'auth');
+    const namespaces = { ...NAMESPACES, auth: {} };
+    expect(new Cluster(policies, namespaces).allows(proxy, E.state, 8081)).toBe(false);
+    const args = { namespace: 'swoop', argoNamespace: 'argo', vpcCidr: VPC, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP, sensorsUseKubernetesApi: SENSORS_USE_API };
+    const withSso = new Cluster(workflowNetworkPolicies({ ...args, dashboardSsoProxy: { namespace: 'auth', podLabels: { 'app.kubernetes.io/name': 'oauth2-proxy' } } }), namespaces);
+    expect(withSso.allows(proxy, E.state, 8081)).toBe(true);
+    expect(withSso.allows(proxy, E.state, 8080)).toBe(false);
+    for (const other of [neighbour, E.elsewhere, E.task, E.agent, E.sensor, E.prometheus]) expect(withSso.allows(other, E.state, 8081), other.name).toBe(false);
+    // without podLabels: every pod of the proxy's namespace, still no other namespace
+    const byNamespace = new Cluster(workflowNetworkPolicies({ ...args, dashboardSsoProxy: { namespace: 'auth' } }), namespaces);
+    expect([byNamespace.allows(neighbour, E.state, 8081), byNamespace.allows(E.elsewhere, E.state, 8081)]).toEqual([true, false]);
+  });
+
   it('selects pods by the labels they really carry (dist/ and the Argo projects), not by made-up ones', () => {
     expect(E.state.labels).toMatchObject(PODS.stateService.matchLabels);
     expect(E.migration.labels).toMatchObject(PODS.stateMigration.matchLabels);

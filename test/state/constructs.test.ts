@@ -113,7 +113,11 @@ describe('StateService constructs', () => {
     expect(env(custom).filter((e) => e.name.startsWith('DASHBOARD_'))).toEqual([
       { name: 'DASHBOARD_ARGO_WORKFLOW_URL', value: 'https://argo.example.com/workflows/swoop/{name}?uid={uid}' },
       { name: 'DASHBOARD_SSO_HEADER', value: 'x-auth-request-email' },
+      { name: 'DASHBOARD_SSO_PORT', value: '8081' },
     ]);
+    // the header is believed only on that port, which the Service exposes as dashboard-sso
+    expect(byKind(custom, 'Service')[0]!.spec.ports.map((p: Json) => [p.name, p.port])).toEqual([['http', 8080], ['metrics', 9464], ['dashboard-sso', 8081]]);
+    expect(byKind(docs, 'Service')[0]!.spec.ports.map((p: Json) => p.name)).toEqual(['http', 'metrics']);
     expect(() => new StateServiceChart(new App(), 'c', { image: 'x:1', dashboard: { argoWorkflowUrl: 'https://argo.example.com/workflows/swoop' } }))
       .toThrow(/^c\/StateService: dashboard.argoWorkflowUrl must be an http\(s\) URL containing \{name\}/);
     expect(() => new StateServiceChart(new App(), 'c', { image: 'x:1', dashboard: { ssoHeader: 'Cookie' } }))

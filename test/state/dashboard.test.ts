@@ -16,7 +16,7 @@ describe(`dashboard over HTTP (${BACKEND}, real service)`, () => {
   beforeAll(async () => {
     t = await createTestDb();
     s = await startTestService(t.db);
-    sso = await startTestService(t.db, { dashboard: { ssoHeader: 'x-auth-request-email' } });
+    sso = await startTestService(t.db, { dashboard: { ssoHeader: 'x-auth-request-email', ssoPort: 0 } });
     await seedDashboard(s.url, WRITER);
   });
   afterAll(async () => {
@@ -60,13 +60,18 @@ describe(`dashboard over HTTP (${BACKEND}, real service)`, () => {
     expect(out.headers.get('set-cookie')).toContain('Max-Age=0');
   });
 
-  it('lets the SSO header in only where DASHBOARD_SSO_HEADER names it, and shows the user', async () => {
+  it('lets the SSO header in only where DASHBOARD_SSO_HEADER names it, on the SSO listener only, and shows the user', async () => {
     const header = { 'x-auth-request-email': 'oncall@example.com' };
     expect((await get('/dashboard', header)).status).toBe(401);
-    const page = await get('/dashboard', header, sso.url);
+    // the same service's API port: whoever reaches it could send the header
+    expect((await get('/dashboard', header, sso.url)).status).toBe(401);
+    const page = await get('/dashboard', header, sso.ssoUrl);
     expect(page.status).toBe(200);
     expect(page.text).toContain('Signed in as oncall@example.com');
-    expect((await get('/dashboard', { 'x-auth-request-email': ' ' }, sso.url)).status).toBe(401);
+    expect((await get('/dashboard', { 'x-auth-request-email': ' ' }, sso.ssoUrl)).status).toBe(401);
+    // the listener serves the dashboard and nothing else
+    expect((await get('/runs', { authorization: `Bearer ${READER}` }, sso.ssoUrl)).status).toBe(404);
+    expect((await get('/dashboard/search?q=x', asReader, sso.ssoUrl)).status).toBe(200);
   });
 
   it('sends pages that run no script and are not cached', async () => {
@@ -129,16 +134,20 @@ describe(`dashboard over HTTP (${BACKEND}, real service)`, () => {
   });
 });
 
-describe('dashboard configuration (DASHBOARD_ARGO_WORKFLOW_URL, DASHBOARD_SSO_HEADER)', () => {
-  it('reads both, and neither is required', () => {
+describe('dashboard configuration (DASHBOARD_ARGO_WORKFLOW_URL, DASHBOARD_SSO_HEADER, DASHBOARD_SSO_PORT)', () => {
+  it('reads them, and none is required', () => {
     expect(configFromEnv({}).dashboard).toEqual({ argoWorkflowUrl: undefined, ssoHeader: undefined });
-    expect(configFromEnv({ DASHBOARD_ARGO_WORKFLOW_URL: 'https://argo.example.com/workflows/swoop/{name}?uid={uid}', DASHBOARD_SSO_HEADER: 'X-Auth-Request-Email' }).dashboard)
-      .toEqual({ argoWorkflowUrl: 'https://argo.example.com/workflows/swoop/{name}?uid={uid}', ssoHeader: 'X-Auth-Request-Email' });
+    expect(configFromEnv({ DASHBOARD_ARGO_WORKFLOW_URL: 'https://argo.example.com/workflows/swoop/{name}?uid={uid}', DASHBOARD_SSO_HEADER: 'X-Auth-Request-Email', DASHBOARD_SSO_PORT: '8081' }).dashboard)
+      .toEqual({ argoWorkflowUrl: 'https://argo.example.com/workflows/swoop/{name}?uid={uid}', ssoHeader: 'X-Auth-Request-Email', ssoPort: 8081 });
   });
   it.each([
     [{ DASHBOARD_ARGO_WORKFLOW_URL: 'https://argo.example.com/workflows/swoop' }, /DASHBOARD_ARGO_WORKFLOW_URL must be an http\(s\) URL containing \{name\}/],
     [{ DASHBOARD_ARGO_WORKFLOW_URL: 'javascript:alert(1)//{name}' }, /DASHBOARD_ARGO_WORKFLOW_URL/],
     [{ DASHBOARD_SSO_HEADER: 'x user' }, /DASHBOARD_SSO_HEADER must be a header name/],
+    [{ DASHBOARD_SSO_HEADER: 'x-auth-request-email' }, /^DASHBOARD_SSO_HEADER needs DASHBOARD_SSO_PORT: the header is trusted only on that port, which only the SSO proxy can reach; set both or neither$/],
+    [{ DASHBOARD_SSO_PORT: '8081' }, /^DASHBOARD_SSO_PORT is set without DASHBOARD_SSO_HEADER; set both or neither$/],
+    [{ DASHBOARD_SSO_HEADER: 'x-auth-request-email', DASHBOARD_SSO_PORT: 'eighty' }, /^DASHBOARD_SSO_PORT must be a port number from 0 to 65535 \(got "eighty"\)$/],
+    [{ DASHBOARD_SSO_HEADER: 'x-auth-request-email', DASHBOARD_SSO_PORT: '8080' }, /^DASHBOARD_SSO_PORT must differ from PORT and METRICS_PORT \(got "8080"\)$/],
     [{ DASHBOARD_SSO_HEADER: 'Authorization' }, /DASHBOARD_SSO_HEADER must name the header your SSO proxy sets/],
   ])('refuses %j', (env, message) => {
     expect(() => configFromEnv(env)).toThrow(message);

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenSso } from '../../state/dashboard/sso-listener';
 import type { DashboardOptions } from '../../state/dashboard';
 import { type Db, openDb, quoteIdent } from '../../state/db';
 import { migrate } from '../../state/migrate';
@@ -65,6 +66,8 @@ export async function createTestDb(options: { maxConnections?: number; migrate?:
 
 export interface TestService {
   readonly url: string;
+  /** the SSO listener (state/dashboard/sso-listener.ts), when options.dashboard names an SSO header */
+  readonly ssoUrl?: string;
   readonly store: StateStore;
   close(): Promise<void>;
 }
@@ -75,12 +78,15 @@ export async function startTestService(db: Db, options: { forwarder?: OutboxForw
   const store = new StateStore(db, { onAccepted: (n) => applier.nudge(n) });
   const app = buildStateServer({ store, writerToken: WRITER, readerToken: READER, bodyLimit: options.bodyLimit, dashboard: options.dashboard });
   await app.listen({ host: '127.0.0.1', port: 0 });
+  const sso = options.dashboard?.ssoHeader ? await listenSso(app, '127.0.0.1', 0) : undefined;
   applier.start();
   const { port } = app.server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    ssoUrl: sso?.url,
     store,
     close: async () => {
+      await sso?.close();
       await app.close();
       await applier.stop();
     },
