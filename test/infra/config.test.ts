@@ -151,6 +151,14 @@ describe('stack config', () => {
     expect(load({ [`${P}:stateServiceImage`]: `r.example/x/y@sha256:${'0'.repeat(64)}`, [`${P}:deployManifests`]: 'false' }).deployManifests).toBe(false);
   });
 
+  it('reads the dashboard\'s SSO proxy (for the NetworkPolicy opening its port to the proxy alone), refusing one without a proxy', () => {
+    expect(load({}).dashboardSso).toBeUndefined();
+    const sso = { ssoHeader: 'x-auth-request-email', ssoProxy: { namespace: 'auth', podLabels: { 'app.kubernetes.io/name': 'oauth2-proxy' } } };
+    expect(load({ [`${P}:dashboard`]: JSON.stringify(sso) }).dashboardSso).toEqual(sso);
+    expect(errorOf({ [`${P}:dashboard`]: JSON.stringify({ ssoHeader: 'Authorization', ssoProxy: { namespace: 'Auth' } }) }))
+      .toContain(`  - ${P}:dashboard.ssoHeader must be the header your SSO proxy sets to the user, such as x-auth-request-email (got "Authorization")\n  - ${P}:dashboard.ssoProxy.namespace must be a namespace name (got "Auth")`);
+  });
+
   it('ignores keys of other namespaces (aws:region, provider settings)', () => {
     expect(() => load({ 'aws:region': 'eu-west-1', 'kubernetes:context': 'x' })).not.toThrow();
   });
