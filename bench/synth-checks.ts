@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { typecheckCacheFiles } from '../constructs/typecheck';
+import { stopChecker } from '../constructs/typecheck-server';
 
 const ROOT = resolve(__dirname, '..');
 const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
@@ -84,9 +85,9 @@ void synthCommand({
   }
 }
 
-function runSeconds(dir: string, entry: string): number {
+function runSeconds(dir: string, entry: string, env: NodeJS.ProcessEnv = {}): number {
   const t0 = performance.now();
-  const run = spawnSync(process.execPath, [TSX, join(dir, entry), '--dist', join(dir, 'dist')], { cwd: ROOT, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [TSX, join(dir, entry), '--dist', join(dir, 'dist')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
   const seconds = (performance.now() - t0) / 1000;
   if (run.status !== 0) throw new Error(`synth of the ${CHECK_WORKFLOWS}-workflow fixture (${entry}) failed: ${run.stderr.trim()}`);
   return seconds;
@@ -99,26 +100,49 @@ export interface ChecksResult {
   readonly cold: number;
   readonly afterEdit: number;
   readonly unchanged: number;
+  /** After an edit where no warm checker may run (CI, tests): the check in a worker thread beside the build. */
+  readonly afterEditNoChecker: number;
+  /** Whether the after-edit runs were answered by a warm checker (the default outside CI). */
+  readonly warm: boolean;
 }
 
-/** Median of `runs` runs of each case, in seconds of wall time per command. */
-export function measureChecks(workDir: string, runs = 3): ChecksResult {
+/**
+ * Median of `runs` runs of each case, in seconds of wall time per command. Cold: no build
+ * info and no warm checker. After an edit: one workflow file really edited, so the check
+ * cannot be answered by the stamp; with the warm checker that the previous synth started
+ * (the default outside CI), and again with SWOOP_SYNTH_CHECKER=off (a worker thread, as in CI).
+ * The warm checker is stopped at the end.
+ */
+export async function measureChecks(workDir: string, runs = 3): Promise<ChecksResult> {
   const dir = join(workDir, 'app20');
   writeApp(dir);
   const checked = join(dir, 'checked.ts');
-  const clear = () => typecheckCacheFiles(checked).forEach((f) => rmSync(f, { force: true }));
+  const clear = async () => {
+    await stopChecker(checked);
+    typecheckCacheFiles(checked).forEach((f) => rmSync(f, { force: true }));
+  };
+  let edits = 0;
+  // One workflow file edited since the last check: the usual edit-synth loop.
+  const edit = () => writeFileSync(join(dir, 'wf07.ts'), `${readFileSync(join(dir, 'wf07.ts'), 'utf8')}// edit ${edits++}\n`);
   const plain: number[] = [];
   const cold: number[] = [];
   const afterEdit: number[] = [];
   const unchanged: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    plain.push(runSeconds(dir, 'plain.ts'));
-    clear();
-    cold.push(runSeconds(dir, 'checked.ts'));
-    // One workflow file edited since the last check: the usual edit-synth loop.
-    writeFileSync(join(dir, 'wf07.ts'), `${readFileSync(join(dir, 'wf07.ts'), 'utf8')}// edit ${i}\n`);
-    afterEdit.push(runSeconds(dir, 'checked.ts'));
-    unchanged.push(runSeconds(dir, 'checked.ts'));
+  const afterEditNoChecker: number[] = [];
+  let warm = false;
+  try {
+    for (let i = 0; i < runs; i++) {
+      plain.push(runSeconds(dir, 'plain.ts'));
+      await clear();
+      cold.push(runSeconds(dir, 'checked.ts'));
+      edit();
+      afterEdit.push(runSeconds(dir, 'checked.ts'));
+      unchanged.push(runSeconds(dir, 'checked.ts'));
+      edit();
+      afterEditNoChecker.push(runSeconds(dir, 'checked.ts', { SWOOP_SYNTH_CHECKER: 'off' }));
+    }
+  } finally {
+    warm = (await stopChecker(checked)) !== undefined;
   }
-  return { plain: median(plain), cold: median(cold), afterEdit: median(afterEdit), unchanged: median(unchanged) };
+  return { plain: median(plain), cold: median(cold), afterEdit: median(afterEdit), unchanged: median(unchanged), afterEditNoChecker: median(afterEditNoChecker), warm };
 }

@@ -25,4 +25,4 @@ export { EnvironmentValue, environmentValues, type EnvironmentValues } from './e
 export * from './pods';
 export * from './synth';
 export * from './errors';
-export { checkTypes, synthCommand, type SynthCommandOptions } from './synth-cli';
+export { buildTypeChecked, synthCommand, type SynthCommandOptions } from './synth-cli';

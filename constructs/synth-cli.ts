@@ -5,7 +5,7 @@ import type { Construct } from 'constructs';
 import { runCommand } from './errors';
 import { formatPodsTable, podsPerRun } from './pods';
 import { compareFiles, synthesize, writeFiles } from './synth';
-import { formatTypeProblem, typecheck } from './typecheck';
+import { formatTypeProblem, startTypecheck } from './typecheck';
 import { Workflow } from './workflow';
 
 export interface SynthCommandOptions {
@@ -37,16 +37,30 @@ export function synthCommand(options: SynthCommandOptions, argv: readonly string
 }
 
 /**
- * Type-checks an app's entry file and what it imports (constructs/typecheck.ts); prints one
- * `file:line:col: error TSxxxx: message` line per type error and a summary, and answers
- * whether it passed. Call it before building anything.
+ * Runs `build` while the app's entry file and what it imports are type-checked
+ * (constructs/typecheck.ts: in the warm checker or a worker thread). On a type error prints one
+ * `file:line:col: error TSxxxx: message` line per diagnostic and a summary and answers
+ * undefined, whatever the build did (a type error wins over what the build made of it);
+ * otherwise answers what `build` answered, or throws what it threw. Write nothing before it
+ * answers.
  */
-export function checkTypes(entry: string): boolean {
-  const { problems } = typecheck(entry);
-  if (problems.length === 0) return true;
-  process.stderr.write(`${problems.map(formatTypeProblem).join('\n')}\n`);
-  process.stderr.write(`synth: ${problems.length} type error(s) in ${relative(process.cwd(), entry)} or what it imports; fix them and run synth again (nothing was written)\n`);
-  return false;
+export async function buildTypeChecked<T>(entry: string, build: () => T | Promise<T>): Promise<T | undefined> {
+  const typecheck = await startTypecheck(entry);
+  let built: { value: T } | undefined;
+  let buildError: unknown;
+  try {
+    built = { value: await build() };
+  } catch (e) {
+    buildError = e;
+  }
+  const { problems } = await typecheck.result;
+  if (problems.length) {
+    process.stderr.write(`${problems.map(formatTypeProblem).join('\n')}\n`);
+    process.stderr.write(`synth: ${problems.length} type error(s) in ${relative(process.cwd(), entry)} or what it imports; fix them and run synth again (nothing was written)\n`);
+    return undefined;
+  }
+  if (!built) throw buildError;
+  return built.value;
 }
 
 async function synthMain(options: SynthCommandOptions, argv: string[]): Promise<number> {
@@ -57,9 +71,13 @@ async function synthMain(options: SynthCommandOptions, argv: string[]): Promise<
     return 2;
   }
   const dist = distFlag >= 0 ? resolve(argv[distFlag + 1]) : resolve(options.dist);
-  if (options.entry && !checkTypes(options.entry)) return 1;
-  const { app } = await options.build(dist);
-  const files = synthesize(app);
+  const build = async () => {
+    const { app } = await options.build(dist);
+    return { app, files: synthesize(app) };
+  };
+  const built = options.entry ? await buildTypeChecked(options.entry, build) : await build();
+  if (!built) return 1;
+  const { app, files } = built;
   if (!check) {
     writeFiles(files, dist);
     const workflows = app.node.findAll().filter((c) => Workflow.isWorkflow(c));

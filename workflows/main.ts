@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { runCommand } from '../constructs/errors';
 import { formatLatencyTable, runLatency } from '../constructs/latency';
 import { formatPodsTable, podsPerRun } from '../constructs/pods';
-import { checkTypes } from '../constructs/synth-cli';
+import { buildTypeChecked } from '../constructs/synth-cli';
 import { EnvironmentError } from '../stacks/environment';
 
 const USAGE = 'usage: npm run synth -- [--check] [--dist <dir>] [--debug]';
@@ -22,17 +22,23 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const dist = distFlag >= 0 ? resolve(argv[distFlag + 1]) : resolve(__dirname, '..', 'dist');
-  // This file and what it imports are type-checked before the app is even loaded (tsconfig.synth.json).
-  if (!checkTypes(__filename)) return 1;
-  const { compareEnvironments, synthesizeEnvironments, writeEnvironments } = await import('./environments');
-  let manifests: ReturnType<typeof synthesizeEnvironments>;
-  try {
-    manifests = synthesizeEnvironments();
-  } catch (e) {
-    if (!(e instanceof EnvironmentError)) throw e;
-    process.stderr.write(`${e.message}\n`);
+  // This file and what it imports are type-checked (tsconfig.synth.json) while the app is
+  // built; nothing is written unless both succeed.
+  const built = await buildTypeChecked(__filename, async () => {
+    const { synthesizeEnvironments, ...environments } = await import('./environments');
+    try {
+      return { manifests: synthesizeEnvironments(), ...environments };
+    } catch (e) {
+      if (!(e instanceof EnvironmentError)) throw e;
+      return { error: e, ...environments };
+    }
+  });
+  if (!built) return 1;
+  if ('error' in built) {
+    process.stderr.write(`${built.error.message}\n`);
     return 1;
   }
+  const { manifests, compareEnvironments, writeEnvironments } = built;
   const count = manifests.reduce((n, m) => n + m.files.size, 0);
   const stacks = manifests.map((m) => m.environment.stack).join(', ');
   if (!check) {

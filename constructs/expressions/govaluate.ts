@@ -6,10 +6,13 @@
  *
  * This is a model of that, for synth and lint checks: the lexer, the token-transition rules
  * and the two syntax passes follow govaluate's, so syntax errors are reported as Argo would
- * report them; evaluation covers the part of the language a condition needs: numbers,
- * quoted strings, bare words, true/false, parentheses, `== != < <= > >=`, `&& ||`, prefix
- * `!` and `-`. Everything else govaluate has (arithmetic and bitwise modifiers, `?:`/`??`,
- * `in`, regex `=~`, dates, accessors, `,`) is reported as `unsupported`, never guessed:
+ * report them; the regex compilation at parse time (optimizeTokens), the stage planner
+ * (planPrecedenceLevel, reorderStages) and the evaluation (short circuits, type checks,
+ * operators) are ported from govaluate, so numbers, strings, bare words, booleans,
+ * parentheses, comparisons, `&& ||`, prefix `! -`, `=~ !~`, `in (...)`, `+ - * / % **`,
+ * `?:`, `??` and `,` are evaluated. What would need a guess is reported as `unsupported`:
+ * dates, accessors, bitwise operators, hexadecimal numbers, NaN and infinities, and regular
+ * expressions outside the syntax RE2 and JavaScript read alike (compileRegex).
  * test/constructs/govaluate.test.ts holds the model against the real govaluate (tools/argo-when-oracle)
  * with the property "whatever this model evaluates, Argo evaluates to the same boolean, and
  * whatever it calls an error, Argo refuses".
@@ -27,6 +30,8 @@ type Kind =
 interface Token {
   kind: Kind;
   value: string | number | boolean;
+  /** A PATTERN's compiled form (govaluate compiles the string after `=~` / `!~` at parse time). */
+  pattern?: RegExp;
 }
 
 const VALUES: Kind[] = ['NUMERIC', 'BOOLEAN', 'VARIABLE', 'STRING', 'PATTERN', 'TIME'];
@@ -59,8 +64,6 @@ const MODIFIERS = new Set(['+', '-', '*', '/', '%', '**', '&', '|', '^', '>>', '
 const LOGICAL = new Set(['&&', '||']);
 const COMPARATORS = new Set(['==', '!=', '>', '>=', '<', '<=', '=~', '!~', 'in']);
 const TERNARIES = new Set(['?', ':', '??']);
-/** The operators this model evaluates; the rest are `unsupported`. */
-const EVALUATED = new Set(['==', '!=', '>', '>=', '<', '<=', '&&', '||', '!', '-']);
 
 // Go's unicode.IsSpace: ASCII white space, U+0085, U+00A0 and the Z categories' spaces.
 const SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u;
@@ -93,7 +96,7 @@ export function evaluateWhen(text: string): WhenOutcome {
     checkSyntax(converted);
     unsupported.push(...unsupportedShapes(converted));
     if (unsupported.length) return { kind: 'unsupported', reason: unsupported[0]! };
-    const value = evaluate(converted);
+    const value = evaluate(compilePatterns(converted));
     if (typeof value !== 'boolean') return { kind: 'error', reason: `Expected boolean evaluation for '${text}'. Got ${goFormat(value)}` };
     return { kind: 'value', value };
   } catch (e) {
@@ -234,89 +237,360 @@ function checkSyntax(tokens: readonly Token[]): void {
   if (!STATES[state].eof) error('Unexpected end of expression');
 }
 
-/** Token shapes the model does not evaluate (operators beyond a condition's, and govaluate's parsing oddities). */
+/** Token shapes the model does not evaluate (bitwise operators, accessors, and govaluate's parsing oddities). */
 function unsupportedShapes(tokens: readonly Token[]): string[] {
   const out: string[] = [];
   tokens.forEach((t, i) => {
     const next = tokens[i + 1];
-    if (['MODIFIER', 'TERNARY', 'SEPARATOR', 'COMPARATOR', 'LOGICALOP', 'PREFIX'].includes(t.kind) && !EVALUATED.has(String(t.value))) {
-      out.push(`the operator "${String(t.value)}"`);
-    }
-    if (t.kind === 'MODIFIER') out.push(`the operator "${String(t.value)}"`);
+    if ((t.kind === 'MODIFIER' && BITWISE.has(String(t.value))) || (t.kind === 'PREFIX' && t.value === '~')) out.push(`the bitwise operator "${String(t.value)}"`);
     if (t.kind === 'ACCESSOR') out.push(`the accessor "${String(t.value)}"`);
     // govaluate stops planning after ")" followed by a value or "(", and plans an operator
     // followed by ")" with a missing operand; neither is a condition anyone means.
-    if (t.kind === 'CLAUSE_CLOSE' && next && (VALUES.includes(next.kind) || next.kind === 'CLAUSE')) out.push(`"${goFormat(next.value)}" right after ")"`);
-    if (next?.kind === 'CLAUSE_CLOSE' && ['COMPARATOR', 'LOGICALOP', 'PREFIX', 'CLAUSE', 'MODIFIER'].includes(t.kind)) out.push(`")" right after "${String(t.value)}"`);
+    if (t.kind === 'CLAUSE_CLOSE' && next && (VALUES.includes(next.kind) || next.kind === 'CLAUSE')) out.push(`"${goFormat(next.value as Value)}" right after ")"`);
+    if (next?.kind === 'CLAUSE_CLOSE' && ['COMPARATOR', 'LOGICALOP', 'PREFIX', 'CLAUSE', 'MODIFIER', 'TERNARY', 'SEPARATOR'].includes(t.kind)) out.push(`")" right after "${String(t.value)}"`);
   });
   return out;
 }
 
-type Value = string | number | boolean;
-type Node = { op: 'lit'; v: Value } | { op: 'not' | 'neg'; arg: Node } | { op: string; l: Node; r: Node };
+/**
+ * govaluate's optimizeTokens: a string right after `=~` / `!~` is compiled as a regular
+ * expression when the expression is parsed, so an invalid pattern fails the parse.
+ */
+function compilePatterns(tokens: Token[]): Token[] {
+  return tokens.map((t, i) => {
+    const before = tokens[i - 1];
+    if (t.kind !== 'STRING' || before?.kind !== 'COMPARATOR' || (before.value !== '=~' && before.value !== '!~')) return t;
+    return { kind: 'PATTERN', value: String(t.value), pattern: compileRegex(String(t.value)) };
+  });
+}
 
-/** Parses the supported token shapes: `||` below `&&` below comparisons (left to right) below prefixes. */
+/**
+ * A Go (RE2) pattern as a JavaScript RegExp, for the part of the syntax where both read the
+ * same: printable ASCII; escapes of syntax characters and \d \w \s \b (and their negations);
+ * classes without a leading "]", nested "[" or POSIX names; no braces, no "(?" but "(?:", no
+ * quantifier on an anchor or an empty operand. `.` and `\s` are rewritten to Go's meaning
+ * (Go's `.` excludes only "\n"; its `\s` is [\t\n\f\r ]). Anything else is unsupported.
+ */
+function compileRegex(pattern: string): RegExp {
+  const unsupported = (why: string): never => {
+    throw new Fail({ kind: 'unsupported', reason: `the regular expression "${pattern}" (${why}; Go's RE2 and JavaScript may read it differently)` });
+  };
+  if (!/^[\x20-\x7e]*$/.test(pattern)) unsupported('a character outside printable ASCII');
+  const SYNTAX = '^$\\.*+?()[]{}|/';
+  let out = '';
+  let inClass = false;
+  let previous = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      const e = pattern[i + 1];
+      if (e === undefined) return error(`error parsing regexp: trailing backslash at end of expression: \`\``);
+      i++;
+      if (e === 's') out += inClass ? '\\t\\n\\f\\r ' : '[\\t\\n\\f\\r ]';
+      else if (e === 'S') out += inClass ? unsupported('\\S inside a class') : '[^\\t\\n\\f\\r ]';
+      else if ('dDwW'.includes(e) || (!inClass && 'bB'.includes(e)) || SYNTAX.includes(e)) out += `\\${e}`;
+      else unsupported(`the escape \\${e}`);
+      previous = `\\${e}`;
+      continue;
+    }
+    if (inClass) {
+      if (c === '[') unsupported('"[" inside a class');
+      if (c === ']') inClass = false;
+      out += c;
+      previous = c;
+      continue;
+    }
+    if (c === '[') {
+      let j = i + 1;
+      if (pattern[j] === '^') j++;
+      if (pattern[j] === ']') unsupported('a class starting with "]"');
+      inClass = true;
+      out += pattern.slice(i, j);
+      i = j - 1;
+      previous = '[';
+      continue;
+    }
+    if (c === '{' || c === '}' || c === ']') unsupported(`"${c}" outside a class`);
+    if (c === '(' && pattern[i + 1] === '?' && pattern[i + 2] !== ':') unsupported('a group flag');
+    if ('*+?'.includes(c) && (previous === '' || previous === '(' || previous === '|' || previous === '^' || previous === '$' || previous === '\\b' || previous === '\\B')) {
+      unsupported('a quantifier with nothing or an anchor before it');
+    }
+    if ('*+'.includes(c) && '*+'.includes(previous)) unsupported('a repeated quantifier');
+    if (c === '?' && previous === '?' && pattern[i - 2] !== undefined && '*+?'.includes(pattern[i - 2]!)) unsupported('a repeated quantifier');
+    out += c === '.' ? '[^\\n]' : c;
+    previous = c;
+  }
+  try {
+    return new RegExp(out, 'u');
+  } catch (e) {
+    return error(`Unable to compile regexp pattern '${pattern}': ${(e as Error).message}`);
+  }
+}
+
+/** A value at evaluation: govaluate's float64, string, bool, nil, []interface{} (from `,`), and compiled pattern. */
+type Value = string | number | boolean | null | Value[] | RegExp;
+
+/** govaluate's operator symbols that this model plans (stagePlanner.go); the names of OperatorSymbol.String(). */
+type SymbolName =
+  | 'NOOP' | 'LITERAL' | 'EQ' | 'NEQ' | 'GT' | 'LT' | 'GTE' | 'LTE' | 'REQ' | 'NREQ' | 'IN' | 'AND' | 'OR'
+  | 'PLUS' | 'MINUS' | 'MULTIPLY' | 'DIVIDE' | 'MODULUS' | 'EXPONENT' | 'NEGATE' | 'INVERT'
+  | 'TERNARY_TRUE' | 'TERNARY_FALSE' | 'COALESCE' | 'SEPARATE';
+
+interface Stage {
+  symbol: SymbolName;
+  /** A literal's value (travels with the symbol when stages swap, as govaluate's operator closure does). */
+  literal?: Value;
+  left?: Stage;
+  right?: Stage;
+}
+
+const COMPARATOR_SYMBOLS: Record<string, SymbolName> = { '==': 'EQ', '!=': 'NEQ', '>': 'GT', '>=': 'GTE', '<': 'LT', '<=': 'LTE', '=~': 'REQ', '!~': 'NREQ', in: 'IN' };
+const BITWISE = new Set(['&', '|', '^', '>>', '<<']);
+
+function precedence(symbol: SymbolName): number {
+  switch (symbol) {
+    case 'NOOP': return 0;
+    case 'EQ': case 'NEQ': case 'GT': case 'LT': case 'GTE': case 'LTE': case 'REQ': case 'NREQ': case 'IN': return 9;
+    case 'AND': return 11;
+    case 'OR': return 12;
+    case 'PLUS': case 'MINUS': return 5;
+    case 'MULTIPLY': case 'DIVIDE': case 'MODULUS': return 8;
+    case 'EXPONENT': return 4;
+    case 'NEGATE': case 'INVERT': return 3;
+    case 'COALESCE': case 'TERNARY_TRUE': case 'TERNARY_FALSE': return 10;
+    case 'SEPARATE': return 13;
+    default: return 1; // LITERAL: valuePrecedence
+  }
+}
+
+/**
+ * govaluate's stage planner (stagePlanner.go), step for step: each precedence level parses its
+ * left side with the next level and its right side with itself (so chains come out
+ * right-nested, and reorderStages mirrors them afterwards), and the token stream is rewound
+ * one token after a level that found no operator, also at the end of the stream.
+ */
+function plan(tokens: readonly Token[]): Stage | undefined {
+  let index = 0;
+  const hasNext = () => index < tokens.length;
+  const next = () => tokens[index++]!;
+  const rewind = () => void index--;
+  type Precedent = () => Stage | undefined;
+
+  const level = (kinds: readonly Kind[], symbols: Record<string, SymbolName>, left: Precedent | undefined, right: () => Precedent): Precedent => {
+    const self: Precedent = () => {
+      const leftStage = left ? left() : undefined;
+      while (hasNext()) {
+        const token = next();
+        if (!kinds.includes(token.kind) || typeof token.value !== 'string') break;
+        const symbol = symbols[token.value];
+        if (!symbol) break;
+        const rightStage = right()();
+        return { symbol, left: leftStage, right: rightStage };
+      }
+      rewind();
+      return leftStage;
+    };
+    return self;
+  };
+  const value: Precedent = () => {
+    if (!hasNext()) return undefined;
+    const token = next();
+    switch (token.kind) {
+      case 'CLAUSE': {
+        const inner = separator();
+        next(); // the CLAUSE_CLOSE (balance was checked)
+        return { symbol: 'NOOP', right: inner };
+      }
+      case 'CLAUSE_CLOSE':
+        rewind();
+        return undefined;
+      case 'NUMERIC':
+      case 'STRING':
+      case 'BOOLEAN':
+        return { symbol: 'LITERAL', literal: token.value };
+      case 'PATTERN':
+        return { symbol: 'LITERAL', literal: token.pattern! };
+      case 'PREFIX':
+        rewind();
+        return prefix();
+      default:
+        throw new Fail({ kind: 'unsupported', reason: `the token "${goFormat(token.value)}"` });
+    }
+  };
+  // planFunction and planAccessor: no functions are defined, and accessors are unsupported.
+  const prefix: Precedent = level(['PREFIX'], { '-': 'NEGATE', '!': 'INVERT' }, undefined, () => value);
+  const exponential = level(['MODIFIER'], { '**': 'EXPONENT' }, value, () => exponential);
+  const multiplicative = level(['MODIFIER'], { '*': 'MULTIPLY', '/': 'DIVIDE', '%': 'MODULUS' }, exponential, () => multiplicative);
+  const additive = level(['MODIFIER'], { '+': 'PLUS', '-': 'MINUS' }, multiplicative, () => additive);
+  // Bitwise and shift levels are unsupported (unsupportedShapes), so they plan nothing.
+  const comparator = level(['COMPARATOR'], COMPARATOR_SYMBOLS, additive, () => comparator);
+  const and = level(['LOGICALOP'], { '&&': 'AND' }, comparator, () => and);
+  const or = level(['LOGICALOP'], { '||': 'OR' }, and, () => or);
+  const ternary = level(['TERNARY'], { '?': 'TERNARY_TRUE', ':': 'TERNARY_FALSE', '??': 'COALESCE' }, or, () => ternary);
+  const separator: Precedent = level(['SEPARATOR'], { ',': 'SEPARATE' }, ternary, () => separator);
+
+  if (tokens.length === 0) return undefined;
+  const root = separator();
+  if (root) reorder(root);
+  return root;
+}
+
+/** reorderStages: chains of one precedence along right children are mirrored into left-to-right order. */
+function reorder(root: Stage): void {
+  let same: Stage[] = [];
+  let next: Stage | undefined = root;
+  let current = precedence(root.symbol);
+  while (next) {
+    const stage: Stage = next;
+    next = stage.right;
+    if (stage.left) reorder(stage.left);
+    const p = precedence(stage.symbol);
+    if (p === current) {
+      same.push(stage);
+      continue;
+    }
+    if (same.length > 1) mirror(same);
+    same = [stage];
+    current = p;
+  }
+  if (same.length > 1) mirror(same);
+}
+
+/** mirrorStageSubtree, including swapWith (which swaps the operator, not the children). */
+function mirror(stages: Stage[]): void {
+  const n = stages.length;
+  for (const front of stages) [front.left, front.right] = [front.right, front.left];
+  const root = stages[0]!;
+  const last = stages[n - 1]!;
+  const carry = last.left;
+  last.left = root.right;
+  root.right = carry;
+  for (let i = 0; i < Math.floor((n - 2) / 2) + 1; i++) {
+    const front = stages[i + 1]!;
+    const inverse = stages[n - i - 1]!;
+    [front.right, inverse.right] = [inverse.right, front.right];
+  }
+  for (let i = 0; i < Math.floor(n / 2); i++) {
+    const front = stages[i]!;
+    const inverse = stages[n - i - 1]!;
+    [front.symbol, inverse.symbol] = [inverse.symbol, front.symbol];
+    [front.literal, inverse.literal] = [inverse.literal, front.literal];
+  }
+}
+
+/** Parses the supported token shapes and evaluates them as govaluate does (nil parameters). */
 function evaluate(tokens: readonly Token[]): Value {
-  let pos = 0;
-  const peek = () => tokens[pos];
-  const level = (ops: readonly string[], next: () => Node): Node => {
-    let left = next();
-    while (peek() && ops.includes(String(peek()!.value)) && (peek()!.kind === 'LOGICALOP' || peek()!.kind === 'COMPARATOR')) {
-      const op = String(tokens[pos++]!.value);
-      left = { op, l: left, r: next() };
-    }
-    return left;
-  };
-  const or = (): Node => level(['||'], and);
-  const and = (): Node => level(['&&'], compare);
-  const compare = (): Node => level(['==', '!=', '>', '>=', '<', '<='], unary);
-  const unary = (): Node => {
-    const t = tokens[pos++];
-    if (!t) throw new Fail({ kind: 'unsupported', reason: 'an expression the model cannot parse' });
-    if (t.kind === 'PREFIX') return { op: t.value === '!' ? 'not' : 'neg', arg: unary() };
-    if (t.kind === 'CLAUSE') {
-      const inner = or();
-      if (tokens[pos++]?.kind !== 'CLAUSE_CLOSE') throw new Fail({ kind: 'unsupported', reason: 'an expression the model cannot parse' });
-      return inner;
-    }
-    if (t.kind === 'NUMERIC' || t.kind === 'BOOLEAN' || t.kind === 'STRING') return { op: 'lit', v: t.value };
-    throw new Fail({ kind: 'unsupported', reason: `the token "${goFormat(t.value)}"` });
-  };
-  const tree = or();
-  if (pos !== tokens.length) throw new Fail({ kind: 'unsupported', reason: 'an expression the model cannot parse' });
-  return run(tree);
+  const root = plan(tokens);
+  return root ? run(root) : null;
 }
 
-function run(node: Node): Value {
-  if (node.op === 'lit') return (node as { v: Value }).v;
-  if (node.op === 'not' || node.op === 'neg') {
-    const v = run((node as { arg: Node }).arg);
-    if (node.op === 'not') return typeof v === 'boolean' ? !v : error(`Value '${goFormat(v)}' cannot be used with the prefix '!'`);
-    return typeof v === 'number' ? -v : error(`Value '${goFormat(v)}' cannot be used with the prefix '-'`);
+const isNumber = (v: Value | undefined): v is number => typeof v === 'number';
+const isString = (v: Value | undefined): v is string => typeof v === 'string';
+const isBool = (v: Value | undefined): v is boolean => typeof v === 'boolean';
+const SKIPPED = Symbol('short-circuited');
+
+const FORMATS: Partial<Record<SymbolName, string>> = {
+  AND: 'logical operator', OR: 'logical operator', PLUS: 'modifier', MINUS: 'modifier', MULTIPLY: 'modifier', DIVIDE: 'modifier', MODULUS: 'modifier', EXPONENT: 'modifier',
+  TERNARY_TRUE: 'ternary operator',
+};
+
+/** evaluateStage: children first (with govaluate's short circuits), then the type checks, then the operator. */
+function run(stage: Stage): Value {
+  if (stage.symbol === 'LITERAL') return stage.literal!;
+  const left = stage.left ? run(stage.left) : null;
+  let right: Value | typeof SKIPPED = null;
+  if (stage.symbol === 'AND' && left === false) return false;
+  if (stage.symbol === 'OR' && left === true) return true;
+  if (stage.symbol === 'COALESCE' && left !== null) return left;
+  if (stage.symbol === 'TERNARY_TRUE' && left === false) right = SKIPPED;
+  if (stage.symbol === 'TERNARY_FALSE' && left !== null) right = SKIPPED;
+  if (right !== SKIPPED && stage.right) right = run(stage.right);
+  const r = right === SKIPPED ? null : right;
+  const bad = (v: Value, what = FORMATS[stage.symbol] ?? 'comparator', suffix = 'it is not a number'): never =>
+    error(`Value '${goFormat(v)}' cannot be used with the ${what} '${stage.symbol}', ${suffix}`);
+  switch (stage.symbol) {
+    case 'NOOP':
+      return r;
+    case 'EQ':
+      return deepEqual(left, r);
+    case 'NEQ':
+      return !deepEqual(left, r);
+    case 'GT': case 'LT': case 'GTE': case 'LTE': {
+      if (!((isNumber(left) && isNumber(r)) || (isString(left) && isString(r)))) return bad(left);
+      // Go compares strings byte-wise (UTF-8), not by UTF-16 code unit.
+      const order = isString(left) ? Buffer.compare(Buffer.from(left), Buffer.from(r as string)) : Math.sign(left as number - (r as number));
+      return stage.symbol === 'LT' ? order < 0 : stage.symbol === 'LTE' ? order <= 0 : stage.symbol === 'GT' ? order > 0 : order >= 0;
+    }
+    case 'REQ': case 'NREQ': {
+      if (!isString(left)) return bad(left);
+      if (!isString(r) && !(r instanceof RegExp)) return bad(r);
+      const matched = (r instanceof RegExp ? r : compileRegex(r)).test(left);
+      return stage.symbol === 'REQ' ? matched : !matched;
+    }
+    case 'IN': {
+      if (!Array.isArray(r)) return bad(r);
+      // Go compares interfaces with ==: a list or a pattern on either side is a runtime panic or pointer identity.
+      if (Array.isArray(left) || left instanceof RegExp || r.some((v) => Array.isArray(v) || v instanceof RegExp)) {
+        throw new Fail({ kind: 'unsupported', reason: 'a list or pattern compared with "in"' });
+      }
+      return r.some((v) => v === left);
+    }
+    case 'AND': case 'OR':
+      if (!isBool(left)) return bad(left, undefined, 'it is not a bool');
+      if (!isBool(r)) return bad(r, undefined, 'it is not a bool');
+      return stage.symbol === 'AND' ? left && r : left || r;
+    case 'PLUS':
+      if (isNumber(left) && isNumber(r)) return finite(left + r);
+      if (!isString(left) && !isString(r)) return bad(left);
+      return goFormat(left) + goFormat(r);
+    case 'MINUS': case 'MULTIPLY': case 'DIVIDE': case 'MODULUS': case 'EXPONENT': {
+      if (!isNumber(left)) return bad(left);
+      if (!isNumber(r)) return bad(r);
+      const ops = { MINUS: left - r, MULTIPLY: left * r, DIVIDE: left / r, MODULUS: left % r, EXPONENT: left ** r };
+      return finite(ops[stage.symbol]);
+    }
+    case 'NEGATE':
+      return isNumber(r) ? -r : error(`Value '${goFormat(r)}' cannot be used with the prefix '-'`);
+    case 'INVERT':
+      return isBool(r) ? !r : error(`Value '${goFormat(r)}' cannot be used with the prefix '!'`);
+    case 'TERNARY_TRUE':
+      if (!isBool(left)) return bad(left, undefined, 'it is not a bool');
+      return left ? r : null;
+    case 'TERNARY_FALSE':
+    case 'COALESCE':
+      return left !== null ? left : r;
+    case 'SEPARATE':
+      return Array.isArray(left) ? [...left, r] : [left, r];
   }
-  const { op, l, r } = node as { op: string; l: Node; r: Node };
-  const left = run(l);
-  if (op === '&&' || op === '||') {
-    // Short-circuit before the type checks, as govaluate does.
-    if (op === '&&' && left === false) return false;
-    if (op === '||' && left === true) return true;
-    const right = run(r);
-    if (typeof left !== 'boolean') error(`Value '${goFormat(left)}' cannot be used with the logical operator '${op}', it is not a bool`);
-    if (typeof right !== 'boolean') error(`Value '${goFormat(right)}' cannot be used with the logical operator '${op}', it is not a bool`);
-    return op === '&&' ? (left as boolean) && (right as boolean) : (left as boolean) || (right as boolean);
-  }
-  const right = run(r);
-  if (op === '==') return left === right;
-  if (op === '!=') return left !== right;
-  const bothNumbers = typeof left === 'number' && typeof right === 'number';
-  const bothStrings = typeof left === 'string' && typeof right === 'string';
-  if (!bothNumbers && !bothStrings) error(`Value '${goFormat(left)}' cannot be used with the comparator '${op}', it is not a number`);
-  // Go compares strings byte-wise (UTF-8), not by UTF-16 code unit.
-  const order = bothStrings ? Buffer.compare(Buffer.from(left as string), Buffer.from(right as string)) : Math.sign((left as number) - (right as number));
-  return op === '<' ? order < 0 : op === '<=' ? order <= 0 : op === '>' ? order > 0 : order >= 0;
+  throw new Fail({ kind: 'unsupported', reason: `the operator ${stage.symbol}` });
 }
 
-/** Go's %v of a value, for messages. */
-function goFormat(v: Value): string {
+/** Go's reflect.DeepEqual over these values. */
+function deepEqual(a: Value, b: Value): boolean {
+  if (a instanceof RegExp || b instanceof RegExp) throw new Fail({ kind: 'unsupported', reason: 'a pattern compared with "=="' });
+  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => deepEqual(v, b[i]!));
+  return a === b;
+}
+
+/** A float64 result the model formats and compares as Go does; NaN and infinities are not modelled. */
+function finite(n: number): number {
+  if (!Number.isFinite(n)) throw new Fail({ kind: 'unsupported', reason: `arithmetic that gives ${n}` });
+  return n === 0 ? 0 : n; // Go prints -0 as "-0"; the model keeps it out of reach
+}
+
+/** Go's %v of a value, for messages and string concatenation. */
+function goFormat(v: Value | undefined): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (typeof v === 'number') return goFloat(v);
+  if (Array.isArray(v)) return `[${v.map(goFormat).join(' ')}]`;
+  if (v instanceof RegExp) throw new Fail({ kind: 'unsupported', reason: 'a pattern used as a value' });
+  return String(v);
+}
+
+/** fmt's %v of a float64 (%g, shortest digits): exponent form when the exponent is < -4 or >= 6 (held against govaluate). */
+function goFloat(v: number): string {
+  const [mantissa, exp] = v.toExponential().split('e') as [string, string];
+  const e = Number(exp);
+  if (e < -4 || e >= 6) return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
   return String(v);
 }

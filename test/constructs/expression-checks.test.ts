@@ -127,9 +127,24 @@ describe('synth fails at the step path on a bad expression', () => {
     ]);
   });
 
-  it('a hand-written when with an operator synth cannot check', () => {
-    expect(problemsOf(build({ overrides: { when: '"{{workflow.name}}" =~ "^cog"' } }))).toEqual([
-      `wf/merge: when ""{{workflow.name}}" =~ "^cog"" uses the operator "=~", which synth cannot check against Argo's when evaluation (govaluate); write the condition with the step's when option (a Condition) instead`,
+  it('a hand-written when with syntax synth cannot check (a regex flag RE2 and JavaScript read differently)', () => {
+    expect(problemsOf(build({ overrides: { when: '"{{workflow.name}}" =~ "(?i)^cog"' } }))).toEqual([
+      `wf/merge: when ""{{workflow.name}}" =~ "(?i)^cog"" uses the regular expression "(?i)^cog" (a group flag; Go's RE2 and JavaScript may read it differently), which synth cannot check against Argo's when evaluation (govaluate); write the condition with the step's when option (a Condition) instead`,
+    ]);
+  });
+
+  it("govaluate's other operators pass: regex, in-lists, arithmetic, ternary; an invalid regex fails as Argo fails it", () => {
+    for (const when of [
+      '"{{workflow.name}}" =~ "^cog"',
+      '"{{workflow.name}}" !~ "^test-"',
+      '{{tasks.split.status}} in (Succeeded, Skipped)',
+      '"{{workflow.name}}" + "-x" != ""',
+      '{{tasks.split.status}} == Succeeded ? true : false',
+    ]) {
+      expect(problemsOf(build({ overrides: { when } })), when).toEqual([]);
+    }
+    expect(problemsOf(build({ overrides: { when: '"{{workflow.name}}" =~ "^(cog"' } }))).toEqual([
+      expect.stringMatching(/^wf\/merge: when ""\{\{workflow.name\}\}" =~ "\^\(cog"" is not a condition Argo can evaluate.*Unable to compile regexp pattern '\^\(cog'/),
     ]);
   });
 

@@ -1,7 +1,8 @@
 /**
  * The `when` model (constructs/expressions/govaluate.ts) held against the real thing:
  * tools/argo-when-oracle runs Argo's shouldExecute steps with github.com/Knetic/govaluate
- * (Debian's package). Over hand-picked and 3000 random substituted `when` texts: whatever the
+ * (Debian's package). Over hand-picked and 3000 random substituted `when` texts (conditions, and
+ * the other operators: regex, in-lists, arithmetic, ternary, coalesce): whatever the
  * model evaluates, Argo evaluates to the same boolean; whatever it calls an error, Argo
  * refuses; what it calls unsupported it makes no claim about (and synth refuses).
  */
@@ -32,8 +33,12 @@ describe('the when model', () => {
     expect(kinds(['s3://b/k.json == x', '{"a":1} == x', ' == x', '"s3://b/k.json" == x', '"" == ""'])).toEqual(['error', 'error', 'error', false, true]);
     // A prefix before a bare word is an error after Argo turns it into a string; a result must be a boolean.
     expect(kinds(['!heads', '!true', 'heads', '5'])).toEqual(['error', false, 'error', 'error']);
-    // Operators outside a condition's and govaluate's oddities are not guessed.
-    expect(kinds(['1 + 1 == 2', 'a =~ "^a"', '"2024-01-01" == x', '(a) b', 'true ? true : false'])).toEqual(Array(5).fill('unsupported'));
+    // govaluate's other operators: regex (an invalid pattern fails the parse), in-lists, arithmetic, ternary, coalesce.
+    expect(kinds(['a =~ "^a"', 'a !~ "^a"', 'a =~ "["', '1 =~ "1"', 'a in (a, b)', 'c in (a, b)', 'a in (a)'])).toEqual([true, false, 'error', 'error', true, false, 'error']);
+    expect(kinds(['1 + 2 * 3 == 7', '10 - 2 - 3 == 5', 'a + 1 == a1', '"" + 100000000 == "1e+08"', 'true + 1 == 2', 'a - 1 == 0'])).toEqual([true, true, true, true, 'error', 'error']);
+    expect(kinds(['1 > 2 ? false : true', 'true ? 1 : 2 == 1', '1 ? true : false', 'x ?? true', '(false ?? true) == false'])).toEqual([true, 'error', 'error', 'error', true]);
+    // Dates, accessors, bitwise operators, regex syntax RE2 and JavaScript read differently, govaluate's oddities: not guessed.
+    expect(kinds(['"2024-01-01" == x', 'a.B == c', '1 & 1 == 1', 'a =~ "(?i)A"', 'a =~ "a{2}"', '(a) b'])).toEqual(Array(6).fill('unsupported'));
   });
 });
 
@@ -58,5 +63,11 @@ describe.skipIf(!HAVE_GO)('the when model against govaluate', () => {
     expect(counts.value).toBeGreaterThan(300);
     expect(counts.error).toBeGreaterThan(1000);
     expect(counts.unsupported / whens.length).toBeLessThan(0.25);
+    // Each of govaluate's other operators is decided (evaluated, or refused as Argo refuses it) in many texts, both ways.
+    for (const op of ['=~', '!~', ' in ', '+', '-', '*', '/', '%', '**', '?', ':', '??', ',']) {
+      const decided = whens.map((w, i) => ({ w, m: evaluateWhen(w), a: argo[i]! })).filter(({ w, m }) => w.includes(op) && m.kind !== 'unsupported');
+      expect(decided.filter(({ m }) => m.kind === 'value').length, `texts with ${op} evaluated`).toBeGreaterThan(5);
+      expect(decided.filter(({ m }) => m.kind === 'error').length, `texts with ${op} refused`).toBeGreaterThan(5);
+    }
   });
 });

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const GOPATH = '/usr/share/gocode';
+/** Debian's GOPATH; SWOOP_GOPATH points at the same packages unpacked elsewhere (dpkg -x) without installing them. */
+export const GOPATH = process.env.SWOOP_GOPATH ?? '/usr/share/gocode';
 
 /** Whether `go` and every library (an import path under GOPATH) are installed. */
 export function haveGo(libraries: readonly string[]): boolean {
