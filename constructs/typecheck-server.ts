@@ -25,11 +25,11 @@ const DEFAULT_IDLE_SECONDS = 600;
 /** How long a client waits for a checker it started to listen (it does so before loading the compiler). */
 const START_TIMEOUT_MS = 30_000;
 
-/** Whether synth may use (and start) the warm checker here. */
-export function checkerAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+/** Whether synth may use (and start) the warm checker here (and the socket path fits a unix socket's limit). */
+export function checkerAllowed(env: NodeJS.ProcessEnv = process.env, socket = ''): boolean {
+  if (socket.length > 100 || process.platform === 'win32') return false;
   if (env.SWOOP_SYNTH_CHECKER === 'server') return true;
-  if (env.SWOOP_SYNTH_CHECKER === 'off' || env.CI || env.VITEST || process.platform === 'win32') return false;
-  return true;
+  return !(env.SWOOP_SYNTH_CHECKER === 'off' || env.CI || env.VITEST);
 }
 
 /** A checker's answer: the result, and which process checked. */
@@ -74,17 +74,25 @@ function request(socket: string, body: Request): Promise<{ answer: Promise<Answe
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts a checker for `entry` in its own session (it outlives this process until idle). */
-function startChecker(entry: string, key: string): void {
+function startChecker(entry: string, key: string): { exited: boolean } {
   const tsx = require.resolve('tsx/cjs/api');
   const code = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(__filename)}).serve(${JSON.stringify(entry)}, ${JSON.stringify(key)});`;
-  spawn(process.execPath, ['-e', code], { cwd: ROOT, detached: true, stdio: 'ignore', env: process.env }).unref();
+  const child = spawn(process.execPath, ['-e', code], { cwd: ROOT, detached: true, stdio: 'ignore', env: process.env });
+  const state = { exited: false };
+  child.once('exit', () => (state.exited = true));
+  child.once('error', () => (state.exited = true));
+  child.unref();
+  return state;
 }
 
-async function untilListening(socket: string, body: Request): Promise<{ answer: Promise<Answer | undefined> } | undefined> {
+/** Connects to a checker that is starting; gives up when it exits first (another one may listen) or after START_TIMEOUT_MS. */
+async function untilListening(socket: string, body: Request, started: { exited: boolean }): Promise<{ answer: Promise<Answer | undefined> } | undefined> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
+    const exited = started.exited;
     const asked = await request(socket, body);
     if (asked) return asked;
+    if (exited) return undefined;
     await sleep(25);
   }
   return undefined;
@@ -98,22 +106,20 @@ async function untilListening(socket: string, body: Request): Promise<{ answer: 
 export async function askChecker(entry: string, key: string, cwd: string): Promise<{ answer: Promise<Checked | undefined> }> {
   const { socket } = cacheFiles(entry);
   const body: Request = { key, cwd };
-  const viaNew = async (): Promise<Checked | undefined> => {
-    const asked = await untilListening(socket, body);
+  const viaNew = async (started: { exited: boolean }): Promise<Checked | undefined> => {
+    const asked = await untilListening(socket, body, started);
     const answer = asked && (await asked.answer);
     return answer && 'result' in answer ? answer : undefined;
   };
   const asked = await request(socket, body);
   if (!asked) {
-    startChecker(entry, key);
-    return { answer: viaNew() };
+    return { answer: viaNew(startChecker(entry, key)) };
   }
   const answer = asked.answer.then((answer) => {
     if (answer && 'result' in answer) return answer;
     // Another key: the old checker removed its socket and exits; this one starts afresh.
     if (answer && 'restart' in answer) {
-      startChecker(entry, key);
-      return viaNew();
+      return viaNew(startChecker(entry, key));
     }
     return undefined;
   });

@@ -153,7 +153,7 @@ export async function startTypecheck(entry: string, cwd = process.cwd()): Promis
   const root = resolve(entry);
   const key = configKey(root);
   if (upToDate(cacheFiles(root).stampFile, key)) return { result: Promise.resolve({ problems: [], upToDate: true }), where: 'stamp' };
-  if (checkerAllowed()) {
+  if (checkerAllowed(process.env, cacheFiles(root).socket)) {
     const { answer } = await askChecker(root, key, cwd);
     return { result: answer.then((a) => a?.result ?? typecheck(root, cwd)), where: 'checker' };
   }
