@@ -315,8 +315,8 @@ async function main(): Promise<void> {
     console.log('clients | raw INSERT/s | HTTP floor/s (ratio) | service events/s | ratio     | service p50 ms | p99 ms | raw p50 ms | p99 ms');
     const verdicts: boolean[] = [];
     const cpuLines: string[] = [];
-    /** clients, service events/s, the same before 0016 (its triggers off) */
-    const rollupRates: [number, number, number][] = [];
+    /** clients, service events/s, the same before 0016 (its triggers off), the median of the rounds' with/without ratios */
+    const rollupRates: [number, number, number, { median: number; each: number[] }][] = [];
     for (const clients of LEVELS) {
       // As in production, ingress claimed every run before its workflow started, so the
       // running event updates a QUEUED run and the completion writes the run's notification.
@@ -341,7 +341,10 @@ async function main(): Promise<void> {
       const floorCpu = new CpuAccount(floor.child.pid!);
       let drainSeconds = 0;
       let baseDrainSeconds = 0;
-      const serviceSlice = async (prefix: string, m: Measure, account: CpuAccount): Promise<number> => {
+      /** events/s of each service slice, in order: svc and base slices of the same round are a pair */
+      const sliceRates: Record<'svc' | 'base', number[]> = { svc: [], base: [] };
+      const serviceSlice = async (prefix: 'svc' | 'base', m: Measure, account: CpuAccount): Promise<number> => {
+        const [count0, seconds0] = [m.count, m.seconds];
         account.begin();
         await m.slice((c, i) => send(http, 'POST', '/events', WRITER, event(`${prefix}-${clients}-${c}-${i >> 1}`, i % 2 === 1)));
         // An event counts once it is applied, not when it is acknowledged: the slice
@@ -353,9 +356,10 @@ async function main(): Promise<void> {
         const drained = (performance.now() - drainStart) / 1000;
         m.seconds += drained;
         account.end();
+        sliceRates[prefix].push((m.count - count0) / (m.seconds - seconds0));
         return drained;
       };
-      const paths = [
+      const [rawPath, floorPath, svcPath, basePath] = [
         () => raw.slice((c, i) => pool.query('INSERT INTO raw_events (run, state, payload_id, message) VALUES ($1, $2, $3, $4)',
           [`raw-${clients}-${c}-${i}`, 'RUNNING', `sentinel-2-l2a/workflow-bench/raw-${c}-${i}`, null]).then(() => undefined)),
         async () => {
@@ -378,8 +382,12 @@ async function main(): Promise<void> {
           }
         },
       ];
+      // The with/without pair runs back to back, its order alternating (the slice after a
+      // trigger switch is not always the same one); the three units rotate.
       for (let round = 0; round < SLICES; round++) {
-        for (let k = 0; k < paths.length; k++) await paths[(round + k) % paths.length]!();
+        const pair = round % 2 === 0 ? [svcPath, basePath] : [basePath, svcPath];
+        const units = [[rawPath], [floorPath], pair];
+        for (let k = 0; k < units.length; k++) for (const path of units[(round + k) % units.length]!) await path();
       }
       await Promise.all([pool.end(), http.close(), floorHttp.close()]);
       cpuLines.push(`${String(clients).padStart(7)} | service    | ${cpu.report(svc.count)} |      ${(drainSeconds / svc.seconds * 100).toFixed(0).padStart(3)}%`);
@@ -409,7 +417,8 @@ async function main(): Promise<void> {
           throw new Error(`${clients} clients (${prefix}): recorded ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
         }
       }
-      rollupRates.push([clients, svc.perSecond, base.perSecond]);
+      const rounds = sliceRates.svc.map((r, i) => r / sliceRates.base[i]!);
+      rollupRates.push([clients, svc.perSecond, base.perSecond, { median: percentile([...rounds].sort((a, b) => a - b), 50), each: rounds }]);
       const ratio = svc.perSecond / raw.perSecond;
       const floorRatio = bare.perSecond / raw.perSecond;
       verdicts.push(ratio >= RATIO_TARGET);
@@ -424,13 +433,16 @@ async function main(): Promise<void> {
     for (const line of cpuLines) console.log(line);
 
     // What keeping the status lists and counts (0016) costs recording, against today's
-    // recording measured in the same slices.
-    console.log(`\nrecording with 0016's finished-runs and count triggers over recording without them (target >= ${ROLLUP_RATE_TARGET}):`);
-    console.log('clients | with events/s | without events/s | ratio');
-    const rollupVerdicts = rollupRates.map(([clients, withRollups, without]) => {
+    // recording measured in the same slices. The verdict is on the median of the rounds'
+    // ratios (each round's two slices run back to back): another tenant's burst that
+    // lands on one slice moves the ratio of the totals by 0.1 on this shared VM, and one
+    // round's ratio by more; the median ignores up to two such rounds of five.
+    console.log(`\nrecording with 0016's finished-runs and count triggers over recording without them (target: median of the rounds' ratios >= ${ROLLUP_RATE_TARGET}):`);
+    console.log('clients | with events/s | without events/s | ratio of totals | median of rounds (each round)');
+    const rollupVerdicts = rollupRates.map(([clients, withRollups, without, rounds]) => {
       const ratio = withRollups / without;
-      console.log(`${String(clients).padStart(7)} | ${fmt(withRollups)}      | ${fmt(without)}         | ${ratio.toFixed(2)} ${verdict(ratio >= ROLLUP_RATE_TARGET)}`);
-      return ratio >= ROLLUP_RATE_TARGET;
+      console.log(`${String(clients).padStart(7)} | ${fmt(withRollups)}      | ${fmt(without)}         | ${ratio.toFixed(2).padStart(15)} | ${rounds.median.toFixed(2)} ${verdict(rounds.median >= ROLLUP_RATE_TARGET)} (${rounds.each.map((r) => r.toFixed(2)).join(' ')})`);
+      return rounds.median >= ROLLUP_RATE_TARGET;
     });
 
     const http = new HttpPool(`http://127.0.0.1:${service.port}`, { connections: 1 });
@@ -478,7 +490,7 @@ async function main(): Promise<void> {
     const lookupOk = lookupP99 < LOOKUP_P99_TARGET_MS;
     console.log('\ntargets:');
     console.log(`  ${verdict(verdicts.every(Boolean))} recording >= ${RATIO_TARGET} x raw-INSERT ceiling at ${LEVELS.join(', ')} clients (${LEVELS.map((c, i) => `${c}: ${verdict(verdicts[i]!)}`).join(', ')})`);
-    console.log(`  ${verdict(rollupVerdicts.every(Boolean))} recording with 0016's triggers >= ${ROLLUP_RATE_TARGET} x without, at ${LEVELS.join(', ')} clients (${rollupRates.map(([c], i) => `${c}: ${verdict(rollupVerdicts[i]!)}`).join(', ')})`);
+    console.log(`  ${verdict(rollupVerdicts.every(Boolean))} recording with 0016's triggers >= ${ROLLUP_RATE_TARGET} x without, at ${LEVELS.join(', ')} clients (median of rounds; ${rollupRates.map(([c], i) => `${c}: ${verdict(rollupVerdicts[i]!)}`).join(', ')})`);
     console.log(`  ${verdict(lookupOk)} payload lookup p99 < ${LOOKUP_P99_TARGET_MS} ms (${lookupP99.toFixed(2)} ms)`);
     for (const [path, p99] of filtered) console.log(`  ${verdict(p99 < FILTERED_P99_TARGET_MS)} ${path} p99 < ${FILTERED_P99_TARGET_MS} ms (${p99.toFixed(2)} ms)`);
     const filteredOk = filtered.every(([, p99]) => p99 < FILTERED_P99_TARGET_MS);

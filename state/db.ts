@@ -87,7 +87,12 @@ async function openPostgres(url: string, o: OpenDbOptions): Promise<Db> {
     connectionTimeoutMillis: o.connectTimeoutMs ?? 5_000,
     application_name: o.applicationName ?? 'swoop-state',
     statement_timeout: o.statementTimeoutMs ?? 15_000,
-    options: `-c search_path=${quoteIdent(schema)}`,
+    // JIT off: every statement here is meant to take milliseconds, and LLVM compiling one
+    // takes 15-40 ms (up to seconds on a loaded node). The planner decides on estimates,
+    // which for tables that empty and refill (run_count_changes, the transition tables)
+    // cross jit_above_cost now and then: the dashboard's overview went from p50 11 ms to
+    // p99 45 ms that way (docs/dashboard.md).
+    options: `-c search_path=${quoteIdent(schema)} -c jit=off`,
   });
   // An idle client losing its connection must not crash the process; the pool drops it.
   pool.on('error', () => undefined);
