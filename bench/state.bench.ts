@@ -19,6 +19,9 @@
  * ceiling once, then the service, compared two different machines. The HTTP floor is
  * bench/http-floor.ts, a bare node:http server doing one INSERT per request: what the
  * HTTP hop alone costs here, so the report tells the hop apart from the service's own work.
+ * A fourth path is the service with 0016's count triggers switched off, run back to back
+ * with the service's slice in alternating order; what the triggers cost is judged by the
+ * median of the rounds' with/without ratios (docs/state.md, "Status-filtered lists").
  *
  * The history is loaded (1,000,000 rows, then ANALYZE) before anything is measured, so
  * recording runs against a database of realistic size with statistics, as in production
