@@ -8,6 +8,7 @@ import { SYSTEM_POOL } from './scheduling';
 import type { Cluster } from './cluster';
 import type { SecretsSync } from './secrets-sync';
 import { manifestProblems } from './manifest-check';
+import { httpTemplateSecrets } from './manifest-secrets';
 
 /** How the synthesized manifests in `dist/` reach the cluster. */
 export type ManifestDelivery =
@@ -169,16 +170,20 @@ export class Platform extends pulumi.ComponentResource {
     }, k8sOpts);
 
     // HTTP templates run in the workflow's agent pod, which reads their header Secrets through
-    // the API as the workflow service account: that one Secret, read-only, nothing else.
-    const agentRole = new k8s.rbac.v1.Role(`${name}-agent-secrets`, {
-      metadata: { name: 'swoop-workflow-agent-secrets', namespace: ns },
-      rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['swoop-state-tokens'], verbs: ['get'] }],
-    }, k8sOpts);
-    new k8s.rbac.v1.RoleBinding(`${name}-agent-secrets`, {
-      metadata: { name: 'swoop-workflow-agent-secrets', namespace: ns },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'swoop-workflow-agent-secrets' },
-      subjects: [{ kind: 'ServiceAccount', name: args.workflowServiceAccount ?? 'swoop-workflow', namespace: ns }],
-    }, { ...k8sOpts, dependsOn: [agentRole] });
+    // the API as the workflow service account: get on exactly those Secrets, nothing else. No
+    // Role at all without any (an empty resourceNames would grant every Secret).
+    const agentSecrets = httpTemplateSecrets(resolve(manifestsDirOf(args.delivery)));
+    if (agentSecrets.length > 0) {
+      const agentRole = new k8s.rbac.v1.Role(`${name}-agent-secrets`, {
+        metadata: { name: 'swoop-workflow-agent-secrets', namespace: ns },
+        rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: agentSecrets, verbs: ['get'] }],
+      }, k8sOpts);
+      new k8s.rbac.v1.RoleBinding(`${name}-agent-secrets`, {
+        metadata: { name: 'swoop-workflow-agent-secrets', namespace: ns },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'swoop-workflow-agent-secrets' },
+        subjects: [{ kind: 'ServiceAccount', name: args.workflowServiceAccount ?? 'swoop-workflow', namespace: ns }],
+      }, { ...k8sOpts, dependsOn: [agentRole] });
+    }
 
     // The state service resumes wait-for-callback steps through the Argo Server
     // (docs/callbacks.md) with this service account's token: get and update Workflows, nothing else.

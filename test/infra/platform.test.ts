@@ -60,12 +60,9 @@ describe('Platform (manifests applied by Pulumi)', () => {
     for (const p of passwords) expect(p.inputs).toMatchObject({ length: 48, special: false });
   });
 
-  it('lets the workflow agent read the state token Secret and nothing else', () => {
-    const role = rec.ofType('kubernetes:rbac.authorization.k8s.io/v1:Role').find((r) => r.inputs.metadata.name === 'swoop-workflow-agent-secrets')!;
-    expect(role.inputs.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['swoop-state-tokens'], verbs: ['get'] }]);
-    const binding = rec.ofType('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding').find((r) => r.inputs.metadata.name === 'swoop-workflow-agent-secrets')!;
-    expect(binding.inputs.subjects).toEqual([{ kind: 'ServiceAccount', name: 'swoop-workflow', namespace: 'swoop' }]);
-    expect(binding.inputs.roleRef.name).toBe('swoop-workflow-agent-secrets');
+  it('grants the workflow agent no Secret when no HTTP template sends one (an empty resourceNames would grant all)', () => {
+    expect(rec.ofType('kubernetes:rbac.authorization.k8s.io/v1:Role').filter((r) => r.inputs.metadata.name === 'swoop-workflow-agent-secrets')).toEqual([]);
+    expect(rec.ofType('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding').filter((r) => r.inputs.metadata.name === 'swoop-workflow-agent-secrets')).toEqual([]);
   });
 
   it.each([
@@ -178,6 +175,21 @@ describe('Platform with the committed dist/ (the state service\'s only definitio
       'Role/swoop-state-create-workflows', 'RoleBinding/swoop-state-create-workflows', 'Service/swoop-state', 'ServiceAccount/swoop-state',
     ]);
     expect(stateObjects().every(fromDist)).toBe(true);
+  });
+
+  it('lets the workflow agent get exactly the Secrets dist/\'s HTTP templates send as headers', () => {
+    const role = rec.ofType('kubernetes:rbac.authorization.k8s.io/v1:Role').filter((r) => !fromDist(r) && r.inputs.metadata.name === 'swoop-workflow-agent-secrets');
+    // swoop-state-tokens: every platform HTTP step; swoop-review: review-cloudy-scenes' callback auth.
+    expect(role.map((r) => r.inputs.rules)).toEqual([[{ apiGroups: [''], resources: ['secrets'], resourceNames: ['swoop-review', 'swoop-state-tokens'], verbs: ['get'] }]]);
+    const binding = rec.ofType('kubernetes:rbac.authorization.k8s.io/v1:RoleBinding').find((r) => r.inputs.metadata.name === 'swoop-workflow-agent-secrets')!;
+    expect(binding.inputs.subjects).toEqual([{ kind: 'ServiceAccount', name: 'swoop-workflow', namespace: 'swoop' }]);
+    expect(binding.inputs.roleRef.name).toBe('swoop-workflow-agent-secrets');
+    // The agent runs as the workflow's service account: every WorkflowTemplate with HTTP templates names that
+    // one, or none (a library template, called by templateRef, runs in the calling workflow).
+    const withHttp = rec.kube('WorkflowTemplate').filter((r) => r.inputs.spec.templates.some((t: { http?: unknown }) => t.http));
+    expect(withHttp.length).toBeGreaterThan(0);
+    const accounts = new Set(withHttp.map((r) => r.inputs.spec.serviceAccountName ?? '(caller)'));
+    expect([...accounts].sort()).toEqual(['(caller)', 'swoop-workflow']);
   });
 
   it('creates every Secret key and ConfigMap key the state service pods read', () => {

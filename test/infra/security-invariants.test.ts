@@ -2,7 +2,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { policy, type Registered } from './support/pulumi-mocks';
 import { builtStackConfig, runStack } from './support/stack-run';
 import { loadStackConfig, type StackConfig } from '../../stacks/config';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { DATA_BUCKET_TAG } from '../../infra/data-buckets';
+
+/** Secrets the HTTP templates of dist/<stack>/ send as headers (this test's own reading of the manifests). */
+function headerSecrets(stack: string): string[] {
+  const dir = join(__dirname, '..', '..', 'dist', stack);
+  const docs = readdirSync(dir).filter((f) => f.endsWith('.yaml')).flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJSON()));
+  const names = docs.filter((d) => d?.kind === 'WorkflowTemplate').flatMap((d) => d.spec.templates.flatMap((t: any) => (t.http?.headers ?? []).map((h: any) => h.valueFrom?.secretKeyRef?.name)));
+  return [...new Set(names.filter(Boolean))].sort() as string[];
+}
 
 /**
  * Security invariants of a whole stack, each a predicate over every resource the program
@@ -13,7 +24,7 @@ type Invariant = readonly [name: string, violations: (r: Resources) => string[]]
 
 class Resources {
   /** The stack's declared data buckets, the grants the workflow role must have exactly. */
-  constructor(readonly all: Registered[], readonly dataBuckets: StackConfig['dataBuckets']) {}
+  constructor(readonly all: Registered[], readonly dataBuckets: StackConfig['dataBuckets'], readonly stack: string) {}
   of(type: string): Registered[] {
     return this.all.filter((r) => r.type === type);
   }
@@ -244,6 +255,18 @@ const INVARIANTS: Invariant[] = [
     ...['swoop-state-db', 'swoop-state-db-owner'].flatMap((name) =>
       unless(r.kube('ExternalSecret').some((e) => e.inputs.spec.target.name === name), `${name} is not an ExternalSecret`)),
   ]],
+  ['Kubernetes: no Role grants Secrets beyond get by name; the workflow agent gets exactly the Secrets its HTTP templates send', (r) => {
+    const roles = [...r.kube('Role'), ...r.kube('ClusterRole')];
+    const agent = roles.filter((x) => x.inputs.metadata.name === 'swoop-workflow-agent-secrets').flatMap((x) => x.inputs.rules.flatMap((rule: any) => list<string>(rule.resourceNames)));
+    return [
+      // An empty or absent resourceNames matches every Secret of the namespace.
+      ...roles.flatMap((x) => (x.inputs.rules ?? []).filter((rule: any) => list(rule.resources).some((res) => res === 'secrets' || res === '*')).flatMap((rule: any) => [
+        ...unless(list(rule.resourceNames).length > 0, `${x.inputs.metadata.name} may ${rule.verbs} every Secret`),
+        ...list<string>(rule.verbs).filter((v) => v !== 'get').map((v) => `${x.inputs.metadata.name} may ${v} Secrets`),
+      ])),
+      ...unless(JSON.stringify([...agent].sort()) === JSON.stringify(headerSecrets(r.stack)), `the agent may get ${JSON.stringify(agent)}, its HTTP templates send ${JSON.stringify(headerSecrets(r.stack))}`),
+    ];
+  }],
   // Workloads infra declares itself (dist/ objects, named namespace/name by ConfigGroup, are the construct library's to check).
   ['Kubernetes: platform containers run without privilege escalation, all capabilities dropped', (r) => [...r.kube('Job'), ...r.kube('Deployment')].filter((w) => !w.name.includes('/')).flatMap((w) =>
     w.inputs.spec.template.spec.containers.flatMap((c: any) =>
@@ -256,8 +279,8 @@ describe('security invariants', () => {
   beforeAll(async () => {
     resources.dev = (await runStack('dev')).resources;
     resources.prod = (await runStack('prod', { 'swoop-platform:argoSsoClientSecret': 's' })).resources;
-    runs.dev = new Resources(resources.dev, declared('dev'));
-    runs.prod = new Resources(resources.prod, declared('prod'));
+    runs.dev = new Resources(resources.dev, declared('dev'), 'dev');
+    runs.prod = new Resources(resources.prod, declared('prod'), 'prod');
   });
 
   it('has at least 15 invariants', () => expect(INVARIANTS.length).toBeGreaterThanOrEqual(15));
@@ -337,6 +360,15 @@ describe('security invariants', () => {
       doc.Statement = doc.Statement.filter((s: any) => s.Sid !== 'WriteData');
       p.inputs.policy = JSON.stringify(doc);
     },
+    'Kubernetes: no Role grants Secrets beyond get by name; the workflow agent gets exactly the Secrets its HTTP templates send': (all) => {
+      all.find((r) => r.type === 'kubernetes:rbac.authorization.k8s.io/v1:Role' && r.inputs.metadata.name === 'swoop-workflow-agent-secrets')!.inputs.rules[0].resourceNames = [];
+    },
+    'Kubernetes: no Role grants Secrets beyond get by name; the workflow agent gets exactly the Secrets its HTTP templates send [extra secret]': (all) => {
+      all.find((r) => r.type === 'kubernetes:rbac.authorization.k8s.io/v1:Role' && r.inputs.metadata.name === 'swoop-workflow-agent-secrets')!.inputs.rules[0].resourceNames.push('swoop-state-db');
+    },
+    'Kubernetes: no Role grants Secrets beyond get by name; the workflow agent gets exactly the Secrets its HTTP templates send [list]': (all) => {
+      all.find((r) => r.type === 'kubernetes:rbac.authorization.k8s.io/v1:Role' && r.inputs.metadata.name === 'swoop-workflow-agent-secrets')!.inputs.rules[0].verbs = ['get', 'list'];
+    },
   };
   /** Breakers whose property exists only in prod (the SNS topic, the public-read bucket). Others break a dev copy. */
   const onProd = new Set([
@@ -347,7 +379,7 @@ describe('security invariants', () => {
     // A breaker named `<invariant> [<variant>]` breaks that invariant another way.
     const check = INVARIANTS.find(([n]) => n === name.replace(/ \[[a-z -]+\]$/, ''))![1];
     const stack = onProd.has(name) ? 'prod' : 'dev';
-    expect(check(new Resources(copy, declared(stack))).length).toBeGreaterThan(0);
+    expect(check(new Resources(copy, declared(stack), stack)).length).toBeGreaterThan(0);
   });
 });
 
