@@ -207,6 +207,8 @@ export class StateService extends Construct {
           STATE_WRITE_TOKEN: kplus.EnvValue.fromSecretValue({ secret: tokens, key: TOKENS_WRITER_KEY }),
           STATE_READ_TOKEN: kplus.EnvValue.fromSecretValue({ secret: tokens, key: TOKENS_READER_KEY }),
           LIFECYCLE_URL: kplus.EnvValue.fromConfigMap(platform, 'lifecycle-url'),
+          // the queues infra lets this service's role send task tokens to (stack setting taskTokenQueues)
+          TASK_TOKEN_QUEUES: kplus.EnvValue.fromConfigMap(platform, 'task-token-queues'),
           LIFECYCLE_TOKEN: kplus.EnvValue.fromSecretValue({ secret: secret('LifecycleSecret', lifecycle.name), key: lifecycle.key }),
           ARGO_SERVER_URL: kplus.EnvValue.fromValue(argoUrl),
           ARGO_TOKEN: kplus.EnvValue.fromSecretValue({ secret: secret('ArgoTokenSecret', argoToken.name), key: argoToken.key }),

@@ -49,6 +49,8 @@ export interface PlatformArgs {
    * alert webhooks): name -> key -> value, created in the namespace as Pulumi secrets.
    */
   readonly workloadSecrets?: Record<string, Record<string, pulumi.Input<string>>>;
+  /** SQS queue URLs the state service may send task tokens to (its TASK_TOKEN_QUEUES, key `task-token-queues`). @default none */
+  readonly taskTokenQueues?: readonly string[];
   /** Keys of ConfigMap swoop-platform the workflows read (stack setting workflowValues), beside the built-in ones. @default none */
   readonly values?: Record<string, pulumi.Input<string>>;
   /**
@@ -136,6 +138,7 @@ export class Platform extends pulumi.ComponentResource {
       'payload-store': pulumi.interpolate`s3://${args.bucketName}/${args.payloadPrefix ?? DEFAULT_PAYLOAD_PREFIX}`,
       'state-url': STATE_URL,
       'lifecycle-url': LIFECYCLE_URL,
+      'task-token-queues': (args.taskTokenQueues ?? []).join(','),
     };
     const deploy = args.deployManifests !== false;
     if (deploy && args.checkManifests !== false) {

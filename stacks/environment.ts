@@ -11,7 +11,7 @@ export const STACKS_DIR = join(__dirname);
 export const PROJECT_FILE = join(__dirname, '..', 'Pulumi.yaml');
 
 /** ConfigMap `swoop-platform` keys the Platform component always writes (docs/contracts.md). */
-export const BUILT_IN_VALUE_KEYS = ['payload-store', 'state-url', 'lifecycle-url'] as const;
+export const BUILT_IN_VALUE_KEYS = ['payload-store', 'state-url', 'lifecycle-url', 'task-token-queues'] as const;
 
 /** SQS process queue and its dead-letter queue of a cluster (docs/contracts.md). */
 export const processQueueName = (clusterName: string): string => `${clusterName}-process`;
@@ -21,7 +21,7 @@ export const defaultClusterName = (stack: string): string => `swoop-${stack}`;
 /** What the config keys below accept, shown in errors (merged into stacks/config.ts CONFIG_KEYS). */
 export const ENVIRONMENT_KEYS = {
   stateServiceImage: 'the state service image by digest, "<registry>/<repository>@sha256:<64 hex>" (built by .github/workflows/state-image.yml)',
-  workflowValues: 'an object of ConfigMap swoop-platform keys (letters, digits, "-", "_", ".") to strings that workflows read with env.value(key); payload-store, state-url and lifecycle-url are the platform\'s own',
+  workflowValues: 'an object of ConfigMap swoop-platform keys (letters, digits, "-", "_", ".") to strings that workflows read with env.value(key); payload-store, state-url, lifecycle-url and task-token-queues are the platform\'s own',
   dashboard: 'an object {ssoHeader, ssoProxy: {namespace, podLabels?}}: the header your SSO proxy (e.g. oauth2-proxy) sets to the signed-in user, believed by the state service\'s dashboard only on its SSO port, which only pods of ssoProxy may reach (docs/dashboard.md); unset: reader token only',
 } as const;
 

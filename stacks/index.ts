@@ -7,6 +7,7 @@ import {
   ARGO_NAMESPACE, ARGO_SERVER_SERVICE_ACCOUNT, Argo, ArtifactBucket, Cluster, Network, NodePools, Platform, SecretsSync, StateDatabase, WORKFLOW_SERVICE_ACCOUNT,
 } from '../infra';
 import { IngressQueue } from '../infra/ingress-queue';
+import { StateServiceIdentity } from '../infra/state-service-identity';
 import { ImageRepository } from '../infra/image-repository';
 import { DataBuckets } from '../infra/data-buckets';
 import { Monitoring } from '../infra/alarms';
@@ -120,11 +121,15 @@ new Platform('platform', {
   delivery: cfg.delivery,
   workloadSecrets: cfg.workloadSecrets,
   values: cfg.workflowValues,
+  taskTokenQueues: cfg.taskTokenQueues.map((q) => q.url),
   checkManifests: { stateServiceImage: cfg.stateServiceImage },
   deployManifests: cfg.deployManifests,
   prometheusOperator: cfg.prometheusOperator,
   dependsOn: [argo.workflowsRelease, argo.eventsRelease],
 }, { dependsOn: [argo] });
+
+// The state service's own AWS identity: send task tokens to exactly the configured queues.
+new StateServiceIdentity('state-service', { roleName: bucket.roleNames[`swoop/${STATE_SERVICE_ACCOUNT}`]!, taskTokenQueues: cfg.taskTokenQueues });
 
 const ingress = new IngressQueue('ingress', {
   clusterName: cfg.clusterName,

@@ -43,6 +43,7 @@ describe('Platform (manifests applied by Pulumi)', () => {
       'payload-store': 's3://art-bucket/payloads',
       'state-url': 'http://swoop-state.swoop.svc.cluster.local:8080',
       'lifecycle-url': 'http://swoop-lifecycle-eventsource-svc.swoop.svc.cluster.local:12000/lifecycle',
+      'task-token-queues': '',
     });
   });
 
@@ -198,6 +199,7 @@ describe('Platform with the committed dist/ (the state service\'s only definitio
     expect(refs).toEqual([
       'ConfigMap swoop-platform/lifecycle-url',
       'ConfigMap swoop-platform/payload-store',
+      'ConfigMap swoop-platform/task-token-queues',
       'Secret swoop-lifecycle-token/token',
       'Secret swoop-state-argo-token/token',
       'Secret swoop-state-db-owner/url',

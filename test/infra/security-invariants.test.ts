@@ -24,7 +24,10 @@ type Invariant = readonly [name: string, violations: (r: Resources) => string[]]
 
 class Resources {
   /** The stack's declared data buckets, the grants the workflow role must have exactly. */
-  constructor(readonly all: Registered[], readonly dataBuckets: StackConfig['dataBuckets'], readonly stack: string) {}
+  constructor(readonly all: Registered[], readonly config: StackConfig, readonly stack: string) {}
+  get dataBuckets(): StackConfig['dataBuckets'] {
+    return this.config.dataBuckets;
+  }
   of(type: string): Registered[] {
     return this.all.filter((r) => r.type === type);
   }
@@ -237,6 +240,27 @@ const INVARIANTS: Invariant[] = [
       return list<string>(s.Action).filter((a) => !allowed.includes(a)).map((a) => `event source may ${a} on ${s.Resource}`);
     }));
   }],
+  ['IAM: the state service may only send task tokens to the configured queues, and use their keys through SQS only', (r) => {
+    const roles = r.of('aws:iam/role:Role').filter((x) => policy(x.inputs.assumeRolePolicy).Statement.some((s: any) => s.Condition?.StringEquals?.['aws:RequestTag/kubernetes-service-account'] === 'swoop-state'));
+    const queues = r.config.taskTokenQueues;
+    if (roles.length !== 1) return [`${roles.length} roles for swoop-state`];
+    const arns = queues.map((q) => { const [, region, account, name] = /^https:\/\/sqs\.([^.]+)\.amazonaws\.com\/(\d+)\/(.+)$/.exec(q.url)!; return `arn:aws:sqs:${region}:${account}:${name}`; });
+    const keys = queues.flatMap((q) => (q.kmsKeyArn ? [q.kmsKeyArn] : []));
+    const granted = new Set<string>();
+    // The role's SQS and KMS-through-SQS grants (its payload reads are the invariant above's).
+    const violations = r.of('aws:iam/rolePolicy:RolePolicy').filter((p) => p.inputs.role === `${roles[0].name}-id` || p.inputs.role === roles[0].name).flatMap((p) => policy(p.inputs.policy).Statement.flatMap((s: any) =>
+      list<string>(s.Resource).flatMap((res) => list<string>(s.Action).flatMap((a) => {
+        if (!a.startsWith('sqs:') && !a.startsWith('kms:')) return []; // S3: the payload-read invariant's
+        if (a === 'kms:Decrypt' && !keys.includes(res) && !s.Condition) return []; // the bucket key: same
+        granted.add(`${a} ${res}`);
+        if (arns.includes(res)) return unless(a === 'sqs:SendMessage', `state service may ${a} on ${res}`);
+        if (keys.includes(res)) return unless(['kms:GenerateDataKey', 'kms:Decrypt'].includes(a) && list<string>(s.Condition?.StringEquals?.['kms:ViaService']).every((v) => /^sqs\.[a-z0-9-]+\.amazonaws\.com$/.test(v)) && list(s.Condition?.StringEquals?.['kms:ViaService']).length > 0, `state service may ${a} on ${res} outside SQS`);
+        return [`state service may ${a} on ${res}, not a task-token queue or its key`];
+      }))));
+    for (const arn of arns) if (!granted.has(`sqs:SendMessage ${arn}`)) violations.push(`state service cannot send to ${arn}`);
+    for (const key of keys) for (const a of ['kms:GenerateDataKey', 'kms:Decrypt']) if (!granted.has(`${a} ${key}`)) violations.push(`state service lacks ${a} on ${key}`);
+    return violations;
+  }],
   ['Argo: the server requires client or SSO auth, never "server"', (r) => r.of('kubernetes:helm.sh/v3:Release').filter((h) => h.inputs.chart === 'argo-workflows').flatMap((h) => {
     const modes = list<string>(h.inputs.values?.server?.authModes);
     return unless(modes.length > 0 && modes.every((m) => m === 'client' || m === 'sso') && !h.inputs.values?.server?.authMode, `argo server auth modes ${JSON.stringify(modes)}`);
@@ -277,8 +301,9 @@ describe('security invariants', () => {
   const runs: Record<string, Resources> = {};
   const resources: Record<string, Registered[]> = {};
   beforeAll(async () => {
-    resources.dev = (await runStack('dev')).resources;
-    resources.prod = (await runStack('prod', { 'swoop-platform:argoSsoClientSecret': 's' })).resources;
+    // dev with task-token queues (an SSE-KMS one and a plain one), so the state service has its role
+    resources.dev = (await runStack('dev', EXTRA.dev)).resources;
+    resources.prod = (await runStack('prod', EXTRA.prod)).resources;
     runs.dev = new Resources(resources.dev, declared('dev'), 'dev');
     runs.prod = new Resources(resources.prod, declared('prod'), 'prod');
   });
@@ -369,6 +394,24 @@ describe('security invariants', () => {
     'Kubernetes: no Role grants Secrets beyond get by name; the workflow agent gets exactly the Secrets its HTTP templates send [list]': (all) => {
       all.find((r) => r.type === 'kubernetes:rbac.authorization.k8s.io/v1:Role' && r.inputs.metadata.name === 'swoop-workflow-agent-secrets')!.inputs.rules[0].verbs = ['get', 'list'];
     },
+    'IAM: the state service may only send task tokens to the configured queues, and use their keys through SQS only': (all) => {
+      const p = all.find((r) => r.type === 'aws:iam/rolePolicy:RolePolicy' && r.name === 'state-service')!;
+      const doc = policy(p.inputs.policy);
+      doc.Statement[0].Resource.push('arn:aws:sqs:us-west-2:123456789012:swoop-dev-process');
+      p.inputs.policy = JSON.stringify(doc);
+    },
+    'IAM: the state service may only send task tokens to the configured queues, and use their keys through SQS only [key beyond sqs]': (all) => {
+      const p = all.find((r) => r.type === 'aws:iam/rolePolicy:RolePolicy' && r.name === 'state-service')!;
+      const doc = policy(p.inputs.policy);
+      delete doc.Statement.find((s: any) => s.Sid === 'EncryptTaskTokens').Condition;
+      p.inputs.policy = JSON.stringify(doc);
+    },
+    'IAM: the state service may only send task tokens to the configured queues, and use their keys through SQS only [missing queue]': (all) => {
+      const p = all.find((r) => r.type === 'aws:iam/rolePolicy:RolePolicy' && r.name === 'state-service')!;
+      const doc = policy(p.inputs.policy);
+      doc.Statement[0].Resource = doc.Statement[0].Resource.slice(0, 1);
+      p.inputs.policy = JSON.stringify(doc);
+    },
   };
   /** Breakers whose property exists only in prod (the SNS topic, the public-read bucket). Others break a dev copy. */
   const onProd = new Set([
@@ -383,8 +426,17 @@ describe('security invariants', () => {
   });
 });
 
-function declared(stack: string): StackConfig['dataBuckets'] {
-  return loadStackConfig({ ...builtStackConfig(stack), 'swoop-platform:argoSsoClientSecret': 's' }, 'swoop-platform', stack).dataBuckets;
+/** Config a real stack would hold beside its file (secrets) or that shows a property only some stacks have. */
+const EXTRA: Record<string, Record<string, string>> = {
+  dev: { 'swoop-platform:taskTokenQueues': JSON.stringify([
+    { url: 'https://sqs.us-west-2.amazonaws.com/123456789012/review-tasks', kmsKeyArn: 'arn:aws:kms:us-west-2:123456789012:key/0b9a3c1e-1111-2222-3333-444455556666' },
+    { url: 'https://sqs.us-west-2.amazonaws.com/123456789012/approvals.fifo' },
+  ]) },
+  prod: { 'swoop-platform:argoSsoClientSecret': 's' },
+};
+
+function declared(stack: string): StackConfig {
+  return loadStackConfig({ ...builtStackConfig(stack), ...EXTRA[stack] }, 'swoop-platform', stack);
 }
 
 function find(all: Registered[], type: string): Registered {

@@ -243,7 +243,7 @@ export async function startPlatform(manifests: Pick<Manifests, 'find'>, options:
     'swoop-state-argo-token': { token: ARGO_TOKEN },
   };
   // As the dev stack writes it: the built-in keys and the workflow values it sets (workflowValues).
-  const platformData = { ...loadEnvironment('dev').workflowValues, 'payload-store': PAYLOAD_STORE, 'state-url': 'pending', 'lifecycle-url': lifecycle.endpointUrl };
+  const platformData = { ...loadEnvironment('dev').workflowValues, 'payload-store': PAYLOAD_STORE, 'state-url': 'pending', 'lifecycle-url': lifecycle.endpointUrl, 'task-token-queues': '' };
   const configMap = { labels: { 'workflows.argoproj.io/configmap-type': 'Parameter' }, data: platformData };
   const env = stateServiceEnv({ configMaps: { 'swoop-platform': configMap }, secrets });
   // The stuck-run sweeper runs on the real clock; tests drive it explicitly (test/state/sweeper.test.ts).
