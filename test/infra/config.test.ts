@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHARTS } from '../../infra/charts';
 import { loadStackConfig } from '../../stacks/config';
 import { TEST_BUILD_DIGEST, stackConfig } from './support/stack-run';
 
@@ -161,5 +164,18 @@ describe('stack config', () => {
 
   it('ignores keys of other namespaces (aws:region, provider settings)', () => {
     expect(() => load({ 'aws:region': 'eu-west-1', 'kubernetes:context': 'x' })).not.toThrow();
+  });
+});
+
+describe('the add-on and chart versions docs/infra.md cites', () => {
+  const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'infra.md'), 'utf8');
+  const table = Object.fromEntries([...doc.matchAll(/^\| ([a-z-]+) \| (v\d+\.\d+\.\d+-eksbuild\.\d+) \|/gm)].map((m) => [m[1], m[2]]));
+
+  it.each(['dev', 'prod'])('are the versions stacks/Pulumi.%s.yaml pins, every add-on listed', (stack) => {
+    expect(JSON.parse(stackConfig(stack)[`${P}:addonVersions`])).toEqual(table);
+  });
+
+  it('name the load balancer controller chart infra/charts.ts pins', () => {
+    expect(doc).toContain(`chart is pinned at ${CHARTS.awsLoadBalancerController.version} `);
   });
 });
