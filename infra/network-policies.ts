@@ -50,6 +50,14 @@ export const PODS = {
   serviceTasks: { matchLabels: { 'app.kubernetes.io/component': 'service-task' } },
 } as const satisfies Record<string, Selector>;
 
+/** Pods of the Argo namespace, by the labels the argo-workflows chart gives them. */
+export const ARGO_PODS = {
+  server: { matchLabels: { 'app.kubernetes.io/name': 'argo-workflows-server' } },
+  controller: { matchLabels: { 'app.kubernetes.io/name': 'argo-workflows-workflow-controller' } },
+  /** Kubernetes labels a Job's pods with its name (batch.kubernetes.io/job-name, 1.27+). */
+  archiveJob: { matchLabels: { 'batch.kubernetes.io/job-name': 'argo-archive-database' } },
+} as const satisfies Record<string, Selector>;
+
 export const PORTS = {
   state: 8080,
   /** The state service's GET /metrics (no token; constructs/state-service.ts STATE_METRICS_PORT). */
@@ -62,6 +70,10 @@ export const PORTS = {
   https: 443,
   podIdentityAgent: 80,
   dns: 53,
+  /** The Argo workflow controller's Prometheus metrics (chart value controller.metricsConfig.port). */
+  argoControllerMetrics: 9090,
+  /** The Argo Events controller's metrics (container port `metrics` of the chart's controller Deployment). */
+  eventsControllerMetrics: 7777,
   /** JetStream client, cluster routes, monitoring (argo-events' JetStream StatefulSet). */
   jetstream: [4222, 6222, 8222],
 } as const;
@@ -105,39 +117,59 @@ export function sensorsUseKubernetesApi(dir: string): boolean {
 
 const tcp = (...ports: number[]): PolicyPort[] => ports.map((port) => ({ protocol: 'TCP', port }));
 const pods = (podSelector: Selector): PolicyPeer => ({ podSelector });
+const inNamespace = (namespace: string, podSelector?: Selector): PolicyPeer => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } }, ...(podSelector ? { podSelector } : {}) });
+const LABELS = { 'app.kubernetes.io/part-of': 'swoop-platform', 'app.kubernetes.io/component': 'network-policy' };
 
-/** Every NetworkPolicy of the workflow namespace. */
-export function workflowNetworkPolicies(args: WorkflowNetworkPolicyArgs): NetworkPolicyObject[] {
-  const labels = { 'app.kubernetes.io/part-of': 'swoop-platform', 'app.kubernetes.io/component': 'network-policy' };
-  const policy = (name: string, podSelector: Selector, rules: Pick<NetworkPolicyObject['spec'], 'ingress' | 'egress'>): NetworkPolicyObject => ({
+/** A NetworkPolicy of `namespace` selecting `podSelector`, isolated in the directions it has rules for. */
+function policyIn(namespace: string, name: string, podSelector: Selector, rules: Pick<NetworkPolicyObject['spec'], 'ingress' | 'egress'>): NetworkPolicyObject {
+  return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
-    metadata: { name, namespace: args.namespace, labels },
+    metadata: { name, namespace, labels: LABELS },
     spec: {
       podSelector,
       policyTypes: [...(rules.ingress ? ['Ingress' as const] : []), ...(rules.egress ? ['Egress' as const] : [])],
       ...rules,
     },
-  });
-  // The API server: its ClusterIP (what in-cluster clients dial) and its endpoint ENIs in the VPC.
-  const apiServer = { to: [{ ipBlock: { cidr: `${args.apiServiceIp}/32` } }, { ipBlock: { cidr: args.vpcCidr } }], ports: tcp(PORTS.https) };
-  // HTTPS outside the VPC: S3 (gateway endpoint), SQS, and the callback URLs users configure;
-  // not the VPC, not Services' ClusterIPs, not link-local (instance metadata, Pod Identity).
-  const internetHttps = { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [args.vpcCidr, args.serviceCidr, '169.254.0.0/16'] } }], ports: tcp(PORTS.https) };
-  const podIdentity = { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }], ports: tcp(PORTS.podIdentityAgent) };
-  const postgres = { to: [{ ipBlock: { cidr: args.vpcCidr } }], ports: tcp(PORTS.postgres) };
+  };
+}
+
+/** Nothing in or out of `namespace` unless another policy allows it, and DNS for every pod. */
+function denyAllButDns(namespace: string): NetworkPolicyObject[] {
+  return [
+    { ...policyIn(namespace, 'default-deny', {}, {}), spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } },
+    policyIn(namespace, 'allow-dns', {}, {
+      egress: [{
+        to: [inNamespace('kube-system', { matchLabels: { 'k8s-app': 'kube-dns' } })],
+        ports: [{ protocol: 'UDP', port: PORTS.dns }, { protocol: 'TCP', port: PORTS.dns }],
+      }],
+    }),
+  ];
+}
+
+/** Destinations several namespaces' pods use. */
+function commonFlows(args: Pick<WorkflowNetworkPolicyArgs, 'vpcCidr' | 'serviceCidr' | 'apiServiceIp'>) {
+  return {
+    // The API server: its ClusterIP (what in-cluster clients dial) and its endpoint ENIs in the VPC.
+    apiServer: { to: [{ ipBlock: { cidr: `${args.apiServiceIp}/32` } }, { ipBlock: { cidr: args.vpcCidr } }], ports: tcp(PORTS.https) },
+    // HTTPS outside the VPC: S3 (gateway endpoint), SQS, and the callback URLs users configure;
+    // not the VPC, not Services' ClusterIPs, not link-local (instance metadata, Pod Identity).
+    internetHttps: { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [args.vpcCidr, args.serviceCidr, '169.254.0.0/16'] } }], ports: tcp(PORTS.https) },
+    podIdentity: { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }], ports: tcp(PORTS.podIdentityAgent) },
+    postgres: { to: [{ ipBlock: { cidr: args.vpcCidr } }], ports: tcp(PORTS.postgres) },
+  };
+}
+
+/** Every NetworkPolicy of the workflow namespace. */
+export function workflowNetworkPolicies(args: WorkflowNetworkPolicyArgs): NetworkPolicyObject[] {
+  const policy = (name: string, podSelector: Selector, rules: Pick<NetworkPolicyObject['spec'], 'ingress' | 'egress'>) => policyIn(args.namespace, name, podSelector, rules);
+  const { apiServer, internetHttps, podIdentity, postgres } = commonFlows(args);
   const toState = { to: [pods(PODS.stateService)], ports: tcp(PORTS.state) };
   const toBus = { to: [pods(PODS.eventBus)], ports: tcp(PORTS.jetstream[0]) };
 
   return [
-    // Nothing in or out unless a policy below allows it.
-    { ...policy('default-deny', {}, {}), spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } },
-    policy('allow-dns', {}, {
-      egress: [{
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-        ports: [{ protocol: 'UDP', port: PORTS.dns }, { protocol: 'TCP', port: PORTS.dns }],
-      }],
-    }),
+    // Nothing in or out unless a policy below allows it; DNS for every pod.
+    ...denyAllButDns(args.namespace),
     policy('state-service', PODS.stateService, {
       // Sensors post events, agents run HTTP templates, workflow pods (dispatch) post events.
       ingress: [
@@ -160,7 +192,7 @@ export function workflowNetworkPolicies(args: WorkflowNetworkPolicyArgs): Networ
         // The outbox delivers run-finished events to the lifecycle webhook.
         { to: [pods(PODS.lifecycleWebhook)], ports: tcp(PORTS.webhook) },
         // Callbacks resume suspended nodes through the Argo server.
-        { to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': args.argoNamespace } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'argo-workflows-server' } } }], ports: tcp(PORTS.argoServer) },
+        { to: [inNamespace(args.argoNamespace, ARGO_PODS.server)], ports: tcp(PORTS.argoServer) },
         // Creating Workflows.
         apiServer,
         // Reading payloads passed by URL for their projections (docs/state.md): S3 with the
@@ -203,6 +235,68 @@ export function workflowNetworkPolicies(args: WorkflowNetworkPolicyArgs): Networ
       egress: [internetHttps],
     }),
   ];
+}
+
+export interface ArgoNetworkPolicyArgs extends Pick<WorkflowNetworkPolicyArgs, 'vpcCidr' | 'serviceCidr' | 'apiServiceIp'> {
+  /** Where the Argo Workflows controller and server run (`argo`). */
+  readonly argoNamespace: string;
+  /** Where the Argo Events controller runs (`argo-events`); sensors, event sources and the bus run in the workflow namespace. */
+  readonly eventsNamespace: string;
+  /** The workflow namespace, whose state service resumes nodes through the server. */
+  readonly workflowNamespace: string;
+  /** The server has an internal ALB Ingress (target type ip): the ALB, inside the VPC, connects to the pods. */
+  readonly serverIngress: boolean;
+}
+
+/**
+ * NetworkPolicies of the Argo namespaces: default-deny and DNS in each, then exactly the flows
+ * of what runs there. `argo`: the workflow controller (API server, the archive database; its
+ * metrics 9090 to any namespace's Prometheus), the server (2746 from the state service and, with
+ * the ALB, from the VPC; out: API server, archive database, HTTPS for S3 artifacts and the OIDC
+ * issuer, the Pod Identity agent for its artifact role), the archive database Job (PostgreSQL).
+ * `argo-events`: only the events controller lives there (the chart's admission webhook is off),
+ * so every pod of it may reach the API server and serve metrics 7777. `kubectl port-forward`
+ * enters the pod's own network namespace, so no policy sees it.
+ */
+export function argoNetworkPolicies(args: ArgoNetworkPolicyArgs): NetworkPolicyObject[] {
+  const { apiServer, internetHttps, podIdentity, postgres } = commonFlows(args);
+  const anyNamespace: PolicyPeer = { namespaceSelector: {} };
+  const argo = (name: string, podSelector: Selector, rules: Pick<NetworkPolicyObject['spec'], 'ingress' | 'egress'>) => policyIn(args.argoNamespace, name, podSelector, rules);
+  return [
+    ...denyAllButDns(args.argoNamespace),
+    argo('workflow-controller', ARGO_PODS.controller, {
+      ingress: [{ from: [anyNamespace], ports: tcp(PORTS.argoControllerMetrics) }],
+      egress: [apiServer, postgres],
+    }),
+    argo('server', ARGO_PODS.server, {
+      ingress: [{
+        from: [inNamespace(args.workflowNamespace, PODS.stateService), ...(args.serverIngress ? [{ ipBlock: { cidr: args.vpcCidr } }] : [])],
+        ports: tcp(PORTS.argoServer),
+      }],
+      egress: [apiServer, postgres, internetHttps, podIdentity],
+    }),
+    argo('archive-database-job', ARGO_PODS.archiveJob, { egress: [postgres] }),
+    ...denyAllButDns(args.eventsNamespace),
+    policyIn(args.eventsNamespace, 'events-controller', {}, {
+      ingress: [{ from: [anyNamespace], ports: tcp(PORTS.eventsControllerMetrics) }],
+      egress: [apiServer],
+    }),
+  ];
+}
+
+export interface ArgoNetworkPoliciesArgs extends ArgoNetworkPolicyArgs {
+  readonly cluster: Cluster;
+}
+
+/** Declares `argoNetworkPolicies` in the cluster. */
+export class ArgoNetworkPolicies extends pulumi.ComponentResource {
+  constructor(name: string, args: ArgoNetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('swoop:infra:ArgoNetworkPolicies', name, {}, opts);
+    for (const p of argoNetworkPolicies(args)) {
+      new k8s.networking.v1.NetworkPolicy(`${name}-${p.metadata.namespace}-${p.metadata.name}`, p, { parent: this, provider: args.cluster.provider });
+    }
+    this.registerOutputs({});
+  }
 }
 
 export interface WorkflowNetworkPoliciesArgs extends WorkflowNetworkPolicyArgs {

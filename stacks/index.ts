@@ -4,7 +4,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import {
-  ARGO_NAMESPACE, ARGO_SERVER_SERVICE_ACCOUNT, Argo, ArtifactBucket, Cluster, Network, NodePools, Platform, SecretsSync, StateDatabase, WORKFLOW_SERVICE_ACCOUNT,
+  ARGO_EVENTS_NAMESPACE, ARGO_NAMESPACE, ARGO_SERVER_SERVICE_ACCOUNT, Argo, ArtifactBucket, Cluster, Network, NodePools, Platform, SecretsSync, StateDatabase, WORKFLOW_SERVICE_ACCOUNT,
 } from '../infra';
 import { IngressQueue } from '../infra/ingress-queue';
 import { StateServiceIdentity } from '../infra/state-service-identity';
@@ -12,7 +12,7 @@ import { ImageRepository } from '../infra/image-repository';
 import { DataBuckets } from '../infra/data-buckets';
 import { Monitoring } from '../infra/alarms';
 import { LoadBalancerController } from '../infra/load-balancer-controller';
-import { WorkflowNetworkPolicies, sensorsUseKubernetesApi } from '../infra/network-policies';
+import { ArgoNetworkPolicies, WorkflowNetworkPolicies, sensorsUseKubernetesApi } from '../infra/network-policies';
 import { API_SERVICE_IP, SERVICE_CIDR } from '../infra/cluster';
 import { missingSecretInputs, secretReferences } from '../infra/manifest-secrets';
 import { DEFAULT_PAYLOAD_PREFIX, PLATFORM_SECRETS, STATE_SERVICE_ACCOUNT, manifestsDirOf } from '../infra/platform';
@@ -107,6 +107,10 @@ new WorkflowNetworkPolicies('network-policies', {
   cluster, namespace: 'swoop', argoNamespace: ARGO_NAMESPACE, vpcCidr: cfg.vpcCidr, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP,
   sensorsUseKubernetesApi: sensorsUseKubernetesApi(manifestsDirOf(cfg.delivery)),
   ...(cfg.dashboardSso ? { dashboardSsoProxy: cfg.dashboardSso.ssoProxy } : {}),
+}, { dependsOn: [argo] });
+new ArgoNetworkPolicies('argo-network-policies', {
+  cluster, argoNamespace: ARGO_NAMESPACE, eventsNamespace: ARGO_EVENTS_NAMESPACE, workflowNamespace: 'swoop',
+  vpcCidr: cfg.vpcCidr, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP, serverIngress: cfg.argoIngress !== undefined,
 }, { dependsOn: [argo] });
 
 new Platform('platform', {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { Cluster, selects, type Endpoint, type Policy } from './support/network-policy';
-import { PODS, POD_IDENTITY_AGENT, sensorsUseKubernetesApi, workflowNetworkPolicies } from '../../infra/network-policies';
+import { PODS, POD_IDENTITY_AGENT, argoNetworkPolicies, sensorsUseKubernetesApi, workflowNetworkPolicies } from '../../infra/network-policies';
 import { API_SERVICE_IP, SERVICE_CIDR } from '../../infra/cluster';
 import { ResourceRecorder, valueOf } from './support/pulumi-mocks';
 import { testCluster } from './support/fixtures';
@@ -314,5 +314,117 @@ describe('WorkflowNetworkPolicies (Pulumi)', () => {
     const eks = rec.ofType('aws:eks/cluster:Cluster')[0].inputs;
     expect(eks.kubernetesNetworkConfig.serviceIpv4Cidr).toBe('172.20.0.0/16');
     expect(API_SERVICE_IP).toBe('172.20.0.1');
+  });
+});
+
+describe('Argo namespaces NetworkPolicies (argo, argo-events)', () => {
+  const args = { argoNamespace: 'argo', eventsNamespace: 'argo-events', workflowNamespace: 'swoop', vpcCidr: VPC, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP };
+  // dev: no ALB (port-forward); the ALB's own test below.
+  const argoPolicies = argoNetworkPolicies({ ...args, serverIngress: false });
+  // The whole cluster: the workflow namespace's policies too (the state service's side of its flow to the server).
+  const cluster = new Cluster([...policies, ...argoPolicies], NAMESPACES);
+  const A = {
+    server: E.argoServer,
+    controller: E.argoController,
+    // Kubernetes labels a Job's pods with job-name and batch.kubernetes.io/job-name.
+    archiveJob: pod('archive database Job', { 'batch.kubernetes.io/job-name': 'argo-archive-database', 'job-name': 'argo-archive-database', 'batch.kubernetes.io/controller-uid': 'u' }, 'argo'),
+    eventsController: pod('argo-events controller', { 'app.kubernetes.io/name': 'controller-manager', 'app.kubernetes.io/instance': 'argo-events' }, 'argo-events'),
+    alb: ext('the internal ALB (its ENI in the VPC)', '10.20.1.50'),
+    oidc: ext('the OIDC issuer', '104.16.0.1'),
+  };
+
+  const NEEDED_ARGO: [Endpoint, Endpoint, number, string?][] = [
+    [E.state, A.server, 2746], // callbacks resume nodes through the server
+    [A.server, E.apiService, 443], [A.server, E.apiEni, 443],
+    [A.server, E.rds, 5432], // archived workflows
+    [A.server, E.s3, 443], [A.server, E.podIdentity, 80], // artifacts in the UI, with its role
+    [A.server, A.oidc, 443], // SSO
+    [A.controller, E.apiService, 443], [A.controller, E.apiEni, 443],
+    [A.controller, E.rds, 5432], // archive and node status offload
+    [E.prometheus, A.controller, 9090],
+    [A.archiveJob, E.rds, 5432],
+    [A.eventsController, E.apiService, 443], [A.eventsController, E.apiEni, 443],
+    [E.prometheus, A.eventsController, 7777],
+    ...[A.server, A.controller, A.archiveJob, A.eventsController].flatMap((from) => [[from, E.dns, 53, 'UDP'], [from, E.dns, 53, 'TCP']] as [Endpoint, Endpoint, number, string][]),
+  ];
+  const NOT_NEEDED_ARGO: [Endpoint, Endpoint, number, string?][] = [
+    [E.elsewhere, A.server, 2746], // only the state service reaches the server (port-forward is not a network flow)
+    [A.alb, A.server, 2746], // no ALB in this stack
+    [E.task, A.server, 2746],
+    [E.sensor, A.server, 2746],
+    [E.prometheus, A.server, 2746],
+    [A.controller, E.hooks, 443], // the controller does not call the internet
+    [A.controller, E.imds, 80],
+    [A.controller, E.state, 8080],
+    [A.server, E.state, 8080],
+    [A.server, E.imds, 80],
+    [A.server, E.hooks, 80], // plain HTTP out
+    [A.archiveJob, E.apiService, 443],
+    [A.archiveJob, E.hooks, 443],
+    [A.eventsController, E.rds, 5432],
+    [A.eventsController, E.hooks, 443],
+    [E.elsewhere, A.eventsController, 8081],
+    [E.elsewhere, A.controller, 6060],
+    [E.task, A.controller, 9090], // workflow pods' egress stays theirs
+  ];
+
+  it('deny every flow by default in both namespaces, each with its own default-deny', () => {
+    for (const ns of ['argo', 'argo-events']) {
+      expect(argoPolicies.find((p) => p.metadata.namespace === ns && p.metadata.name === 'default-deny')!.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    }
+    const denyOnly = new Cluster(argoPolicies.filter((p) => p.metadata.name === 'default-deny'), NAMESPACES);
+    expect(NEEDED_ARGO.filter(([f, t, p, pr]) => f.namespace !== 'swoop' && denyOnly.allows(f, t, p, pr)).map(show)).toEqual([]);
+  });
+
+  it('allows every flow the Argo controllers and server need', () => {
+    expect(NEEDED_ARGO.filter(([f, t, p, pr]) => !cluster.allows(f, t, p, pr)).map(show)).toEqual([]);
+  });
+
+  it('denies the flows nothing needs', () => {
+    expect(NOT_NEEDED_ARGO.filter(([f, t, p, pr]) => cluster.allows(f, t, p, pr)).map(show)).toEqual([]);
+  });
+
+  it('admits the VPC to the server only with the ALB Ingress, which (pods having VPC addresses) admits every pod to 2746 too', () => {
+    const withAlb = new Cluster([...policies, ...argoNetworkPolicies({ ...args, serverIngress: true })], NAMESPACES);
+    expect(withAlb.allows(A.alb, A.server, 2746)).toBe(true);
+    expect(withAlb.allows(E.state, A.server, 2746)).toBe(true);
+    // The limit, stated in docs/infra.md: the ALB shares the private subnets with the pods, so
+    // the VPC rule cannot tell them apart; the server still requires a token or SSO.
+    expect(withAlb.allows(E.elsewhere, A.server, 2746)).toBe(true);
+    expect(withAlb.allows(A.alb, A.server, 2747)).toBe(false);
+    expect(withAlb.allows(A.alb, A.controller, 9091)).toBe(false);
+    expect(cluster.allows(A.alb, A.server, 2746)).toBe(false);
+  });
+
+  it('selects every Argo pod with a policy of its own, by the labels the charts and Kubernetes give them', () => {
+    const own = (ep: Endpoint) => argoPolicies.filter((p) => p.metadata.namespace === ep.namespace && !['default-deny', 'allow-dns'].includes(p.metadata.name) && selects(p.spec.podSelector, ep.labels));
+    for (const ep of [A.server, A.controller, A.archiveJob, A.eventsController]) expect(own(ep).map((p) => p.metadata.name), ep.name).toHaveLength(1);
+  });
+
+  it('can fail: a policy broken on purpose drops a needed flow or lets an unneeded one through', () => {
+    const broken = (ns: string, name: string, change: (p: any) => void) => {
+      const copy = structuredClone(argoPolicies) as any[];
+      change(copy.find((p) => p.metadata.namespace === ns && p.metadata.name === name));
+      return new Cluster([...policies, ...copy], NAMESPACES);
+    };
+    expect(broken('argo', 'server', (p) => { delete p.spec.ingress[0].from; }).allows(E.elsewhere, A.server, 2746)).toBe(true);
+    expect(broken('argo', 'workflow-controller', (p) => { p.spec.egress.pop(); }).allows(A.controller, E.rds, 5432)).toBe(false);
+    expect(broken('argo-events', 'events-controller', (p) => { delete p.spec.egress[0].to; }).allows(A.eventsController, E.hooks, 443)).toBe(true);
+    // Only the default deny isolates the archive Job for ingress.
+    expect(broken('argo', 'default-deny', (p) => { p.spec.policyTypes = ['Egress']; }).allows(E.elsewhere, A.archiveJob, 8080)).toBe(true);
+    expect(broken('argo', 'allow-dns', (p) => { p.spec.egress[0].ports = [{ protocol: 'UDP', port: 5353 }]; }).allows(A.server, E.dns, 53, 'UDP')).toBe(false);
+  });
+
+  it('are declared by ArgoNetworkPolicies, exactly as evaluated, and by the stack', async () => {
+    const rec = new ResourceRecorder();
+    await rec.install('argo-netpol');
+    const { ArgoNetworkPolicies } = await import('../../infra/network-policies');
+    const c = await testCluster('argo-netpol');
+    new ArgoNetworkPolicies('anp', { cluster: c, ...args, serverIngress: false });
+    await valueOf(c.name);
+    await rec.settle();
+    const declared = rec.ofType('kubernetes:networking.k8s.io/v1:NetworkPolicy').map((r) => r.inputs);
+    expect(declared.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).sort()).toEqual(argoPolicies.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).sort());
+    for (const p of argoPolicies) expect(declared.find((d) => d.metadata.namespace === p.metadata.namespace && d.metadata.name === p.metadata.name)).toMatchObject(JSON.parse(JSON.stringify(p)));
   });
 });

@@ -270,6 +270,9 @@ const INVARIANTS: Invariant[] = [
       && ['Ingress', 'Egress'].every((t) => list<string>(p.inputs.spec.policyTypes).includes(t)) && !p.inputs.spec.ingress && !p.inputs.spec.egress), 'no default-deny NetworkPolicy in swoop'),
     ...unless(r.of('aws:eks/addon:Addon').some((a) => a.inputs.addonName === 'vpc-cni' && JSON.parse(a.inputs.configurationValues ?? '{}').enableNetworkPolicy === 'true'), 'the VPC CNI does not enforce NetworkPolicies'),
   ]],
+  ['Network: the argo and argo-events namespaces deny all ingress and egress by default too', (r) => ['argo', 'argo-events'].flatMap((ns) =>
+    unless(r.kube('NetworkPolicy').some((p) => p.inputs.metadata.namespace === ns && JSON.stringify(p.inputs.spec.podSelector) === '{}'
+      && ['Ingress', 'Egress'].every((t) => list<string>(p.inputs.spec.policyTypes).includes(t)) && !p.inputs.spec.ingress && !p.inputs.spec.egress), `no default-deny NetworkPolicy in ${ns}`))],
   ['Argo: the workflow archive connects to PostgreSQL over TLS', (r) => r.of('kubernetes:helm.sh/v3:Release').filter((h) => h.inputs.chart === 'argo-workflows').flatMap((h) => {
     const pg = h.inputs.values?.controller?.persistence?.postgresql;
     return unless(pg?.ssl === true && ['require', 'verify-ca', 'verify-full'].includes(pg?.sslMode), 'archive connection without TLS');
@@ -334,7 +337,7 @@ describe('security invariants', () => {
       role.inputs.assumeRolePolicy = JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }] });
     },
     'Network: the workflow namespace denies all ingress and egress by default (VPC CNI network policy agent on)': (all) => {
-      all.find((r) => r.type.endsWith(':NetworkPolicy') && r.inputs.metadata.name === 'default-deny')!.inputs.spec.policyTypes = ['Ingress'];
+      all.find((r) => r.type.endsWith(':NetworkPolicy') && r.inputs.metadata.namespace === 'swoop' && r.inputs.metadata.name === 'default-deny')!.inputs.spec.policyTypes = ['Ingress'];
     },
     'Argo: the server requires client or SSO auth, never "server"': (all) => { all.find((r) => r.inputs.chart === 'argo-workflows')!.inputs.values.server.authModes = ['server']; },
     'SQS: every queue encrypted with a customer KMS key': (all) => { delete find(all, 'aws:sqs/queue:Queue').inputs.kmsMasterKeyId; },
@@ -411,6 +414,9 @@ describe('security invariants', () => {
       const doc = policy(p.inputs.policy);
       doc.Statement[0].Resource = doc.Statement[0].Resource.slice(0, 1);
       p.inputs.policy = JSON.stringify(doc);
+    },
+    'Network: the argo and argo-events namespaces deny all ingress and egress by default too': (all) => {
+      all.find((r) => r.type.endsWith(':NetworkPolicy') && r.inputs.metadata.namespace === 'argo-events' && r.inputs.metadata.name === 'default-deny')!.inputs.spec.ingress = [{}];
     },
   };
   /** Breakers whose property exists only in prod (the SNS topic, the public-read bucket). Others break a dev copy. */
