@@ -8,17 +8,20 @@
  * `swoop-state-tokens`, `swoop-lifecycle-token` and `swoop-state-argo-token` (contracts.md).
  * The pods run as service account `swoop-state`, whose Role allows `create` on `workflows`
  * in the service's namespace and nothing else: POST /submit claims a payload, then creates
- * its Workflow (docs/state.md, "Submissions").
+ * its Workflow (docs/state.md, "Submissions"). Its OGC process list (STATE_PROCESSES) is the
+ * app's workflows, found at synth time: creating a Workflow is all it takes to be listed.
  */
 import { createHash } from 'node:crypto';
-import { ApiObject, Chart, type ChartProps, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Chart, type ChartProps, Duration, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { COMPUTE_CLASS_LABEL, COMPUTE_CLASSES } from './compute-classes';
 import { failAt, standardLabels } from './names';
 import { PLATFORM_CONFIGMAP, STATE_TOKENS_SECRET, SWOOP_NAMESPACE } from './platform';
+import { Workflow } from './workflow';
 import { type DashboardOptions, dashboardOptionsProblem } from '../state/dashboard/options';
 import { loadMigrations } from '../state/migrate';
+import type { ProcessDescription } from '../state/ogc';
 
 /** A key of a Secret in the service's namespace. */
 export interface SecretKeyRef {
@@ -110,6 +113,27 @@ export const STATE_DASHBOARD_SSO_PORT_NAME = 'dashboard-sso';
 const TOKENS_WRITER_KEY = 'writer';
 const TOKENS_READER_KEY = 'reader';
 
+/**
+ * The OGC processes of the app `scope` belongs to: one per workflow, by template name, with
+ * its description, sorted by name so synth output does not depend on creation order.
+ */
+export function appProcesses(scope: Construct): ProcessDescription[] {
+  const workflows = scope.node.root.node.findAll().filter((c) => Workflow.isWorkflow(c));
+  const byName = new Map<string, ProcessDescription>();
+  for (const w of workflows) byName.set(w.templateName, { id: w.templateName, ...(w.description ? { description: w.description } : {}) });
+  return [...byName.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Workflows of the app that share a template name: the state service tells runs apart by that name only. */
+function sharedNameProblems(scope: Construct): string[] {
+  const paths = new Map<string, string[]>();
+  for (const w of scope.node.root.node.findAll().filter((c) => Workflow.isWorkflow(c))) {
+    paths.set(w.templateName, [...(paths.get(w.templateName) ?? []), w.node.path]);
+  }
+  return [...paths].filter(([, p]) => p.length > 1).map(([name, p]) =>
+    `workflows ${p.join(' and ')} are both named "${name}"; the state service records runs by workflow name only, so give each workflow its own name`);
+}
+
 export class StateService extends Construct {
   readonly deployment: kplus.Deployment;
   readonly service: kplus.Service;
@@ -129,6 +153,7 @@ export class StateService extends Construct {
     if (!props.image || /\s/.test(props.image)) {
       failAt(this.node.path, `image "${props.image}" is not an image reference; give the image built from state/Dockerfile`);
     }
+    this.node.addValidation({ validate: () => sharedNameProblems(this) });
     const maxConnections = props.maxConnections ?? 10;
     const memory = props.memory ?? Size.mebibytes(256);
     const labels = standardLabels(STATE_SERVICE_NAME, 'state');
@@ -217,6 +242,9 @@ export class StateService extends Construct {
           // POST /submit reads payloads passed by URL from here for their projections (docs/state.md).
           PAYLOAD_STORE: kplus.EnvValue.fromConfigMap(platform, 'payload-store'),
           NODE_OPTIONS: kplus.EnvValue.fromValue(`--max-old-space-size=${Math.floor(memory.toMebibytes() * 0.75)}`),
+          // Read at synth, after every workflow exists; an env value (not a ConfigMap) so a
+          // changed description rolls the pods, which read it once at start.
+          STATE_PROCESSES: kplus.EnvValue.fromValue(Lazy.any({ produce: () => JSON.stringify(appProcesses(this)) }) as unknown as string),
           ...dashboardEnv,
         },
         // liveness only asks "is the process serving"; a database outage shows in

@@ -101,6 +101,8 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
 
   /** WorkflowTemplate `metadata.name`. */
   public readonly templateName: string;
+  /** What the workflow does (its template's description annotation; the state service's process description). */
+  public readonly description?: string;
   public override readonly namespace: string;
   /** References to every workflow parameter: `wf.params.collection`, `wf.params.input`. */
   public readonly params: ParameterRefs<P>;
@@ -144,6 +146,7 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     this.props = props;
     this.namespace = namespace;
     this.templateName = props.name ?? id;
+    this.description = props.description;
     this.assumedFanOut = props.assumedFanOut ?? 10;
     this.userParameters = props.parameters ?? {};
     const refs: Record<string, Ref> = {};

@@ -38,7 +38,8 @@ export interface StateServiceConfig {
   readonly publicUrl?: string;
   /**
    * STATE_PROCESSES: a JSON list of `{"id", "title", "description"}`, the workflows' OGC
-   * process descriptions. Default: none (GET /processes lists the workflows seen in runs).
+   * process descriptions (the StateService construct synthesizes it from the app's workflows).
+   * Default: none (GET /processes lists the workflows seen in runs).
    */
   readonly processes?: readonly ProcessDescription[];
   /** LIFECYCLE_URL; undefined disables forwarding. */
