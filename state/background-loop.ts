@@ -1,6 +1,7 @@
 /**
  * A loop a replica runs in the background until stopped, sleeping between rounds; a nudge
- * ends the sleep early. The outbox forwarder and the journal applier are such loops.
+ * ends the sleep early. The journal applier is one, and so are the outbox forwarder and the
+ * callback task loop (both state/leased-retry-loop.ts).
  */
 export abstract class BackgroundLoop {
   protected running = false;

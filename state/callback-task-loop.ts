@@ -6,12 +6,12 @@
  * when one dies. An answer can arrive before Argo has started the suspend node (the token
  * is delivered just before it), so "no suspend node matching" is retried like an outage;
  * retries stop when the run has ended, when the workflow is gone (404), or after
- * `maxAttempts`, leaving apply_error for an operator.
+ * `maxAttempts`, leaving apply_error for an operator. Leasing and retrying are
+ * state/leased-retry-loop.ts's, as for the outbox.
  */
 import type { ArgoClient, WorkflowSetRequest } from './argo-client';
-import { BackgroundLoop } from './background-loop';
 import type { Db } from './db';
-import { backoffMs } from './outbox';
+import { LeasedRetryLoop } from './leased-retry-loop';
 
 export interface CallbackTaskLoopProps {
   readonly db: Db;
@@ -55,36 +55,32 @@ export function setRequestFor(t: Pick<Due, 'namespace' | 'run' | 'node' | 'state
   return { ...base, phase: 'Failed', message: t.cause ? `${t.error}: ${t.cause}` : String(t.error) };
 }
 
-export class CallbackTaskLoop extends BackgroundLoop {
-  private readonly pollIntervalMs: number;
-  private readonly batchSize: number;
-  private readonly retryBaseMs: number;
-  private readonly retryMaxMs: number;
+export class CallbackTaskLoop extends LeasedRetryLoop {
   private readonly maxAttempts: number;
-  private readonly leaseMs: number;
 
   constructor(private readonly props: CallbackTaskLoopProps) {
-    super();
-    this.pollIntervalMs = props.pollIntervalMs ?? 1_000;
-    this.batchSize = props.batchSize ?? 20;
-    this.retryBaseMs = props.retryBaseMs ?? 1_000;
-    this.retryMaxMs = props.retryMaxMs ?? 60_000;
+    super(
+      { table: 'callback_tasks', doneAt: 'applied_at', dueAt: 'next_apply_at', attempts: 'apply_attempts', error: 'apply_error' },
+      {
+        db: props.db,
+        batchSize: props.batchSize ?? 20,
+        pollIntervalMs: props.pollIntervalMs ?? 1_000,
+        retryBaseMs: props.retryBaseMs ?? 1_000,
+        retryMaxMs: props.retryMaxMs ?? 60_000,
+        leaseMs: props.leaseMs ?? 30_000,
+        log: props.log,
+      },
+      'callback task round failed',
+    );
     this.maxAttempts = props.maxAttempts ?? 30;
-    this.leaseMs = props.leaseMs ?? 30_000;
   }
 
   /** Times out what is due, then applies what is due. Returns how many answers it tried. */
   async round(): Promise<number> {
-    await this.props.db.query('SELECT swoop_task_expire($1)', [this.batchSize]);
-    const rows = await this.props.db.query<Due>(
-      `UPDATE callback_tasks c SET next_apply_at = now() + $2 * interval '1 millisecond'
-       WHERE c.id IN (SELECT id FROM callback_tasks
-                      WHERE applied_at IS NULL AND next_apply_at <= now()
-                      ORDER BY next_apply_at, id LIMIT $1
-                      FOR UPDATE SKIP LOCKED)
-       RETURNING c.id::text AS id, c.namespace, c.run, c.node, c.state, c.output, c.error, c.cause, c.apply_attempts,
-         (SELECT swoop_state_is_final(r.state) FROM runs r WHERE r.run = c.run) AS run_ended`,
-      [this.batchSize, this.leaseMs],
+    await this.props.db.query('SELECT swoop_task_expire($1)', [this.settings.batchSize]);
+    const rows = await this.lease<Due>(
+      `leased.id::text AS id, leased.namespace, leased.run, leased.node, leased.state, leased.output, leased.error, leased.cause, leased.apply_attempts,
+         (SELECT swoop_state_is_final(r.state) FROM runs r WHERE r.run = leased.run) AS run_ended`,
     );
     await Promise.all(rows.map((row) => this.apply(row)));
     return rows.length;
@@ -92,56 +88,31 @@ export class CallbackTaskLoop extends BackgroundLoop {
 
   private async apply(row: Due): Promise<void> {
     if (row.run_ended) {
-      await this.giveUp(row, 'the run ended before the answer reached its node');
+      await this.abandon(row, 'the run ended before the answer reached its node');
       return;
     }
     const answer = await this.props.argo.setNode(setRequestFor(row));
     if (answer.status >= 200 && answer.status < 300) {
-      await this.props.db.query(
-        'UPDATE callback_tasks SET applied_at = now(), apply_attempts = apply_attempts + 1, apply_error = NULL WHERE id = $1', [row.id]);
+      await this.done(row.id);
       return;
     }
     const failure = `Argo Server answered ${answer.status || 'nothing'}: ${answer.message}`;
     if (answer.status === 404) {
-      await this.giveUp(row, failure);
+      await this.abandon(row, failure);
       return;
     }
     const attempts = row.apply_attempts + 1;
     if (attempts >= this.maxAttempts) {
-      await this.giveUp(row, `${failure} (gave up after ${attempts} attempts)`);
+      await this.abandon(row, `${failure} (gave up after ${attempts} attempts)`);
       return;
     }
-    const delay = backoffMs(attempts, this.retryBaseMs, this.retryMaxMs);
+    const delay = this.retryDelayMs(attempts);
     this.props.log?.('resuming a wait step failed; will retry', { run: row.run, node: row.node, attempts, retryInMs: delay, error: failure });
-    await this.props.db.query(
-      `UPDATE callback_tasks SET apply_attempts = apply_attempts + 1, apply_error = $2,
-         next_apply_at = now() + $3 * interval '1 millisecond' WHERE id = $1`,
-      [row.id, failure, delay],
-    );
+    await this.retryLater(row.id, failure, delay);
   }
 
-  private async giveUp(row: Due, why: string): Promise<void> {
+  private async abandon(row: Due, why: string): Promise<void> {
     this.props.log?.('a wait step answer cannot be applied', { run: row.run, node: row.node, error: why });
-    await this.props.db.query(
-      'UPDATE callback_tasks SET apply_attempts = apply_attempts + 1, apply_error = $2, next_apply_at = NULL WHERE id = $1',
-      [row.id, why],
-    );
-  }
-
-  protected async run(): Promise<void> {
-    while (this.running) {
-      let tried = 0;
-      try {
-        tried = await this.round();
-      } catch (err) {
-        this.props.log?.('callback task round failed', { error: err instanceof Error ? err.message : String(err) });
-      }
-      if (tried < this.batchSize && this.running) await this.sleep(this.pollIntervalMs);
-    }
-  }
-
-  /** Ends the current sleep, so a recorded answer is applied at once. */
-  nudge(): void {
-    this.wake();
+    await this.giveUp(row.id, why);
   }
 }

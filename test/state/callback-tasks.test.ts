@@ -315,6 +315,46 @@ describe.skipIf(!HAVE_REFERENCE)(`wait-for-callback tasks through the HTTP API (
     expect(row).toEqual({ applied: true, attempts: statuses.length });
   });
 
+  it('gives up, keeping why for an operator: the workflow is gone (404), the run ended first, or maxAttempts failures', async () => {
+    // The background loop pauses; a loop of this test's own, allowing 3 attempts, works the rows round by round.
+    await loop.stop();
+    const strict = new CallbackTaskLoop({ db, argo: new ArgoClient({ url: argo.url, token: ARGO_TOKEN }), retryBaseMs: 1, retryMaxMs: 1, maxAttempts: 3 });
+    const row = async (run: string) => (await t.db.query<{ applied: boolean; due: boolean; attempts: number; error: string | null }>(
+      'SELECT applied_at IS NOT NULL AS applied, next_apply_at IS NOT NULL AS due, apply_attempts AS attempts, apply_error AS error FROM callback_tasks WHERE run = $1', [run]))[0]!;
+    const roundsUntilSettled = async (run: string) => {
+      for (let i = 0; i < 10 && (await row(run)).due; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        await strict.round();
+      }
+      return row(run);
+    };
+    try {
+      const gone = await claimedRun();
+      expect((await answer((await open(gone.run, gone.uid)).delivery!.body.taskToken, 'success', { output: 's3://x' })).status).toBe(202);
+      argo.workflows.delete(`${NS}/${gone.run}`);
+      expect(await roundsUntilSettled(gone.run)).toEqual({
+        applied: false, due: false, attempts: 1, error: `Argo Server answered 404: workflows.argoproj.io "${gone.run}" not found`,
+      });
+
+      const ended = await claimedRun();
+      expect((await answer((await open(ended.run, ended.uid)).delivery!.body.taskToken, 'success', { output: 's3://x' })).status).toBe(202);
+      expect((await call(url, 'POST', '/events', { token: WRITER, body: lifecycle({ type: 'completed', run: ended.run, phase: 'Failed', payloadId: ended.payloadId, workflow: 'approvals' }) })).status).toBe(202);
+      await until(async () => (await call(url, 'GET', `/runs/${ended.run}`, { token: READER })).body.state === 'FAILED', 5_000);
+      expect(await roundsUntilSettled(ended.run)).toEqual({ applied: false, due: false, attempts: 1, error: 'the run ended before the answer reached its node' });
+      expect(argo.node(NS, ended.run, `${ended.run}.approve.wait`)!.phase).not.toBe('Succeeded');
+
+      const down = await claimedRun();
+      expect((await answer((await open(down.run, down.uid)).delivery!.body.taskToken, 'success', { output: 's3://x' })).status).toBe(202);
+      argo.failNext = { count: 100, status: 503 };
+      const settled = await roundsUntilSettled(down.run);
+      expect(settled).toMatchObject({ applied: false, due: false, attempts: 3 });
+      expect(settled.error).toMatch(/^Argo Server answered 503: .* \(gave up after 3 attempts\)$/);
+    } finally {
+      argo.failNext = { count: 0, status: 503 };
+      loop.start();
+    }
+  });
+
   it('a failed delivery is 502 and the retried open delivers a new token; every token answers the one task, once', async () => {
     const { run, uid } = await claimedRun();
     rx.setStatus(500);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { catchUp } from '../../state/journal';
-import { backoffMs, OutboxForwarder } from '../../state/outbox';
+import { backoffMs } from '../../state/leased-retry-loop';
+import { OutboxForwarder } from '../../state/outbox';
 import { BACKEND, call, createTestDb, HAVE_POSTGRES, lifecycle, payloadIdOf, startTestService, type TestDb, until, webhookReceiver, WRITER } from './support';
 
 describe(`outbox forwarder to a real HTTP receiver (${BACKEND})`, () => {
