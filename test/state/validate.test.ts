@@ -132,6 +132,11 @@ describe('lifecycle events', () => {
     expect(event(completed({ phase: 'Failed', failures: JSON.stringify(list) })).failures).toBe(JSON.stringify(list));
     expect(event(completed({ phase: 'Failed', failures: '"not a list"' })).failures).toBe('"not a list"');
     expect(event(completed({ phase: 'Failed', failures: '' })).failures).toBe('');
+    // Any JSON is read through: nulls, numbers and booleans hold no text to refuse.
+    expect(event(completed({ phase: 'Failed', failures: '[null,1,true,{"a":null}]' })).failures).toBe('[null,1,true,{"a":null}]');
+    // A message that quotes an escape as text (a backslash, then u0000) is storable text: it is not read twice.
+    const quoted = JSON.stringify(['"\\u0000"']);
+    expect(event(completed({ phase: 'Failed', failures: quoted })).failures).toBe(quoted);
     expect(refusal(() => event(completed({ phase: 'Failed', failures: '[{' })))).toEqual([400, 'failures', 'failures must be the workflow.failures JSON text, or empty']);
   });
 
@@ -187,6 +192,7 @@ describe('claims', () => {
   it('refuses unknown fields, a missing run, and a run name Argo could not create', () => {
     expect(refusal(() => claim({ phase: 'Running' }))).toEqual([400, 'phase', 'unknown field "phase"; expected only payloadId, workflow, run, input, replace, parentRun, uid']);
     expect(refusal(() => parseClaim({ workflow: 'wf' }))).toEqual([400, 'run', 'run is required']);
+    expect(refusal(() => parseClaim({ run: 'wf-1' }))).toEqual([400, 'workflow', 'workflow is required']);
     expect(claim({ run: 'r'.repeat(63) }).run).toHaveLength(63);
     expect(refusal(() => claim({ run: 'r'.repeat(64) }))).toEqual([400, 'run', 'run is longer than 63 characters']);
     expect(refusal(() => parseClaim([]))).toEqual([400, 'body', 'the body must be a JSON object']);
@@ -245,6 +251,8 @@ describe('paging', () => {
       encodeCursor('2024-02-30T12:00:00.123456Z', 'wf-1'), encodeCursor('2024-05-01T12:00:00.123456Z', 'r'.repeat(MAX_WORKFLOW_NAME + 1)),
       encodeCursor('2024-05-01T12:00:00.123456Z', 'a\u0000b'), encodeCursor('x2024-05-01T12:00:00.123456Z', 'wf-1'),
       encodeCursor('2024-05-01T12:00:00.123456Zx', 'wf-1'), 'not base64 json', b64('null'),
+      // Lists that print as a valid time or name are still not one.
+      b64('[["2024-05-01T12:00:00.123456Z"],"wf-1"]'), b64('["2024-05-01T12:00:00.123456Z",["wf-1"]]'),
     ];
     for (const cursor of forged) {
       expect(refusal(() => parsePage({ cursor })), Buffer.from(cursor, 'base64url').toString()).toEqual([400, 'cursor', 'cursor is not a cursor this service returned; pass the "next" value unchanged']);
