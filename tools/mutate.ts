@@ -16,8 +16,9 @@ export const TARGETS: Record<string, readonly string[]> = {
   // and would make each mutant cost seconds; what they would add only raises the score.
   'state/validate.ts': ['test/state/validate.test.ts'],
   'constructs/step.ts': ['test/constructs/step.test.ts', 'test/constructs/invalid.test.ts', 'test/constructs/synth.test.ts', 'test/constructs/runtime-checks.test.ts',
-    // Map and wait-for-callback are PlatformCallNodes (step.ts); catch handlers are rendered by the step.
-    'test/constructs/map.test.ts', 'test/constructs/wait-for-callback.test.ts', 'test/constructs/catch.test.ts'],
+    // Wait-for-callback is a PlatformCallNode, as Map is (its tests are left out to keep the run
+    // bounded: with them the run took over 40 minutes here); catch handlers are rendered by the step.
+    'test/constructs/wait-for-callback.test.ts', 'test/constructs/catch.test.ts'],
   'constructs/names.ts': ['test/constructs/names.test.ts', 'test/constructs/invalid.test.ts'],
   'constructs/events/routing.ts': ['test/events/routing.test.ts', 'test/events/flows.test.ts', 'test/events/manifests.test.ts'],
   'tools/lint/check-dag.ts': ['test/lint/checks.test.ts', 'test/lint/check-dag.test.ts'],
