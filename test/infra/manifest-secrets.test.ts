@@ -90,6 +90,9 @@ describe.skipIf(!HAVE_REFERENCE)('Secret references of the synthesized manifests
   });
 });
 
-describe.skipIf(HAVE_REFERENCE)('Secret references (no reference material)', () => {
-  it('needs the upstream schemas', () => expect.fail(REFERENCE_MISSING_MESSAGE));
-});
+// Defined only without the reference, so a run that has it counts no skipped test.
+if (!HAVE_REFERENCE) {
+  describe('Secret references (no reference material)', () => {
+    it('needs the upstream schemas', () => expect.fail(REFERENCE_MISSING_MESSAGE));
+  });
+}
