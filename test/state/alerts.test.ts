@@ -105,6 +105,12 @@ describe.skipIf(!PROMTOOL || !HAVE_REFERENCE)(`alert rules over the real exposit
     return frames[name];
   };
   const pending = async () => valueOf((await scrape(svc.metricsUrl)).samples, 'swoop_state_outbox_pending');
+  // Events are applied in the background: an empty outbox alone can be read before the
+  // completions are applied (runs still active), which made "healthy traffic" look stalled.
+  const settled = async () => {
+    const samples = (await scrape(svc.metricsUrl)).samples;
+    return valueOf(samples, 'swoop_state_outbox_pending') === 0 && valueOf(samples, 'swoop_state_runs_active') === 0;
+  };
   const run = async (workflow: string, run: string, i: number, end?: 'Succeeded' | 'Failed') => {
     const payloadId = payloadIdOf(i, workflow);
     expect((await post('/claim', { payloadId, workflow, run, input: `s3://b/${run}.json` })).body).toMatchObject({ claimed: true });
@@ -132,11 +138,11 @@ describe.skipIf(!PROMTOOL || !HAVE_REFERENCE)(`alert rules over the real exposit
 
     await capture('fresh');
     for (let i = 1; i <= 5; i++) await run('wf-good', `good-${i}`, i, 'Succeeded');
-    await until(async () => (await pending()) === 0);
+    await until(settled);
     await capture('healthy');
     await run('wf-bad', 'bad-1', 1, 'Failed');
     await run('wf-bad', 'bad-2', 2, 'Succeeded');
-    await until(async () => (await pending()) === 0);
+    await until(settled);
     await capture('failing-start');
     for (let i = 3; i <= 6; i++) await run('wf-bad', `bad-${i}`, i, 'Failed');
     await run('wf-bad', 'bad-7', 7, 'Succeeded');
