@@ -10,25 +10,14 @@
  * state/leased-retry-loop.ts's, as for the outbox.
  */
 import type { ArgoClient, WorkflowSetRequest } from './argo-client';
-import type { Db } from './db';
-import { LeasedRetryLoop } from './leased-retry-loop';
+import { LeasedRetryLoop, type LeasedRetryLoopOptions } from './leased-retry-loop';
 
-export interface CallbackTaskLoopProps {
-  readonly db: Db;
+export interface CallbackTaskLoopProps extends LeasedRetryLoopOptions {
   readonly argo: ArgoClient;
-  /** Sleep between rounds, ms. Default: 1000 (also the resolution of timeouts). */
-  readonly pollIntervalMs?: number;
-  /** Rows per round. Default: 20. */
-  readonly batchSize?: number;
-  /** First retry delay, ms. Default: 1000. */
-  readonly retryBaseMs?: number;
   /** Longest retry delay, ms. Default: 60000. */
   readonly retryMaxMs?: number;
   /** Attempts before giving up on one answer. Default: 30 (about 25 minutes with the defaults). */
   readonly maxAttempts?: number;
-  /** How long a leased row is hidden from other replicas, ms. Default: 30000. */
-  readonly leaseMs?: number;
-  readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
 interface Due {
@@ -61,15 +50,8 @@ export class CallbackTaskLoop extends LeasedRetryLoop {
   constructor(private readonly props: CallbackTaskLoopProps) {
     super(
       { table: 'callback_tasks', doneAt: 'applied_at', dueAt: 'next_apply_at', attempts: 'apply_attempts', error: 'apply_error' },
-      {
-        db: props.db,
-        batchSize: props.batchSize ?? 20,
-        pollIntervalMs: props.pollIntervalMs ?? 1_000,
-        retryBaseMs: props.retryBaseMs ?? 1_000,
-        retryMaxMs: props.retryMaxMs ?? 60_000,
-        leaseMs: props.leaseMs ?? 30_000,
-        log: props.log,
-      },
+      props,
+      60_000,
       'callback task round failed',
     );
     this.maxAttempts = props.maxAttempts ?? 30;

@@ -28,30 +28,47 @@ export interface RetryTable {
   readonly error: string;
 }
 
-export interface LeasedRetryLoopProps {
+/** What a loop's user may tune; each field says its default. */
+export interface LeasedRetryLoopOptions {
   readonly db: Db;
-  /** Rows leased per round. */
-  readonly batchSize: number;
-  /** Sleep between rounds when a round was not full, ms. */
-  readonly pollIntervalMs: number;
-  /** First retry delay, ms. */
-  readonly retryBaseMs: number;
-  /** Longest retry delay, ms. */
-  readonly retryMaxMs: number;
-  /** How long a leased row is hidden from other replicas, ms. */
-  readonly leaseMs: number;
+  /** Rows leased per round. Default: 20. */
+  readonly batchSize?: number;
+  /** Sleep between rounds when a round was not full, ms. Default: 1000 (also the resolution of due times). */
+  readonly pollIntervalMs?: number;
+  /** First retry delay, ms. Default: 1000. */
+  readonly retryBaseMs?: number;
+  /** Longest retry delay, ms. Default: the loop's own (LeasedRetryLoop's `retryMaxMs` argument). */
+  readonly retryMaxMs?: number;
+  /** How long a leased row is hidden from other replicas, ms. Default: 30000. */
+  readonly leaseMs?: number;
   /** Where problems are reported. Default: silent. */
   readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
+/** The options with every default applied. */
+export type LeasedRetryLoopSettings = Required<Omit<LeasedRetryLoopOptions, 'log'>> & Pick<LeasedRetryLoopOptions, 'log'>;
+
 export abstract class LeasedRetryLoop extends BackgroundLoop {
+  protected readonly settings: LeasedRetryLoopSettings;
+
   constructor(
     private readonly columns: RetryTable,
-    protected readonly settings: LeasedRetryLoopProps,
+    options: LeasedRetryLoopOptions,
+    /** the loop's longest retry delay when `options` sets none, ms */
+    retryMaxMs: number,
     /** what a failed round is logged as, e.g. 'outbox round failed' */
     private readonly roundFailed: string,
   ) {
     super();
+    this.settings = {
+      db: options.db,
+      batchSize: options.batchSize ?? 20,
+      pollIntervalMs: options.pollIntervalMs ?? 1_000,
+      retryBaseMs: options.retryBaseMs ?? 1_000,
+      retryMaxMs: options.retryMaxMs ?? retryMaxMs,
+      leaseMs: options.leaseMs ?? 30_000,
+      log: options.log,
+    };
   }
 
   /** One round; returns how many rows it tried. */

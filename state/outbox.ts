@@ -5,29 +5,17 @@
  * for ever: the receiver only has to come back. Delivery is at least once; the receiver
  * deduplicates by run (the X-Swoop-Run header and the body's `run`).
  */
-import type { Db } from './db';
-import { LeasedRetryLoop } from './leased-retry-loop';
+import { LeasedRetryLoop, type LeasedRetryLoopOptions } from './leased-retry-loop';
 
-export interface OutboxForwarderProps {
-  readonly db: Db;
+export interface OutboxForwarderProps extends LeasedRetryLoopOptions {
   /** Webhook URL (contracts: swoop-platform/lifecycle-url). */
   readonly url: string;
   /** Sent as `Authorization: Bearer <token>`. Default: no header. */
   readonly token?: string;
-  /** Rows leased per round. Default: 20. */
-  readonly batchSize?: number;
-  /** Sleep between rounds when nothing is due, ms. Default: 1000. */
-  readonly pollIntervalMs?: number;
-  /** First retry delay, ms. Default: 1000. */
-  readonly retryBaseMs?: number;
   /** Longest retry delay, ms. Default: 300000 (5 min). */
   readonly retryMaxMs?: number;
-  /** How long a leased row is hidden from other replicas, ms. Default: 30000. */
-  readonly leaseMs?: number;
   /** HTTP timeout per delivery, ms. Default: 10000. */
   readonly timeoutMs?: number;
-  /** Where problems are reported. Default: silent. */
-  readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** Told of each delivery attempt's outcome (state/metrics.ts). Default: none. */
   readonly onAttempt?: (delivered: boolean) => void;
 }
@@ -45,15 +33,8 @@ export class OutboxForwarder extends LeasedRetryLoop {
   constructor(private readonly props: OutboxForwarderProps) {
     super(
       { table: 'outbox', doneAt: 'delivered_at', dueAt: 'next_attempt_at', attempts: 'attempts', error: 'last_error' },
-      {
-        db: props.db,
-        batchSize: props.batchSize ?? 20,
-        pollIntervalMs: props.pollIntervalMs ?? 1_000,
-        retryBaseMs: props.retryBaseMs ?? 1_000,
-        retryMaxMs: props.retryMaxMs ?? 300_000,
-        leaseMs: props.leaseMs ?? 30_000,
-        log: props.log,
-      },
+      props,
+      300_000,
       'outbox round failed',
     );
     this.timeoutMs = props.timeoutMs ?? 10_000;

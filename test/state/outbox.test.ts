@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { catchUp } from '../../state/journal';
 import { backoffMs } from '../../state/leased-retry-loop';
+import { CallbackTaskLoop } from '../../state/callback-task-loop';
+import type { Db } from '../../state/db';
 import { OutboxForwarder } from '../../state/outbox';
 import { BACKEND, call, createTestDb, HAVE_POSTGRES, lifecycle, payloadIdOf, startTestService, type TestDb, until, webhookReceiver, WRITER } from './support';
 
@@ -137,5 +139,16 @@ describe(`outbox forwarder to a real HTTP receiver (${BACKEND})`, () => {
 describe('retry delay', () => {
   it('doubles from the base up to the cap', () => {
     expect([1, 2, 3, 4, 9, 10, 20].map((n) => backoffMs(n, 1_000, 300_000))).toEqual([1_000, 2_000, 4_000, 8_000, 256_000, 300_000, 300_000]);
+  });
+
+  // The loops share their defaults (state/leased-retry-loop.ts) but not their cap: a webhook
+  // outage may last, an Argo Server answer should land within minutes.
+  it('starts at 1 s and caps at 5 min for notifications, 1 min for callback answers, unless set', () => {
+    const db = {} as Db;
+    const delays = (loop: { retryDelayMs(n: number): number }) => [1, 2, 20].map((n) => loop.retryDelayMs(n));
+    expect(delays(new OutboxForwarder({ db, url: 'http://127.0.0.1:1/' }))).toEqual([1_000, 2_000, 300_000]);
+    expect(delays(new CallbackTaskLoop({ db, argo: {} as never }))).toEqual([1_000, 2_000, 60_000]);
+    expect(delays(new OutboxForwarder({ db, url: 'http://127.0.0.1:1/', retryBaseMs: 10, retryMaxMs: 15 }))).toEqual([10, 15, 15]);
+    expect(delays(new CallbackTaskLoop({ db, argo: {} as never, retryBaseMs: 10, retryMaxMs: 15 }))).toEqual([10, 15, 15]);
   });
 });
