@@ -6,7 +6,8 @@ const CONFIGMAP_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
  * A value of the environment a workflow runs in (a bucket, a queue URL, a public URL): the
  * key of ConfigMap `swoop-platform` that each stack sets (stack setting `workflowValues`).
  * As a workflow parameter's `default` it renders `valueFrom.configMapKeyRef`, so the
- * manifests name the key, never the value; in a task's `env` it is a `configMapKeyRef` too.
+ * manifests name the key, never the value; in a task's `env` it is a `configMapKeyRef` too, and
+ * as `TaskTokenTarget.sqs`'s `queueUrl` the wait step's send template input reads it so.
  * `npm run synth` fails when a stack does not set a key its manifests read.
  */
 export class EnvironmentValue {

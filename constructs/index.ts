@@ -20,7 +20,7 @@ export {
   PAYLOAD_PROJECTION_ANNOTATION, PayloadCount, PayloadList, PayloadProjections, PayloadValue, TaskSettings, projectPayload, type PayloadDeclaration,
 } from './payload';
 export { MapItem, MapIteration, MapStep, MAP_IMAGE, MAP_SCRIPT_FILE, type MapOptions, type MapProps, type MapArgs, type MapIterationBuilder } from './map';
-export { WaitForCallback, TaskTokenTarget, type WaitForCallbackProps } from './wait-for-callback';
+export { WaitForCallback, TaskTokenTarget, taskTokenQueueReads, type SqsTargetProps, type TaskTokenQueueRead, type WaitForCallbackProps } from './wait-for-callback';
 export { EnvironmentValue, environmentValues, type EnvironmentValues } from './environment';
 export * from './pods';
 export * from './synth';

@@ -14,7 +14,8 @@
 import { Duration } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { HttpTargetProps } from './events/callbacks';
-import { SQS_QUEUE_URL } from '../state/sqs-queue-url';
+import { sqsQueueUrlProblem } from '../state/sqs-queue-url';
+import { EnvironmentValue } from './environment';
 import { renderRetry } from './task';
 import { STATE_TOKENS_SECRET, STATE_URL_KEY, STATE_WRITER_TOKEN_KEY } from './platform';
 import { type Condition, index, quote, Ref, type Value } from './refs';
@@ -36,16 +37,31 @@ export class TaskTokenTarget {
    * The state service sends the same JSON as an SQS message (with @aws-sdk/client-sqs, its
    * own AWS identity) to `queueUrl`, which must be one of its TASK_TOKEN_QUEUES; message
    * attribute `Idempotency-Key: <run uid>/<step>`; a FIFO queue gets the run uid as group.
+   * `queueUrl` is the URL, or `env.value(key)` to read it from the environment the run
+   * runs in (ConfigMap swoop-platform); either way `npm run synth` requires the stack to list
+   * the queue in `taskTokenQueues`.
    */
-  public static sqs(props: { readonly queueUrl: string }): TaskTokenTarget {
+  public static sqs(props: SqsTargetProps): TaskTokenTarget {
     return new TaskTokenTarget(undefined, props);
   }
 
   private constructor(
     public readonly http?: HttpTargetProps,
-    public readonly sqs?: { readonly queueUrl: string },
+    public readonly sqs?: SqsTargetProps,
   ) {}
 }
+
+export interface SqsTargetProps {
+  /** `https://sqs.<region>.amazonaws.com/<account>/<queue>`, or `env.value(key)` holding one. */
+  readonly queueUrl: string | EnvironmentValue;
+}
+
+/**
+ * The send template's input parameter holding the SQS queue URL: a literal `value`, or a
+ * `valueFrom.configMapKeyRef` the controller resolves when the step runs (ProcessArgs), so
+ * the manifests name the key, never the value. `taskTokenQueueReads` finds wait steps' queues by it.
+ */
+export const SQS_QUEUE_PARAMETER = 'sqs-queue-url';
 
 export interface WaitForCallbackProps {
   /** Where the task token goes. */
@@ -119,13 +135,14 @@ export class WaitForCallback extends PlatformCallNode {
     const inputs = { parameters: [{ name: 'input' }, ...paramNames.map((p) => ({ name: `param-${p}` }))] };
     const passInputs = inputs.parameters.map((p) => ({ name: p.name, value: `{{inputs.parameters.${p.name}}}` }));
     const send = http
-      ? {
+      ? toExpression({
           url: http.url,
           method: http.method ?? 'POST',
           headers: { 'Content-Type': 'application/json', ...http.headers },
           ...(http.auth ? { authHeader: http.auth.header ?? 'Authorization' } : {}),
-        }
-      : { sqs: { queueUrl: sqs!.queueUrl } };
+        })
+      // The queue comes from the send template's input parameter, whatever its source.
+      : `{'sqs': {'queueUrl': ${index('inputs.parameters', SQS_QUEUE_PARAMETER)} } }`;
     const body = [
       ['namespace', 'workflow.namespace'],
       ['workflow', quote(this.workflowTemplateName)],
@@ -138,7 +155,7 @@ export class WaitForCallback extends PlatformCallNode {
       ...(this.props.heartbeat ? [['heartbeatSeconds', String(this.props.heartbeat.toMilliseconds() / 1000)]] : []),
       ['input', "inputs.parameters['input']"],
       ['parameters', `{${paramNames.map((p) => `${quote(p)}: ${index('inputs.parameters', `param-${p}`)}`).join(', ')} }`],
-      ['send', toExpression(send)],
+      ['send', send],
     ];
     return [
       {
@@ -154,7 +171,7 @@ export class WaitForCallback extends PlatformCallNode {
       },
       {
         name: `${this.templateName}-send`,
-        inputs,
+        inputs: sqs ? { parameters: [...inputs.parameters, sqsQueueParameter(sqs.queueUrl)] } : inputs,
         http: {
           url: `{{workflow.parameters.${STATE_URL_KEY}}}/tasks`,
           method: 'POST',
@@ -183,7 +200,9 @@ export class WaitForCallback extends PlatformCallNode {
     const send = this.props.send;
     if (!(send instanceof TaskTokenTarget)) errors.push('send must be TaskTokenTarget.http({ url, ... }) or TaskTokenTarget.sqs({ queueUrl })');
     else if (send.sqs) {
-      if (!SQS_QUEUE_URL.test(send.sqs.queueUrl)) errors.push(`send queueUrl "${send.sqs.queueUrl}" is not an SQS queue URL; give https://sqs.<region>.amazonaws.com/<account>/<queue>`);
+      const queueUrl: unknown = send.sqs.queueUrl;
+      const problem = queueUrl instanceof EnvironmentValue ? undefined : sqsQueueUrlProblem(queueUrl);
+      if (problem) errors.push(`send queueUrl ${problem}`);
     } else if (!/^https?:\/\/\S+$/.test(send.http!.url)) errors.push(`send url "${send.http!.url}" must start with http:// or https://`);
     else if ([send.http!.url, ...Object.values(send.http!.headers ?? {})].some((v) => /\{\{|\}\}/.test(v))) errors.push('send url and headers must be literal: Argo would read "{{" or "}}" in them as a tag');
     const whole = (what: string, d: Duration | undefined) => {
@@ -205,6 +224,36 @@ export class WaitForCallback extends PlatformCallNode {
     }
     return errors;
   }
+}
+
+function sqsQueueParameter(queueUrl: string | EnvironmentValue): Record<string, unknown> {
+  return queueUrl instanceof EnvironmentValue
+    ? { name: SQS_QUEUE_PARAMETER, valueFrom: queueUrl.valueFrom }
+    : { name: SQS_QUEUE_PARAMETER, value: queueUrl };
+}
+
+/** Where a wait step of `manifest` sends task tokens by SQS: its send template, and the URL or the swoop-platform key holding it. */
+export interface TaskTokenQueueRead {
+  /** `<kind>/<name>` of the manifest. */
+  readonly resource: string;
+  /** The send template. */
+  readonly template: string;
+  readonly queueUrl?: string;
+  /** The key of ConfigMap swoop-platform the URL is read from at run time. */
+  readonly key?: string;
+}
+
+/** Every SQS queue the wait steps of a synthesized WorkflowTemplate (or Workflow) send task tokens to. */
+export function taskTokenQueueReads(manifest: unknown): TaskTokenQueueRead[] {
+  const doc = manifest as { kind?: string; metadata?: { name?: string }; spec?: { templates?: unknown } } | null;
+  const templates = Array.isArray(doc?.spec?.templates) ? (doc!.spec!.templates as Record<string, any>[]) : [];
+  const resource = `${doc?.kind}/${doc?.metadata?.name}`;
+  return templates.flatMap((t) => {
+    const p = (t?.http ? (t.inputs?.parameters ?? []) as Record<string, any>[] : []).find((x) => x?.name === SQS_QUEUE_PARAMETER);
+    if (!p) return [];
+    const key = p.valueFrom?.configMapKeyRef?.key;
+    return [{ resource, template: String(t.name), ...(typeof key === 'string' ? { key } : { queueUrl: String(p.value) }) }];
+  });
 }
 
 /** A JSON-like value as an Argo (expr-lang) expression literal. */

@@ -143,7 +143,13 @@ export class Platform extends pulumi.ComponentResource {
     const deploy = args.deployManifests !== false;
     if (deploy && args.checkManifests !== false) {
       const dir = resolve(args.delivery.mode === 'pulumi' ? args.delivery.manifestsDir ?? 'dist' : args.delivery.path);
-      const problems = manifestProblems(dir, { valueKeys: Object.keys(data), stateServiceImage: args.checkManifests?.stateServiceImage });
+      // Values that are plain strings now (workflowValues, the queue list) resolve wait steps' queues.
+      const known = Object.fromEntries(Object.entries(data).filter((e): e is [string, string] => typeof e[1] === 'string'));
+      const problems = manifestProblems(dir, {
+        valueKeys: Object.keys(data),
+        stateServiceImage: args.checkManifests?.stateServiceImage,
+        taskTokenQueues: { queues: args.taskTokenQueues ?? [], values: known },
+      });
       if (problems.length > 0) throw new Error(`the synthesized manifests do not fit this stack:\n  - ${problems.join('\n  - ')}`);
     }
     const config = new k8s.core.v1.ConfigMap(`${name}-config`, {

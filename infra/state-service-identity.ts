@@ -2,13 +2,9 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { policyDocument, type Statement } from './iam';
 import { SQS_QUEUE_URL } from '../state/sqs-queue-url';
+import type { TaskTokenQueue } from '../stacks/environment';
 
-/** A queue wait-for-callback steps send task tokens to (stack setting taskTokenQueues). */
-export interface TaskTokenQueue {
-  readonly url: string;
-  /** The queue's SSE-KMS key; none for an unencrypted or SSE-SQS queue. */
-  readonly kmsKeyArn?: string;
-}
+export type { TaskTokenQueue };
 
 /** `arn:aws:sqs:<region>:<account>:<name>` of a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>). */
 export function queueArn(url: string): string {

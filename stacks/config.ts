@@ -4,8 +4,7 @@ import { SUPPORTED_POSTGRES_VERSIONS, type PostgresVersion } from '../infra/stat
 import type { ArgoServerAuthMode } from '../infra/argo';
 import { ssoGroupProblem } from '../infra/argo-sso-rbac';
 import type { ManifestDelivery } from '../infra/platform';
-import { SQS_QUEUE_URL } from '../state/sqs-queue-url';
-import { type DashboardSso, dashboardSso, ENVIRONMENT_KEYS, isExampleDigest, stateServiceImageProblem, workflowValuesProblems } from './environment';
+import { type DashboardSso, dashboardSso, ENVIRONMENT_KEYS, isExampleDigest, readTaskTokenQueues, stateServiceImageProblem, type TaskTokenQueue, workflowValuesProblems } from './environment';
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -56,7 +55,7 @@ export interface StackConfig {
   /** Secrets the manifests reference that the stack does not generate: name -> key -> value. */
   readonly workloadSecrets: Record<string, Record<string, string>>;
   /** SQS queues wait-for-callback steps send task tokens to (the state service's TASK_TOKEN_QUEUES), with their SSE-KMS key if any. */
-  readonly taskTokenQueues: { readonly url: string; readonly kmsKeyArn?: string }[];
+  readonly taskTokenQueues: readonly TaskTokenQueue[];
   /** Pulumi `protect` on the bucket and database: true in prod. */
   readonly protectData: boolean;
   /** The state service image by digest; `dist/<stack>/state-service.yaml` must run exactly it. */
@@ -97,7 +96,6 @@ export const CONFIG_KEYS = {
   dataBuckets: 'an object {read: [bucket names], write: [{name, create, publicRead}]}: buckets workflows read, and write (create: the stack makes it; publicRead: anyone may read its objects, only with create)',
   deployManifests: 'true (default) or false: false creates the infrastructure without deploying dist/<stack>/, for the first `pulumi up` before the state service image exists',
   workloadSecrets: 'an object {<Secret name>: {<key>: <value>}} of the Secrets the manifests reference that the stack does not create; set each value with `pulumi config set --secret --path \'workloadSecrets.<name>.<key>\' <value>`',
-  taskTokenQueues: 'a list of {url, kmsKeyArn?}: the SQS queues (https://sqs.<region>.amazonaws.com/<account>/<queue>) wait-for-callback steps send task tokens to (TaskTokenTarget.sqs); the state service may send to exactly those, and use kmsKeyArn (the queue\'s SSE-KMS key) to encrypt; default none',
   ...ENVIRONMENT_KEYS,
 } as const;
 
@@ -347,29 +345,6 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     throw new Error(`invalid configuration for stack "${stack}":\n  - ${errors.join('\n  - ')}`);
   }
   return config;
-}
-
-const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{1,64}$/;
-
-/** `taskTokenQueues`, each problem reported as `<path> <what>` (the caller prefixes the key). */
-function readTaskTokenQueues(value: unknown, fail: (msg: string) => void): StackConfig['taskTokenQueues'] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) {
-    fail(` must be ${CONFIG_KEYS.taskTokenQueues} (got ${JSON.stringify(value)})`);
-    return [];
-  }
-  const out: { url: string; kmsKeyArn?: string }[] = [];
-  value.forEach((q: unknown, i) => {
-    const at = `[${i}]`;
-    if (!q || typeof q !== 'object' || Array.isArray(q)) return fail(`${at} must be an object {url, kmsKeyArn?} (got ${JSON.stringify(q)})`);
-    const { url, kmsKeyArn, ...rest } = q as Record<string, unknown>;
-    for (const k of Object.keys(rest)) fail(`${at}.${k} is not a known field; known: url, kmsKeyArn`);
-    if (typeof url !== 'string' || !SQS_QUEUE_URL.test(url)) return fail(`${at}.url must be an SQS queue URL https://sqs.<region>.amazonaws.com/<account>/<queue> (got ${JSON.stringify(url ?? null)})`);
-    if (out.some((o) => o.url === url)) return fail(`${at}.url ${url} is listed twice`);
-    if (kmsKeyArn !== undefined && (typeof kmsKeyArn !== 'string' || !KMS_KEY_ARN.test(kmsKeyArn))) return fail(`${at}.kmsKeyArn must be a KMS key ARN arn:aws:kms:<region>:<account>:key/<id> (got ${JSON.stringify(kmsKeyArn)})`);
-    out.push({ url, ...(kmsKeyArn ? { kmsKeyArn: kmsKeyArn as string } : {}) });
-  });
-  return out;
 }
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;

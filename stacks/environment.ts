@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { SQS_QUEUE_URL } from '../state/sqs-queue-url';
 
 export const STACKS_DIR = join(__dirname);
 export const PROJECT_FILE = join(__dirname, '..', 'Pulumi.yaml');
@@ -22,6 +23,7 @@ export const defaultClusterName = (stack: string): string => `swoop-${stack}`;
 export const ENVIRONMENT_KEYS = {
   stateServiceImage: 'the state service image by digest, "<registry>/<repository>@sha256:<64 hex>" (built by .github/workflows/state-image.yml)',
   workflowValues: 'an object of ConfigMap swoop-platform keys (letters, digits, "-", "_", ".") to strings that workflows read with env.value(key); payload-store, state-url, lifecycle-url and task-token-queues are the platform\'s own',
+  taskTokenQueues: 'a list of {url, kmsKeyArn?}: the SQS queues (https://sqs.<region>.amazonaws.com/<account>/<queue>) wait-for-callback steps send task tokens to (TaskTokenTarget.sqs); the state service may send to exactly those, and use kmsKeyArn (the queue\'s SSE-KMS key) to encrypt; `npm run synth` refuses a wait step whose queue is not listed; default none',
   dashboard: 'an object {ssoHeader, ssoProxy: {namespace, podLabels?}}: the header your SSO proxy (e.g. oauth2-proxy) sets to the signed-in user, believed by the state service\'s dashboard only on its SSO port, which only pods of ssoProxy may reach (docs/dashboard.md); unset: reader token only',
 } as const;
 
@@ -110,6 +112,40 @@ export function workflowValuesProblems(value: unknown): string[] {
   return problems;
 }
 
+/** A queue wait-for-callback steps send task tokens to (stack setting taskTokenQueues). */
+export interface TaskTokenQueue {
+  readonly url: string;
+  /** The queue's SSE-KMS key; none for an unencrypted or SSE-SQS queue. */
+  readonly kmsKeyArn?: string;
+}
+
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{1,64}$/;
+
+/**
+ * `taskTokenQueues`, each problem reported as `<path> <what>` (the caller prefixes the key):
+ * read here for `npm run synth` (which checks wait steps' queues against it) and by
+ * stacks/config.ts for `pulumi up` (the state service's grants), so both accept the same lists.
+ */
+export function readTaskTokenQueues(value: unknown, fail: (msg: string) => void): TaskTokenQueue[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    fail(` must be ${ENVIRONMENT_KEYS.taskTokenQueues} (got ${JSON.stringify(value)})`);
+    return [];
+  }
+  const out: TaskTokenQueue[] = [];
+  value.forEach((q: unknown, i) => {
+    const at = `[${i}]`;
+    if (!q || typeof q !== 'object' || Array.isArray(q)) return fail(`${at} must be an object {url, kmsKeyArn?} (got ${JSON.stringify(q)})`);
+    const { url, kmsKeyArn, ...rest } = q as Record<string, unknown>;
+    for (const k of Object.keys(rest)) fail(`${at}.${k} is not a known field; known: url, kmsKeyArn`);
+    if (typeof url !== 'string' || !SQS_QUEUE_URL.test(url)) return fail(`${at}.url must be an SQS queue URL https://sqs.<region>.amazonaws.com/<account>/<queue> (got ${JSON.stringify(url ?? null)})`);
+    if (out.some((o) => o.url === url)) return fail(`${at}.url ${url} is listed twice`);
+    if (kmsKeyArn !== undefined && (typeof kmsKeyArn !== 'string' || !KMS_KEY_ARN.test(kmsKeyArn))) return fail(`${at}.kmsKeyArn must be a KMS key ARN arn:aws:kms:<region>:<account>:key/<id> (got ${JSON.stringify(kmsKeyArn)})`);
+    out.push({ url, ...(kmsKeyArn ? { kmsKeyArn: kmsKeyArn as string } : {}) });
+  });
+  return out;
+}
+
 /** What one stack's settings put into its manifests. */
 export interface Environment {
   /** The Pulumi stack name: `dist/<stack>/` and `stacks/Pulumi.<stack>.yaml`. */
@@ -123,6 +159,8 @@ export interface Environment {
   readonly workflowValues: Readonly<Record<string, string>>;
   /** Every key ConfigMap swoop-platform holds in this stack. */
   readonly valueKeys: readonly string[];
+  /** The SQS queues the state service may send task tokens to; a wait step's queue must be one of them. */
+  readonly taskTokenQueues: readonly TaskTokenQueue[];
   /** The state service's dashboard: its Argo UI link (from argoIngress) and, when set, the SSO proxy's header. */
   readonly dashboard: { readonly argoWorkflowUrl: string; readonly sso?: DashboardSso };
 }
@@ -161,6 +199,7 @@ export function loadEnvironment(stack: string, dir = STACKS_DIR, project = proje
   }
   const sso = dashboardSso(config[`${project}:dashboard`]);
   errors.push(...sso.problems.map((p) => `${project}:dashboard${p}`));
+  const taskTokenQueues = readTaskTokenQueues(config[`${project}:taskTokenQueues`], (msg) => errors.push(`${project}:taskTokenQueues${msg}`));
   if (errors.length > 0) throw new EnvironmentError(`${file}: ${errors.join('; ')}`);
   const workflowValues = Object.fromEntries(Object.entries((values ?? {}) as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return {
@@ -171,6 +210,7 @@ export function loadEnvironment(stack: string, dir = STACKS_DIR, project = proje
     stateServiceImage: image as string,
     workflowValues,
     valueKeys: [...BUILT_IN_VALUE_KEYS, ...Object.keys(workflowValues)],
+    taskTokenQueues,
     dashboard: { argoWorkflowUrl: argoWorkflowUrl(host as string | undefined), ...(sso.value ? { sso: sso.value } : {}) },
   };
 }

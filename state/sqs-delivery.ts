@@ -53,6 +53,9 @@ export class SqsSender {
         region,
         ...(this.props.endpoint ? { endpoint: this.props.endpoint } : {}),
         ...(this.props.credentials ? { credentials: { ...this.props.credentials } } : {}),
+        // The SDK's own endpoint setting (AWS_ENDPOINT_URL_SQS, as payload-reader.ts honours
+        // AWS_ENDPOINT_URL_S3) must win: by default the SDK sends to the queue URL's host instead.
+        ...(!this.props.endpoint && (process.env.AWS_ENDPOINT_URL_SQS || process.env.AWS_ENDPOINT_URL) ? { useQueueUrlAsEndpoint: false } : {}),
         maxAttempts: 1, // the wait step's open is retried by Argo, minting a new token
       });
       this.clients.set(region, client);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { compareFiles, synthesize, writeFiles } from '../constructs';
+import { compareFiles, synthesize, taskTokenQueueReads, writeFiles } from '../constructs';
 import { platformValueReads } from '../constructs/environment';
 import { EnvironmentError, loadEnvironments, type Environment } from '../stacks/environment';
 import { buildApp, type SwoopApp } from './app';
@@ -22,10 +22,15 @@ export function synthesizeEnvironments(environments: readonly Environment[] = lo
   return environments.map((environment) => {
     const swoop = buildApp(environment);
     const files = synthesize(swoop.app);
-    const problems = missingValues(environment, files);
+    const problems = environmentProblems(environment, files);
     if (problems.length > 0) throw new EnvironmentError(problems.join('\n'));
     return { environment, swoop, files };
   });
+}
+
+/** Everything in a stack's manifests that its settings do not provide: `npm run synth` fails with these lines. */
+export function environmentProblems(environment: Environment, files: ReadonlyMap<string, string>): string[] {
+  return [...missingValues(environment, files), ...unlistedTaskTokenQueues(environment, files)];
 }
 
 /**
@@ -41,6 +46,37 @@ export function missingValues(environment: Environment, files: ReadonlyMap<strin
           problems.push(
             `dist/${environment.stack}/${file}: ${doc?.kind}/${doc?.metadata?.name} reads "${key}" from ConfigMap swoop-platform, which stack ${environment.stack} does not set; add it under swoop-platform:workflowValues in stacks/Pulumi.${environment.stack}.yaml`,
           );
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * A wait step's SQS queue that the stack's `taskTokenQueues` does not list would only fail
+ * when a run reaches the step (the state service refuses the open, Argo retries it, the run
+ * fails): refuse it here. The queue is the literal URL, or the stack's value of the
+ * `env.value(key)` it reads; a key the stack does not set is missingValues' to report.
+ */
+export function unlistedTaskTokenQueues(environment: Environment, files: ReadonlyMap<string, string>): string[] {
+  const listed = environment.taskTokenQueues.map((q) => q.url);
+  const values: Readonly<Record<string, string>> = { ...environment.workflowValues, 'task-token-queues': listed.join(',') };
+  const setting = `stacks/Pulumi.${environment.stack}.yaml`;
+  const problems: string[] = [];
+  for (const [file, text] of files) {
+    for (const doc of parseAllDocuments(text).map((d) => d.toJS() as unknown)) {
+      for (const read of taskTokenQueueReads(doc)) {
+        if (read.key !== undefined && !environment.valueKeys.includes(read.key)) continue;
+        const url = read.key !== undefined ? values[read.key] : read.queueUrl;
+        if (url !== undefined && listed.includes(url)) continue;
+        const at = `dist/${environment.stack}/${file}: ${read.resource} (template ${read.template})`;
+        if (url === undefined) {
+          problems.push(`${at} reads its task-token queue from "${read.key}", which the platform sets to no queue URL; read it from a key of swoop-platform:workflowValues in ${setting}`);
+        } else {
+          const from = read.key !== undefined ? ` (env.value("${read.key}") in stack ${environment.stack})` : '';
+          const or = read.key !== undefined ? `, or set swoop-platform:workflowValues.${read.key} to a listed queue` : '';
+          problems.push(`${at} sends task tokens to SQS queue ${url}${from}, which stack ${environment.stack} does not list in taskTokenQueues, so the state service would refuse it; add {url: ${url}} to swoop-platform:taskTokenQueues in ${setting}${or}`);
         }
       }
     }

@@ -2,7 +2,8 @@ import { App, Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ContainerTask, podsPerRun, synthesize, TaskLibrary, TaskTokenTarget, Workflow } from '../../constructs';
+import { ContainerTask, EnvironmentValue, environmentValues, podsPerRun, synthesize, TaskLibrary, taskTokenQueueReads, TaskTokenTarget, Workflow } from '../../constructs';
+import { platformValueReads } from '../../constructs/environment';
 import { documentsFrom, lint } from '../../tools/lint/index';
 import { validateArgoDocument } from '../support/schema';
 import { HAVE_REFERENCE } from '../support/reference';
@@ -89,21 +90,53 @@ describe('wf.addWaitForCallback', () => {
     expect(lint(documentsFrom(docs))).toEqual([]);
   });
 
-  it('sends the token by SQS: the open names the queue, carries no receiver credential, and validates and lints', () => {
-    const a = app((wf, publish) => {
-      const wait = wf.addWaitForCallback('approve', { send: TaskTokenTarget.sqs({ queueUrl: 'https://sqs.us-west-2.amazonaws.com/123456789012/review-tasks' }) });
-      wf.addStep('publish', publish, { input: wait.output });
-    });
-    const docs = [...synthesize(a).values()].flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as Json));
+  const sqsApp = (queueUrl: string | EnvironmentValue) => app((wf, publish) => {
+    const wait = wf.addWaitForCallback('approve', { send: TaskTokenTarget.sqs({ queueUrl }) });
+    wf.addStep('publish', publish, { input: wait.output });
+  });
+  const sqsSynth = (queueUrl: string | EnvironmentValue) => {
+    const docs = [...synthesize(sqsApp(queueUrl)).values()].flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as Json));
     const wt = docs.find((d) => d.kind === 'WorkflowTemplate' && d.metadata.name === 'approvals')!;
-    const open = (wt.spec.templates as Json[]).find((t) => t.name === 'swoop-wait-approve-send')!;
-    expect(open.http.body).toContain("'send': {'sqs': {'queueUrl': 'https://sqs.us-west-2.amazonaws.com/123456789012/review-tasks' } }");
+    return { docs, wt, open: (wt.spec.templates as Json[]).find((t) => t.name === 'swoop-wait-approve-send')! };
+  };
+  const QUEUE = 'https://sqs.us-west-2.amazonaws.com/123456789012/review-tasks';
+
+  it('sends the token by SQS: the open reads the queue from its input parameter, carries no receiver credential, and validates and lints', () => {
+    const { docs, wt, open } = sqsSynth(QUEUE);
+    expect(open.inputs.parameters).toEqual([{ name: 'input' }, { name: 'sqs-queue-url', value: QUEUE }]);
+    expect(open.http.body).toContain("'send': {'sqs': {'queueUrl': inputs.parameters['sqs-queue-url'] } } })}}");
     expect((open.http.headers as Json[]).map((h) => h.name)).toEqual(['Content-Type', 'Authorization']);
+    // the step's DAG passes only the inputs it declares; the queue is the send template's own
+    expect(wt.spec.templates.find((t: Json) => t.name === 'swoop-wait-approve').inputs.parameters).toEqual([{ name: 'input' }]);
+    expect(taskTokenQueueReads(wt)).toEqual([{ resource: 'WorkflowTemplate/approvals', template: 'swoop-wait-approve-send', queueUrl: QUEUE }]);
     if (HAVE_REFERENCE) expect(validateArgoDocument(wt)).toEqual([]);
     expect(lint(documentsFrom(docs)).filter((p) => p.resource === 'WorkflowTemplate/approvals')).toEqual([]);
-    expect(() => synthesize(app((wf) => { wf.addWaitForCallback('approve', { send: TaskTokenTarget.sqs({ queueUrl: 'review-tasks' }) }); }))).toThrow(
-      'approvals/approve: send queueUrl "review-tasks" is not an SQS queue URL; give https://sqs.<region>.amazonaws.com/<account>/<queue>',
-    );
+  });
+
+  it('reads the SQS queue from the environment: the manifest names the ConfigMap key, never the queue, and validates and lints', () => {
+    const env = environmentValues({ 'review-queue': 'the queue reviewers take tokens from' });
+    const { docs, wt, open } = sqsSynth(env.value('review-queue'));
+    expect(open.inputs.parameters).toEqual([{ name: 'input' }, { name: 'sqs-queue-url', valueFrom: { configMapKeyRef: { name: 'swoop-platform', key: 'review-queue' } } }]);
+    expect(open.http.body).toContain("'send': {'sqs': {'queueUrl': inputs.parameters['sqs-queue-url'] } } })}}");
+    expect(JSON.stringify(wt)).not.toContain('sqs.');
+    // missingValues (and Platform at deploy) see the key like any other environment value
+    expect(platformValueReads(wt)).toContain('review-queue');
+    expect(taskTokenQueueReads(wt)).toEqual([{ resource: 'WorkflowTemplate/approvals', template: 'swoop-wait-approve-send', key: 'review-queue' }]);
+    if (HAVE_REFERENCE) expect(validateArgoDocument(wt)).toEqual([]);
+    expect(lint(documentsFrom(docs)).filter((p) => p.resource === 'WorkflowTemplate/approvals')).toEqual([]);
+  });
+
+  it('refuses a literal queueUrl SQS would not accept, naming the construct path and what to give', () => {
+    const fails = (queueUrl: string) => () => synthesize(sqsApp(queueUrl));
+    const base = 'https://sqs.us-west-2.amazonaws.com/123456789012';
+    expect(fails('review-tasks')).toThrow('approvals/approve: send queueUrl "review-tasks" is not an SQS queue URL; give https://sqs.<region>.amazonaws.com/<account>/<queue>');
+    expect(fails('https://sqs.us-west-2.amazonaws.com/1234/review')).toThrow('approvals/approve: send queueUrl "https://sqs.us-west-2.amazonaws.com/1234/review" names account "1234"; an AWS account id is 12 digits');
+    expect(fails('https://sqs.uswest2.amazonaws.com/123456789012/review')).toThrow('names region "uswest2", which is not an AWS region such as us-west-2');
+    expect(fails(`${base}/review.tasks`)).toThrow(`approvals/approve: send queueUrl "${base}/review.tasks" names queue "review.tasks"; a queue name holds only letters, digits, "-" and "_", and a FIFO queue's ends in ".fifo"`);
+    expect(fails(`${base}/${'r'.repeat(76)}.fifo`)).toThrow('names a queue of 81 characters; SQS allows 80 (".fifo" included)');
+    expect(() => synthesize(sqsApp(`${base}/${'r'.repeat(75)}.fifo`))).not.toThrow();
+    expect(() => synthesize(sqsApp('https://sqs.cn-north-1.amazonaws.com.cn/123456789012/review_tasks'))).not.toThrow();
+    expect(() => synthesize(sqsApp(42 as unknown as string))).toThrow('approvals/approve: send queueUrl 42 is not an SQS queue URL');
   });
 
   it('refuses what cannot work, naming the construct path', () => {

@@ -82,6 +82,25 @@ describe('e2e Argo renderer', () => {
     expect(renderTags('{{inputs.parameters.method}} {{inputs.parameters.url}}', { ...scope, ...inputVariables(called, { url: 'http://x' }) }, 't')).toBe('POST http://x');
   });
 
+  it('resolves a called template\'s valueFrom.configMapKeyRef inputs as ProcessArgs does: the labelled ConfigMap, an argument instead, valueFrom.default, else the controller\'s error', () => {
+    const queue = { name: 'queue', valueFrom: { configMapKeyRef: { name: 'swoop-platform', key: 'review-queue' } } };
+    const called = { name: 'send', inputs: { parameters: [{ name: 'input' }, queue] } };
+    const cluster: ClusterObjects = { configMaps: { 'swoop-platform': { ...labelled.configMaps['swoop-platform']!, data: { 'review-queue': 'https://sqs/q' } } }, secrets: {} };
+    expect(inputVariables(called, { input: 'i' }, cluster)).toEqual({ 'inputs.parameters.input': 'i', 'inputs.parameters.queue': 'https://sqs/q' });
+    // an argument replaces the input's valueFrom (overwriteWithArguments)
+    expect(inputVariables(called, { input: 'i', queue: 'https://sqs/other' }, cluster)['inputs.parameters.queue']).toBe('https://sqs/other');
+    // the ConfigMap's value replaces a value the input also declares
+    expect(inputVariables({ name: 'send', inputs: { parameters: [{ ...queue, value: 'literal' }] } }, {}, cluster)['inputs.parameters.queue']).toBe('https://sqs/q');
+    const unlabelled: ClusterObjects = { configMaps: { 'swoop-platform': { data: { 'review-queue': 'https://sqs/q' } } }, secrets: {} };
+    expect(() => inputVariables(called, { input: 'i' }, unlabelled)).toThrow(
+      'template send: unable to retrieve inputs.parameters.queue from ConfigMap: ConfigMap swoop-platform lacks the label workflows.argoproj.io/configmap-type: Parameter',
+    );
+    expect(() => inputVariables(called, { input: 'i' }, labelled)).toThrow('unable to retrieve inputs.parameters.queue from ConfigMap: ConfigMap swoop-platform has no key review-queue');
+    const withDefault = { name: 'send', inputs: { parameters: [{ ...queue, valueFrom: { ...queue.valueFrom, default: 'fallback' } }] } };
+    expect(inputVariables(withDefault, {}, labelled)['inputs.parameters.queue']).toBe('fallback');
+    expect(() => inputVariables(called, { input: 'i' })).toThrow('input parameter "queue" reads ConfigMap swoop-platform; give the cluster objects');
+  });
+
   it('evaluates DAG whens on task outputs, short-circuiting like expr', () => {
     const gate = { name: 'work', when: "{{=jsonpath(tasks.claim.outputs.result, '$.claimed') == true && len(fromJSON(tasks['split'].outputs.parameters['items'])) > 0}}" };
     expect(evaluateWhen(gate, scope, { claim: { result: '{"claimed":false}' } })).toBe(false);

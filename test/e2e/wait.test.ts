@@ -1,7 +1,8 @@
 /**
  * A wait-for-callback step end to end: the synthesized template's HTTP open (rendered as the
  * agent would send it) reaches the real state service, which delivers the token to a loopback
- * receiver; the answer posted to the real service resumes the suspend node through a
+ * receiver (or, for an SQS target read from the environment, sends it to a loopback SQS
+ * endpoint, to the queue the ConfigMap holds); the answer posted to the real service resumes the suspend node through a
  * loopback Argo Server (swagger-checked, util.go semantics); the run goes on with the answer's
  * output, or fails with the error and cause, and is recorded so.
  */
@@ -11,10 +12,11 @@ import { App, Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { ContainerTask, synthesize, TaskLibrary, TaskTokenTarget, Workflow } from '../../constructs';
+import { ContainerTask, environmentValues, synthesize, TaskLibrary, TaskTokenTarget, Workflow } from '../../constructs';
 import { PlatformEvents } from '../../constructs/events';
 import { FakeArgoServer } from '../support/argo-server';
 import { HAVE_REFERENCE, REFERENCE_MISSING_MESSAGE } from '../support/reference';
+import { SqsEndpoint, sqsSignature } from '../support/sqs-endpoint';
 import { sendHttp, workflowFailures, type Doc } from './support/argo';
 import { cirrusId, cirrusPayload } from './support/fixtures';
 import { ARGO_TOKEN, BACKEND, startPlatform, type RunningPlatform } from './support/platform';
@@ -22,6 +24,9 @@ import { ARGO_TOKEN, BACKEND, startPlatform, type RunningPlatform } from './supp
 const NAME = 'e2e-approval';
 const FAST = 'e2e-approval-fast';
 const REVIEW_SECRET = { name: 'e2e-review-api', key: 'authorization' };
+const BY_SQS = 'e2e-approval-sqs';
+const REVIEW_QUEUE = 'https://sqs.us-west-2.amazonaws.com/123456789012/e2e-review-tasks.fifo';
+const env = environmentValues({ 'e2e-review-queue': 'the SQS queue reviewers take task tokens from' });
 
 function synthesizeApproval(receiverUrl: string) {
   const app = new App();
@@ -45,7 +50,11 @@ function synthesizeApproval(receiverUrl: string) {
     timeout: Duration.seconds(5),
   });
   fast.addStep('publish', publish, { input: approveFast.output });
-  new PlatformEvents(app, 'events', { workflows: [wf, fast] });
+  // The token by SQS, to the queue the environment names.
+  const bySqs = new Workflow(app, BY_SQS, { timeout: Duration.hours(1) });
+  const approveBySqs = bySqs.addWaitForCallback('approve', { send: TaskTokenTarget.sqs({ queueUrl: env.value('e2e-review-queue') }) });
+  bySqs.addStep('publish', publish, { input: approveBySqs.output });
+  new PlatformEvents(app, 'events', { workflows: [wf, fast, bySqs] });
   const docs = [...synthesize(app).values()].flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as Doc)).filter(Boolean);
   return {
     docs,
@@ -63,8 +72,13 @@ describe.skipIf(!HAVE_REFERENCE)(`a wait-for-callback step through the real stat
   let argo: FakeArgoServer;
   let platform: RunningPlatform;
   let manifests: ReturnType<typeof synthesizeApproval>;
+  const sqs = new SqsEndpoint();
+  const savedEnv = { ...process.env };
 
   beforeAll(async () => {
+    // The state service sends with the SDK's standard settings: these reach the loopback SQS (test/state/sqs-delivery.test.ts).
+    await sqs.start();
+    Object.assign(process.env, { AWS_ENDPOINT_URL_SQS: sqs.url, AWS_ACCESS_KEY_ID: 'AKIDE2EEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
     receiver = createServer((req, res) => {
       let text = '';
       req.on('data', (c: Buffer) => (text += c));
@@ -78,13 +92,16 @@ describe.skipIf(!HAVE_REFERENCE)(`a wait-for-callback step through the real stat
     argo = new FakeArgoServer(ARGO_TOKEN);
     await argo.start();
     manifests = synthesizeApproval(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/reviews`);
-    platform = await startPlatform(manifests, { argoServerUrl: argo.url });
+    // As a stack listing the queue in taskTokenQueues and setting workflowValues.e2e-review-queue writes them.
+    platform = await startPlatform(manifests, { argoServerUrl: argo.url, values: { 'task-token-queues': REVIEW_QUEUE, 'e2e-review-queue': REVIEW_QUEUE } });
     (platform.cluster.secrets as Record<string, Record<string, string>>)[REVIEW_SECRET.name] = { [REVIEW_SECRET.key]: 'Bearer review-secret' };
   });
   afterAll(async () => {
     await platform?.stop();
     await argo?.stop();
     await new Promise<void>((r) => (receiver ? receiver.close(() => r()) : r()));
+    await sqs.stop();
+    for (const k of ['AWS_ENDPOINT_URL_SQS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) if (savedEnv[k] === undefined) delete process.env[k]; else process.env[k] = savedEnv[k];
   });
 
   /** Claims, reports running, opens the wait step's task; returns the run, its token and its suspend node. */
@@ -195,5 +212,58 @@ describe.skipIf(!HAVE_REFERENCE)(`a wait-for-callback step through the real stat
     expect(node().message).toBe('States.Timeout: no answer within 5 seconds of the task opening');
     expect((await run.completed('Failed', workflowFailures([{ displayName: 'wait', message: node().message!, templateName: node().templateName, phase: 'Failed', podName: '', finishedAt: '2026-03-02T10:20:00Z' }]))).succeeded).toBe(true);
     expect((await platform.read(`/runs/${run.run.name}`)).error).toBe('wait: States.Timeout: no answer within 5 seconds of the task opening');
+  });
+
+  it('SQS from the environment: the manifest names the key, the open carries the ConfigMap\'s queue, the state service sends the token there, the answer resumes the run', async () => {
+    const template = manifests.find('WorkflowTemplate', BY_SQS);
+    const send = (template.spec.templates as Doc[]).find((t) => t.name === 'swoop-wait-approve-send')!;
+    expect(send.inputs.parameters).toContainEqual({ name: 'sqs-queue-url', valueFrom: { configMapKeyRef: { name: 'swoop-platform', key: 'e2e-review-queue' } } });
+    expect(JSON.stringify(template)).not.toContain('e2e-review-tasks');
+
+    const item = 'BY-SQS';
+    const input = JSON.stringify(cirrusPayload([{ workflow: BY_SQS }], { id: cirrusId(BY_SQS, item), item }));
+    const run = await platform.start(BY_SQS, { input, 'payload-id': cirrusId(BY_SQS, item) });
+    expect((await run.running()).succeeded).toBe(true);
+    const dag = run.nestedDag('approve');
+    const request = dag.httpRequest('send');
+    expect(JSON.parse(request.body).send).toEqual({ sqs: { queueUrl: REVIEW_QUEUE } });
+    const before = sqs.received.length;
+    const open = await sendHttp(request);
+    expect({ status: open.status, succeeded: open.succeeded, body: open.body }).toMatchObject({ status: 201, succeeded: true });
+    expect(sqs.received).toHaveLength(before + 1);
+    const { headers, body } = sqs.received.at(-1)!;
+    expect(headers['x-amz-target']).toBe('AmazonSQS.SendMessage');
+    expect(headers.authorization).toMatch(sqsSignature('AKIDE2EEXAMPLE', 'us-west-2'));
+    expect(body.QueueUrl).toBe(REVIEW_QUEUE);
+    expect(body.MessageGroupId).toBe(run.run.uid); // FIFO: the run's messages in order
+    const message = JSON.parse(body.MessageBody);
+    expect(message).toMatchObject({ workflow: BY_SQS, run: run.run.name, step: 'approve', input });
+
+    const nodes = dag.suspendNodes();
+    argo.addWorkflow('swoop', run.run.name, nodes);
+    expect((await answer(message.taskToken, 'success', { output: 's3://swoop-e2e/reviewed/by-sqs.json' })).status).toBe(202);
+    const node = () => argo.node('swoop', run.run.name, nodes[0]!.name)!;
+    await until(() => node().phase === 'Succeeded');
+    expect(run.argument('publish', 'input', { approve: { parameters: dag.outputs({ wait: node() }) } })).toBe('s3://swoop-e2e/reviewed/by-sqs.json');
+    expect((await run.completed('Succeeded', workflowFailures([]))).succeeded).toBe(true);
+    expect((await platform.read(`/runs/${run.run.name}`)).state).toBe('SUCCESSFUL');
+  });
+
+  it('SQS from the environment: a ConfigMap value the service may not send to reaches it and is refused (what the synth check prevents)', async () => {
+    const data = platform.cluster.configMaps['swoop-platform']!.data as Record<string, string>;
+    const other = 'https://sqs.us-west-2.amazonaws.com/123456789012/unlisted';
+    data['e2e-review-queue'] = other;
+    try {
+      const item = 'UNLISTED';
+      const input = JSON.stringify(cirrusPayload([{ workflow: BY_SQS }], { id: cirrusId(BY_SQS, item), item }));
+      const run = await platform.start(BY_SQS, { input, 'payload-id': cirrusId(BY_SQS, item) });
+      const before = sqs.received.length;
+      const open = await sendHttp(run.nestedDag('approve').httpRequest('send'));
+      expect({ status: open.status, succeeded: open.succeeded }).toEqual({ status: 400, succeeded: false });
+      expect(open.body).toContain(`send.sqs.queueUrl ${other} is not a queue this service sends task tokens to`);
+      expect(sqs.received).toHaveLength(before);
+    } finally {
+      data['e2e-review-queue'] = REVIEW_QUEUE;
+    }
   });
 });

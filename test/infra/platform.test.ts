@@ -287,6 +287,34 @@ describe('Platform checks the synthesized manifests against the stack before dep
     expect(rec.kube('ConfigMap', 'swoop-platform')[0].inputs.data).toMatchObject({ 'publish-bucket': 's3://swoop-dev-public', 'payload-store': 's3://art-bucket/payloads' });
   });
 
+  it('refuses a wait step whose SQS queue (read from the environment) is not in taskTokenQueues, and deploys it when it is', async () => {
+    const sqsDir = mkdtempSync(join(tmpdir(), 'swoop-manifests-sqs-'));
+    try {
+      writeFileSync(join(sqsDir, 'review.yaml'), stringify({
+        apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate', metadata: { name: 'review', namespace: 'swoop' },
+        spec: { templates: [{ name: 'swoop-wait-approve-send', inputs: { parameters: [{ name: 'input' }, { name: 'sqs-queue-url', valueFrom: { configMapKeyRef: { name: 'swoop-platform', key: 'review-queue' } } }] }, http: { url: 'x' } }] },
+      }));
+      const queue = 'https://sqs.us-west-2.amazonaws.com/123456789012/review-tasks';
+      const withQueues = async (id: string, taskTokenQueues: string[]) => {
+        const { Platform } = await import('../../infra/platform');
+        const { SecretsSync } = await import('../../infra/secrets-sync');
+        const cluster = await testCluster(`c-${id}`);
+        const secrets = new SecretsSync(`secrets-${id}`, { cluster, secretArns: [database.secretArn, database.serviceSecretArn], keyArns: ['arn:aws:kms:us-west-2:123456789012:key/db'], namespaces: ['swoop', 'argo'] });
+        return new Platform(id, { cluster, namespace: 'swoop', bucketName: 'art-bucket', database, secrets, delivery: { mode: 'pulumi', manifestsDir: sqsDir }, values: { 'review-queue': queue }, taskTokenQueues, checkManifests: {} });
+      };
+      const rec = new ResourceRecorder();
+      await rec.install('unit-token-queues');
+      await expect(withQueues('unlisted', [])).rejects.toThrow(
+        `review.yaml: WorkflowTemplate/review (template swoop-wait-approve-send) sends task tokens to SQS queue ${queue} (key "review-queue"), which the state service may not send to; add {url: ${queue}} to the stack setting swoop-platform:taskTokenQueues`,
+      );
+      await withQueues('listed', [queue]);
+      await rec.settle();
+      expect(rec.kube('ConfigMap', 'swoop-platform').map((c) => c.inputs.data['task-token-queues'])).toContain(queue);
+    } finally {
+      rmSync(sqsDir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses manifests whose state service image is not the stack setting (a stale dist/)', async () => {
     const rec = new ResourceRecorder();
     await rec.install('unit-image');

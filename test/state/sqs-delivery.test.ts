@@ -7,40 +7,24 @@
  * accepts the signature, nor IAM (infra's grant is not built, see docs/callbacks.md).
  */
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../state/config';
 import { SqsSender } from '../../state/sqs-delivery';
+import { SqsEndpoint, sqsSignature } from '../support/sqs-endpoint';
 
 const QUEUE = 'https://sqs.us-west-2.amazonaws.com/123456789012/review-tasks';
 const FIFO = 'https://sqs.us-west-2.amazonaws.com/123456789012/review-tasks.fifo';
 
 describe('task tokens by SQS', () => {
-  let server: Server;
+  const sqs = new SqsEndpoint();
+  const received = sqs.received;
   let endpoint: string;
-  let status = 200;
-  const received: { headers: IncomingHttpHeaders; body: any }[] = [];
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      let text = '';
-      req.on('data', (c: Buffer) => (text += c));
-      req.on('end', () => {
-        const body = JSON.parse(text);
-        received.push({ headers: req.headers, body });
-        if (status !== 200) {
-          res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ __type: 'com.amazonaws.sqs#QueueDoesNotExist', message: 'The specified queue does not exist.' }));
-          return;
-        }
-        const md5 = createHash('md5').update(body.MessageBody).digest('hex');
-        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ MessageId: 'm-1', MD5OfMessageBody: md5 }));
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await sqs.start();
+    endpoint = sqs.url;
   });
-  afterAll(async () => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+  afterAll(() => sqs.stop());
 
   const sender = () => new SqsSender({ allowedQueues: [QUEUE, FIFO], endpoint, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
   const message = { taskToken: 'swt1_x', workflow: 'review', run: 'review-abc', step: 'review', input: 's3://b/in.json', parameters: {}, heartbeatSeconds: null, timeoutSeconds: 60 };
@@ -50,7 +34,7 @@ describe('task tokens by SQS', () => {
     const { headers, body } = received.at(-1)!;
     expect(headers['x-amz-target']).toBe('AmazonSQS.SendMessage');
     expect(headers['content-type']).toBe('application/x-amz-json-1.0');
-    expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-west-2\/sqs\/aws4_request, SignedHeaders=\S+, Signature=[0-9a-f]{64}$/);
+    expect(headers.authorization).toMatch(sqsSignature('AKIDEXAMPLE', 'us-west-2'));
     expect(body).toEqual({
       QueueUrl: QUEUE,
       MessageBody: JSON.stringify(message),
@@ -66,11 +50,11 @@ describe('task tokens by SQS', () => {
   });
 
   it('fails with SQS\'s reason when the queue refuses', async () => {
-    status = 400;
+    sqs.status = 400;
     try {
       await expect(sender().send(QUEUE, message, 'uid-1/review', 'swt1_x')).rejects.toThrow(/does not exist/);
     } finally {
-      status = 200;
+      sqs.status = 200;
     }
   });
 
@@ -83,5 +67,25 @@ describe('task tokens by SQS', () => {
     expect(() => configFromEnv({ ...base, TASK_TOKEN_QUEUES: 'review-tasks' })).toThrow(
       'TASK_TOKEN_QUEUES holds "review-tasks", which is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)',
     );
+  });
+
+  it('as the service builds it (no endpoint option), sends to AWS_ENDPOINT_URL_SQS when set, not to the queue URL\'s host, with the env credentials (what test/e2e/wait.test.ts relies on)', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ENDPOINT_URL_SQS: endpoint, AWS_ACCESS_KEY_ID: 'AKIDENVEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' });
+    try {
+      await new SqsSender({ allowedQueues: [QUEUE] }).send(QUEUE, message, 'uid-2/review', 'swt1_y');
+    } finally {
+      for (const k of ['AWS_ENDPOINT_URL_SQS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+    }
+    const { headers, body } = received.at(-1)!;
+    expect(headers.authorization).toMatch(sqsSignature('AKIDENVEXAMPLE', 'us-west-2'));
+    expect(body.QueueUrl).toBe(QUEUE);
+  });
+
+  it('refuses in TASK_TOKEN_QUEUES a queue name SQS would not create (over 80 characters with ".fifo")', () => {
+    const base = { STATE_WRITE_TOKEN: 'w', STATE_READ_TOKEN: 'r' };
+    const long = `https://sqs.us-west-2.amazonaws.com/123456789012/${'q'.repeat(76)}.fifo`;
+    expect(() => configFromEnv({ ...base, TASK_TOKEN_QUEUES: long })).toThrow(`TASK_TOKEN_QUEUES holds "${long}", which is not an SQS queue URL`);
+    expect(configFromEnv({ ...base, TASK_TOKEN_QUEUES: long.replace('q.fifo', '.fifo') }).taskTokenQueues).toHaveLength(1);
   });
 });

@@ -6,6 +6,8 @@
  *   submitted arguments; `valueFrom.configMapKeyRef` read from a ConfigMap that must carry
  *   the label `workflows.argoproj.io/configmap-type: Parameter` (required since v4.0);
  *   `enum` enforced; a parameter without value is an error;
+ * - template input parameters (common/util.go ProcessArgs): arguments, then `value` or
+ *   `default`, then `valueFrom.configMapKeyRef` from the same labelled ConfigMaps;
  * - global variables: `workflow.name|uid|namespace|creationTimestamp` (RFC 3339, plus the
  *   strftime/`.s`/`.RFC3339` variants), `workflow.status`, and `workflow.failures` as Argo
  *   stores it: the JSON list passed through Go's strconv.Quote;
@@ -63,6 +65,15 @@ export function workflowFailures(nodes: readonly FailedNode[]): string {
   return goQuote(nodes.length === 0 ? 'null' : JSON.stringify(nodes));
 }
 
+/** A `configMapKeyRef`'s value as the controller's ConfigMap store finds it: only ConfigMaps with the parameter label. */
+function configMapValue(ref: { name: string; key: string }, cluster: ClusterObjects): { value: string } | { problem: string } {
+  const cm = cluster.configMaps[ref.name];
+  if (!cm) return { problem: `ConfigMap ${ref.name} does not exist` };
+  if (cm.labels?.[PARAMETER_CONFIGMAP_LABEL] !== 'Parameter') return { problem: `ConfigMap ${ref.name} lacks the label ${PARAMETER_CONFIGMAP_LABEL}: Parameter (required by Argo v4)` };
+  if (!(ref.key in cm.data)) return { problem: `ConfigMap ${ref.name} has no key ${ref.key}` };
+  return { value: cm.data[ref.key]! };
+}
+
 /** Workflow parameter values of a run: template defaults, submitted arguments, ConfigMap values. */
 export function resolveParameters(template: Doc, submitted: Readonly<Record<string, string>>, cluster: ClusterObjects): Record<string, string> {
   const where = `WorkflowTemplate ${template.metadata?.name}`;
@@ -76,14 +87,10 @@ export function resolveParameters(template: Doc, submitted: Readonly<Record<stri
     const name = String(p.name);
     let value: string | undefined = submitted[name] ?? (p.value !== undefined ? String(p.value) : undefined);
     if (value === undefined && p.valueFrom?.configMapKeyRef) {
-      const ref = p.valueFrom.configMapKeyRef as { name: string; key: string };
-      const cm = cluster.configMaps[ref.name];
-      const problem = !cm ? `ConfigMap ${ref.name} does not exist`
-        : cm.labels?.[PARAMETER_CONFIGMAP_LABEL] !== 'Parameter' ? `ConfigMap ${ref.name} lacks the label ${PARAMETER_CONFIGMAP_LABEL}: Parameter (required by Argo v4)`
-          : !(ref.key in cm.data) ? `ConfigMap ${ref.name} has no key ${ref.key}` : undefined;
-      if (problem === undefined) value = cm!.data[ref.key];
+      const found = configMapValue(p.valueFrom.configMapKeyRef, cluster);
+      if ('value' in found) value = found.value;
       else if (p.valueFrom.default !== undefined) value = String(p.valueFrom.default);
-      else throw new Error(`${where}: failed to set global parameter ${name}: ${problem}`);
+      else throw new Error(`${where}: failed to set global parameter ${name}: ${found.problem}`);
     }
     if (value === undefined) throw new Error(`${where}: parameter "${name}" has no value: submit it or give it a default`);
     if (Array.isArray(p.enum) && !p.enum.map(String).includes(value)) {
@@ -140,10 +147,14 @@ export function globalVariables(template: Doc, run: Submission, parameters: Read
 
 /**
  * `inputs.parameters.*` of a template called with `args` (a DAG task's arguments, already
- * rendered): each declared input takes its argument, else its default; an undeclared
- * argument or an input without value is an error, as the controller reports it.
+ * rendered), as common/util.go ProcessArgs resolves them: a declared input takes its `value`,
+ * else its `default`; an argument replaces both and drops the input's `valueFrom`; a
+ * remaining `valueFrom.configMapKeyRef` is read from `cluster` (replacing any value), falling
+ * back to `valueFrom.default`, else "unable to retrieve inputs.parameters.<name> from
+ * ConfigMap". An undeclared argument or an input left without value is an error, as the
+ * controller reports it.
  */
-export function inputVariables(template: Doc, args: Readonly<Record<string, string>> = {}): Record<string, string> {
+export function inputVariables(template: Doc, args: Readonly<Record<string, string>> = {}, cluster?: ClusterObjects): Record<string, string> {
   const declared = (template.inputs?.parameters ?? []) as Doc[];
   const names = new Set(declared.map((p) => String(p.name)));
   for (const name of Object.keys(args)) {
@@ -151,7 +162,16 @@ export function inputVariables(template: Doc, args: Readonly<Record<string, stri
   }
   const vars: Record<string, string> = {};
   for (const p of declared) {
-    const value = args[p.name] ?? (p.value !== undefined ? String(p.value) : p.default !== undefined ? String(p.default) : undefined);
+    const supplied = p.name in args;
+    let value = supplied ? args[p.name] : p.value !== undefined ? String(p.value) : p.default !== undefined ? String(p.default) : undefined;
+    const ref = supplied ? undefined : p.valueFrom?.configMapKeyRef as { name: string; key: string } | undefined;
+    if (ref) {
+      if (!cluster) throw new Error(`template ${template.name}: input parameter "${p.name}" reads ConfigMap ${ref.name}; give the cluster objects`);
+      const found = configMapValue(ref, cluster);
+      if ('value' in found) value = found.value;
+      else if (p.valueFrom.default !== undefined) value = String(p.valueFrom.default);
+      else throw new Error(`template ${template.name}: unable to retrieve inputs.parameters.${p.name} from ConfigMap: ${found.problem}`);
+    }
     if (value === undefined) throw new Error(`template ${template.name}: input parameter "${p.name}" has no value`);
     vars[`inputs.parameters.${p.name}`] = value;
   }

@@ -222,7 +222,11 @@ export function stateServiceEnv(cluster: ClusterObjects): Record<string, string>
  * with the test's Secrets and ConfigMap; only what is pod-specific is overridden: loopback
  * HOST/PORT, the embedded database when no DATABASE_URL is given, a fresh schema otherwise.
  */
-export async function startPlatform(manifests: Pick<Manifests, 'find'>, options: { argoServerUrl?: string } = {}): Promise<RunningPlatform> {
+export async function startPlatform(manifests: Pick<Manifests, 'find'>, options: {
+  argoServerUrl?: string;
+  /** ConfigMap swoop-platform keys to set or replace, as a stack's workflowValues and taskTokenQueues would (e.g. `task-token-queues`). */
+  values?: Readonly<Record<string, string>>;
+} = {}): Promise<RunningPlatform> {
   const kube = new FakeKubeApi(KUBE_TOKEN);
   await kube.start();
   const tokenFile = join(mkdtempSync(join(tmpdir(), 'swoop-e2e-sa-')), 'token');
@@ -243,7 +247,7 @@ export async function startPlatform(manifests: Pick<Manifests, 'find'>, options:
     'swoop-state-argo-token': { token: ARGO_TOKEN },
   };
   // As the dev stack writes it: the built-in keys and the workflow values it sets (workflowValues).
-  const platformData = { ...loadEnvironment('dev').workflowValues, 'payload-store': PAYLOAD_STORE, 'state-url': 'pending', 'lifecycle-url': lifecycle.endpointUrl, 'task-token-queues': '' };
+  const platformData = { ...loadEnvironment('dev').workflowValues, 'payload-store': PAYLOAD_STORE, 'state-url': 'pending', 'lifecycle-url': lifecycle.endpointUrl, 'task-token-queues': '', ...options.values };
   const configMap = { labels: { 'workflows.argoproj.io/configmap-type': 'Parameter' }, data: platformData };
   const env = stateServiceEnv({ configMaps: { 'swoop-platform': configMap }, secrets });
   // The stuck-run sweeper runs on the real clock; tests drive it explicitly (test/state/sweeper.test.ts).

@@ -47,7 +47,7 @@ export class ArgoRun {
   /** The scope a DAG task's template renders in: the run's variables plus its inputs from the task's arguments. */
   private taskScope(task: Doc, scope: Record<string, string>): Record<string, string> {
     const args = Object.fromEntries(((task.arguments?.parameters ?? []) as Doc[]).map((p) => [p.name, renderTags(String(p.value), scope, `task ${task.name} argument ${p.name}`)]));
-    return { ...scope, ...inputVariables(this.named(task.template), args) };
+    return { ...scope, ...inputVariables(this.named(task.template), args, this.cluster) };
   }
 
   /** @internal for NestedDag */
@@ -98,7 +98,7 @@ export class ArgoRun {
 
   runningRequest(): HttpRequest {
     const template = this.runningHookTemplate();
-    return renderHttp(template, { ...this.scope({ status: 'Running' }), ...inputVariables(template) }, this.cluster);
+    return renderHttp(template, { ...this.scope({ status: 'Running' }), ...inputVariables(template, {}, this.cluster) }, this.cluster);
   }
 
   async running(): Promise<HttpOutcome> {
@@ -159,7 +159,7 @@ export class NestedDag {
     const scope = { ...this.run.scope(), ...this.inputs };
     const args = Object.fromEntries(((t.arguments?.parameters ?? []) as Doc[]).map((p) => [p.name, renderTags(String(p.value), scope, `task ${inner} argument ${p.name}`)]));
     const template = this.run.templateNamed(String(t.template));
-    return renderHttp(template, { ...this.run.scope(), ...inputVariables(template, args) }, this.run.clusterObjects);
+    return renderHttp(template, { ...this.run.scope(), ...inputVariables(template, args, this.run.clusterObjects) }, this.run.clusterObjects);
   }
 
   /** The suspend nodes, as the controller initializes them: Running, outputs as the template declares them. */
