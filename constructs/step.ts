@@ -173,7 +173,8 @@ export abstract class DagNode extends Construct implements Producer {
         if (producer && producer !== this) found.set(producer.name, producer);
       }
     }
-    return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // Names are unique (the keys of `found`), so no two compare equal.
+    return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   /** The Argo DAG task. No claim gate: runs exist only for claimed payloads (POST /submit). @internal */
