@@ -6,7 +6,11 @@
  * (ArchivedWorkflowService_ListArchivedWorkflows by name, then _GetArchivedWorkflow by uid)
  * and its logs read from the artifact repository (ArtifactService_GetArtifactFile:
  * `/artifact-files/{ns}/archived-workflows/{uid}/{nodeId}/outputs/{container}-logs`, the
- * artifacts `archiveLogs` saves). node:http(s)
+ * artifacts `archiveLogs` saves). A live workflow whose pods podGC removed streams nothing for
+ * them (util/logs WorkflowLogs lists the workflow's pods and streams those it finds: a deleted
+ * pod is no error, only no lines), so their logs are read from the live workflow's artifacts:
+ * `/artifact-files/{ns}/workflows/{name}/...` (the swagger's enum spells it `workflow`; the
+ * server's GetArtifactFile and the UI's artifactPath use `workflows`). node:http(s)
  * rather than fetch, so Argo's default self-signed certificate can be accepted when the
  * deployment says `insecureSkipVerify`, as the Argo CLI's ARGO_INSECURE_SKIP_VERIFY does.
  */
@@ -110,6 +114,10 @@ export function logTargets(wf: ArgoWorkflow, wanted: (n: ArgoNode) => boolean = 
 /** Whether the controller archived this target's logs (an output artifact `<container>-logs` of its pod's node). */
 export const hasArchivedLogs = (t: LogTarget): boolean => (t.podNode.outputs?.artifacts ?? []).some((a) => a.name === `${t.container}-logs`);
 
+/** Phases after which a node's pod is done (and podGC may delete it). */
+const FINISHED = new Set(['Succeeded', 'Failed', 'Error', 'Skipped', 'Omitted']);
+export const finished = (n: ArgoNode): boolean => FINISHED.has(n.phase ?? '');
+
 export class ArgoClient {
   private readonly url: string;
   private readonly token: string;
@@ -197,9 +205,14 @@ export class ArgoClient {
     return this.json<ArgoWorkflow>(`/api/v1/archived-workflows/${encodeURIComponent(newest.metadata.uid!)}?${new URLSearchParams({ namespace: this.namespace })}`, `archived workflow "${name}"`);
   }
 
-  /** The archived logs of one container of an archived workflow (its `<container>-logs` artifact), as lines; undefined when the artifact is gone. */
-  async archivedLogs(wf: ArgoWorkflow, target: LogTarget): Promise<string[] | undefined> {
-    const path = ['artifact-files', this.namespace, 'archived-workflows', wf.metadata.uid ?? '', target.podNode.id, 'outputs', `${target.container}-logs`].map(encodeURIComponent).join('/');
+  /**
+   * The archived logs of one container (its pod node's `<container>-logs` artifact), as lines;
+   * undefined when the artifact is gone. An archived workflow is addressed by uid, a live one
+   * by name, as GetArtifactFile reads them.
+   */
+  async archivedLogs(wf: ArgoWorkflow, target: LogTarget, from: 'archive' | 'live' = 'archive'): Promise<string[] | undefined> {
+    const [kind, id] = from === 'archive' ? ['archived-workflows', wf.metadata.uid ?? ''] : ['workflows', wf.metadata.name];
+    const path = ['artifact-files', this.namespace, kind, id, target.podNode.id, 'outputs', `${target.container}-logs`].map(encodeURIComponent).join('/');
     const res = await this.open(`/${path}`);
     if (res.statusCode === 404) {
       res.resume();
