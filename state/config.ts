@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { SQS_QUEUE_URL } from './sqs-queue-url';
 import { randomBytes } from 'node:crypto';
 import { METRICS_DEFAULT_PORT } from './metrics';
-import { type DashboardOptions, dashboardOptionsProblem } from './dashboard/options';
+import { type AlbOidcOptions, type DashboardOptions, dashboardOptionsProblem, parseAlbOidc } from './dashboard/options';
 import { type KubeConfig, kubeFromEnv } from './kube-config';
 import type { ProcessDescription } from './ogc';
 import { payloadStoreProblem, type PayloadReaderOptions } from './payload-reader';
@@ -59,7 +59,7 @@ export interface StateServiceConfig {
   readonly argoServer?: { readonly url: string; readonly token: string; readonly insecureSkipVerify: boolean; readonly ca?: string };
   /** TASK_TOKEN_QUEUES: the SQS queues wait steps may have their task tokens sent to (comma-separated URLs). */
   readonly taskTokenQueues?: readonly string[];
-  /** The dashboard's DASHBOARD_ARGO_WORKFLOW_URL, DASHBOARD_SSO_HEADER and DASHBOARD_SSO_PORT (state/dashboard/, docs/dashboard.md). */
+  /** The dashboard's DASHBOARD_ARGO_WORKFLOW_URL, DASHBOARD_SSO_HEADER, DASHBOARD_SSO_PORT, DASHBOARD_ALB_OIDC (DASHBOARD_ALB_KEY_URL) and DASHBOARD_ALB_PORT (state/dashboard/, docs/dashboard.md). */
   readonly dashboard?: DashboardOptions;
   /** The Kubernetes API POST /submit creates Workflows through (state/kube-config.ts). Undefined: /submit answers 503. */
   readonly kube?: KubeConfig;
@@ -72,13 +72,35 @@ export interface StateServiceConfig {
   readonly payloads?: PayloadReaderOptions;
 }
 
+const port = (raw: string | undefined) => (raw === undefined ? undefined : /^\d+$/.test(raw) ? Number(raw) : Number.NaN);
+
 function dashboard(env: NodeJS.ProcessEnv, taken: readonly number[]): DashboardOptions {
   const rawPort = env.DASHBOARD_SSO_PORT || undefined;
-  const ssoPort = rawPort === undefined ? undefined : /^\d+$/.test(rawPort) ? Number(rawPort) : Number.NaN;
-  const options = { argoWorkflowUrl: env.DASHBOARD_ARGO_WORKFLOW_URL || undefined, ssoHeader: env.DASHBOARD_SSO_HEADER || undefined, ...(ssoPort !== undefined ? { ssoPort } : {}) };
-  const problem = dashboardOptionsProblem(options, { argoWorkflowUrl: 'DASHBOARD_ARGO_WORKFLOW_URL', ssoHeader: 'DASHBOARD_SSO_HEADER', ssoPort: 'DASHBOARD_SSO_PORT' });
-  if (problem !== undefined) throw new Error(problem.replace(`(got "NaN")`, `(got "${rawPort}")`));
+  const ssoPort = port(rawPort);
+  const rawAlbPort = env.DASHBOARD_ALB_PORT || undefined;
+  const albPort = port(rawAlbPort);
+  let albOidc: AlbOidcOptions | undefined;
+  if (env.DASHBOARD_ALB_OIDC) {
+    const parsed = parseAlbOidc(env.DASHBOARD_ALB_OIDC, 'DASHBOARD_ALB_OIDC');
+    if (typeof parsed === 'string') throw new Error(parsed);
+    albOidc = { ...parsed, ...(env.DASHBOARD_ALB_KEY_URL ? { keyUrl: env.DASHBOARD_ALB_KEY_URL } : {}) };
+  } else if (env.DASHBOARD_ALB_KEY_URL) {
+    throw new Error('DASHBOARD_ALB_KEY_URL is set without DASHBOARD_ALB_OIDC; it only moves where that setting\'s keys are read (tests)');
+  }
+  const options = {
+    argoWorkflowUrl: env.DASHBOARD_ARGO_WORKFLOW_URL || undefined,
+    ssoHeader: env.DASHBOARD_SSO_HEADER || undefined,
+    ...(ssoPort !== undefined ? { ssoPort } : {}),
+    ...(albOidc ? { albOidc } : {}),
+    ...(albPort !== undefined ? { albPort } : {}),
+  };
+  const problem = dashboardOptionsProblem(options, { argoWorkflowUrl: 'DASHBOARD_ARGO_WORKFLOW_URL', ssoHeader: 'DASHBOARD_SSO_HEADER', ssoPort: 'DASHBOARD_SSO_PORT', albOidc: 'DASHBOARD_ALB_OIDC', albPort: 'DASHBOARD_ALB_PORT' });
+  if (problem !== undefined) {
+    throw new Error(problem.replace('DASHBOARD_SSO_PORT must be a port number from 0 to 65535 (got "NaN")', `DASHBOARD_SSO_PORT must be a port number from 0 to 65535 (got "${rawPort}")`)
+      .replace('DASHBOARD_ALB_PORT must be a port number from 0 to 65535 (got "NaN")', `DASHBOARD_ALB_PORT must be a port number from 0 to 65535 (got "${rawAlbPort}")`));
+  }
   if (ssoPort !== undefined && ssoPort !== 0 && taken.includes(ssoPort)) throw new Error(`DASHBOARD_SSO_PORT must differ from PORT and METRICS_PORT (got "${rawPort}")`);
+  if (albPort !== undefined && albPort !== 0 && taken.includes(albPort)) throw new Error(`DASHBOARD_ALB_PORT must differ from PORT and METRICS_PORT (got "${rawAlbPort}")`);
   return options;
 }
 

@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const lines = [
     `swoop state service listening on ${service.url}`,
     `  metrics: ${service.metricsUrl}/metrics (no token)`,
-    `  dashboard: ${service.url}/dashboard${service.dashboardSsoUrl ? `; behind the SSO proxy ${service.dashboardSsoUrl}/dashboard (header ${config.dashboard?.ssoHeader} believed only there)` : ''}`,
+    `  dashboard: ${service.url}/dashboard${service.dashboardSsoUrl ? `; behind the SSO proxy ${service.dashboardSsoUrl}/dashboard (header ${config.dashboard?.ssoHeader} believed only there)` : ''}${service.dashboardAlbUrl ? `; behind the ALB ${service.dashboardAlbUrl}/dashboard (its signed x-amzn-oidc-data verified, by ${config.dashboard?.albOidc?.signer})` : ''}`,
     `  database: ${service.db.location}`,
     `  lifecycle forwarding: ${config.lifecycleUrl ?? 'off (LIFECYCLE_URL unset)'}`,
     `  submissions (POST /submit): ${config.kube

@@ -15,7 +15,7 @@ import { StateMetrics } from './metrics';
 import { migrate } from './migrate';
 import { OutboxForwarder } from './outbox';
 import { buildStateServer } from './server';
-import { listenSso, type SsoListener } from './dashboard/sso-listener';
+import { listenAlb, listenSso, type SsoListener } from './dashboard/sso-listener';
 import { KubeClient } from './kube-client';
 import { StateStore } from './store';
 import { Submitter } from './submit';
@@ -32,6 +32,8 @@ export interface RunningStateService {
   readonly metricsUrl: string;
   /** Where the dashboard believes the SSO proxy's header (DASHBOARD_SSO_PORT); undefined without DASHBOARD_SSO_HEADER. */
   readonly dashboardSsoUrl?: string;
+  /** Where the dashboard believes the ALB's signed OIDC header (DASHBOARD_ALB_PORT); undefined without DASHBOARD_ALB_OIDC. */
+  readonly dashboardAlbUrl?: string;
   readonly forwarder?: OutboxForwarder;
   readonly sweeper?: StuckRunSweeper;
   readonly callbackTaskLoop?: CallbackTaskLoop;
@@ -95,6 +97,7 @@ export async function startStateService(config: StateServiceConfig, options: { l
   const url = await app.listen({ host: config.host, port: config.port });
   const metricsUrl = await metrics.listen(config.host, config.metricsPort ?? 0);
   const sso: SsoListener | undefined = config.dashboard?.ssoHeader ? await listenSso(app, config.host, config.dashboard.ssoPort ?? 0) : undefined;
+  const albListener: SsoListener | undefined = config.dashboard?.albOidc ? await listenAlb(app, config.host, config.dashboard.albPort ?? 0) : undefined;
   applier.start();
   forwarder?.start();
   sweeper?.start();
@@ -107,6 +110,7 @@ export async function startStateService(config: StateServiceConfig, options: { l
     metrics,
     metricsUrl,
     dashboardSsoUrl: sso?.url,
+    dashboardAlbUrl: albListener?.url,
     forwarder,
     sweeper,
     callbackTaskLoop,
@@ -116,6 +120,7 @@ export async function startStateService(config: StateServiceConfig, options: { l
       await sweeper?.stop();
       await forwarder?.stop();
       await sso?.close();
+      await albListener?.close();
       await app.close();
       await metrics.close();
       await applier.stop();

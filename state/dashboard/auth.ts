@@ -5,6 +5,8 @@
  * carrying that header that arrived on the SSO listener (sso-listener.ts), the port only the
  * single sign-on proxy can reach (oauth2-proxy's X-Auth-Request-Email, for instance). The
  * same header on the API port is ignored: anyone who reaches that port could send it.
+ * On the ALB listener (DASHBOARD_ALB_PORT) the user is the ALB's verified signed header
+ * (alb-oidc.ts) and nothing else: no token, cookie or SSO header lets anyone in there.
  * Comparisons are constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -15,6 +17,18 @@ import type { FastifyRequest } from 'fastify';
 const viaSsoListener = new WeakSet<IncomingMessage>();
 export const markSsoRequest = (raw: IncomingMessage): void => {
   viaSsoListener.add(raw);
+};
+
+/** Requests that arrived on the ALB listener, and the user its signed header named once verified. */
+const viaAlbListener = new WeakSet<IncomingMessage>();
+const albUsers = new WeakMap<IncomingMessage, string>();
+export const markAlbRequest = (raw: IncomingMessage): void => {
+  viaAlbListener.add(raw);
+};
+export const isAlbRequest = (raw: IncomingMessage): boolean => viaAlbListener.has(raw);
+/** Records the user of an ALB request whose header verified (registerDashboard's onRequest hook). */
+export const setAlbUser = (raw: IncomingMessage, user: string): void => {
+  albUsers.set(raw, user);
 };
 
 export const SESSION_COOKIE = 'swoop_dashboard';
@@ -31,8 +45,8 @@ export function sessionValue(token: string): string {
 
 export interface Viewer {
   /** how the request was let in */
-  readonly via: 'token' | 'session' | 'sso';
-  /** the SSO header's value (the user), when signed in through the proxy */
+  readonly via: 'token' | 'session' | 'sso' | 'alb';
+  /** the SSO header's value or the ALB's signed claim (the user), when signed in through the proxy or the load balancer */
   readonly user?: string;
 }
 
@@ -51,6 +65,10 @@ export class DashboardAuth {
   }
 
   viewer(req: FastifyRequest): Viewer | undefined {
+    if (viaAlbListener.has(req.raw)) {
+      const user = albUsers.get(req.raw);
+      return user === undefined ? undefined : { via: 'alb', user };
+    }
     if (this.ssoHeader && viaSsoListener.has(req.raw)) {
       const user = req.headers[this.ssoHeader];
       if (typeof user === 'string' && user.trim() !== '') return { via: 'sso', user: user.trim() };

@@ -2,14 +2,16 @@
  * The operator's dashboard (docs/dashboard.md), served by the state service under
  * /dashboard: server-rendered HTML, no script. Overview (counts by workflow and state over a
  * window, per hour, recent failures), search, and a payload's timeline. Readers get in with
- * the reader token (a sign-in form sets a session cookie) or the SSO proxy's header.
+ * the reader token (a sign-in form sets a session cookie), the SSO proxy's header, or the
+ * ALB's signed OIDC header on the ALB listener.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DbUnavailableError } from '../db';
 import type { StateStore } from '../store';
 import { InputError, storableText } from '../validate';
 import type { DashboardOptions } from './options';
-import { DashboardAuth, SESSION_COOKIE, sessionValue, type Viewer } from './auth';
+import { AlbOidcVerifier, ALB_OIDC_HEADER } from './alb-oidc';
+import { DashboardAuth, isAlbRequest, SESSION_COOKIE, sessionValue, setAlbUser, type Viewer } from './auth';
 import type { Html } from './html';
 import { BASE, page, payloadHref, runAnchor } from './layout';
 import { DEFAULT_WINDOW, overviewBody, WINDOWS } from './overview-view';
@@ -55,6 +57,7 @@ export function registerDashboard(app: FastifyInstance, props: DashboardProps): 
   const queries = new DashboardQueries(props.store.db, props.store);
   const now = props.now ?? Date.now;
   const argoUrl = props.argoWorkflowUrl;
+  const alb = props.albOidc ? new AlbOidcVerifier(props.albOidc, now) : undefined;
 
   void app.register(async (d) => {
     d.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 },
@@ -82,6 +85,21 @@ export function registerDashboard(app: FastifyInstance, props: DashboardProps): 
       if (!viewer) void send(reply, 401, loginBody(req.url, false), 'Sign in');
       return viewer;
     };
+
+    // On the ALB listener every page but the stylesheet needs the ALB's verified header: a
+    // request without it is refused (401), and so is every request when the key cannot be
+    // fetched (503): the header is never believed unchecked.
+    d.addHook('onRequest', async (req, reply) => {
+      if (!isAlbRequest(req.raw) || req.url.split('?')[0] === `${BASE}/style.css`) return;
+      const result = alb ? await alb.verify(req.headers[ALB_OIDC_HEADER]) : { ok: false as const, status: 401 as const, reason: 'this port believes no load balancer' };
+      if (result.ok) {
+        setAlbUser(req.raw, result.user);
+        return;
+      }
+      if (result.status === 503) reply.header('retry-after', '5');
+      else req.log.warn({ reason: result.reason }, 'dashboard: ALB sign-in refused');
+      return send(reply, result.status, errorBody(result.status, result.reason), result.status === 503 ? 'Unavailable' : 'Not signed in');
+    });
 
     d.get(`${BASE}/style.css`, async (_req, reply) =>
       reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(STYLE));

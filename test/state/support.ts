@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { listenSso } from '../../state/dashboard/sso-listener';
+import { listenAlb, listenSso } from '../../state/dashboard/sso-listener';
 import type { DashboardOptions } from '../../state/dashboard';
 import { type Db, openDb, quoteIdent } from '../../state/db';
 import { migrate } from '../../state/migrate';
@@ -68,6 +68,8 @@ export interface TestService {
   readonly url: string;
   /** the SSO listener (state/dashboard/sso-listener.ts), when options.dashboard names an SSO header */
   readonly ssoUrl?: string;
+  /** the ALB listener, when options.dashboard has albOidc */
+  readonly albUrl?: string;
   readonly store: StateStore;
   close(): Promise<void>;
 }
@@ -79,14 +81,17 @@ export async function startTestService(db: Db, options: { forwarder?: OutboxForw
   const app = buildStateServer({ store, writerToken: WRITER, readerToken: READER, bodyLimit: options.bodyLimit, dashboard: options.dashboard });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const sso = options.dashboard?.ssoHeader ? await listenSso(app, '127.0.0.1', 0) : undefined;
+  const alb = options.dashboard?.albOidc ? await listenAlb(app, '127.0.0.1', 0) : undefined;
   applier.start();
   const { port } = app.server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     ssoUrl: sso?.url,
+    albUrl: alb?.url,
     store,
     close: async () => {
       await sso?.close();
+      await alb?.close();
       await app.close();
       await applier.stop();
     },
