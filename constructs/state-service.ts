@@ -19,7 +19,7 @@ import { COMPUTE_CLASS_LABEL, COMPUTE_CLASSES } from './compute-classes';
 import { failAt, standardLabels } from './names';
 import { PLATFORM_CONFIGMAP, STATE_TOKENS_SECRET, SWOOP_NAMESPACE } from './platform';
 import { Workflow } from './workflow';
-import { type DashboardOptions, dashboardOptionsProblem } from '../state/dashboard/options';
+import { type AlbOidcOptions, albOidcEnv, type DashboardOptions, dashboardOptionsProblem } from '../state/dashboard/options';
 import { loadMigrations } from '../state/migrate';
 import type { ProcessDescription } from '../state/ogc';
 
@@ -66,10 +66,12 @@ export interface StateServiceProps {
    * The operator's dashboard (docs/dashboard.md): its link to a run in the Argo UI
    * (DASHBOARD_ARGO_WORKFLOW_URL) and the SSO proxy's user header (DASHBOARD_SSO_HEADER),
    * believed only on the port `dashboard-sso` (STATE_DASHBOARD_SSO_PORT, DASHBOARD_SSO_PORT),
-   * which the deployment must let only the proxy reach (infra/network-policies.ts does).
+   * which the deployment must let only the proxy reach (infra/network-policies.ts does); and
+   * an AWS ALB with OIDC sign-in (DASHBOARD_ALB_OIDC), whose signed header is verified on the
+   * port `dashboard-alb` (STATE_DASHBOARD_ALB_PORT, DASHBOARD_ALB_PORT) the ALB targets.
    * Default: no Argo links, tokens only.
    */
-  readonly dashboard?: Omit<DashboardOptions, 'ssoPort'>;
+  readonly dashboard?: Omit<DashboardOptions, 'ssoPort' | 'albPort' | 'albOidc'> & { readonly albOidc?: Omit<AlbOidcOptions, 'keyUrl'> };
 }
 
 /** How the state service reaches the Argo Server. */
@@ -109,6 +111,9 @@ export const STATE_METRICS_PORT_NAME = 'metrics';
 /** The dashboard behind the SSO proxy, the only port where its user header is believed (state/dashboard/sso-listener.ts). */
 export const STATE_DASHBOARD_SSO_PORT = 8081;
 export const STATE_DASHBOARD_SSO_PORT_NAME = 'dashboard-sso';
+/** The dashboard behind the ALB with OIDC sign-in, the only port where its signed header is believed (infra/dashboard-ingress.ts targets it). */
+export const STATE_DASHBOARD_ALB_PORT = 8082;
+export const STATE_DASHBOARD_ALB_PORT_NAME = 'dashboard-alb';
 // The raw tokens (the Secret's `writer-authorization` key, "Bearer <writer>", is for Argo).
 const TOKENS_WRITER_KEY = 'writer';
 const TOKENS_READER_KEY = 'reader';
@@ -167,7 +172,7 @@ export class StateService extends Construct {
     const argoUrl = props.argoServer?.url ?? ARGO_SERVER_DEFAULT_URL;
     if (!/^https?:\/\/\S+$/.test(argoUrl)) failAt(this.node.path, `argoServer.url "${argoUrl}" must be an http(s) URL`);
     const argoToken = props.argoServer?.token ?? { name: STATE_ARGO_TOKEN_SECRET, key: 'token' };
-    const dashboardProblem = dashboardOptionsProblem(props.dashboard ?? {}, { argoWorkflowUrl: 'dashboard.argoWorkflowUrl', ssoHeader: 'dashboard.ssoHeader' });
+    const dashboardProblem = dashboardOptionsProblem(props.dashboard ?? {}, { argoWorkflowUrl: 'dashboard.argoWorkflowUrl', ssoHeader: 'dashboard.ssoHeader', albOidc: 'dashboard.albOidc' });
     if (dashboardProblem !== undefined) failAt(this.node.path, dashboardProblem);
     const dashboardEnv: Record<string, kplus.EnvValue> = {};
     if (props.dashboard?.argoWorkflowUrl) dashboardEnv.DASHBOARD_ARGO_WORKFLOW_URL = kplus.EnvValue.fromValue(props.dashboard.argoWorkflowUrl);
@@ -176,7 +181,15 @@ export class StateService extends Construct {
       dashboardEnv.DASHBOARD_SSO_HEADER = kplus.EnvValue.fromValue(props.dashboard!.ssoHeader!);
       dashboardEnv.DASHBOARD_SSO_PORT = kplus.EnvValue.fromValue(String(STATE_DASHBOARD_SSO_PORT));
     }
-    const ssoPort = sso ? [{ name: STATE_DASHBOARD_SSO_PORT_NAME, number: STATE_DASHBOARD_SSO_PORT }] : [];
+    const albOidc = props.dashboard?.albOidc;
+    if (albOidc) {
+      dashboardEnv.DASHBOARD_ALB_OIDC = kplus.EnvValue.fromValue(albOidcEnv(albOidc));
+      dashboardEnv.DASHBOARD_ALB_PORT = kplus.EnvValue.fromValue(String(STATE_DASHBOARD_ALB_PORT));
+    }
+    const ssoPort = [
+      ...(sso ? [{ name: STATE_DASHBOARD_SSO_PORT_NAME, number: STATE_DASHBOARD_SSO_PORT }] : []),
+      ...(albOidc ? [{ name: STATE_DASHBOARD_ALB_PORT_NAME, number: STATE_DASHBOARD_ALB_PORT }] : []),
+    ];
     const platform = kplus.ConfigMap.fromConfigMapName(this, 'Platform', props.platformConfigMap ?? PLATFORM_CONFIGMAP);
     const system = COMPUTE_CLASSES.system;
 

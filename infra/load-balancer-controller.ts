@@ -10,13 +10,37 @@ export interface LoadBalancerControllerArgs {
   readonly cluster: Cluster;
   readonly clusterName: pulumi.Input<string>;
   readonly vpcId: pulumi.Input<string>;
-  /** The only namespace whose Ingresses the controller serves (`--watch-namespace`). */
-  readonly watchNamespace: string;
+  /**
+   * The namespaces whose Ingresses the controller serves. One: it watches only that namespace
+   * (`--watch-namespace`). More (the Argo server's and the dashboard's): the controller can
+   * watch one namespace or all (controller-runtime), so it watches all, and its IngressClass
+   * `alb` admits Ingresses of these namespaces only (IngressClassParams namespaceSelector).
+   */
+  readonly watchNamespaces: readonly string[];
   readonly tags?: Record<string, string>;
 }
 
 export const LOAD_BALANCER_CONTROLLER_NAMESPACE = 'kube-system';
 export const LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT = 'aws-load-balancer-controller';
+/** The IngressClass the controller serves (the chart's default); every Ingress of the platform names it. */
+export const ALB_INGRESS_CLASS = 'alb';
+
+/** Chart values that confine the controller to `namespaces` (see LoadBalancerControllerArgs.watchNamespaces). */
+export function namespaceScope(namespaces: readonly string[]): Record<string, unknown> {
+  if (namespaces.length === 0) throw new Error('LoadBalancerController: watchNamespaces is empty; name the namespaces whose Ingresses it serves');
+  if (namespaces.length === 1) return { watchNamespace: namespaces[0] };
+  return {
+    watchNamespace: '',
+    createIngressClassResource: true,
+    ingressClass: ALB_INGRESS_CLASS,
+    ingressClassParams: {
+      create: true,
+      name: ALB_INGRESS_CLASS,
+      spec: { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...namespaces].sort() }] } },
+    },
+  };
+}
+
 /** The tag the controller puts on every load balancer, target group and security group it creates, valued with the cluster name. */
 export const CLUSTER_TAG = 'elbv2.k8s.aws/cluster';
 
@@ -171,8 +195,9 @@ export function loadBalancerControllerPolicy(clusterName: pulumi.Input<string>, 
 
 /**
  * The AWS Load Balancer Controller, which turns the Argo server's Ingress into an internal
- * ALB. Scoped three ways: its IAM role (Pod Identity, policy above) only touches load
- * balancers and security groups tagged with this cluster; it watches one namespace; and its
+ * ALB (and the dashboard's, infra/dashboard-ingress.ts). Scoped three ways: its IAM role (Pod
+ * Identity, policy above) only touches load balancers and security groups tagged with this
+ * cluster; it serves Ingresses of the platform's namespaces only (namespaceScope); and its
  * Service mutating webhook is off, so it does not take over `type: LoadBalancer` Services
  * cluster-wide. Runs two replicas on the system pool.
  */
@@ -203,7 +228,7 @@ export class LoadBalancerController extends pulumi.ComponentResource {
         vpcId: args.vpcId,
         replicaCount: 2,
         serviceAccount: { create: true, name: LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT },
-        watchNamespace: args.watchNamespace,
+        ...namespaceScope(args.watchNamespaces),
         enableServiceMutatorWebhook: false,
         enableShield: false,
         enableWaf: false,

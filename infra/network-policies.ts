@@ -64,6 +64,8 @@ export const PORTS = {
   stateMetrics: 9464,
   /** The dashboard behind the SSO proxy, where its user header is believed (STATE_DASHBOARD_SSO_PORT). */
   stateDashboardSso: 8081,
+  /** The dashboard behind the ALB with OIDC sign-in, where its signed header is verified (STATE_DASHBOARD_ALB_PORT). */
+  stateDashboardAlb: 8082,
   webhook: 12000,
   argoServer: 2746,
   postgres: 5432,
@@ -100,6 +102,12 @@ export interface WorkflowNetworkPolicyArgs {
    * Undefined: that port is closed.
    */
   readonly dashboardSsoProxy?: { readonly namespace: string; readonly podLabels?: Readonly<Record<string, string>> };
+  /**
+   * The dashboard's internal ALB (stack setting dashboard.alb): it connects from its network
+   * interfaces in the VPC, which no pod selector names, so the VPC may reach the port where the
+   * ALB's signed header is verified, and only that port. False: that port is closed.
+   */
+  readonly dashboardAlb?: boolean;
 }
 
 /**
@@ -186,6 +194,9 @@ export function workflowNetworkPolicies(args: WorkflowNetworkPolicyArgs): Networ
           }],
           ports: tcp(PORTS.stateDashboardSso),
         }] : []),
+        // The dashboard's ALB (as the Argo server's): VPC addresses, to the port that believes
+        // nothing but its signed, verified header (docs/dashboard.md).
+        ...(args.dashboardAlb ? [{ from: [{ ipBlock: { cidr: args.vpcCidr } }], ports: tcp(PORTS.stateDashboardAlb) }] : []),
       ],
       egress: [
         postgres,

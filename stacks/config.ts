@@ -64,6 +64,8 @@ export interface StackConfig {
   readonly workflowValues: Readonly<Record<string, string>>;
   /** From `dashboard`: the SSO proxy whose header the state service's dashboard believes, on a port only its pods may reach. */
   readonly dashboardSso?: DashboardSso;
+  /** The OIDC client secret of dashboard.alb (a Pulumi secret), written to the Secret the ALB reads. */
+  readonly dashboardOidcClientSecret?: string;
   /** From `deployManifests`: false creates the infrastructure only (the first `pulumi up`). */
   readonly deployManifests: boolean;
 }
@@ -84,6 +86,7 @@ export const CONFIG_KEYS = {
   argoSso: 'an object {issuer, clientId, redirectUrl, adminGroups, readOnlyGroups} (required with the "sso" auth mode): OIDC groups mapped to the admin and read-only Argo accounts',
   argoIngress: 'an object {host, certificateArn, inboundCidrs?}: an internal ALB for the Argo server at https://<host> with that ACM certificate, accepting inboundCidrs (default the VPC); unset: reach it with kubectl port-forward',
   argoSsoClientSecret: 'the OIDC client secret, set with `pulumi config set --secret`',
+  dashboardOidcClientSecret: 'the OIDC client secret of dashboard.alb, set with `pulumi config set --secret`',
   manifestDelivery: '"pulumi" or "gitops"',
   gitops: 'an object {repoUrl, revision, path} (required with manifestDelivery gitops)',
   eventBus: '"manifests" (dist/ brings the EventBus, the default) or "infra" (the Argo component creates it)',
@@ -284,7 +287,9 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
   if (!imageProblem && image && deployManifests === true && isExampleDigest(image)) {
     errors.push(`${project}:stateServiceImage is the example digest the stack file is committed with (${image.split('@')[1]}), not a build: push the image and set it with \`pulumi config set stateServiceImage <repository>@sha256:<digest>\`, then \`npm run synth\` (README runbook, step 3); for the first \`pulumi up\`, before the image exists, set deployManifests to false`);
   }
-  const sso = dashboardSso(json('dashboard'));
+  const sso = dashboardSso(json('dashboard'), { region: all['aws:region'], clusterName });
+  const dashboardOidcClientSecret = str('dashboardOidcClientSecret');
+  if (sso.value?.alb && !dashboardOidcClientSecret) errors.push(`${project}:dashboardOidcClientSecret must be set with \`pulumi config set --secret dashboardOidcClientSecret <secret>\`: the OIDC client secret the dashboard's ALB signs users in with (dashboard.alb)`);
   errors.push(...sso.problems.map((p) => `${project}:dashboard${p}`));
   const values = json('workflowValues');
   for (const problem of workflowValuesProblems(values)) errors.push(`${project}:workflowValues${problem.startsWith('.') ? '' : ' '}${problem}`);
@@ -338,6 +343,7 @@ export function loadStackConfig(all: Record<string, string>, project: string, st
     taskTokenQueues,
     stateServiceImage: image ?? '',
     ...(sso.value ? { dashboardSso: sso.value } : {}),
+    ...(sso.value?.alb && dashboardOidcClientSecret ? { dashboardOidcClientSecret } : {}),
     workflowValues: (values ?? {}) as Record<string, string>,
     deployManifests: deployManifests !== false,
   };

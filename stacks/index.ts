@@ -12,6 +12,7 @@ import { ImageRepository } from '../infra/image-repository';
 import { DataBuckets } from '../infra/data-buckets';
 import { Monitoring } from '../infra/alarms';
 import { LoadBalancerController } from '../infra/load-balancer-controller';
+import { DashboardIngress } from '../infra/dashboard-ingress';
 import { ArgoNetworkPolicies, WorkflowNetworkPolicies, sensorsUseKubernetesApi } from '../infra/network-policies';
 import { API_SERVICE_IP, SERVICE_CIDR } from '../infra/cluster';
 import { missingSecretInputs, secretReferences } from '../infra/manifest-secrets';
@@ -84,9 +85,12 @@ const secrets = new SecretsSync('secrets', {
   namespaces: ['swoop', ARGO_NAMESPACE],
 }, { dependsOn: [nodes] });
 
-// The internal ALB of the Argo server, only when the stack asks for one (else: port-forward).
-const loadBalancers = cfg.argoIngress
-  ? new LoadBalancerController('load-balancer-controller', { cluster, clusterName: cfg.clusterName, vpcId: network.vpcId, watchNamespace: ARGO_NAMESPACE, tags }, { dependsOn: [nodes] })
+// The internal ALBs of the Argo server and of the dashboard, only when the stack asks for
+// them (else: port-forward).
+const dashboardAlb = cfg.dashboardSso?.alb;
+const albNamespaces = [...(cfg.argoIngress ? [ARGO_NAMESPACE] : []), ...(dashboardAlb ? ['swoop'] : [])];
+const loadBalancers = albNamespaces.length > 0
+  ? new LoadBalancerController('load-balancer-controller', { cluster, clusterName: cfg.clusterName, vpcId: network.vpcId, watchNamespaces: albNamespaces, tags }, { dependsOn: [nodes] })
   : undefined;
 
 const argo = new Argo('argo', {
@@ -106,8 +110,16 @@ const argo = new Argo('argo', {
 new WorkflowNetworkPolicies('network-policies', {
   cluster, namespace: 'swoop', argoNamespace: ARGO_NAMESPACE, vpcCidr: cfg.vpcCidr, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP,
   sensorsUseKubernetesApi: sensorsUseKubernetesApi(manifestsDirOf(cfg.delivery)),
-  ...(cfg.dashboardSso ? { dashboardSsoProxy: cfg.dashboardSso.ssoProxy } : {}),
+  ...(cfg.dashboardSso?.ssoProxy ? { dashboardSsoProxy: cfg.dashboardSso.ssoProxy } : {}),
+  dashboardAlb: dashboardAlb !== undefined,
 }, { dependsOn: [argo] });
+// The dashboard's ALB with OIDC sign-in (stack setting dashboard.alb), to the state service's
+// port that verifies the ALB's signed header.
+if (dashboardAlb) {
+  new DashboardIngress('dashboard', {
+    cluster, namespace: 'swoop', alb: dashboardAlb, clientSecret: pulumi.secret(cfg.dashboardOidcClientSecret ?? ''), inboundCidrs: [cfg.vpcCidr],
+  }, { dependsOn: [argo, ...(loadBalancers ? [loadBalancers] : [])] });
+}
 new ArgoNetworkPolicies('argo-network-policies', {
   cluster, argoNamespace: ARGO_NAMESPACE, eventsNamespace: ARGO_EVENTS_NAMESPACE, workflowNamespace: 'swoop',
   vpcCidr: cfg.vpcCidr, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP, serverIngress: cfg.argoIngress !== undefined,

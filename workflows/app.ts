@@ -60,10 +60,15 @@ export function buildApp(environment: Environment = loadEnvironment('dev')): Swo
   // The only definition of the state service's Kubernetes objects; infra creates the
   // Secrets and ConfigMap it reads and delivers dist/ with everything else.
   // The image by digest, from the stack setting stateServiceImage; the dashboard links runs to
-  // the stack's Argo UI (argoIngress) and believes the SSO proxy of the stack setting dashboard.
+  // the stack's Argo UI (argoIngress) and believes the SSO proxy or the ALB of the stack setting dashboard.
   const state = new StateServiceChart(app, 'state-service', {
     image: environment.stateServiceImage,
-    dashboard: { argoWorkflowUrl: environment.dashboard.argoWorkflowUrl, ...(environment.dashboard.sso ? { ssoHeader: environment.dashboard.sso.ssoHeader } : {}) },
+    dashboard: {
+      argoWorkflowUrl: environment.dashboard.argoWorkflowUrl,
+      ...(environment.dashboard.sso?.ssoHeader ? { ssoHeader: environment.dashboard.sso.ssoHeader } : {}),
+      // The ALB's signed user header, checked against the ALB the stack names (infra/dashboard-ingress.ts).
+      ...(environment.dashboard.sso?.alb ? { albOidc: { region: environment.region, signer: environment.dashboard.sso.alb.signer, claim: environment.dashboard.sso.alb.claim } } : {}),
+    },
   });
   // Its ServiceMonitor and alert rules (docs/metrics.md), applied where the stack has the
   // Prometheus operator (stack setting prometheusOperator).

@@ -64,7 +64,7 @@ describe('alarms in the stacks', () => {
   let prod: StackRun;
   beforeAll(async () => {
     dev = await runStack('dev');
-    prod = await runStack('prod', { 'swoop-platform:argoSsoClientSecret': 's' });
+    prod = await runStack('prod', { 'swoop-platform:argoSsoClientSecret': 's', 'swoop-platform:dashboardOidcClientSecret': 's' });
   });
 
   it('are named as the alert catalogue names them; the readiness alarm as the PrometheusRule\'s alert', () => {

@@ -37,7 +37,7 @@ beforeAll(async () => {
   const { LoadBalancerController } = await import('../../infra/load-balancer-controller');
   const cluster = await testCluster('access');
   const secrets = new SecretsSync('secrets', { cluster, secretArns: [database.secretArn, database.archiveSecretArn], keyArns: ['arn:aws:kms:us-west-2:123456789012:key/db'], namespaces: ['swoop', 'argo'] });
-  const lbc = new LoadBalancerController('lbc', { cluster, clusterName: 'access', vpcId: 'vpc-1', watchNamespace: 'argo' });
+  const lbc = new LoadBalancerController('lbc', { cluster, clusterName: 'access', vpcId: 'vpc-1', watchNamespaces: ['argo'] });
   const argo = new Argo('argo', {
     cluster, bucketName: 'b', bucketKeyArn: 'arn:aws:kms:us-west-2:123456789012:key/art', database, secrets,
     serverAuthModes: ['sso', 'client'], sso: SSO,

@@ -15,7 +15,7 @@ const minimal = {
 };
 const CERT = 'arn:aws:acm:us-west-2:123456789012:certificate/11111111-2222-3333-4444-555555555555';
 const SSO = { issuer: 'https://idp.example.com', clientId: 'argo', redirectUrl: 'https://argo.example.com/oauth2/callback', adminGroups: ['admins'] };
-const SSO_ON = { [`${P}:argoServerAuthModes`]: '["sso","client"]', [`${P}:argoSsoClientSecret`]: 's', [`${P}:argoSso`]: JSON.stringify(SSO) };
+const SSO_ON = { [`${P}:argoServerAuthModes`]: '["sso","client"]', [`${P}:argoSsoClientSecret`]: 's', [`${P}:dashboardOidcClientSecret`]: 's', [`${P}:argoSso`]: JSON.stringify(SSO) };
 const load = (extra: Record<string, string>, stack = 'test') => loadStackConfig({ ...minimal, ...extra }, P, stack);
 const errorOf = (extra: Record<string, string>, stack?: string): string => {
   try {
@@ -37,7 +37,7 @@ describe('stack config', () => {
     const dev = loadStackConfig(built('dev'), P, 'dev');
     expect(dev).toMatchObject({ environment: 'dev', clusterName: 'swoop-dev', natGateways: 'single', delivery: { mode: 'pulumi' }, apiAccessCidrs: ['203.0.113.0/24'], protectData: false });
     expect(dev.database).toMatchObject({ multiAz: false, deletionProtection: false, backupRetentionDays: 7 });
-    const prod = loadStackConfig({ ...built('prod'), [`${P}:argoSsoClientSecret`]: 's' }, P, 'prod');
+    const prod = loadStackConfig({ ...built('prod'), [`${P}:argoSsoClientSecret`]: 's', [`${P}:dashboardOidcClientSecret`]: 's' }, P, 'prod');
     expect(prod).toMatchObject({ environment: 'prod', natGateways: 'perAz', apiAccessCidrs: [], argoServerAuthModes: ['sso', 'client'], protectData: true });
     expect(prod.database).toMatchObject({ multiAz: true, deletionProtection: true, backupRetentionDays: 14 });
     expect(prod.delivery).toEqual({ mode: 'gitops', repoUrl: 'https://github.com/swoop-platform/swoop-platform.git', revision: 'main', path: 'dist/prod' });
@@ -160,6 +160,18 @@ describe('stack config', () => {
     expect(load({ [`${P}:dashboard`]: JSON.stringify(sso) }).dashboardSso).toEqual(sso);
     expect(errorOf({ [`${P}:dashboard`]: JSON.stringify({ ssoHeader: 'Authorization', ssoProxy: { namespace: 'Auth' } }) }))
       .toContain(`  - ${P}:dashboard.ssoHeader must be the header your SSO proxy sets to the user, such as x-auth-request-email (got "Authorization")\n  - ${P}:dashboard.ssoProxy.namespace must be a namespace name (got "Auth")`);
+  });
+
+  it('reads the dashboard\'s ALB (its name and expected signer from the cluster and the certificate), refusing it without the client secret or with an IdP endpoint that is not https', () => {
+    const alb = { host: 'dash.example.com', certificateArn: 'arn:aws:acm:us-west-2:123456789012:certificate/11111111-2222-3333-4444-555555555555', oidc: { issuer: 'https://idp.example.com', authorizationEndpoint: 'https://idp.example.com/authorize', tokenEndpoint: 'https://idp.example.com/token', userInfoEndpoint: 'https://idp.example.com/userinfo', clientId: 'dash' } };
+    const cfg = load({ 'aws:region': 'us-west-2', [`${P}:dashboard`]: JSON.stringify({ alb }), [`${P}:dashboardOidcClientSecret`]: 'shh' });
+    expect(cfg.dashboardSso?.alb).toEqual({ ...alb, claim: 'email', loadBalancerName: 'swoop-test-dashboard', signer: 'arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/swoop-test-dashboard/' });
+    expect(cfg.dashboardOidcClientSecret).toBe('shh');
+    expect(errorOf({ [`${P}:dashboard`]: JSON.stringify({ alb }) })).toContain(`  - ${P}:dashboardOidcClientSecret must be set with \`pulumi config set --secret dashboardOidcClientSecret <secret>\``);
+    expect(errorOf({ [`${P}:dashboard`]: JSON.stringify({ alb: { ...alb, oidc: { ...alb.oidc, tokenEndpoint: 'http://idp.example.com/token' } } }), [`${P}:dashboardOidcClientSecret`]: 's' }))
+      .toContain(`  - ${P}:dashboard.alb.oidc.tokenEndpoint must be an https URL of your IdP (got "http://idp.example.com/token")`);
+    expect(errorOf({ [`${P}:clusterName`]: 'a-cluster-name-of-twenty-five', [`${P}:dashboard`]: JSON.stringify({ alb }), [`${P}:dashboardOidcClientSecret`]: 's' }))
+      .toContain(`${P}:dashboard.alb needs a load balancer name of at most 32 characters, and a-cluster-name-of-twenty-five-dashboard (<clusterName>-dashboard) is longer; shorten clusterName`);
   });
 
   it('ignores keys of other namespaces (aws:region, provider settings)', () => {

@@ -19,7 +19,7 @@ const ARGO_CONFIG_PASSTHROUGH = ['controller.persistence.archiveTTL'];
 describe.skipIf(!HAVE_REFERENCE)('Argo Helm values exist in the pinned charts', () => {
   let runs: StackRun[];
   beforeAll(async () => {
-    runs = [await runStack('dev'), await runStack('prod', { 'swoop-platform:argoSsoClientSecret': 's' })];
+    runs = [await runStack('dev'), await runStack('prod', { 'swoop-platform:argoSsoClientSecret': 's', 'swoop-platform:dashboardOidcClientSecret': 's' })];
   });
 
   it('pins the chart versions whose values files are the reference', () => {

@@ -285,6 +285,25 @@ describe('workflow namespace NetworkPolicies', () => {
     expect([byNamespace.allows(neighbour, E.state, 8081), byNamespace.allows(E.elsewhere, E.state, 8081)]).toEqual([true, false]);
   });
 
+  it('the dashboard\'s ALB port: closed without dashboard.alb; with it, open to the VPC (the ALB\'s interfaces) on 8082 only', () => {
+    const alb = ext('the dashboard\'s internal ALB (its ENI in the VPC)', '10.20.3.17');
+    const outside = ext('an address outside the VPC', '203.0.113.9');
+    const args = { namespace: 'swoop', argoNamespace: 'argo', vpcCidr: VPC, serviceCidr: SERVICE_CIDR, apiServiceIp: API_SERVICE_IP, sensorsUseKubernetesApi: SENSORS_USE_API };
+    expect(new Cluster(policies, NAMESPACES).allows(alb, E.state, 8082)).toBe(false);
+    const withAlb = new Cluster(workflowNetworkPolicies({ ...args, dashboardAlb: true }), NAMESPACES);
+    expect(withAlb.allows(alb, E.state, 8082)).toBe(true);
+    // nothing else of the state service, and no other pod, opens to it
+    for (const port of [8080, 8081]) expect(withAlb.allows(alb, E.state, port), String(port)).toBe(false);
+    expect(withAlb.allows(alb, E.migration, 8082)).toBe(false);
+    expect(withAlb.allows(alb, E.lifecycle, 12000)).toBe(false);
+    expect(withAlb.allows(outside, E.state, 8082)).toBe(false);
+    // As for the Argo server's ALB: pods have VPC addresses, so the rule admits pods whose own
+    // egress is open (another namespace's); the port believes only a header the ALB signed
+    // (docs/dashboard.md). The workflow namespace's pods stay out by their egress policies.
+    expect(withAlb.allows(E.elsewhere, E.state, 8082)).toBe(true);
+    expect(withAlb.allows(E.task, E.state, 8082)).toBe(false);
+  });
+
   it('selects pods by the labels they really carry (dist/ and the Argo projects), not by made-up ones', () => {
     expect(E.state.labels).toMatchObject(PODS.stateService.matchLabels);
     expect(E.migration.labels).toMatchObject(PODS.stateMigration.matchLabels);

@@ -7,6 +7,7 @@ import { buildProgram } from '../../cli/main';
 import { CONFIG_KEYS, loadStackConfig } from '../../stacks/config';
 import { loadEnvironment } from '../../stacks/environment';
 import { ARGO_NAMESPACE } from '../../infra/argo';
+import { DASHBOARD_INGRESS_NAME } from '../../infra/dashboard-ingress';
 import { PLATFORM_SECRETS } from '../../infra/platform';
 import { missingSecretInputs, secretReferences } from '../../infra/manifest-secrets';
 import { TEST_BUILD_DIGEST, builtStackConfig } from './support/stack-run';
@@ -54,7 +55,7 @@ const option = (w: string[], ...names: string[]) => { const i = w.findIndex((x) 
 
 /** Values of the shell variables the runbook sets or asks for, as a real run would have them. */
 const SAMPLES: Record<string, string> = {
-  STAC_API_TOKEN: 'stac-token', ALERTS_TOKEN: 'alerts-token', REVIEW_TOKEN: 'review-token', OIDC_CLIENT_SECRET: 'oidc-secret',
+  STAC_API_TOKEN: 'stac-token', ALERTS_TOKEN: 'alerts-token', REVIEW_TOKEN: 'review-token', OIDC_CLIENT_SECRET: 'oidc-secret', DASHBOARD_OIDC_CLIENT_SECRET: 'dashboard-oidc-secret',
   REPO: '123456789012.dkr.ecr.us-west-2.amazonaws.com/swoop-dev/swoop-state', DIGEST: TEST_BUILD_DIGEST,
   CERTIFICATE_ARN: 'arn:aws:acm:us-west-2:123456789012:certificate/11111111-2222-3333-4444-555555555555',
 };
@@ -174,6 +175,7 @@ describe('README commands match the code', () => {
         const [kind, name] = [KINDS[objs[0]!], objs[1]!];
         const known = (kind === 'Secret' && ns === 'swoop' && name in PLATFORM_SECRETS)
           || (kind === 'Ingress' && ns === ARGO_NAMESPACE && name === argoServer.hostname.split('.')[0])
+          || (kind === 'Ingress' && ns === 'swoop' && name === DASHBOARD_INGRESS_NAME)
           || dist.has(`${ns}/${kind}/${name}`);
         if (!known) problems.push(`${w.join(' ')}: no ${kind} ${ns}/${name}`);
         const key = /\{\.data\.([\w-]+)\}/.exec(option(w, '-o') ?? '')?.[1];

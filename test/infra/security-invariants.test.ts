@@ -438,7 +438,7 @@ const EXTRA: Record<string, Record<string, string>> = {
     { url: 'https://sqs.us-west-2.amazonaws.com/123456789012/review-tasks', kmsKeyArn: 'arn:aws:kms:us-west-2:123456789012:key/0b9a3c1e-1111-2222-3333-444455556666' },
     { url: 'https://sqs.us-west-2.amazonaws.com/123456789012/approvals.fifo' },
   ]) },
-  prod: { 'swoop-platform:argoSsoClientSecret': 's' },
+  prod: { 'swoop-platform:argoSsoClientSecret': 's', 'swoop-platform:dashboardOidcClientSecret': 's' },
 };
 
 function declared(stack: string): StackConfig {

@@ -19,7 +19,7 @@ const count = (run: StackRun, type: string) => run.resources.filter((r) => r.typ
 describe('stacks (whole program under mocks)', () => {
   beforeAll(async () => {
     dev = await runStack('dev');
-    prod = await runStack('prod', { 'swoop-platform:argoSsoClientSecret': 'sso-client-secret' });
+    prod = await runStack('prod', { 'swoop-platform:argoSsoClientSecret': 'sso-client-secret', 'swoop-platform:dashboardOidcClientSecret': 's' });
   });
 
   it('exports cluster name and kubeconfig, bucket, database endpoint and secret ARN, Argo server URL, the ingress queue', () => {
@@ -221,7 +221,7 @@ describe('stacks (whole program under mocks)', () => {
       const committed = stackConfig(stack)['swoop-platform:stateServiceImage'];
       expect(committed).toMatch(/@sha256:0{64}$/);
       const recorder = new ResourceRecorder();
-      await expect(runStack(stack, { 'swoop-platform:stateServiceImage': committed, 'swoop-platform:argoSsoClientSecret': 's' }, recorder)).rejects.toThrow(
+      await expect(runStack(stack, { 'swoop-platform:stateServiceImage': committed, 'swoop-platform:argoSsoClientSecret': 's', 'swoop-platform:dashboardOidcClientSecret': 's' }, recorder)).rejects.toThrow(
         /swoop-platform:stateServiceImage is the example digest the stack file is committed with \(sha256:0{64}\), not a build: push the image and set it with `pulumi config set stateServiceImage/,
       );
       await recorder.settle();

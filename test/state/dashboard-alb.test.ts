@@ -5,6 +5,7 @@
  * verified `x-amzn-oidc-data` and nothing else; on the API port the header is ignored.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DASHBOARD_HEALTH_PATH } from '../../infra/dashboard-ingress';
 import { configFromEnv } from '../../state/config';
 import { AlbKeyServer, albToken, makeKey, REGION, SIGNER, SIGNER_PREFIX } from '../support/alb-oidc';
 import { BACKEND, createTestDb, READER, startTestService, type TestDb, type TestService } from './support';
@@ -90,9 +91,10 @@ describe(`dashboard behind an ALB with OIDC (${BACKEND}, real service)`, () => {
     expect((await get(s.albUrl!, '/dashboard', { 'x-amzn-oidc-data': '' })).status).toBe(401);
     expect((await get(s.albUrl!, '/dashboard', { authorization: `Bearer ${READER}` })).status).toBe(401);
     expect((await get(s.albUrl!, '/dashboard/payload?id=x', { authorization: `Bearer ${READER}` })).status).toBe(401);
-    // only the dashboard there, and the stylesheet without the header
+    // only the dashboard there, and the stylesheet without the header: the path the ALB's
+    // health check asks for (it does not sign in)
     expect((await get(s.albUrl!, '/runs', { ...alb(albToken(key)), authorization: `Bearer ${READER}` })).status).toBe(404);
-    expect((await get(s.albUrl!, '/dashboard/style.css')).status).toBe(200);
+    expect((await get(s.albUrl!, DASHBOARD_HEALTH_PATH)).status).toBe(200);
   });
 
   it('the header on the token listener (the API port) is ignored: the sign-in page, 401', async () => {
