@@ -253,8 +253,11 @@ export abstract class DagNode extends Construct implements Producer {
     for (const text of this.argumentTexts) {
       for (const [, stepName, kind, outputName] of text.matchAll(TASK_TAG)) {
         const producer = this.context.lookup(stepName);
-        if (!producer || !(producer instanceof Step)) {
+        if (!producer) {
           errors.push(`reads {{tasks.${stepName}.outputs.${kind}.${outputName}}} but the workflow has no step "${stepName}"; name an existing step (or use its outputs object)`);
+        } else if (!(producer instanceof Step)) {
+          // A group, map or wait step declares no task outputs a tag could be checked against.
+          errors.push(`reads {{tasks.${stepName}.outputs.${kind}.${outputName}}}, but "${stepName}" is a ${producer.constructor.name}, not a task step, so synth cannot check the tag; read the typed reference it offers instead (its output, or its steps' outputs)`);
         } else if (!producer.declares(kind as 'parameters' | 'artifacts', outputName)) {
           errors.push(`reads output ${kind === 'parameters' ? 'parameter' : 'artifact'} "${outputName}" of step "${stepName}", which its task "${producer.task.taskName}" does not declare; read a declared output or declare it in the task's outputs`);
         }

@@ -239,7 +239,7 @@ describe('problems a step reports', () => {
       wf.addGroup('grp').addStep('inner', f.tasks.small);
       wf.addStep('reads', f.tasks.merge, { parameters: { parts: '{{tasks.grp.outputs.parameters.output}}' } });
       return f.app;
-    })).toEqual([at('wf/reads', 'reads {{tasks.grp.outputs.parameters.output}} but the workflow has no step "grp"; name an existing step (or use its outputs object)')]);
+    })).toEqual([at('wf/reads', 'reads {{tasks.grp.outputs.parameters.output}}, but "grp" is a ContainerGroup, not a task step, so synth cannot check the tag; read the typed reference it offers instead (its output, or its steps\' outputs)')]);
   });
 
   it('a map iteration\'s values read outside the iteration', () => {
