@@ -115,6 +115,19 @@ export class WaitForCallback extends PlatformCallNode {
     return `swoop-wait-${this.name}`;
   }
 
+  /**
+   * The step's output exported to the workflow's scope (Argo `globalName`): the exit handler,
+   * which posts the run's `completed` event, is outside the DAG, where `tasks.*` is undefined.
+   */
+  public get globalOutputName(): string {
+    return `${this.templateName}-output`;
+  }
+
+  /** The step's output as the exit handler reads it (Argo sets it when the step's DAG completes). */
+  public get workflowOutputExpression(): string {
+    return index('workflow.outputs.parameters', this.globalOutputName);
+  }
+
   protected get input(): Value {
     return this.props.input ?? this.defaultInput;
   }
@@ -161,7 +174,7 @@ export class WaitForCallback extends PlatformCallNode {
       {
         name: this.templateName,
         inputs,
-        outputs: { parameters: [{ name: 'output', valueFrom: { parameter: `{{tasks.${WAIT_NODE}.outputs.parameters.output}}` } }] },
+        outputs: { parameters: [{ name: 'output', globalName: this.globalOutputName, valueFrom: { parameter: `{{tasks.${WAIT_NODE}.outputs.parameters.output}}` } }] },
         dag: {
           tasks: [
             { name: SEND_NODE, template: `${this.templateName}-send`, arguments: { parameters: passInputs } },

@@ -366,7 +366,8 @@ export class Workflow<P extends WorkflowParameters = None> extends Chart {
     const output = this.outputNode;
     const outputUrl = output instanceof Step || output instanceof ContainerGroup
       ? outputExpression(output)
-      : output instanceof WaitForCallback || output instanceof MapStep ? output.output.expression : undefined;
+      : output instanceof WaitForCallback ? output.workflowOutputExpression
+        : output instanceof MapStep ? output.output.expression : undefined;
     const guard = outputGuard(output);
     const finalOutputExpression = outputUrl && guard ? `(${guard} ? ${outputUrl} : '')` : outputUrl;
     const podLabels = this.labels;

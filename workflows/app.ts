@@ -4,6 +4,7 @@ import { CallbackParameter, CallbackTarget, PlatformEvents } from '../constructs
 import { StateMonitoringChart } from '../constructs/state-monitoring';
 import { StateServiceChart } from '../constructs/state-service';
 import { loadEnvironment, type Environment } from '../stacks/environment';
+import { archiveOriginals } from './archive-originals';
 import { cogConversion } from './cog-conversion';
 import { copyAndPublish } from './copy-and-publish';
 import { ingestItems } from './ingest-items';
@@ -37,11 +38,13 @@ export function buildApp(environment: Environment = loadEnvironment('dev')): Swo
   const review = reviewCloudyScenes(app, tasks);
   ingestItems(app, tasks);
   itemThumbnails(app, tasks);
+  const archive = archiveOriginals(app);
   // Cirrus chaining: clear scenes go on to COG conversion, cloudy ones to a person's review;
-  // every converted payload gets published.
+  // every converted payload gets published, and every published one archived.
   cloudMask.then(cog, { filter: "@.properties.'eo:cloud_cover' < 50" });
   cloudMask.then(review, { filter: "@.properties.'eo:cloud_cover' >= 50" });
   cog.then(publish);
+  publish.then(archive);
 
   // Platform charts: the events layer and the state service. The events layer routes every
   // Workflow of this app (it finds them itself), so it comes after every workflow and then().

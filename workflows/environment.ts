@@ -8,4 +8,5 @@ import { environmentValues } from '../constructs';
 export const env = environmentValues({
   'publish-bucket': 's3:// URL (bucket and prefix) published assets are copied to: a write bucket of the stack\'s dataBuckets',
   'public-url': 'https:// URL the publish bucket is served at, written into the published items\' hrefs',
+  'archive-queue': 'SQS queue URL of the archive system, which takes the published payloads with a task token: one of the stack\'s taskTokenQueues',
 });

@@ -205,11 +205,14 @@ function fanOutProblems(run: ArgoRun, outputs: TaskOutputs): string[] {
   });
 }
 
-/** The payload URL every single (not fanned-out) step of `run` writes. */
-function stepOutputUrls(run: ArgoRun): string[] {
-  return run.dagTasks.filter((t) => !t.withParam && !t.withItems).flatMap((t) => ((t.arguments?.parameters ?? []) as Doc[])
-    .filter((p) => p.name === 'output')
-    .map((p) => renderTags(String(p.value), run.scope(), `task ${t.name}`)));
+/** The payload URL every single (not fanned-out) step of `run` writes, and the outputs its steps export (a wait step's answer). */
+function stepOutputUrls(run: ArgoRun, globalOutputs: Readonly<Record<string, string>>): string[] {
+  return [
+    ...run.dagTasks.filter((t) => !t.withParam && !t.withItems).flatMap((t) => ((t.arguments?.parameters ?? []) as Doc[])
+      .filter((p) => p.name === 'output')
+      .map((p) => renderTags(String(p.value), run.scope(), `task ${t.name}`))),
+    ...Object.values(globalOutputs),
+  ];
 }
 
 /**
@@ -240,12 +243,13 @@ export async function flowProblems(synth: SynthesizedApp, platform: RunningPlatf
     if (!Object.values(steps).some(Boolean)) problems.push(`${where}: no step runs after the claim`);
     const running = await run.running();
     if (!running.succeeded) problems.push(`${where}: running event refused: HTTP ${running.status} ${running.body}`);
-    const completed = await run.completed('Succeeded', workflowFailures([]));
+    const globalOutputs = run.globalOutputs(outputs);
+    const completed = await run.completed('Succeeded', workflowFailures([]), globalOutputs);
     if (!completed.succeeded) problems.push(`${where}: completed event refused: HTTP ${completed.status} ${completed.body}`);
     const recorded = await platform.read(`/runs/${encodeURIComponent(run.run.name)}`);
     if (recorded.state !== 'SUCCESSFUL') problems.push(`${where}: recorded ${recorded.state}, expected SUCCESSFUL (${recorded.error ?? ''})`);
     if (recorded.workflow !== started.template) problems.push(`${where}: recorded for workflow ${recorded.workflow}`);
-    if (!stepOutputUrls(run).includes(recorded.output)) problems.push(`${where}: recorded output ${recorded.output} is not the output of one of its steps`);
+    if (!stepOutputUrls(run, globalOutputs).includes(recorded.output)) problems.push(`${where}: recorded output ${recorded.output} is not the output of one of its steps`);
     const history = (recorded.history as Doc[]).map((h) => h.state).join(' -> ');
     if (history !== 'QUEUED -> RUNNING -> SUCCESSFUL') problems.push(`${where}: history ${history}, expected QUEUED -> RUNNING -> SUCCESSFUL`);
     return problems;

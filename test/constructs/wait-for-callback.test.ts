@@ -50,7 +50,7 @@ describe('wf.addWaitForCallback', () => {
     expect(publish.arguments.parameters[0]).toEqual({ name: 'input', value: '{{tasks.approve.outputs.parameters.output}}' });
 
     const named = (n: string) => wt.spec.templates.find((t: Json) => t.name === n);
-    expect(named('swoop-wait-approve').outputs).toEqual({ parameters: [{ name: 'output', valueFrom: { parameter: '{{tasks.wait.outputs.parameters.output}}' } }] });
+    expect(named('swoop-wait-approve').outputs).toEqual({ parameters: [{ name: 'output', globalName: 'swoop-wait-approve-output', valueFrom: { parameter: '{{tasks.wait.outputs.parameters.output}}' } }] });
     expect(named('swoop-wait-approve').dag.tasks.map((t: Json) => [t.name, t.template, t.depends])).toEqual([
       ['send', 'swoop-wait-approve-send', undefined], ['wait', 'swoop-wait-approve-suspend', 'send'],
     ]);
@@ -78,7 +78,10 @@ describe('wf.addWaitForCallback', () => {
     const docs = [...synthesize(a).values()].flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as Json));
     const wt = docs.find((d) => d.kind === 'WorkflowTemplate' && d.metadata.name === 'approvals')!;
     const completed = wt.spec.templates.find((t: Json) => t.name === 'swoop-completed');
-    expect(completed.http.body).toContain("workflow.status == 'Succeeded' ? tasks['approve'].outputs.parameters.output : ''");
+    // The exit handler is outside the DAG (tasks.* undefined there): it reads the output the step exports.
+    expect(completed.http.body).toContain("workflow.status == 'Succeeded' ? workflow.outputs.parameters['swoop-wait-approve-output'] : ''");
+    if (HAVE_REFERENCE) for (const d of docs) expect(validateArgoDocument(d)).toEqual([]);
+    expect(lint(documentsFrom(docs))).toEqual([]);
     // default timeout: the workflow's
     expect(wt.spec.templates.find((t: Json) => t.name === 'swoop-wait-approve-send').http.body).toContain("'timeoutSeconds': 14400");
     expect(podsPerRun(wf)).toMatchObject({ pods: 1, httpSteps: 3 }); // the agent pod only: running, completed, the open

@@ -25,6 +25,7 @@ const NAME = 'e2e-approval';
 const FAST = 'e2e-approval-fast';
 const REVIEW_SECRET = { name: 'e2e-review-api', key: 'authorization' };
 const BY_SQS = 'e2e-approval-sqs';
+const LAST = 'e2e-approval-last';
 const REVIEW_QUEUE = 'https://sqs.us-west-2.amazonaws.com/123456789012/e2e-review-tasks.fifo';
 const env = environmentValues({ 'e2e-review-queue': 'the SQS queue reviewers take task tokens from' });
 
@@ -54,7 +55,10 @@ function synthesizeApproval(receiverUrl: string) {
   const bySqs = new Workflow(app, BY_SQS, { timeout: Duration.hours(1) });
   const approveBySqs = bySqs.addWaitForCallback('approve', { send: TaskTokenTarget.sqs({ queueUrl: env.value('e2e-review-queue') }) });
   bySqs.addStep('publish', publish, { input: approveBySqs.output });
-  new PlatformEvents(app, 'events', { workflows: [wf, fast, bySqs] });
+  // The wait step as the run's last step: its answer is the run's output (cirrus: the archive's receipt).
+  const last = new Workflow(app, LAST, { timeout: Duration.hours(1) });
+  last.addWaitForCallback('approve', { send: TaskTokenTarget.http({ url: receiverUrl, auth: { secret: REVIEW_SECRET } }) });
+  new PlatformEvents(app, 'events', { workflows: [wf, fast, bySqs, last] });
   const docs = [...synthesize(app).values()].flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as Doc)).filter(Boolean);
   return {
     docs,
@@ -108,7 +112,7 @@ describe.skipIf(!HAVE_REFERENCE)(`a wait-for-callback step through the real stat
   async function startRun(item: string, workflow = NAME) {
     const input = JSON.stringify(cirrusPayload([{ workflow }], { id: cirrusId(workflow, item), item }));
     const run = await platform.start(workflow, { input, 'payload-id': cirrusId(workflow, item) });
-    expect(run.userTasksThatRun()).toEqual({ approve: true, publish: true });
+    expect(run.userTasksThatRun()).toEqual(workflow === LAST ? { approve: true } : { approve: true, publish: true });
     expect((await run.running()).succeeded).toBe(true);
     const dag = run.nestedDag('approve');
     const before = deliveries.length;
@@ -151,6 +155,23 @@ describe.skipIf(!HAVE_REFERENCE)(`a wait-for-callback step through the real stat
     const recorded = await platform.read(`/runs/${run.run.name}`);
     expect(recorded).toMatchObject({ state: 'SUCCESSFUL', error: null });
     expect((await answer(token, 'success', { output: 's3://again' })).status).toBe(409);
+  });
+
+  it('a wait step that ends the run: its answer, exported to the exit handler (globalName), is the run\'s recorded output', async () => {
+    const template = manifests.find('WorkflowTemplate', LAST);
+    const dagTemplate = (template.spec.templates as Doc[]).find((t) => t.name === 'swoop-wait-approve')!;
+    expect(dagTemplate.outputs.parameters).toEqual([
+      { name: 'output', globalName: 'swoop-wait-approve-output', valueFrom: { parameter: '{{tasks.wait.outputs.parameters.output}}' } },
+    ]);
+    const { run, dag, token, node } = await startRun('LAST', LAST);
+    expect((await answer(token, 'success', { output: 's3://swoop-e2e/archive/receipt.json' })).status).toBe(202);
+    await until(() => node().phase === 'Succeeded');
+    const outputs = run.globalOutputs({ approve: { parameters: dag.outputs({ wait: node() }) } });
+    expect(outputs).toEqual({ 'swoop-wait-approve-output': 's3://swoop-e2e/archive/receipt.json' });
+    // The exit handler runs outside the DAG: without the exported output it cannot render (tasks.* is not defined there).
+    expect(() => run.completedRequest('Succeeded', workflowFailures([]))).toThrow();
+    expect((await run.completed('Succeeded', workflowFailures([]), outputs)).succeeded).toBe(true);
+    expect(await platform.read(`/runs/${run.run.name}`)).toMatchObject({ state: 'SUCCESSFUL', output: 's3://swoop-e2e/archive/receipt.json' });
   });
 
   it('failure: the node fails with "error: cause", the run fails with it and is recorded FAILED', async () => {

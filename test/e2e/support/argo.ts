@@ -125,7 +125,10 @@ function strftime(char: string, d: Date): string {
 }
 
 /** The controller's global variables for a run (flat keys, as in woc.globalParams). */
-export function globalVariables(template: Doc, run: Submission, parameters: Readonly<Record<string, string>>, extra: { status?: string; failures?: string } = {}): Record<string, string> {
+export function globalVariables(
+  template: Doc, run: Submission, parameters: Readonly<Record<string, string>>,
+  extra: { status?: string; failures?: string; outputs?: Readonly<Record<string, string>> } = {},
+): Record<string, string> {
   const created = new Date(run.creationTimestamp);
   if (Number.isNaN(created.getTime()) || !/Z$/.test(run.creationTimestamp)) throw new Error(`creationTimestamp "${run.creationTimestamp}" is not RFC 3339 UTC`);
   const g: Record<string, string> = {
@@ -142,6 +145,9 @@ export function globalVariables(template: Doc, run: Submission, parameters: Read
   for (const [name, value] of Object.entries(parameters)) g[`workflow.parameters.${name}`] = value;
   if (extra.status !== undefined) g['workflow.status'] = extra.status;
   if (extra.failures !== undefined) g['workflow.failures'] = extra.failures;
+  // Output parameters exported with `globalName`, once their node completed (operator.go
+  // addParamToGlobalScope: globalParams["workflow.outputs.parameters.<globalName>"]).
+  for (const [name, value] of Object.entries(extra.outputs ?? {})) g[`workflow.outputs.parameters.${name}`] = value;
   return g;
 }
 

@@ -40,7 +40,7 @@ export class ArgoRun {
     return entry.dag.tasks as Doc[];
   }
 
-  scope(extra: { status?: string; failures?: string } = {}): Record<string, string> {
+  scope(extra: { status?: string; failures?: string; outputs?: Readonly<Record<string, string>> } = {}): Record<string, string> {
     return globalVariables(this.template, this.run, this.parameters, extra);
   }
 
@@ -68,6 +68,23 @@ export class ArgoRun {
     if (!template.dag) throw new Error(`task ${taskName} runs template ${template.name}, which is not a DAG`);
     const inputs = this.taskScope(task, this.scope());
     return new NestedDag(this, task, template, Object.fromEntries(Object.entries(inputs).filter(([k]) => k.startsWith('inputs.'))));
+  }
+
+  /**
+   * The workflow's global outputs once the entry DAG's tasks completed with `outputs`: each
+   * output parameter a task's template exports with `globalName` (dag.go adds a completed
+   * task node's outputs to the global scope), by that name.
+   */
+  globalOutputs(outputs: TaskOutputs): Record<string, string> {
+    const global: Record<string, string> = {};
+    for (const task of this.dagTasks) {
+      const template = typeof task.template === 'string' ? this.named(task.template) : undefined;
+      for (const p of (template?.outputs?.parameters ?? []) as Doc[]) {
+        const value = outputs[String(task.name)]?.parameters?.[String(p.name)];
+        if (p.globalName !== undefined && value !== undefined) global[String(p.globalName)] = value;
+      }
+    }
+    return global;
   }
 
   /** A DAG task's argument as the controller renders it, given earlier tasks' outputs. */
@@ -115,14 +132,15 @@ export class ArgoRun {
     return (onExit.dag.tasks as Doc[]).filter((t) => t.template !== undefined).map((task) => ({ task, template: this.named(task.template) })).filter((t) => t.template.http);
   }
 
-  completedRequest(status: 'Succeeded' | 'Failed' | 'Error', failures: string): HttpRequest {
+  /** The exit handler's completed event; `outputs` are the workflow's global outputs (globalOutputs). */
+  completedRequest(status: 'Succeeded' | 'Failed' | 'Error', failures: string, outputs: Readonly<Record<string, string>> = {}): HttpRequest {
     const http = this.exitHttpTasks();
     if (http.length !== 1) throw new Error(`WorkflowTemplate ${this.template.metadata.name}: the exit handler must post exactly one completed event, has ${http.length} HTTP tasks`);
-    return renderHttp(http[0]!.template, this.taskScope(http[0]!.task, this.scope({ status, failures })), this.cluster);
+    return renderHttp(http[0]!.template, this.taskScope(http[0]!.task, this.scope({ status, failures, outputs })), this.cluster);
   }
 
-  async completed(status: 'Succeeded' | 'Failed' | 'Error', failures: string): Promise<HttpOutcome> {
-    return sendHttp(this.completedRequest(status, failures));
+  async completed(status: 'Succeeded' | 'Failed' | 'Error', failures: string, outputs: Readonly<Record<string, string>> = {}): Promise<HttpOutcome> {
+    return sendHttp(this.completedRequest(status, failures, outputs));
   }
 }
 
