@@ -21,8 +21,13 @@ async function makePlatform(id: string, delivery: ManifestDelivery, prometheusOp
   const { SecretsSync } = await import('../../infra/secrets-sync');
   const cluster = await testCluster(`c-${id}`);
   const secrets = new SecretsSync(`secrets-${id}`, { cluster, secretArns: [database.secretArn, database.serviceSecretArn], keyArns: ['arn:aws:kms:us-west-2:123456789012:key/db'], namespaces: ['swoop', 'argo'] });
-  // The workflow values the dev stack sets: dist/dev/ reads them (the check refuses a stack without them).
-  return new Platform(id, { cluster, namespace: 'swoop', bucketName: 'art-bucket', database, secrets, delivery, values: loadEnvironment('dev').workflowValues, prometheusOperator });
+  // The workflow values and task-token queues the dev stack sets: dist/dev/ reads the values and
+  // sends to the queues (the check refuses a stack without them).
+  const dev = loadEnvironment('dev');
+  return new Platform(id, {
+    cluster, namespace: 'swoop', bucketName: 'art-bucket', database, secrets, delivery, values: dev.workflowValues,
+    taskTokenQueues: dev.taskTokenQueues.map((q) => q.url), prometheusOperator,
+  });
 }
 
 describe('Platform (manifests applied by Pulumi)', () => {
@@ -43,7 +48,7 @@ describe('Platform (manifests applied by Pulumi)', () => {
       'payload-store': 's3://art-bucket/payloads',
       'state-url': 'http://swoop-state.swoop.svc.cluster.local:8080',
       'lifecycle-url': 'http://swoop-lifecycle-eventsource-svc.swoop.svc.cluster.local:12000/lifecycle',
-      'task-token-queues': '',
+      'task-token-queues': loadEnvironment('dev').taskTokenQueues.map((q) => q.url).join(','),
     });
   });
 

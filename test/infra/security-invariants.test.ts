@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { policy, type Registered } from './support/pulumi-mocks';
 import { builtStackConfig, runStack } from './support/stack-run';
 import { loadStackConfig, type StackConfig } from '../../stacks/config';
+import { loadEnvironment } from '../../stacks/environment';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -434,7 +435,9 @@ describe('security invariants', () => {
 
 /** Config a real stack would hold beside its file (secrets) or that shows a property only some stacks have. */
 const EXTRA: Record<string, Record<string, string>> = {
+  // The stack's own queues (its workflows send to them), one more with a KMS key, and a FIFO queue.
   dev: { 'swoop-platform:taskTokenQueues': JSON.stringify([
+    ...loadEnvironment('dev').taskTokenQueues,
     { url: 'https://sqs.us-west-2.amazonaws.com/123456789012/review-tasks', kmsKeyArn: 'arn:aws:kms:us-west-2:123456789012:key/0b9a3c1e-1111-2222-3333-444455556666' },
     { url: 'https://sqs.us-west-2.amazonaws.com/123456789012/approvals.fifo' },
   ]) },

@@ -4,11 +4,14 @@ import { builtStackConfig, runStack, type StackRun } from './support/stack-run';
 import { loadStackConfig } from '../../stacks/config';
 import { queueArn } from '../../infra/state-service-identity';
 import { configFromEnv } from '../../state/config';
+import { loadEnvironment } from '../../stacks/environment';
 
 const P = 'swoop-platform';
 const KEY = 'arn:aws:kms:us-west-2:123456789012:key/0b9a3c1e-1111-2222-3333-444455556666';
 const REVIEW = 'https://sqs.us-west-2.amazonaws.com/123456789012/review-tasks';
 const FIFO = 'https://sqs.eu-central-1.amazonaws.com/210987654321/approvals.fifo';
+/** The queues stacks/Pulumi.dev.yaml lists (whatever its workflows need). */
+const COMMITTED = loadEnvironment('dev').taskTokenQueues;
 
 describe('StateServiceIdentity', () => {
   const rec = new ResourceRecorder();
@@ -54,7 +57,8 @@ describe('taskTokenQueues config', () => {
   };
 
   it('reads the list, default none', () => {
-    expect(loadStackConfig(builtStackConfig('dev'), P, 't').taskTokenQueues).toEqual([]);
+    const { [`${P}:taskTokenQueues`]: _committed, ...withoutQueues } = builtStackConfig('dev');
+    expect(loadStackConfig(withoutQueues, P, 't').taskTokenQueues).toEqual([]);
     expect(loadStackConfig({ ...builtStackConfig('dev'), [`${P}:taskTokenQueues`]: JSON.stringify([{ url: REVIEW, kmsKeyArn: KEY }, { url: FIFO }]) }, P, 't').taskTokenQueues)
       .toEqual([{ url: REVIEW, kmsKeyArn: KEY }, { url: FIFO }]);
   });
@@ -75,17 +79,18 @@ describe('taskTokenQueues config', () => {
 describe('a stack with task-token queues', () => {
   let run: StackRun;
   beforeAll(async () => {
-    run = await runStack('dev', { [`${P}:taskTokenQueues`]: JSON.stringify([{ url: REVIEW, kmsKeyArn: KEY }, { url: FIFO }]) });
+    // The dev stack's own queues (its workflows send to them: the manifest check requires them) and two more.
+    run = await runStack('dev', { [`${P}:taskTokenQueues`]: JSON.stringify([...COMMITTED, { url: REVIEW, kmsKeyArn: KEY }, { url: FIFO }]) });
   });
 
   it('hands the same queues to the state service (TASK_TOKEN_QUEUES from ConfigMap swoop-platform), which accepts them', () => {
     const data = run.resources.find((r) => r.type.endsWith(':ConfigMap') && r.inputs.metadata.name === 'swoop-platform')!.inputs.data;
-    expect(data['task-token-queues']).toBe(`${REVIEW},${FIFO}`);
+    expect(data['task-token-queues']).toBe([...COMMITTED.map((q) => q.url), REVIEW, FIFO].join(','));
     const deployment = run.resources.find((r) => r.type.endsWith(':Deployment') && r.inputs.metadata.name === 'swoop-state')!;
     const env = deployment.inputs.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'TASK_TOKEN_QUEUES');
     expect(env.valueFrom.configMapKeyRef).toEqual({ name: 'swoop-platform', key: 'task-token-queues' });
     const base = { DATABASE_URL: 'postgres://x', STATE_WRITE_TOKEN: 'w', STATE_READ_TOKEN: 'r' };
-    expect(configFromEnv({ ...base, TASK_TOKEN_QUEUES: data['task-token-queues'] }).taskTokenQueues).toEqual([REVIEW, FIFO]);
+    expect(configFromEnv({ ...base, TASK_TOKEN_QUEUES: data['task-token-queues'] }).taskTokenQueues).toEqual([...COMMITTED.map((q) => q.url), REVIEW, FIFO]);
     expect(configFromEnv({ ...base, TASK_TOKEN_QUEUES: '' }).taskTokenQueues).toEqual([]);
   });
 
