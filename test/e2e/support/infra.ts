@@ -19,6 +19,7 @@ export async function infraObjects(): Promise<ClusterObjects> {
   const { SecretsSync } = await import('../../../infra/secrets-sync');
   const cluster = await testCluster('e2e');
   const secrets = new SecretsSync('secrets-e2e', { cluster, secretArns: [DB_SECRET, SERVICE_DB_SECRET], keyArns: ['arn:aws:kms:us-west-2:123456789012:key/db'], namespaces: ['swoop', 'argo'] });
+  const dev = loadEnvironment('dev');
   new Platform('e2e', {
     cluster,
     namespace: 'swoop',
@@ -26,7 +27,9 @@ export async function infraObjects(): Promise<ClusterObjects> {
     database: { host: 'db.internal', port: 5432, databaseName: 'swoop', secretArn: DB_SECRET, serviceSecretArn: SERVICE_DB_SECRET },
     secrets,
     delivery: { mode: 'pulumi', manifestsDir: join(__dirname, '..', '..', '..', 'dist', 'dev') },
-    values: loadEnvironment('dev').workflowValues,
+    // What the dev stack sets: dist/dev/ reads these values and sends task tokens to these queues.
+    values: dev.workflowValues,
+    taskTokenQueues: dev.taskTokenQueues.map((q) => q.url),
   });
   await rec.settle();
   const configMaps: Record<string, ClusterObjects['configMaps'][string]> = {};
