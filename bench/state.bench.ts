@@ -276,10 +276,9 @@ const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
  * a measurement: a bulk INSERT of a level's claims or of the dashboard's top-up leaves
  * hundreds of thousands of rows that autovacuum has not visited (no visibility map, hint
  * bits unset, statistics stale). Left alone, autovacuum and the first readers do that work
- * during the next measurement (here, loaded: the first reads of the 24-hour overview after the
- * top-up took 100-500 ms against a p50 of 12-17 ms; idle: the first with/without round of each
- * level gave 0.67-0.88, the other rounds 0.91-1.10). In production the
- * same rows arrive over days and autovacuum keeps up, so this does its work up front:
+ * during the next measurement (the dashboard's views, right after the top-up, were read at
+ * their slowest while autovacuum ran: docs/dashboard.md). In production the same rows arrive
+ * over days and autovacuum keeps up, so this does its work up front:
  * VACUUM (ANALYZE) the tables written, then waits (bounded) for autovacuum workers on this
  * database to finish and for the service to roll the count deltas up (it does every second).
  */
